@@ -1,0 +1,100 @@
+"""The catalogue of diagnostic codes: one stable code per rule, grouped by its first digit.
+
+Each code has a page `rules/<CODE>.md` (what it does, why, a bad and a good example) that
+`flowc rule CODE` prints and the docs link to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+
+from flowc.dsl.diagnostics import Severity
+
+E, W = Severity.ERROR, Severity.WARNING
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+
+
+_RULES = [
+    # FL1xx: syntax, lexing, encoding
+    Rule("FL101", "unexpected-token", E, "the text does not fit the grammar here"),
+    Rule("FL102", "unexpected-end-of-file", E, "the file ends inside a block or statement"),
+    Rule("FL103", "invalid-character", E, "a character that no token of the language starts with"),
+    Rule("FL104", "invalid-encoding", E, "the file is not valid UTF-8"),
+    Rule("FL105", "misspelt-keyword", E, "a word where a keyword belongs, close to one"),
+    Rule("FL106", "assignment-for-colon", E, "`=` written where the grammar needs `:`"),
+    Rule("FL107", "wrong-arrow", E, "`=>` and `->` confused"),
+    Rule("FL108", "unterminated-string", E, "a string literal with no closing quote"),
+    Rule("FL109", "nesting-too-deep", E, "blocks or expressions nested deeper than the limit"),
+    Rule("FL110", "missing-closing-brace", E, "a block opened with `{` is never closed"),
+    # FL2xx: names and imports
+    Rule("FL201", "unknown-name", E, "a name that nothing declares"),
+    Rule("FL202", "duplicate-definition", E, "a name declared twice in one namespace"),
+    Rule("FL203", "import-cycle", E, "files that import each other in a cycle"),
+    Rule("FL204", "import-not-found", E, "an imported file that does not exist"),
+    Rule("FL205", "unknown-container", E, "a route names a container the pattern does not have"),
+    Rule("FL206", "ambiguous-container", E, "a container name used by several containers"),
+    Rule("FL207", "unknown-pattern", E, "a workflow names a pattern that is not declared"),
+    Rule("FL208", "unknown-workflow", E, "the workflow asked for is not in the registry"),
+    Rule("FL209", "name-not-delivered", E, "a setting reads a name that no incoming route delivers"),
+    Rule("FL210", "unknown-event", E, "an event type that is neither built in nor declared"),
+    Rule("FL211", "unknown-role", E, "a role that is neither built in nor declared"),
+    # FL3xx: roles and events
+    Rule("FL301", "cannot-produce", E, "a route's source role cannot produce its event"),
+    Rule("FL302", "cannot-consume", E, "a route's target role cannot consume its event"),
+    Rule("FL303", "empty-pipeline-hop", E, "a pipeline hop where no event fits both roles"),
+    Rule("FL304", "missing-required-input", E, "a container lacks an input its role needs to run"),
+    Rule("FL305", "invalid-root", E, "a container pattern needs exactly one root container"),
+    Rule("FL306", "ambiguous-input", E, "one name or value arrives from several sources"),
+    Rule("FL307", "role-not-runnable", E, "a container whose role has no run-time behaviour"),
+    # FL4xx: graph structure
+    Rule("FL401", "algebraic-loop", E, "a cycle of routes with no feedback route on it"),
+    Rule("FL402", "unreachable-container", W, "a container no data container reaches"),
+    Rule("FL403", "output-reaches-no-portfolio", W, "a container whose output never reaches a portfolio"),
+    Rule("FL404", "event-never-consumed", W, "an event a container produces that no route carries"),
+    Rule("FL405", "feedback-closes-no-cycle", W, "a feedback route that is on no cycle"),
+    # FL5xx: parameters, settings and components
+    Rule("FL501", "type-mismatch", E, "a value of the wrong type"),
+    Rule("FL502", "wrong-arity", E, "a component called with the wrong number of arguments"),
+    Rule("FL503", "unknown-component", E, "a call of a component the role's setting does not have"),
+    Rule("FL504", "unknown-setting", E, "a setting the container's role does not have"),
+    Rule("FL505", "sweep-unknown-param", E, "a sweep over a parameter that is not declared"),
+    Rule("FL506", "unused-param", W, "a parameter nothing reads"),
+    Rule("FL507", "unused-feature", W, "a feature no container reads"),
+    Rule("FL508", "missing-setting", E, "a setting the role requires is absent"),
+    Rule("FL509", "invalid-value", E, "a value outside what the setting accepts"),
+    Rule("FL510", "unknown-keyword-argument", E, "a keyword argument the component does not take"),
+    Rule("FL511", "bad-override", E, "a `--set NAME=VALUE` that names no param or has the wrong type"),
+    # FL6xx: data and run time
+    Rule("FL601", "file-not-found", E, "a data file that does not exist or cannot be read"),
+    Rule("FL602", "missing-column", E, "a data file without a required column"),
+    Rule("FL603", "non-finite-value", E, "a NaN, infinite or unparseable value in the data"),
+    Rule("FL604", "unsorted-timestamps", E, "timestamps that are not strictly increasing"),
+    Rule("FL605", "non-positive-price", E, "a price that is zero or negative"),
+    Rule("FL606", "high-below-low", E, "a bar whose high is below its low"),
+    Rule("FL607", "empty-data", E, "a data source with no bars"),
+    Rule("FL608", "negative-volume", E, "a bar with negative volume"),
+    Rule("FL609", "duplicate-symbol", E, "two data sources with the same symbol"),
+    Rule("FL610", "periods-per-year-required", E, "bars more than a day apart need `periods_per_year`"),
+    Rule("FL611", "run-failed", E, "the run stopped on a condition the program reported"),
+    # FL9xx: style
+    Rule("FL901", "not-formatted", W, "the file differs from what `flowc fmt` writes"),
+    Rule("FL902", "naming-convention", W, "a name that is not snake_case (events: UPPER_CASE)"),
+]
+
+RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
+
+
+def rule_page(code: str) -> str | None:
+    """The documentation page of a code (Markdown), or None for an unknown code."""
+    if code.upper() not in RULES:
+        return None
+    page = resources.files("flowc.dsl").joinpath("rules", f"{code.upper()}.md")
+    return page.read_text(encoding="utf-8") if page.is_file() else None

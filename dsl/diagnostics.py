@@ -1,0 +1,77 @@
+"""Diagnostics are values: every stage returns them, and only the CLI decides how to print them."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from flowc.dsl.source import Span
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A safe, mechanical repair: replace the text of `span` with `replacement`."""
+
+    span: Span
+    replacement: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: str
+    message: str
+    span: Span | None = None
+    hint: str | None = None
+    severity: Severity = Severity.ERROR
+    fix: Fix | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+
+def error(code: str, message: str, span: Span | None = None, hint: str | None = None,
+          fix: Fix | None = None) -> Diagnostic:
+    return Diagnostic(code, message, span, hint, Severity.ERROR, fix)
+
+
+def warning(code: str, message: str, span: Span | None = None, hint: str | None = None,
+            fix: Fix | None = None) -> Diagnostic:
+    return Diagnostic(code, message, span, hint, Severity.WARNING, fix)
+
+
+def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
+    return any(d.is_error for d in diagnostics)
+
+
+def sort_key(d: Diagnostic) -> tuple:
+    """Stable order for printing: by file and position, then code."""
+    if d.span is None:
+        return ("", 0, 0, d.code, d.message)
+    return (d.span.path, d.span.line, d.span.column, d.code, d.message)
+
+
+class FlowError(Exception):
+    """Carries diagnostics out of a stage that cannot go on (for example a file that does not parse).
+
+    The CLI catches it and renders the diagnostics; it never reaches the user as a traceback.
+    """
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]):
+        self.diagnostics = tuple(diagnostics)
+        super().__init__("; ".join(f"{d.code} {d.message}" for d in self.diagnostics))
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+    """A 'did you mean' hint for a misspelt name, or None when nothing is close."""
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    return f"did you mean `{close[0]}`?" if close else None
