@@ -1,1 +1,1 @@
-"""placeholder"""
+"""The middle and back end of flowc: names, graph, lint, optimisation, plan and code generation."""

@@ -1,1 +1,1 @@
-"""placeholder"""
+"""The front end of flowc: text to AST, imports, diagnostics and the formatter."""

@@ -1,1 +1,1 @@
-"""placeholder"""
+"""Package data: the grammar of the `.flow` language (`flow.lark`)."""

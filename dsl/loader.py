@@ -1,0 +1,126 @@
+"""Load a `.flow` file and everything it imports, each file parsed once.
+
+`import "std/NAME.flow"` reaches the standard library shipped inside the
+package; any other path is relative to the importing file. An import cycle is
+a diagnostic that shows the chain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from flowc.dsl import ast
+from flowc.dsl.diagnostics import Diagnostic, FlowError, error
+from flowc.dsl.parser import decode, parse
+from flowc.dsl.source import SourceFile
+
+STD_PREFIX = "std/"
+
+
+@dataclass
+class SourceSet:
+    """The files of one compilation: the main file first, then its imports in load order."""
+
+    main: str
+    modules: dict[str, ast.Module] = field(default_factory=dict)
+    sources: dict[str, SourceFile] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def main_module(self) -> ast.Module | None:
+        return self.modules.get(self.main)
+
+
+def std_files() -> list[str]:
+    """The names of the standard library's files (`std/simple_backtest.flow`, ...)."""
+    folder = resources.files("flowc.dsl").joinpath("std")
+    return sorted(STD_PREFIX + f.name for f in folder.iterdir() if f.name.endswith(".flow"))
+
+
+def load(path: str | Path) -> SourceSet:
+    """Load a file from disk with its imports. A missing main file raises FlowError (FL601)."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise FlowError([error("FL601", f"cannot read `{path}`: {reason}", None,
+                               "check the path; `flowc` reads `.flow` files")]) from None
+    return load_text(data, _display(path.resolve()))
+
+
+def load_text(text: str | bytes, path: str) -> SourceSet:
+    """Load in-memory text (an editor buffer, a test) as if it were the file at `path`."""
+    sources = SourceSet(main=path)
+    _Loader(sources).visit(path, text, chain=())
+    return sources
+
+
+class _Loader:
+    def __init__(self, sources: SourceSet):
+        self.sources = sources
+
+    def visit(self, key: str, text: str | bytes, chain: tuple[str, ...]) -> None:
+        try:
+            if isinstance(text, bytes):
+                text = decode(text, key)
+            self.sources.sources[key] = SourceFile(key, text)
+            module = parse(text, key)
+        except FlowError as exc:
+            self.sources.diagnostics.extend(exc.diagnostics)
+            return
+        self.sources.modules[key] = module
+        for decl in module.declarations:
+            if isinstance(decl, ast.Import):
+                self.follow(key, decl, (*chain, key))
+
+    def follow(self, importer: str, decl: ast.Import, chain: tuple[str, ...]) -> None:
+        target, read = _resolve(importer, decl.path)
+        if target in chain:
+            cycle = " -> ".join( (*chain[chain.index(target):], target))
+            self.sources.diagnostics.append(error(
+                "FL203", f"import cycle: {cycle}", decl.span,
+                "move the shared declarations into a file that both import"))
+            return
+        if target in self.sources.modules or target in self.sources.sources:
+            return
+        text = read()
+        if text is None:
+            hint = ("the standard library has " + ", ".join(f'"{f}"' for f in std_files())
+                    if decl.path.startswith(STD_PREFIX) else "paths are relative to the importing file")
+            self.sources.diagnostics.append(error(
+                "FL204", f'cannot find the imported file "{decl.path}"', decl.span, hint))
+            return
+        self.visit(target, text, chain)
+
+
+def _resolve(importer: str, path: str):
+    """The canonical key of an import and a function that reads it (None when missing)."""
+    if path.startswith(STD_PREFIX):
+        name = path[len(STD_PREFIX):]
+        entry = resources.files("flowc.dsl").joinpath("std", name)
+
+        def read_std() -> bytes | None:
+            return entry.read_bytes() if "/" not in name and entry.is_file() else None
+
+        return f"<std>/{name}", read_std
+    base = Path(importer).parent if not importer.startswith("<") else Path.cwd()
+    target = (base / path).resolve()
+
+    def read_file() -> bytes | None:
+        try:
+            return target.read_bytes()
+        except OSError:
+            return None
+
+    return _display(target), read_file
+
+
+def _display(path: Path) -> str:
+    """Paths inside the working directory print relative to it, as users typed them."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
