@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from flowc.dsl.source import Span
+from flowc.dsl.source import SourceFile, Span
 
 
 class Severity(str, enum.Enum):
@@ -64,8 +64,9 @@ class FlowError(Exception):
     The CLI catches it and renders the diagnostics; it never reaches the user as a traceback.
     """
 
-    def __init__(self, diagnostics: Iterable[Diagnostic]):
+    def __init__(self, diagnostics: Iterable[Diagnostic], sources: Mapping[str, SourceFile] | None = None):
         self.diagnostics = tuple(diagnostics)
+        self.sources = dict(sources or {})  # for rendering the source lines
         super().__init__("; ".join(f"{d.code} {d.message}" for d in self.diagnostics))
 
 

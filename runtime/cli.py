@@ -1,0 +1,191 @@
+"""The `flowc` command line: the outermost layer, where diagnostics become text and exit codes.
+
+Exit codes: 0 clean (warnings allowed), 1 errors in the input, 2 usage or I/O
+errors. Bad input never shows a traceback: stages return diagnostics (or
+raise FlowError with them) and this module prints them. Heavy modules (numba,
+pandas) are imported inside the commands that need them, so `flowc lint` and
+`flowc fmt` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from importlib import metadata
+
+from flowc.dsl.diagnostics import Diagnostic, FlowError, has_errors
+from flowc.dsl.render import render_text
+from flowc.dsl.source import SourceFile
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+
+
+def version() -> str:
+    try:
+        return metadata.version("flowc")
+    except metadata.PackageNotFoundError:  # running from a checkout without install
+        return "0+unknown"
+
+
+def print_diagnostics(diagnostics: Sequence[Diagnostic], sources: dict[str, SourceFile]) -> None:
+    if diagnostics:
+        sys.stderr.write(render_text(diagnostics, sources, color=sys.stderr.isatty()))
+
+
+# ---- commands ------------------------------------------------------------------------
+
+
+def cmd_fmt(args: argparse.Namespace) -> int:
+    from flowc.runtime.commands.fmt import run_fmt
+
+    return run_fmt(args.files, check=args.check, diff=args.diff)
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    from flowc.runtime.commands.lint import run_lint
+
+    return run_lint(args)
+
+
+def cmd_rule(args: argparse.Namespace) -> int:
+    from flowc.dsl.codes import RULES, rule_page
+
+    code = args.code.upper()
+    if code not in RULES:
+        from flowc.dsl.diagnostics import did_you_mean
+
+        hint = did_you_mean(code, RULES) or "`flowc rule --list` shows every code"
+        sys.stderr.write(f"flowc: unknown rule `{args.code}`; {hint}\n")
+        return EXIT_USAGE
+    rule = RULES[code]
+    page = rule_page(code)
+    sys.stdout.write(page if page else f"# {rule.code} {rule.name}\n\n{rule.summary}.\n")
+    return EXIT_OK
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from flowc.dsl.codes import RULES
+
+    for rule in RULES.values():
+        sys.stdout.write(f"{rule.code}  {rule.severity.value:<7}  {rule.name:<30} {rule.summary}\n")
+    return EXIT_OK
+
+
+def cmd_patterns(args: argparse.Namespace) -> int:
+    from flowc.runtime.commands.patterns import run_patterns
+
+    return run_patterns(args.files)
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    from flowc.runtime.commands.compile import run_graph
+
+    return run_graph(args)
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    from flowc.runtime.commands.compile import run_compile
+
+    return run_compile(args)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from flowc.runtime.commands.run import run_run
+
+    return run_run(args)
+
+
+# ---- argument parsing ----------------------------------------------------------------
+
+
+def _workflow_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-w", "--workflow", help="the workflow to use (default: the file's only one)")
+
+
+def _set_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a parameter (repeatable)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="flowc", description="Compile event-routing topologies for trading backtests into native code.")
+    parser.add_argument("--version", action="version", version=f"flowc {version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    Handler = Callable[[argparse.Namespace], int]
+
+    def command(name: str, handler: Handler, help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = command("run", cmd_run, "run a workflow as a backtest and report its metrics")
+    p.add_argument("file")
+    _workflow_option(p)
+    _set_option(p)
+    p.add_argument("--out", metavar="DIR", help="write metrics.json, equity.csv, trades.csv, ... to DIR")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON on stdout")
+    p.add_argument("--engine", choices=("compiled", "reference"), default="compiled",
+                   help="the compiled numba program (default) or the plain-Python reference")
+    p.add_argument("--no-hoist", action="store_true",
+                   help="run every container step by step (no whole-array prefix); same results, slower")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no table")
+
+    p = command("lint", cmd_lint, "check files and their topologies; print diagnostics")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    p.add_argument("--select", action="append", default=[], metavar="CODES",
+                   help="only these codes or prefixes (comma-separated, repeatable)")
+    p.add_argument("--ignore", action="append", default=[], metavar="CODES",
+                   help="not these codes or prefixes (comma-separated, repeatable)")
+    _set_option(p)
+
+    p = command("fmt", cmd_fmt, "format files in the canonical style")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file would change")
+    p.add_argument("--diff", action="store_true", help="change nothing; print a unified diff")
+
+    p = command("rule", cmd_rule, "print the documentation page of a diagnostic code")
+    p.add_argument("code")
+    command("rules", cmd_rules, "list every diagnostic code")
+
+    p = command("patterns", cmd_patterns, "list the workflows of the pattern registry")
+    p.add_argument("files", nargs="*")
+
+    p = command("graph", cmd_graph, "draw a workflow's topology as Graphviz dot or Mermaid")
+    p.add_argument("file")
+    _workflow_option(p)
+    _set_option(p)
+    p.add_argument("--format", choices=("dot", "mermaid"), default="dot")
+
+    p = command("compile", cmd_compile, "compile a workflow and print one stage")
+    p.add_argument("file")
+    _workflow_option(p)
+    _set_option(p)
+    p.add_argument("--emit", choices=("ast", "graph", "plan", "py", "dot", "mermaid"), default="plan")
+    p.add_argument("--no-hoist", action="store_true", help="emit the step-by-step program")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return args.handler(args)
+    except FlowError as exc:
+        print_diagnostics(exc.diagnostics, exc.sources)
+        return EXIT_ERRORS if has_errors(exc.diagnostics) else EXIT_OK
+    except KeyboardInterrupt:
+        sys.stderr.write("flowc: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per `flowc` subcommand; the CLI imports each lazily."""
