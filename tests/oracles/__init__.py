@@ -1,0 +1,1 @@
+"""Independent oracles: results computed without flowc, that flowc's engines are held to."""

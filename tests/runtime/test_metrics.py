@@ -1,0 +1,207 @@
+"""The metrics of section 8a on small hand-computed cases, their edge cases, and ranking."""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+import numpy as np
+import pandas as pd
+import pytest
+from flowc.dsl.diagnostics import FlowError
+from flowc.runtime.metrics import METRIC_KEYS, compute_metrics, periods_per_year, rank
+
+DAY = 86_400 * 10**9
+HOUR = 3_600 * 10**9
+
+
+def ns(index: pd.DatetimeIndex) -> np.ndarray:
+    """int64 nanoseconds (pandas 3 makes datetime64[us] by default, so convert the unit first)."""
+    return index.to_numpy().astype("datetime64[ns]").astype(np.int64)
+
+
+def days(n: int, start: str = "2020-01-06") -> np.ndarray:
+    """n consecutive calendar days as int64 ns."""
+    return ns(pd.date_range(start, periods=n, freq="D"))
+
+
+def metrics(equity, *, cash0=100.0, timestamps=None, trade_pnl=(), fill_notional=(), exposed=None,
+            **kwargs):
+    equity = np.asarray(equity, dtype=float)
+    return compute_metrics(
+        equity=equity,
+        timestamps=days(len(equity)) if timestamps is None else timestamps,
+        cash0=cash0,
+        trade_pnl=np.asarray(trade_pnl, dtype=float),
+        fill_notional=np.asarray(fill_notional, dtype=float),
+        exposed=np.zeros(len(equity), bool) if exposed is None else np.asarray(exposed),
+        bars=kwargs.pop("bars", len(equity)),
+        steps=kwargs.pop("steps", len(equity)),
+        n_symbols=kwargs.pop("n_symbols", 1),
+        **kwargs,
+    )
+
+
+# --- one small run, every metric by hand -----------------------------------------------------
+
+def test_every_metric_of_a_small_run():
+    # cash0 100, E = 110, 99, 121 on three consecutive days: r = 0.1, -0.1, 0.2222...
+    m = metrics([110.0, 99.0, 121.0], trade_pnl=[5.0, 0.0, -3.0, 2.0], fill_notional=[1000.0, 500.0],
+                exposed=[True, False, True], bars=3, steps=3, n_symbols=1)
+    assert list(m) == list(METRIC_KEYS)
+    r = [110 / 100 - 1, 99 / 110 - 1, 121 / 99 - 1]
+    years = 2 / 365.25
+    assert m["final_equity"] == 121.0
+    assert m["total_return"] == pytest.approx(0.21)
+    assert m["cagr"] == pytest.approx(1.21 ** (1 / years) - 1)
+    assert m["volatility"] == pytest.approx(statistics.stdev(r) * math.sqrt(252))
+    assert m["sharpe"] == pytest.approx(statistics.mean(r) / statistics.stdev(r) * math.sqrt(252))
+    assert m["sortino"] == pytest.approx(statistics.mean(r) / math.sqrt(0.1**2 / 3) * math.sqrt(252))
+    assert m["max_drawdown"] == pytest.approx(0.1)  # 99 against the peak 110
+    assert m["calmar"] == pytest.approx(m["cagr"] / 0.1)
+    assert m["trades"] == 4
+    assert m["win_rate"] == 0.5  # a P&L of 0 is not a win
+    assert m["exposure"] == pytest.approx(2 / 3)
+    assert m["turnover"] == pytest.approx(1500 / 110)  # mean over steps, not cash0
+    assert (m["bars"], m["steps"], m["symbols"]) == (3, 3, 1)
+    assert all(type(m[k]) is int for k in ("trades", "bars", "steps", "symbols"))
+    assert all(type(m[k]) is float for k in METRIC_KEYS if k not in ("trades", "bars", "steps", "symbols"))
+
+
+def test_first_return_is_against_the_starting_cash():
+    m = metrics([90.0, 90.0], cash0=100.0, periods_per_year=1.0)
+    assert m["volatility"] == pytest.approx(statistics.stdev([-0.1, 0.0]))
+    assert m["sortino"] == pytest.approx(-0.05 / math.sqrt(0.01 / 2))
+
+
+def test_drawdown_is_measured_from_the_starting_cash():
+    m = metrics([90.0, 95.0], cash0=100.0)
+    assert m["max_drawdown"] == pytest.approx(0.1)
+
+
+def test_no_drawdown_means_no_calmar():
+    m = metrics([101.0, 102.0, 103.0])
+    assert m["max_drawdown"] == 0.0
+    assert m["calmar"] is None
+    assert m["sortino"] is None  # no negative return
+
+
+def test_bars_steps_and_symbols_are_passed_through():
+    m = metrics([100.0, 100.0], bars=3, steps=2, n_symbols=2)
+    assert (m["bars"], m["steps"], m["symbols"]) == (3, 2, 2)
+
+
+# --- edge cases -------------------------------------------------------------------------------
+
+def test_constant_equity_has_no_sharpe_or_sortino():
+    m = metrics([100.0, 100.0, 100.0, 100.0])
+    assert m["volatility"] == 0.0
+    assert m["sharpe"] is None and m["sortino"] is None
+    assert m["total_return"] == 0.0 and m["cagr"] == 0.0
+    assert m["max_drawdown"] == 0.0 and m["calmar"] is None
+
+
+def test_no_trades_means_no_win_rate():
+    m = metrics([100.0, 101.0])
+    assert m["trades"] == 0 and m["win_rate"] is None
+
+
+def test_one_step():
+    m = metrics([95.0], cash0=100.0)
+    assert m["final_equity"] == 95.0
+    assert m["total_return"] == pytest.approx(-0.05)
+    assert m["cagr"] is None and m["calmar"] is None  # zero years
+    assert m["volatility"] is None and m["sharpe"] is None  # one return: no ddof-1 deviation
+    assert m["sortino"] is None  # P cannot be inferred from one timestamp
+    assert m["max_drawdown"] == pytest.approx(0.05)
+
+
+def test_one_step_with_periods_per_year_has_a_sortino():
+    m = metrics([95.0], cash0=100.0, periods_per_year=252)
+    assert m["sortino"] == pytest.approx(-math.sqrt(252))  # mean -0.05 over downside 0.05
+
+
+def test_no_steps():
+    m = metrics([], bars=0, steps=0)
+    assert m["final_equity"] is None and m["exposure"] is None and m["sharpe"] is None
+    assert (m["trades"], m["bars"], m["steps"]) == (0, 0, 0)
+
+
+def test_non_positive_final_equity_has_no_cagr():
+    for last in (0.0, -10.0):
+        m = metrics([50.0, last], cash0=100.0)
+        assert m["cagr"] is None and m["calmar"] is None
+        assert m["total_return"] == pytest.approx(last / 100 - 1)
+
+
+def test_weekly_bars_need_periods_per_year():
+    weekly = ns(pd.date_range("2020-01-03", periods=20, freq="W-FRI"))
+    with pytest.raises(FlowError) as raised:
+        metrics(np.linspace(100, 120, 20), timestamps=weekly)
+    assert [d.code for d in raised.value.diagnostics] == ["FL610"]
+    m = metrics(np.linspace(100, 120, 20), timestamps=weekly, periods_per_year=52)
+    r = np.diff(np.concatenate(([100.0], np.linspace(100, 120, 20)))) / np.concatenate(
+        ([100.0], np.linspace(100, 120, 20)[:-1]))
+    assert m["volatility"] == pytest.approx(np.std(r, ddof=1) * math.sqrt(52))
+
+
+# --- periods per year -------------------------------------------------------------------------
+
+def test_daily_bars_with_weekends_give_252():
+    business_days = pd.bdate_range("2020-01-01", periods=60)
+    assert periods_per_year(ns(business_days)) == 252.0
+    assert periods_per_year(business_days.to_numpy()) == 252.0  # datetime64 of any unit
+    assert periods_per_year(days(10)) == 252.0
+
+
+@pytest.mark.parametrize(("gap", "expected"), [
+    (HOUR, 252 * 6.5),
+    (5 * 60 * 10**9, 252 * 6.5 * 12),
+    (HOUR // 2, 252 * 13),
+    (int(6.5 * HOUR), 252.0),
+])
+def test_intraday_bars(gap, expected):
+    assert periods_per_year(np.arange(50, dtype=np.int64) * gap) == pytest.approx(expected)
+
+
+def test_intraday_sessions_with_overnight_gaps_use_the_median():
+    session = np.arange(7, dtype=np.int64) * HOUR  # 7 hourly bars a day
+    stamps = np.concatenate([session + d * DAY for d in range(20)])
+    assert periods_per_year(stamps) == pytest.approx(252 * 6.5)
+
+
+def test_more_than_a_day_apart_is_fl610():
+    with pytest.raises(FlowError) as raised:
+        periods_per_year(np.arange(10, dtype=np.int64) * 2 * DAY)
+    assert raised.value.diagnostics[0].code == "FL610"
+    assert "periods_per_year" in (raised.value.diagnostics[0].hint or "")
+
+
+# --- ranking ----------------------------------------------------------------------------------
+
+def test_rank_descending_with_undefined_last():
+    points = [{"sharpe": 1.0}, {"sharpe": None}, {"sharpe": 3.0}, {"sharpe": float("nan")}, {"sharpe": 2.0}]
+    assert rank(points, "sharpe") == [2, 4, 0, 1, 3]
+
+
+def test_rank_max_drawdown_ascending():
+    points = [{"max_drawdown": 0.2}, {"max_drawdown": None}, {"max_drawdown": 0.1}]
+    assert rank(points, "max_drawdown") == [2, 0, 1]
+
+
+def test_rank_keeps_ties_in_order():
+    points = [{"trades": 3}, {"trades": 5}, {"trades": 3}]
+    assert rank(points, "trades") == [1, 0, 2]
+
+
+def test_rank_unknown_objective():
+    with pytest.raises(ValueError, match="unknown objective"):
+        rank([{"sharpe": 1.0}], "sharp")
+
+
+def test_the_bundled_daily_data_give_252():
+    from importlib import resources
+
+    with resources.as_file(resources.files("flowc.runtime").joinpath("sample_data", "sp500.csv")) as csv:
+        stamps = pd.read_csv(csv, parse_dates=["timestamp"])["timestamp"]
+    assert periods_per_year(ns(pd.DatetimeIndex(stamps))) == 252.0
