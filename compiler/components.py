@@ -1,0 +1,173 @@
+"""Component contracts: what each callable of a `.flow` file is, as pure data.
+
+A contract says where a component may be called (role and setting), its
+arguments and their kinds, the BAR fields it reads implicitly, and for
+per-bar kernels the size of its state and its warm-up. The runtime binds
+kernels to these contracts by name (`<name>_nb`); the compiler never imports
+numba. User components are registered here too (`register`), through the
+runtime's Python API.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Kind(str, enum.Enum):
+    SERIES = "series"  # a number per bar (a field, a feature, an expression, or a scalar)
+    WINDOW = "window"  # a positive whole number of bars, known before the run
+    NUMBER = "number"  # a scalar known before the run
+    STRING = "string"
+    INT = "int"  # a whole number known before the run
+
+
+REQUIRED = object()
+ANY_SETTING = "*"
+SERIES_ROLES = frozenset({"feature", "classifier", "strategy"})
+
+
+@dataclass(frozen=True)
+class Arg:
+    name: str
+    kind: Kind
+    default: object = REQUIRED
+
+
+@dataclass(frozen=True)
+class Sizing:
+    """How a state or warm-up length follows from the arguments: `int(arg) + extra`, or `extra`."""
+
+    arg: str | None = None
+    extra: int = 0
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    role: str  # "feature" components are callable in every series role
+    setting: str  # ANY_SETTING for series components
+    args: tuple[Arg, ...]
+    summary: str
+    definition: str = ""
+    reads: tuple[str, ...] = ()  # implicit BAR fields, passed to the kernel before the arguments
+    state: Sizing = field(default_factory=Sizing)
+    warmup: Sizing = field(default_factory=Sizing)
+    kernel: str | None = None  # the runtime kernel's name; None for configuration components
+
+    @property
+    def signature(self) -> str:
+        def shown(a: Arg) -> str:
+            return a.name if a.default is REQUIRED else f"{a.name} = {a.default!r}"
+        return f"{self.name}({', '.join(shown(a) for a in self.args)})"
+
+
+def _series(name: str, args: tuple[Arg, ...], summary: str, definition: str, *, state: Sizing,
+            warmup: Sizing, reads: tuple[str, ...] = (), role: str = "feature") -> Component:
+    return Component(name, role, ANY_SETTING, args, summary, definition, reads, state, warmup, kernel=name)
+
+
+X, N = Arg("x", Kind.SERIES), Arg("n", Kind.WINDOW)
+
+BUILTIN: tuple[Component, ...] = (
+    # ---- feature (callable in feature, classifier and strategy settings) ----
+    _series("sma", (X, N), "simple moving average",
+            "mean of the last n values; running sum seeded by the left-to-right sum of the first n",
+            state=Sizing("n", 3), warmup=Sizing("n", -1)),
+    _series("ema", (X, N), "exponential moving average",
+            "ewm(span=n, adjust=False).mean(); the first n-1 defined bars undefined",
+            state=Sizing(None, 2), warmup=Sizing("n", -1)),
+    _series("rsi", (X, N), "relative strength index (Wilder)",
+            "100 - 100/(1 + G/L) with G, L Wilder averages of gains and losses; 100 where L == 0",
+            state=Sizing(None, 4), warmup=Sizing("n", 0)),
+    _series("stdev", (X, N), "rolling standard deviation (ddof 1)",
+            "rolling(n).std(ddof=1), two passes per window", state=Sizing("n", 3), warmup=Sizing("n", -1)),
+    _series("returns", (X,), "simple returns", "x / x.shift(1) - 1",
+            state=Sizing(None, 2), warmup=Sizing(None, 1)),
+    _series("atr", (N,), "average true range (Wilder)",
+            "true range smoothed by ewm(alpha=1/n, adjust=False); undefined for the first n bars",
+            state=Sizing(None, 3), warmup=Sizing("n", 0), reads=("high", "low", "close")),
+    _series("zscore", (X, N), "rolling z-score", "(x - sma(x, n)) / stdev(x, n); undefined where stdev is 0",
+            state=Sizing("n", 3), warmup=Sizing("n", -1)),
+    _series("highest", (X, N), "rolling maximum", "max of the last n values, current included",
+            state=Sizing("n", 3), warmup=Sizing("n", -1)),
+    _series("lowest", (X, N), "rolling minimum", "min of the last n values, current included",
+            state=Sizing("n", 3), warmup=Sizing("n", -1)),
+    # ---- classifier ----
+    _series("threshold_regime", (X, Arg("level", Kind.SERIES)), "two regimes split at a level",
+            "0 where x < level, 1 where x >= level, undefined where x is undefined",
+            state=Sizing(None, 0), warmup=Sizing(None, 0), role="classifier"),
+    # ---- strategy signals ----
+    _series("crossover", (Arg("a", Kind.SERIES), Arg("b", Kind.SERIES)), "+1 above, -1 below",
+            "+1 where a > b, -1 where a < b, 0 where equal or undefined",
+            state=Sizing(None, 0), warmup=Sizing(None, 0), role="strategy"),
+    _series("mean_reversion", (X, Arg("low", Kind.SERIES), Arg("high", Kind.SERIES)),
+            "+1 below low, -1 above high", "+1 where x < low, -1 where x > high (strict), else 0",
+            state=Sizing(None, 0), warmup=Sizing(None, 0), role="strategy"),
+    _series("breakout", (N,), "channel breakout of the close",
+            "+1 where close > max of the previous n closes, -1 where < their min, else 0",
+            state=Sizing("n", 3), warmup=Sizing("n", 0), reads=("close",), role="strategy"),
+    _series("momentum", (X, N), "sign of the n-bar change", "sign(x - x.shift(n))",
+            state=Sizing("n", 3), warmup=Sizing("n", 0), role="strategy"),
+    # ---- data sources ----
+    Component("csv", "data", "source", (Arg("path", Kind.STRING), Arg("symbol", Kind.STRING, None)),
+              "bars from a CSV file"),
+    Component("parquet", "data", "source", (Arg("path", Kind.STRING), Arg("symbol", Kind.STRING, None)),
+              "bars from a Parquet file (wide, or long with a `symbol` column)"),
+    Component("sample", "data", "source", (Arg("name", Kind.STRING), Arg("symbol", Kind.STRING, None)),
+              "the bundled daily S&P 500 (`sp500`) or NASDAQ (`nasdaq`) bars, 1999-2018"),
+    Component("synthetic", "data", "source",
+              (Arg("bars", Kind.INT, 1000), Arg("symbols", Kind.INT, 1), Arg("seed", Kind.INT, 0)),
+              "geometric Brownian motion bars from numpy's default_rng(seed)"),
+    # ---- risk ----
+    Component("fixed", "risk", "size", (Arg("q", Kind.NUMBER),), "target q * direction units"),
+    Component("percent_equity", "risk", "size", (Arg("p", Kind.NUMBER),),
+              "target direction * floor(((p/100) * equity) / close) units"),
+    # ---- execution ----
+    Component("next_open", "execution", "fill", (), "fill at the open of the symbol's next bar"),
+    Component("close", "execution", "fill", (), "fill at the close of the same bar"),
+    Component("percent", "execution", "commission", (Arg("p", Kind.NUMBER),),
+              "p/100 * abs(quantity) * fill price"),
+    Component("per_share", "execution", "commission", (Arg("c", Kind.NUMBER),), "c * abs(quantity)"),
+    Component("fixed", "execution", "commission", (Arg("c", Kind.NUMBER),), "c per fill"),
+    Component("bps", "execution", "slippage", (Arg("b", Kind.NUMBER),),
+              "fill price + sign(q) * ((b/10000) * price), against the order"),
+)
+
+_registry: dict[tuple[str, str, str], Component] = {}
+
+
+def register(component: Component) -> None:
+    """Add (or replace) a component; the runtime's `register_component` calls this."""
+    _registry[(component.role, component.setting, component.name)] = component
+
+
+for _component in BUILTIN:
+    register(_component)
+
+
+def lookup(role: str, setting: str, name: str) -> Component | None:
+    """The component `name` callable in `role`'s `setting` (series components serve every series role)."""
+    found = _registry.get((role, setting, name))
+    if found is None and role in SERIES_ROLES:
+        for series_role in _series_roles_for(role):
+            found = found or _registry.get((series_role, ANY_SETTING, name))
+    return found
+
+
+def _series_roles_for(role: str) -> tuple[str, ...]:
+    """Feature components serve every series role; classifier ones serve strategies too."""
+    return {"feature": ("feature",), "classifier": ("classifier", "feature"),
+            "strategy": ("strategy", "classifier", "feature")}[role]
+
+
+def candidates(role: str, setting: str) -> list[str]:
+    """Names callable at that place, for 'did you mean' and completion."""
+    names = {n for (r, s, n) in _registry if r == role and s == setting}
+    if role in SERIES_ROLES:
+        names |= {n for (r, s, n) in _registry if s == ANY_SETTING and r in _series_roles_for(role)}
+    return sorted(names)
+
+
+def all_components() -> list[Component]:
+    return list(_registry.values())

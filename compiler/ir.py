@@ -1,0 +1,195 @@
+"""The bound form of settings and route predicates: a small expression IR plus role configurations.
+
+Names are resolved (to inputs, earlier settings or parameter slots), calls to
+component contracts. Numbers and params are *slots* of one parameter vector,
+so the structure of a program never depends on a number: one compilation
+serves every point of a sweep. Strings never reach generated code: symbols in
+predicates become indices into `symbol_literals`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flowc.dsl.source import Span
+
+# ---- expressions ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Slot:
+    """`params[index]`: a number or a param, known before the run."""
+
+    index: int
+
+
+@dataclass(frozen=True)
+class Input:
+    """A field of an input event: `(event, source)` names the input, `source` None for BAR."""
+
+    event: str
+    source: str | None
+    field: str
+
+
+@dataclass(frozen=True)
+class Local:
+    """An earlier setting of the same container."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Apply:
+    """A per-bar component call; `instance` numbers its state within the container."""
+
+    component: str
+    args: tuple[Expr, ...]  # implicit BAR reads first, then the arguments
+    windows: tuple[Slot, ...]  # the WINDOW/NUMBER arguments, in order, for state sizing
+    instance: int
+
+
+@dataclass(frozen=True)
+class BinOp:
+    op: str  # + - * / < <= > >= == != and or
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class UnOp:
+    op: str  # "-" or "not"
+    operand: Expr
+
+
+@dataclass(frozen=True)
+class SymbolIs:
+    """`symbol == "X"` (or `!=` with `negate`): the literal's index in `symbol_literals`."""
+
+    literal: int
+    negate: bool = False
+
+
+Expr = Slot | Input | Local | Apply | BinOp | UnOp | SymbolIs
+
+InputKey = tuple[str, str | None]  # (event, source)
+
+
+def reads(expr: Expr, locals_reads: dict[str, frozenset[InputKey]]) -> frozenset[InputKey]:
+    """The inputs an expression needs present (through earlier settings too)."""
+    if isinstance(expr, Input):
+        return frozenset({(expr.event, expr.source)})
+    if isinstance(expr, Local):
+        return locals_reads.get(expr.name, frozenset())
+    if isinstance(expr, Apply):
+        return frozenset().union(*(reads(a, locals_reads) for a in expr.args))
+    if isinstance(expr, BinOp):
+        return reads(expr.left, locals_reads) | reads(expr.right, locals_reads)
+    if isinstance(expr, UnOp):
+        return reads(expr.operand, locals_reads)
+    return frozenset()
+
+
+def walk(expr: Expr):
+    """Every node of an expression, parents first."""
+    yield expr
+    if isinstance(expr, Apply):
+        for a in expr.args:
+            yield from walk(a)
+    elif isinstance(expr, BinOp):
+        yield from walk(expr.left)
+        yield from walk(expr.right)
+    elif isinstance(expr, UnOp):
+        yield from walk(expr.operand)
+
+
+# ---- settings and role configurations ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BoundSetting:
+    name: str
+    expr: Expr
+    reads: frozenset[InputKey]
+    span: Span
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """One data source call, with its arguments evaluated (strings and numbers)."""
+
+    kind: str
+    args: dict[str, object]
+    span: Span
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    sources: tuple[SourceSpec, ...]
+
+
+@dataclass(frozen=True)
+class RiskConfig:
+    size: str  # "fixed" | "percent_equity"
+    size_slot: Slot
+    max_position: Slot | None
+    max_drawdown: Slot | None
+    long_only: Slot
+    combine: str  # "sum" | "mean" | "unanimous"
+    rebalance: Slot
+
+
+@dataclass(frozen=True)
+class ExecutionConfig:
+    fill: str  # "next_open" | "close"
+    commission: str | None  # "percent" | "per_share" | "fixed"
+    commission_slot: Slot | None
+    slippage: Slot | None  # bps
+
+
+@dataclass(frozen=True)
+class PortfolioConfig:
+    cash: Slot
+
+
+Config = DataConfig | RiskConfig | ExecutionConfig | PortfolioConfig
+
+
+@dataclass(frozen=True)
+class BoundContainer:
+    path: str
+    role: str
+    settings: tuple[BoundSetting, ...] = ()  # series roles: feature, classifier, strategy
+    config: Config | None = None
+
+    def setting(self, name: str) -> BoundSetting | None:
+        return next((s for s in self.settings if s.name == name), None)
+
+
+@dataclass(frozen=True)
+class BoundGuard:
+    required: tuple[Expr, ...]
+    excluded: tuple[Expr, ...]
+
+
+@dataclass
+class ParamTable:
+    """The parameter vector's layout: which slot holds which param or literal."""
+
+    slots: list[tuple[str | None, float]] = field(default_factory=list)  # (param name or None, literal)
+    by_param: dict[str, Slot] = field(default_factory=dict)
+
+    def literal(self, value: float) -> Slot:
+        self.slots.append((None, float(value)))
+        return Slot(len(self.slots) - 1)
+
+    def param(self, name: str) -> Slot:
+        if name not in self.by_param:
+            self.slots.append((name, float("nan")))
+            self.by_param[name] = Slot(len(self.slots) - 1)
+        return self.by_param[name]
+
+    def vector(self, values: dict[str, object]) -> list[float]:
+        """The parameter vector for one set of param values."""
+        return [float(values[name]) if name is not None else literal  # type: ignore[arg-type]
+                for name, literal in self.slots]

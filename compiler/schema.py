@@ -1,0 +1,76 @@
+"""The built-in events and roles of the language, and the settings each role takes.
+
+User `event` and `role` declarations extend these tables (see `scope.py`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+BAR_FIELDS = ("open", "high", "low", "close", "volume")
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    fields: tuple[str, ...]  # empty for FEATURE and REGIME, whose fields are named by their producer
+    builtin: bool = True
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    consumes: frozenset[str]
+    produces: frozenset[str]
+    builtin: bool = True
+
+    @property
+    def routes(self) -> bool:
+        """Whether the role takes part in routing (the holder role `backtest` does not)."""
+        return bool(self.consumes or self.produces)
+
+
+EVENTS: dict[str, EventType] = {e.name: e for e in (
+    EventType("BAR", BAR_FIELDS),
+    EventType("FEATURE", ()),
+    EventType("REGIME", ()),
+    EventType("SIGNAL", ("direction", "strength")),
+    EventType("ORDER", ("quantity",)),
+    EventType("FILL", ("quantity", "price", "commission")),
+    EventType("PORTFOLIO", ("cash", "equity", "drawdown", "position")),
+)}
+
+
+def _role(name: str, consumes: str, produces: str) -> Role:
+    return Role(name, frozenset(consumes.split()), frozenset(produces.split()))
+
+
+ROLES: dict[str, Role] = {r.name: r for r in (
+    _role("backtest", "", ""),
+    _role("data", "", "BAR"),
+    _role("feature", "BAR", "FEATURE"),
+    _role("classifier", "BAR FEATURE", "REGIME"),
+    _role("strategy", "BAR FEATURE REGIME", "SIGNAL"),
+    _role("risk", "SIGNAL PORTFOLIO BAR", "ORDER"),
+    _role("execution", "ORDER BAR", "FILL"),
+    _role("portfolio", "FILL BAR", "PORTFOLIO"),
+)}
+
+# Settings each built-in role accepts. None: any name (feature); the classifier takes one setting.
+ROLE_SETTINGS: dict[str, frozenset[str] | None] = {
+    "backtest": frozenset(),
+    "data": frozenset({"source"}),
+    "feature": None,
+    "classifier": None,
+    "strategy": frozenset({"signal", "active"}),
+    "risk": frozenset({"size", "max_position", "max_drawdown", "long_only", "combine", "rebalance"}),
+    "execution": frozenset({"fill", "commission", "slippage"}),
+    "portfolio": frozenset({"cash"}),
+}
+REQUIRED_SETTINGS: dict[str, tuple[str, ...]] = {
+    "data": ("source",),
+    "strategy": ("signal",),
+    "risk": ("size",),
+}
+COMBINE_RULES = ("sum", "mean", "unanimous")
+DEFAULT_CASH = 1_000_000.0

@@ -1,0 +1,218 @@
+"""The workflow manager's compile side: pick a workflow from the pattern registry and analyse it.
+
+A workflow pairs a container pattern with a communication pattern by name.
+`analyse` runs the front of the compiler (scope, parameters, factories,
+graph, binding) and collects every diagnostic instead of stopping at the
+first, so `flowc lint` can show them all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flowc.compiler.bind import Binding, bind
+from flowc.compiler.communication import expand
+from flowc.compiler.containers import Hierarchy, build_hierarchy
+from flowc.compiler.graph import FlowGraph, build_graph
+from flowc.compiler.scope import Scope, Value, check_value, collect, literal, param_values
+from flowc.dsl import ast
+from flowc.dsl.diagnostics import Diagnostic, did_you_mean, error
+from flowc.dsl.loader import SourceSet
+
+OBJECTIVES = ("sharpe", "sortino", "total_return", "cagr", "calmar", "max_drawdown", "final_equity",
+              "win_rate", "volatility")
+WORKFLOW_SETTINGS = ("containers", "communication", "objective", "periods_per_year")
+WALK_FORWARD_ARGS = ("train", "test", "step")
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    param: str
+    values: tuple[Value, ...]
+
+
+@dataclass
+class Analysis:
+    """Everything the compiler knows about one workflow before planning."""
+
+    sources: SourceSet
+    scope: Scope
+    workflow: ast.WorkflowDecl | None = None
+    hierarchy: Hierarchy | None = None
+    graph: FlowGraph | None = None
+    binding: Binding | None = None
+    values: dict[str, Value] = field(default_factory=dict)
+    sweeps: list[SweepSpec] = field(default_factory=list)
+    objective: str = "sharpe"
+    periods_per_year: float | None = None
+    walk_forward: dict[str, int] | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.workflow.name if self.workflow else ""
+
+
+def workflows_in(sources: SourceSet, scope: Scope, path: str) -> list[str]:
+    return [name for name, file in scope.workflow_files.items() if file == path]
+
+
+def select(sources: SourceSet, scope: Scope, name: str | None) -> tuple[ast.WorkflowDecl | None, Diagnostic | None]:
+    """The workflow asked for, or the only one declared in the main file itself."""
+    if name is not None:
+        if name in scope.workflows:
+            return scope.workflows[name], None
+        hint = did_you_mean(name, scope.workflows) or (
+            "workflows: " + ", ".join(scope.workflows) if scope.workflows else "no workflow is declared")
+        return None, error("FL208", f"there is no workflow `{name}`", None, hint)
+    own = workflows_in(sources, scope, sources.main)
+    if len(own) == 1:
+        return scope.workflows[own[0]], None
+    choices = own or list(scope.workflows)
+    if not choices:
+        return None, error("FL208", f"`{sources.main}` declares no workflow", None,
+                           'import one, e.g. `import "std/simple_backtest.flow"`, or declare `workflow NAME { ... }`')
+    return None, error("FL208", f"`{sources.main}` has {len(choices)} workflows; choose one with -w", None,
+                       "workflows: " + ", ".join(choices))
+
+
+def analyse(sources: SourceSet, workflow: str | None = None, overrides: tuple[str, ...] = ()) -> Analysis:
+    scope = collect(sources)
+    result = Analysis(sources, scope, diagnostics=list(sources.diagnostics) + list(scope.diagnostics))
+    if sources.main_module is None:
+        return result
+    decl, problem = select(sources, scope, workflow)
+    if problem:
+        result.diagnostics.append(problem)
+        return result
+    assert decl is not None
+    result.workflow = decl
+    result.values, problems = param_values(scope, overrides)
+    result.diagnostics.extend(problems)
+    patterns = _workflow_settings(result, decl)
+    if patterns is None:
+        return result
+    containers, communication = patterns
+    hierarchy, problems = build_hierarchy(containers, scope)
+    result.hierarchy = hierarchy
+    result.diagnostics.extend(problems)
+    routes, problems = expand(communication, hierarchy, scope)
+    result.diagnostics.extend(problems)
+    result.graph = build_graph(hierarchy, routes, scope)
+    result.binding = bind(result.graph, scope, result.values)
+    result.diagnostics.extend(result.binding.diagnostics)
+    for name, decl_param in scope.params.items():
+        if name not in result.values and name in result.binding.used_params and not any(
+                s.param == name for s in result.sweeps):
+            result.diagnostics.append(error("FL508", f"the param `{name}` has no default and no value",
+                                            decl_param.span, f"give it a default or run with `--set {name}=...`"))
+    return result
+
+
+def _workflow_settings(result: Analysis, decl: ast.WorkflowDecl):
+    scope = result.scope
+    named: dict[str, ast.WorkflowSetting] = {}
+    for item in decl.items:
+        if isinstance(item, ast.WorkflowSetting):
+            if item.name not in WORKFLOW_SETTINGS:
+                result.diagnostics.append(error(
+                    "FL504", f"a workflow has no setting `{item.name}`", item.span,
+                    did_you_mean(item.name, WORKFLOW_SETTINGS) or "settings: " + ", ".join(WORKFLOW_SETTINGS)))
+            named[item.name] = item
+        elif isinstance(item, ast.Sweep):
+            _sweep(result, item)
+        elif isinstance(item, ast.WalkForward):
+            _walk_forward(result, item)
+    if "objective" in named:
+        value = named["objective"].value
+        objective = value.id if isinstance(value, ast.Name) else getattr(value, "value", None)
+        if objective not in OBJECTIVES:
+            result.diagnostics.append(error("FL509", f"unknown objective `{objective}`", value.span,
+                                            did_you_mean(str(objective), OBJECTIVES) or ", ".join(OBJECTIVES)))
+        else:
+            result.objective = objective
+    if "periods_per_year" in named:
+        value = literal(named["periods_per_year"].value)
+        if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+            result.diagnostics.append(error("FL509", "`periods_per_year` must be a positive number",
+                                            named["periods_per_year"].value.span))
+        else:
+            result.periods_per_year = float(value)
+    found = []
+    for key, table, kind in (("containers", scope.containers, "container pattern"),
+                             ("communication", scope.communications, "communication pattern")):
+        setting = named.get(key)
+        if setting is None:
+            result.diagnostics.append(error("FL508", f"the workflow `{decl.name}` needs `{key} = NAME`", decl.span))
+            return None
+        ref = setting.value
+        if not isinstance(ref, ast.Name) or ref.id not in table:
+            shown = ref.id if isinstance(ref, ast.Name) else "this"
+            result.diagnostics.append(error(
+                "FL207", f"there is no {kind} `{shown}`", ref.span,
+                did_you_mean(shown, table) or (f"{kind}s: " + ", ".join(table) if table else None)))
+            return None
+        found.append(table[ref.id])
+    return found[0], found[1]
+
+
+def _sweep(result: Analysis, item: ast.Sweep) -> None:
+    scope = result.scope
+    decl = scope.params.get(item.param)
+    if decl is None:
+        result.diagnostics.append(error("FL505", f"`sweep {item.param}`: there is no param `{item.param}`",
+                                        item.span, did_you_mean(item.param, scope.params)
+                                        or f"declare it: `param {item.param}: int = ...`"))
+        return
+    values = sweep_values(item.values)
+    if isinstance(values, str):
+        result.diagnostics.append(error("FL501", f"`sweep {item.param}`: {values}", item.values.span))
+        return
+    for value in values:
+        problem = check_value(decl.type.name, value)
+        if problem:
+            result.diagnostics.append(error("FL501", f"`sweep {item.param}`: {value!r} {problem}", item.values.span))
+            return
+    if any(s.param == item.param for s in result.sweeps):
+        result.diagnostics.append(error("FL202", f"`{item.param}` is swept twice", item.span))
+        return
+    result.sweeps.append(SweepSpec(item.param, tuple(values)))
+
+
+def sweep_values(expr: ast.Expr) -> tuple[Value, ...] | str:
+    """The values of a sweep: a list of literals or `range(start, stop[, step])`; a message if neither."""
+    if isinstance(expr, ast.ListExpr):
+        values = [literal(i) for i in expr.items]
+        if any(v is None for v in values) or not values:
+            return "a sweep lists literal values, e.g. `[5, 10, 20]`"
+        return tuple(values)  # type: ignore[arg-type]
+    if isinstance(expr, ast.Call) and expr.func == "range" and not expr.kwargs and 1 <= len(expr.args) <= 3:
+        bounds = [literal(a) for a in expr.args]
+        if not all(isinstance(b, int) and not isinstance(b, bool) for b in bounds):
+            return "range() takes whole numbers"
+        if len(bounds) == 3 and bounds[2] == 0:
+            return "range() step must not be zero"
+        values = tuple(range(*bounds))  # type: ignore[arg-type]
+        return values if values else "this range is empty"
+    return "a sweep takes a list `[a, b, c]` or `range(start, stop, step)`"
+
+
+def _walk_forward(result: Analysis, item: ast.WalkForward) -> None:
+    args: dict[str, int] = {}
+    for kw in item.args:
+        value = literal(kw.value)
+        if kw.name not in WALK_FORWARD_ARGS:
+            result.diagnostics.append(error("FL510", f"`walk_forward` takes no argument `{kw.name}`", kw.span,
+                                            did_you_mean(kw.name, WALK_FORWARD_ARGS)))
+        elif not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            result.diagnostics.append(error("FL509", f"`{kw.name}` must be a positive whole number of bars",
+                                            kw.value.span))
+        else:
+            args[kw.name] = value
+    missing = [a for a in ("train", "test") if a not in args]
+    if missing:
+        result.diagnostics.append(error("FL502", f"`walk_forward` needs {' and '.join(missing)}", item.span,
+                                        "e.g. `walk_forward train = 500, test = 100, step = 100`"))
+        return
+    args.setdefault("step", args["test"])
+    result.walk_forward = args
