@@ -1,0 +1,422 @@
+"""The data layer: bars from CSV, Parquet, the bundled samples or a generator, checked and aligned.
+
+Why it exists: every kernel downstream assumes clean bars (finite, positive prices, volume >= 0,
+strictly increasing timestamps) laid out as plain numpy arrays. Checking once here, vectorised,
+lets the kernels run without guards, and turns every bad cell into a diagnostic (FL6xx) that names
+the file, the line and the column instead of a pandas traceback or a silently wrong backtest.
+
+`load_source` reads one `data` source of a `.flow` file into one `SymbolBars` per symbol;
+`align` puts several symbols on the union of their timestamps (`MarketData`, `[T, S]` arrays with
+NaN and `present == False` where a symbol has no bar). Neither imports numba.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from flowc.dsl.diagnostics import Diagnostic, FlowError, did_you_mean, error
+from flowc.dsl.source import Span
+
+COLUMNS = ("timestamp", "open", "high", "low", "close", "volume")
+PRICES = ("open", "high", "low", "close")
+FIELDS = (*PRICES, "volume")
+SAMPLES = ("nasdaq", "sp500")
+SYNTHETIC_DEFAULTS: dict[str, int] = {"bars": 1000, "symbols": 1, "seed": 0}
+MAX_SYNTHETIC_BARS = 68_425  # business days from 2000-01-03 up to pd.Timestamp.max (2262-04-11)
+
+_COLUMNS_HINT = ("the columns are timestamp, open, high, low, close, volume "
+                 "(any letter case; other columns are ignored)")
+_TIMESTAMP_HINT = ("write ISO dates (2020-01-31) or datetimes (2020-01-31 09:30:00, optionally with a "
+                   "UTC offset) between 1677-09-22 and 2262-04-11")
+_MISSING_HINT = ("every bar needs a timestamp, open, high, low, close and volume: "
+                 "fill in the cell or drop the row")
+
+
+@dataclass(frozen=True, eq=False)
+class SymbolBars:
+    """One symbol's own bars, timestamps strictly increasing (int64 ns, UTC, naive)."""
+
+    symbol: str
+    timestamps: np.ndarray
+    open: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    volume: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class MarketData:
+    """Several symbols on the union of their timestamps: `[T, S]` float64 arrays, NaN where absent."""
+
+    symbols: tuple[str, ...]
+    timestamps: np.ndarray
+    open: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    volume: np.ndarray
+    present: np.ndarray
+
+    @property
+    def n_steps(self) -> int:
+        return len(self.timestamps)
+
+    @property
+    def n_symbols(self) -> int:
+        return len(self.symbols)
+
+    @property
+    def bars(self) -> int:
+        """The number of BAR events: one per symbol and step where the symbol has a bar."""
+        return int(self.present.sum())
+
+
+# ---------------------------------------------------------------------------------------------
+# Sources
+
+
+def load_source(kind: str, args: Mapping[str, object], *, base_dir: Path,
+                span: Span | None = None) -> list[SymbolBars]:
+    """Load one data source of a `.flow` file (`csv`, `parquet`, `sample`, `synthetic`)."""
+    if kind in ("csv", "parquet"):
+        shown = str(args["path"])
+        path = Path(shown).expanduser()
+        path = path if path.is_absolute() else Path(base_dir) / path
+        symbol = args.get("symbol")
+        if kind == "csv":
+            return [_bars(_read_csv(path, shown, span), str(symbol or path.stem.upper()), span)]
+        return _read_parquet(path, shown, None if symbol is None else str(symbol), span)
+    if kind == "sample":
+        name = str(args["name"])
+        path = _sample_file(name, span)
+        return [_bars(_read_csv(path, str(path), span), str(args.get("symbol") or name.upper()), span)]
+    if kind == "synthetic":
+        values = {key: args.get(key, default) for key, default in SYNTHETIC_DEFAULTS.items()}
+        return synthetic(int(values["bars"]), int(values["symbols"]), int(values["seed"]), span=span)
+    raise ValueError(f"unknown data source kind {kind!r}")  # the compiler only passes the four above
+
+
+def sample_path(name: str) -> Path:
+    """The bundled CSV of a sample (`"sp500"` or `"nasdaq"`); FL509 for any other name."""
+    return _sample_file(name, None)
+
+
+def _sample_file(name: str, span: Span | None) -> Path:
+    if name not in SAMPLES:
+        listed = " and ".join(f"`{s}`" for s in SAMPLES)
+        raise FlowError([error("FL509", f"unknown sample `{name}`; the samples are {listed}", span,
+                               did_you_mean(name.lower(), SAMPLES))])
+    return Path(str(resources.files("flowc.runtime").joinpath("sample_data", f"{name}.csv")))
+
+
+def synthetic(bars: int, symbols: int = 1, seed: int = 0, *, span: Span | None = None) -> list[SymbolBars]:
+    """Deterministic GBM bars: `symbols` series `S0, S1, ...` of `bars` business days from 2000-01-03.
+
+    The recipe (vectorised; the arrays are drawn in this order, each of shape `[symbols, bars]`,
+    from `rng = np.random.default_rng(seed)`):
+
+    1. `z = rng.standard_normal(...)`: log close `= log(100) + cumsum(0.0002 + 0.01 * z)` along
+       the bars (drift 0.0002 and volatility 0.01 per bar).
+    2. `g = rng.standard_normal(...)`: `open = previous close * exp(0.002 * g)` (100 before the
+       first bar), a small overnight gap.
+    3. `u = rng.random(...)`, `w = rng.random(...)`: `high = max(open, close) * (1 + 0.005 * u)`,
+       `low = min(open, close) * (1 - 0.005 * w)`.
+    4. `v = rng.standard_normal(...)`: `volume = round(1e6 * exp(0.25 * v))`, always positive.
+
+    Timestamps are `pd.bdate_range("2000-01-03", periods=bars)` in int64 nanoseconds, the same for
+    every symbol. Nanoseconds end in 2262, so `bars` is at most 68,425 (FL509 beyond).
+    """
+    for name, value, least in (("bars", bars, 1), ("symbols", symbols, 1), ("seed", seed, 0)):
+        if value < least:
+            raise FlowError([error("FL509", f"`{name} = {value}` is out of range", span,
+                                   f"`{name}` must be at least {least}")])
+    stamps = _business_days(bars, span)
+    rng = np.random.default_rng(seed)
+    shape = (symbols, bars)
+    close = 100.0 * np.exp(np.cumsum(0.0002 + 0.01 * rng.standard_normal(shape), axis=1))
+    before = np.concatenate([np.full((symbols, 1), 100.0), close[:, :-1]], axis=1)
+    open_ = before * np.exp(0.002 * rng.standard_normal(shape))
+    high = np.maximum(open_, close) * (1.0 + 0.005 * rng.random(shape))
+    low = np.minimum(open_, close) * (1.0 - 0.005 * rng.random(shape))
+    volume = np.round(1e6 * np.exp(0.25 * rng.standard_normal(shape)))
+    return [SymbolBars(f"S{k}", stamps, open_[k], high[k], low[k], close[k], volume[k])
+            for k in range(symbols)]
+
+
+def _business_days(bars: int, span: Span | None) -> np.ndarray:
+    if bars > MAX_SYNTHETIC_BARS:
+        raise FlowError([error("FL509", f"`bars = {bars}` business days from 2000-01-03 run past "
+                                        "2262-04-11, the last day a nanosecond timestamp can hold", span,
+                               f"use at most {MAX_SYNTHETIC_BARS} bars (or more symbols)")])
+    return pd.bdate_range("2000-01-03", periods=bars).as_unit("ns").asi8.copy()
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading files into raw tables
+
+
+@dataclass
+class _Table:
+    """The raw columns of one file, before any check; `numbers` is where each row is in the file."""
+
+    shown: str  # the file as the user wrote it
+    unit: str  # "line" (CSV, header = line 1) or "row" (Parquet, first row = 1)
+    numbers: np.ndarray
+    raw: dict[str, pd.Series]  # canonical column name -> values as read
+    names: dict[str, str]  # canonical column name -> as spelt in the file
+
+
+def _fail(code: str, message: str, span: Span | None, hint: str | None = None) -> FlowError:
+    return FlowError([error(code, message, span, hint)])
+
+
+def _check_file(path: Path, shown: str, span: Span | None) -> None:
+    """FL601 unless `path` is an existing regular file."""
+    where = f" (looked for {path.resolve()})" if str(path) != shown else ""
+    if path.is_dir():
+        raise _fail("FL601", f"cannot read `{shown}`: it is a directory, not a file", span,
+                    "name a data file inside it")
+    if not path.is_file():
+        raise _fail("FL601", f"cannot read `{shown}`: no such file{where}", span,
+                    "relative paths start at the folder of the .flow file")
+
+
+def _match_columns(found: Sequence[object], shown: str, unit: str, wanted: Sequence[str],
+                   span: Span | None) -> dict[str, str]:
+    """Map each wanted column to its name in the file (letter case ignored); FL602 if any is missing."""
+    names: dict[str, str] = {}
+    for name in map(str, found):
+        names.setdefault(name.strip().lower(), name)
+    missing = [c for c in wanted if c not in names]
+    if missing:
+        has = ", ".join(f"`{n}`" for n in map(str, found[:12])) + (", ..." if len(found) > 12 else "")
+        what = "column" if len(missing) == 1 else "columns"
+        where = " line 1 (the header)" if unit == "line" else ""
+        raise _fail("FL602", f"`{shown}`{where}: no {what} {', '.join(f'`{c}`' for c in missing)}; "
+                             f"the file has {has or 'no columns'}", span, _COLUMNS_HINT)
+    return {c: names[c] for c in wanted}
+
+
+def _read_csv(path: Path, shown: str, span: Span | None) -> _Table:
+    """Read a CSV with pandas' C parser; every parser failure becomes a diagnostic."""
+    _check_file(path, shown, span)
+    try:
+        with path.open("rb") as f:
+            if b"\0" in f.read(8192):
+                raise _fail("FL601", f"cannot read `{shown}`: it is a binary file, not CSV text", span,
+                            "export the data as CSV (or use `parquet(...)` for a Parquet file)")
+        header = pd.read_csv(path, nrows=0).columns
+        names = _match_columns(header, shown, "line", COLUMNS, span)
+        frame = pd.read_csv(path, dtype={names["timestamp"]: str}, skip_blank_lines=False, engine="c")
+    except pd.errors.EmptyDataError:
+        raise _fail("FL607", f"`{shown}` is empty", span, "a data file needs a header line and at "
+                                                          "least one bar") from None
+    except UnicodeDecodeError:
+        raise _fail("FL601", f"cannot read `{shown}`: it is not UTF-8 text", span,
+                    "save the file as UTF-8 CSV") from None
+    except pd.errors.ParserError as exc:
+        raise _parser_error(str(exc), shown, span) from None
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise _fail("FL601", f"cannot read `{shown}`: {reason}", span) from None
+    frame = frame[list(names.values())]
+    numbers = np.arange(2, len(frame) + 2)
+    blank = frame.isna().all(axis=1).to_numpy()
+    if blank.any():  # blank lines are skipped, but they still count for line numbers
+        frame, numbers = frame[~blank], numbers[~blank]
+    if frame.empty:
+        raise _fail("FL607", f"`{shown}` has a header but no bars", span,
+                    "a data file needs at least one bar after the header line")
+    return _Table(shown, "line", numbers, {c: frame[names[c]] for c in COLUMNS}, names)
+
+
+def _parser_error(text: str, shown: str, span: Span | None) -> FlowError:
+    """Turn pandas' tokenizer message (`Expected 6 fields in line 9, saw 7`) into FL603."""
+    found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+    if found:
+        want, line, saw = found.groups()
+        return _fail("FL603", f"`{shown}` line {line}: {saw} fields, but the header has {want}", span,
+                     "every line needs one value per column; check for a stray comma")
+    return _fail("FL603", f"`{shown}` cannot be parsed as CSV: {text.strip()}", span)
+
+
+def _read_parquet(path: Path, shown: str, symbol: str | None, span: Span | None) -> list[SymbolBars]:
+    """Read a wide (one symbol) or long (a `symbol` column) Parquet file."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise _fail("FL601", f"cannot read `{shown}`: reading Parquet needs pyarrow", span,
+                    "pip install 'flowc[parquet]'") from None
+    _check_file(path, shown, span)
+    try:
+        found = pq.read_schema(path).names
+        long = any(name.strip().lower() == "symbol" for name in found)
+        names = _match_columns(found, shown, "row", (*COLUMNS, "symbol") if long else COLUMNS, span)
+        frame = pq.read_table(path, columns=list(names.values())).to_pandas(ignore_metadata=True)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise _fail("FL601", f"cannot read `{shown}` as Parquet: {exc}", span) from None
+    if frame.empty:
+        raise _fail("FL607", f"`{shown}` has no bars", span, "a data file needs at least one bar")
+    table = _Table(shown, "row", np.arange(1, len(frame) + 1), {c: frame[n] for c, n in names.items()}, names)
+    if not long:
+        return [_bars(table, symbol or path.stem.upper(), span)]
+    codes, labels = pd.factorize(table.raw["symbol"])
+    stamps, values = _validate(table, codes, span)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(labels) + 1))
+    out = []
+    for k, label in enumerate(map(str, labels)):
+        rows = order[bounds[k]:bounds[k + 1]]
+        if symbol is None or label == symbol:
+            out.append(SymbolBars(label, stamps[rows], *(values[f][rows] for f in FIELDS)))
+    if not out:
+        has = ", ".join(f"`{s}`" for s in map(str, labels[:12]))
+        raise _fail("FL607", f"`{shown}` has no bars for the symbol `{symbol}`; it has {has}", span,
+                    did_you_mean(str(symbol), map(str, labels)))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks
+
+
+def _bars(table: _Table, symbol: str, span: Span | None) -> SymbolBars:
+    stamps, values = _validate(table, None, span)
+    return SymbolBars(symbol, stamps, *(values[f] for f in FIELDS))
+
+
+def _validate(table: _Table, groups: np.ndarray | None,
+              span: Span | None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Check every cell, vectorised; raise one FlowError with the first bad row of each problem.
+
+    `groups` (long Parquet) gives each row's symbol: timestamps must increase within a symbol.
+    """
+    problems: list[Diagnostic] = []
+
+    def report(code: str, bad: np.ndarray, column: str, what: Callable[[int], str], hint: str) -> None:
+        rows = np.flatnonzero(bad)
+        if rows.size:
+            i = int(rows[0])
+            more = f" ({rows.size - 1} more {table.unit}s like it)" if rows.size > 1 else ""
+            problems.append(error(code, f"`{table.shown}` {table.unit} {table.numbers[i]}, column "
+                                        f"`{table.names[column]}`: {what(i)}{more}", span, hint))
+
+    def cell(column: str, i: int) -> str:
+        value = table.raw[column].iloc[i]
+        if isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer():
+            return str(int(value))
+        return str(value)
+
+    for column in (c for c in (*COLUMNS, "symbol") if c in table.raw):
+        report("FL603", table.raw[column].isna().to_numpy(), column, lambda i: "the cell is empty or NaN",
+               _MISSING_HINT)
+    stamps, stamp_ok = _timestamps(table.raw["timestamp"])
+    report("FL603", ~stamp_ok & table.raw["timestamp"].notna().to_numpy(), "timestamp",
+           lambda i: f"`{cell('timestamp', i)}` is not a valid timestamp", _TIMESTAMP_HINT)
+    values: dict[str, np.ndarray] = {}
+    for column in FIELDS:
+        raw = table.raw[column]
+        number = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        report("FL603", np.isnan(number) & raw.notna().to_numpy(), column,
+               lambda i, c=column: f"`{cell(c, i)}` is not a number",
+               "write plain decimal numbers, like 101.25")
+        report("FL603", np.isinf(number), column,
+               lambda i, c=column: f"`{cell(c, i)}` is infinite",
+               "prices and volumes must be finite numbers")
+        values[column] = np.where(np.isinf(number), np.nan, number)  # one problem per cell
+    for column in PRICES:
+        report("FL605", values[column] <= 0, column,
+               lambda i, c=column: f"the price {cell(c, i)} is not positive",
+               "prices must be greater than zero")
+    report("FL606", values["high"] < values["low"], "high",
+           lambda i: f"the high {cell('high', i)} is below the low {cell('low', i)}",
+           "a bar's high must be at least its low; check that the two columns are not swapped")
+    report("FL608", values["volume"] < 0, "volume",
+           lambda i: f"the volume {cell('volume', i)} is negative", "volume must be zero or more")
+    _check_order(table, stamps, stamp_ok, groups, problems, span)
+    if problems:
+        raise FlowError(problems)
+    return stamps, values
+
+
+def _timestamps(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """int64 ns since the epoch (UTC, naive) and a mask of the rows that hold a valid timestamp."""
+    if isinstance(raw.dtype, pd.DatetimeTZDtype):
+        parsed = raw.dt.tz_convert("UTC").dt.tz_localize(None)
+    elif pd.api.types.is_datetime64_dtype(raw.dtype):
+        parsed = raw
+    else:  # text (CSV), or dates and other objects (Parquet): parse their text
+        parsed = pd.to_datetime(raw.astype(str), format="ISO8601", errors="coerce", utc=True)
+        parsed = parsed.dt.tz_localize(None)
+    array = parsed.to_numpy()
+    unit = np.datetime_data(array.dtype)[0]
+    scale = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[unit]
+    ticks = array.view(np.int64)
+    limit = np.iinfo(np.int64).max // scale
+    ok = ~np.isnat(array) & (ticks >= -limit) & (ticks <= limit)
+    return np.where(ok, ticks, 0) * scale, ok
+
+
+def _check_order(table: _Table, stamps: np.ndarray, ok: np.ndarray, groups: np.ndarray | None,
+                 problems: list[Diagnostic], span: Span | None) -> None:
+    """FL604 at the first row whose timestamp is not after the previous one (of the same symbol)."""
+    rows = np.flatnonzero(ok)
+    if rows.size < 2:
+        return
+    if groups is not None:
+        rows = rows[np.argsort(groups[rows], kind="stable")]
+    same = np.ones(len(rows) - 1, bool) if groups is None else groups[rows[1:]] == groups[rows[:-1]]
+    bad = np.flatnonzero(same & (stamps[rows[1:]] <= stamps[rows[:-1]]))
+    if not bad.size:
+        return
+    first = bad[np.argmin(rows[1:][bad])]
+    i, j = int(rows[first + 1]), int(rows[first])
+    shown = [str(table.raw["timestamp"].iloc[k]) for k in (i, j)]
+    whose = f" (symbol `{table.raw['symbol'].iloc[i]}`)" if groups is not None else ""
+    more = f" ({bad.size - 1} more {table.unit}s like it)" if bad.size > 1 else ""
+    problems.append(error("FL604", f"`{table.shown}` {table.unit} {table.numbers[i]}, column "
+                                   f"`{table.names['timestamp']}`: `{shown[0]}` is not after `{shown[1]}` "
+                                   f"on {table.unit} {table.numbers[j]}{whose}{more}", span,
+                          "timestamps must be strictly increasing, without duplicates: sort the rows "
+                          "by timestamp and drop repeated ones"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Alignment
+
+
+def align(series: Sequence[SymbolBars], *, span: Span | None = None) -> MarketData:
+    """Put several symbols on the sorted union of their timestamps (NaN, not present, where absent)."""
+    if not series:
+        raise _fail("FL607", "no data sources", span, "a data container needs at least one source")
+    twice = {name: n for name, n in Counter(s.symbol for s in series).items() if n > 1}
+    if twice:
+        raise FlowError([error("FL609", f"the symbol `{name}` comes from {n} data sources", span,
+                               'give each source its own name with `symbol = "..."`')
+                         for name, n in twice.items()])
+    first = series[0].timestamps
+    if all(np.array_equal(s.timestamps, first) for s in series[1:]):
+        stamps = np.array(first, dtype=np.int64)
+    else:  # a stable sort merges the already sorted runs quickly
+        merged = np.sort(np.concatenate([s.timestamps for s in series]), kind="stable")
+        stamps = merged[np.concatenate(([True], merged[1:] != merged[:-1]))]
+    shape = (len(stamps), len(series))
+    present = np.zeros(shape, bool)
+    fields = {f: np.full(shape, np.nan) for f in FIELDS}
+    for j, bars in enumerate(series):
+        rows = np.searchsorted(stamps, bars.timestamps)
+        present[rows, j] = True
+        for f, out in fields.items():
+            out[rows, j] = getattr(bars, f)
+    return MarketData(tuple(s.symbol for s in series), stamps, present=present, **fields)
