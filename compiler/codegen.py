@@ -1,0 +1,550 @@
+"""Code generation: a plan becomes the source of one Python module with one `@njit` program.
+
+The module is specialised to the plan: routing, guards, combine rules and
+cost models are resolved here, so the loop holds no dictionaries and no
+Python objects. Numbers and params are read from the parameter vector `p`,
+symbols in predicates from `symlit`; the only text from the `.flow` file that
+reaches the source is container names, validated identifiers, in variable
+names and comments. Hoisted containers run first as whole-array loops (one
+symbol at a time); the rest runs inside the step loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flowc.compiler import components as comp
+from flowc.compiler.ir import (
+    Apply,
+    BinOp,
+    BoundGuard,
+    Expr,
+    Input,
+    Local,
+    Slot,
+    SymbolIs,
+    UnOp,
+)
+from flowc.compiler.plan import SERIES_ROLES, InputPlan, NodePlan, Plan
+
+BAR_ARRAYS = {f: f"bar_{f}" for f in ("open", "high", "low", "close", "volume")}
+OPS = {"/": "div_nb", "<": "lt_nb", "<=": "le_nb", ">": "gt_nb", ">=": "ge_nb", "==": "eq_nb", "!=": "ne_nb",
+       "and": "and_nb", "or": "or_nb"}
+PF = {"cash": 1, "equity": 2, "drawdown": 3}  # slots of a portfolio's feedback register (0: present)
+
+
+@dataclass(frozen=True)
+class Buffer:
+    """An argument of the generated program, allocated by the executor."""
+
+    name: str
+    shape: tuple[str, ...]  # symbolic: "T", "S", "P", "K:<n>", "F:<n>", "state:<slot>:<extra>", "cap:orders"...
+    dtype: str  # "f8", "i8", "bool"
+    fill: float | int | bool = 0
+
+
+@dataclass(frozen=True)
+class Generated:
+    source: str
+    buffers: tuple[Buffer, ...]  # in argument order, after the fixed market and parameter arguments
+    portfolios: tuple[str, ...]
+    risks: tuple[str, ...]
+    executions: tuple[str, ...]
+    strategies: tuple[str, ...]
+
+
+FIXED_ARGS = ("bar_open", "bar_high", "bar_low", "bar_close", "bar_volume", "present", "owner", "symlit", "p")
+
+
+class _Writer:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.depth = 0
+
+    def __call__(self, line: str = "") -> None:
+        self.lines.append(("    " * self.depth + line) if line else "")
+
+    def indent(self) -> _Indent:
+        return _Indent(self)
+
+
+class _Indent:
+    def __init__(self, w: _Writer):
+        self.w = w
+
+    def __enter__(self) -> None:
+        self.w.depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        self.w.depth -= 1
+
+
+class _Gen:
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.w = _Writer()
+        self.buffers: list[Buffer] = []
+        self.kernels: set[str] = set()
+        self.data = [n.path for n in plan.nodes if n.role == "data"]
+        self.portfolios = [n for n in plan.nodes if n.role == "portfolio"]
+        self.risks = [n for n in plan.nodes if n.role == "risk"]
+        self.executions = [n for n in plan.nodes if n.role == "execution"]
+
+    def ident(self, path: str) -> str:
+        return self.plan.node(path).ident
+
+    def buffer(self, name: str, shape: tuple[str, ...], dtype: str, fill: float | int | bool = 0) -> str:
+        self.buffers.append(Buffer(name, shape, dtype, fill))
+        return name
+
+    # ---- expressions ----
+
+    def field(self, item: Input, ctx: str) -> str:
+        """The code reading one input field at (t, s)."""
+        if item.event == "BAR":
+            return f"{BAR_ARRAYS[item.field]}[t, s]"
+        source = self.plan.node(item.source)  # type: ignore[arg-type]
+        if item.event in ("FEATURE", "REGIME"):
+            return f"out_{source.ident}[t, s, {source.fields.index(item.field)}]"
+        if item.event == "SIGNAL":
+            return f"out_{source.ident}[t, s, {('direction', 'strength').index(item.field)}]"
+        if item.event == "ORDER":
+            return f"ordq_{source.ident}[s]"
+        if item.event == "PORTFOLIO":
+            if item.field == "position":
+                return f"pos_{source.ident}[s]"
+            return f"fb_{source.ident}[{PF[item.field]}]"
+        raise AssertionError(f"no field access for {item}")  # plan rejects FILL guards
+
+    def expr(self, e: Expr, node: NodePlan | None, ctx: str = "") -> str:
+        if isinstance(e, Slot):
+            return f"p[{e.index}]"
+        if isinstance(e, Input):
+            return self.field(e, ctx)
+        if isinstance(e, Local):
+            return f"v_{e.name}"
+        if isinstance(e, SymbolIs):
+            test = "!=" if e.negate else "=="
+            return f"(1.0 if symlit[s] {test} {e.literal} else 0.0)" if e.literal >= 0 else "0.0"
+        if isinstance(e, UnOp):
+            inner = self.expr(e.operand, node, ctx)
+            return f"not_nb({inner})" if e.op == "not" else f"(-{inner})"
+        if isinstance(e, BinOp):
+            left, right = self.expr(e.left, node, ctx), self.expr(e.right, node, ctx)
+            if e.op in OPS:
+                self.kernels.add(OPS[e.op])
+                return f"{OPS[e.op]}({left}, {right})"
+            return f"({left} {e.op} {right})"
+        if isinstance(e, Apply):
+            assert node is not None
+            name = f"{e.component}_nb"
+            self.kernels.add(name)
+            args = ", ".join(self.expr(a, node, ctx) for a in e.args)
+            return f"{name}(st_{node.ident}_{e.instance}[s], {args})"
+        raise AssertionError(e)
+
+    def guard(self, guards: tuple[BoundGuard, ...] | None) -> str | None:
+        if guards is None:
+            return None
+        self.kernels.add("truthy_nb")
+        alternatives = []
+        for g in guards:
+            terms = [f"truthy_nb({self.expr(r, None)})" for r in g.required]
+            terms += [f"not truthy_nb({self.expr(x, None)})" for x in g.excluded]
+            alternatives.append(" and ".join(terms) if terms else "True")
+        return " or ".join(f"({a})" for a in alternatives)
+
+    def presence(self, item: InputPlan) -> str:
+        """Whether an input is present at (t, s), with the routes' guards applied."""
+        terms = []
+        for edge in item.edges:
+            if item.event == "BAR":
+                base = "present[t, s]" if len(self.data) == 1 else \
+                    f"(present[t, s] and owner[s] == {self.data.index(edge.source)})"
+            elif item.event == "ORDER":
+                base = f"ordp_{self.ident(edge.source)}[s]"
+            elif item.event == "PORTFOLIO":
+                base = f"fb_{self.ident(edge.source)}[0] != 0.0"
+            else:
+                base = f"pres_{self.ident(edge.source)}[t, s]"
+            guard = self.guard(edge.guards)
+            terms.append(f"({base} and ({guard}))" if guard else base)
+        return " or ".join(terms) if len(terms) > 1 else terms[0]
+
+    # ---- series containers (feature, classifier, strategy) ----
+
+    def series_buffers(self, node: NodePlan) -> None:
+        self.buffer(f"out_{node.ident}", ("T", "S", f"F:{len(node.fields)}"), "f8", float("nan"))
+        self.buffer(f"pres_{node.ident}", ("T", "S"), "bool", False)
+        for state in node.states:
+            size = f"state:{state.size_slot.index if state.size_slot else -1}:{state.size_extra}"
+            self.buffer(f"st_{node.ident}_{state.instance}", ("S", size), "f8", 0.0)
+
+    def series_body(self, node: NodePlan) -> None:
+        """The work of one series container for one (t, s)."""
+        w = self.w
+        inputs = {(i.event, i.source): f"in_{k}" for k, i in enumerate(node.inputs) if not any(
+            e.feedback for e in i.edges)}
+        for k, item in enumerate(node.inputs):
+            if f"in_{k}" in inputs.values():
+                w(f"in_{k} = {self.presence(item)}")
+        settings = node.container.settings
+        union = frozenset().union(*(s.reads for s in settings)) if settings else frozenset()
+        trigger = " and ".join(inputs[r] for r in sorted(union, key=str)) if union else \
+            (" or ".join(inputs.values()) or "False")
+
+        def condition(reads: frozenset) -> str:
+            return " and ".join(inputs[r] for r in sorted(reads, key=str)) if reads else trigger
+
+        for setting in settings:
+            w(f"v_{setting.name} = np.nan")
+            w(f"if {condition(setting.reads)}:")
+            with w.indent():
+                w(f"v_{setting.name} = {self.expr(setting.expr, node)}")
+        out = f"out_{node.ident}"
+        if node.role == "strategy":
+            signal = node.container.setting("signal")
+            active = node.container.setting("active")
+            assert signal is not None
+            test = condition(signal.reads)
+            if active is not None:
+                self.kernels.add("truthy_nb")
+                test = f"({test}) and truthy_nb(v_active)"
+            self.kernels.add("sign_nb")
+            w(f"if {test}:")
+            with w.indent():
+                w(f"{out}[t, s, 0] = sign_nb(v_signal)")
+                w(f"{out}[t, s, 1] = abs(v_signal) if v_signal == v_signal else 0.0")
+                w(f"pres_{node.ident}[t, s] = True")
+            return
+        w(f"if {trigger}:")
+        with w.indent():
+            for k, name in enumerate(node.fields):
+                w(f"{out}[t, s, {k}] = v_{name}")
+            w(f"pres_{node.ident}[t, s] = True")
+
+    # ---- risk ----
+
+    def risk_buffers(self, node: NodePlan) -> None:
+        self.buffer(f"rk_{node.ident}", ("S", "F:3"), "f8", float("nan"))  # book, last direction, held quantity
+        self.buffer(f"rkpf_{node.ident}", ("F:2",), "f8", float("nan"))  # latest equity, drawdown
+        self.buffer(f"ordq_{node.ident}", ("S",), "f8", 0.0)
+        self.buffer(f"ordp_{node.ident}", ("S",), "bool", False)
+
+    def risk_init(self, node: NodePlan) -> None:
+        w = self.w
+        w(f"rk_{node.ident}[:, 0] = 0.0")
+        w(f"rk_{node.ident}[:, 2] = 0.0")
+        w(f"rkpf_{node.ident}[1] = 0.0")
+
+    def risk_step(self, node: NodePlan) -> None:
+        w, cfg, rk = self.w, node.container.config, f"rk_{node.ident}"
+        for item in node.inputs_of("PORTFOLIO"):
+            source = self.ident(item.edges[0].source)
+            w(f"if {self.presence(item)}:")
+            with w.indent():
+                w(f"rkpf_{node.ident}[0] = fb_{source}[{PF['equity']}]")
+                w(f"rkpf_{node.ident}[1] = fb_{source}[{PF['drawdown']}]")
+        w("for s in range(S):")
+        with w.indent():
+            w(f"ordp_{node.ident}[s] = False")
+            w("n_sig = 0")
+            w("total = 0.0")
+            w("first = 0.0")
+            w("agree = True")
+            for item in node.inputs_of("SIGNAL"):
+                w(f"if {self.presence(item)}:")
+                with w.indent():
+                    w(f"d = out_{self.ident(item.source)}[t, s, 0]")  # type: ignore[arg-type]
+                    w("if n_sig == 0:")
+                    with w.indent():
+                        w("first = d")
+                    w("elif d != first:")
+                    with w.indent():
+                        w("agree = False")
+                    w("n_sig += 1")
+                    w("total = total + d")
+            w("if n_sig > 0:")
+            with w.indent():
+                self.risk_act(node, cfg, rk)
+
+    def risk_act(self, node: NodePlan, cfg, rk: str) -> None:
+        w = self.w
+        self.kernels.add("sign_nb")
+        if cfg.combine == "sum":
+            w("d = min(max(total, -1.0), 1.0)")
+        elif cfg.combine == "mean":
+            w("d = sign_nb(total / n_sig)")
+        else:
+            w("d = first if agree else 0.0")
+        w(f"if p[{cfg.long_only.index}] != 0.0 and d < 0.0:")
+        with w.indent():
+            w("d = 0.0")
+        resize = f"{rk}[s, 1] != {rk}[s, 1] or d != {rk}[s, 1] or p[{cfg.rebalance.index}] != 0.0"
+        acting = "True"
+        if cfg.size == "percent_equity":
+            w("price = bar_close[t, s]")
+            acting = "price == price"
+        w(f"if {acting}:")
+        with w.indent():
+            w(f"if {resize}:")
+            with w.indent():
+                if cfg.size == "fixed":
+                    w(f"{rk}[s, 2] = p[{cfg.size_slot.index}] * d")
+                else:
+                    w(f"{rk}[s, 2] = d * np.floor(((p[{cfg.size_slot.index}] / 100.0) * rkpf_{node.ident}[0]) / price)")
+            w(f"{rk}[s, 1] = d")
+            w(f"target = {rk}[s, 2]")
+            if cfg.max_position is not None:
+                m = f"p[{cfg.max_position.index}]"
+                w(f"target = min(max(target, -{m}), {m})")
+            if cfg.max_drawdown is not None:
+                w(f"if rkpf_{node.ident}[1] >= p[{cfg.max_drawdown.index}] / 100.0:")
+                with w.indent():
+                    w(f"sb = sign_nb({rk}[s, 0])")
+                    w(f"target = sb * min(abs({rk}[s, 0]), max(0.0, sb * target))")
+            w(f"order = target - {rk}[s, 0]")
+            w("if order != 0.0:")
+            with w.indent():
+                w(f"ordq_{node.ident}[s] = order")
+                w(f"ordp_{node.ident}[s] = True")
+                w(f"{rk}[s, 0] = {rk}[s, 0] + order")
+                w("n = cnt[0]")
+                w("if n < o_step.shape[0]:")
+                with w.indent():
+                    w("o_step[n] = t")
+                    w("o_sym[n] = s")
+                    w("o_q[n] = order")
+                    w(f"o_risk[n] = {self.risks.index(node)}")
+                    w("cnt[0] = n + 1")
+                w("else:")
+                with w.indent():
+                    w("cnt[2] = 1")
+
+    # ---- execution ----
+
+    def execution_buffers(self, node: NodePlan) -> None:
+        k = len(node.inputs_of("ORDER"))
+        for name in ("pend", "fq", "fpx", "fc"):
+            self.buffer(f"{name}_{node.ident}", (f"K:{k}", "S"), "f8", 0.0)
+        self.buffer(f"fpres_{node.ident}", (f"K:{k}", "S"), "bool", False)
+
+    def execution_step(self, node: NodePlan) -> None:
+        w, cfg, x = self.w, node.container.config, node.ident
+        orders = node.inputs_of("ORDER")
+        bar = node.input("BAR")
+        w("for s in range(S):")
+        with w.indent():
+            w(f"bar = {self.presence(bar) if bar else 'False'}")
+            for k in range(len(orders)):
+                w(f"fpres_{x}[{k}, s] = False")
+            if cfg.fill == "next_open":
+                w("if bar:")
+                with w.indent():
+                    self.fill_pending(node, len(orders), "bar_open[t, s]")
+            for k, item in enumerate(orders):
+                w(f"if {self.presence(item)}:")
+                with w.indent():
+                    w(f"pend_{x}[{k}, s] = pend_{x}[{k}, s] + ordq_{self.ident(item.source)}[s]")  # type: ignore
+            if cfg.fill == "close":
+                w("if bar:")
+                with w.indent():
+                    self.fill_pending(node, len(orders), "bar_close[t, s]")
+
+    def fill_pending(self, node: NodePlan, k: int, price: str) -> None:
+        w, cfg, x = self.w, node.container.config, node.ident
+        for slot in range(k):
+            w(f"q = pend_{x}[{slot}, s]")
+            w("if q != 0.0:")
+            with w.indent():
+                w(f"px = {price}")
+                if cfg.slippage is not None:
+                    self.kernels.add("sign_nb")
+                    w(f"px = px + sign_nb(q) * ((p[{cfg.slippage.index}] / 10000.0) * px)")
+                if cfg.commission == "percent":
+                    w(f"fee = p[{cfg.commission_slot.index}] / 100.0 * abs(q) * px")
+                elif cfg.commission == "per_share":
+                    w(f"fee = p[{cfg.commission_slot.index}] * abs(q)")
+                elif cfg.commission == "fixed":
+                    w(f"fee = p[{cfg.commission_slot.index}]")
+                else:
+                    w("fee = 0.0")
+                w(f"fq_{x}[{slot}, s] = q")
+                w(f"fpx_{x}[{slot}, s] = px")
+                w(f"fc_{x}[{slot}, s] = fee")
+                w(f"fpres_{x}[{slot}, s] = True")
+                w(f"pend_{x}[{slot}, s] = 0.0")
+
+    # ---- portfolio ----
+
+    def portfolio_buffers(self, node: NodePlan) -> None:
+        self.buffer(f"pos_{node.ident}", ("S",), "f8", 0.0)
+        self.buffer(f"lastc_{node.ident}", ("S",), "f8", float("nan"))
+        self.buffer(f"pf_{node.ident}", ("F:4",), "f8", 0.0)  # cash, equity, peak, drawdown
+        self.buffer(f"fb_{node.ident}", ("F:4",), "f8", 0.0)  # present, cash, equity, drawdown (at t-1)
+
+    def portfolio_init(self, node: NodePlan) -> None:
+        w, j = self.w, node.ident
+        cash = f"p[{node.container.config.cash.index}]"
+        w(f"pf_{j}[0] = {cash}")
+        w(f"pf_{j}[1] = {cash}")
+        w(f"pf_{j}[2] = {cash}")
+        w(f"pf_{j}[3] = 0.0")
+        w(f"fb_{j}[0] = 1.0")
+        w(f"fb_{j}[1] = {cash}")
+        w(f"fb_{j}[2] = {cash}")
+        w(f"fb_{j}[3] = 0.0")
+
+    def portfolio_step(self, node: NodePlan) -> None:
+        w, j = self.w, node.ident
+        index = self.portfolios.index(node)
+        bar = node.input("BAR")
+        w("ran = False")
+        w("for s in range(S):")
+        with w.indent():
+            if bar is not None:
+                w(f"if {self.presence(bar)}:")
+                with w.indent():
+                    w("ran = True")
+                    w(f"lastc_{j}[s] = bar_close[t, s]")
+            for item in node.inputs_of("FILL"):
+                source = self.plan.node(item.source)  # type: ignore[arg-type]
+                xi = source.ident
+                for slot in range(len(source.inputs_of("ORDER"))):
+                    w(f"if fpres_{xi}[{slot}, s]:")
+                    with w.indent():
+                        w(f"q = fq_{xi}[{slot}, s]")
+                        w(f"pos_{j}[s] = pos_{j}[s] + q")
+                        w(f"pf_{j}[0] = pf_{j}[0] - (q * fpx_{xi}[{slot}, s] + fc_{xi}[{slot}, s])")
+                        w("n = cnt[1]")
+                        w("if n < f_step.shape[0]:")
+                        with w.indent():
+                            w("f_step[n] = t")
+                            w("f_sym[n] = s")
+                            w("f_q[n] = q")
+                            w(f"f_px[n] = fpx_{xi}[{slot}, s]")
+                            w(f"f_c[n] = fc_{xi}[{slot}, s]")
+                            w(f"f_pf[n] = {index}")
+                            w(f"f_ex[n] = {self.executions.index(source)}")
+                            w("cnt[1] = n + 1")
+                        w("else:")
+                        with w.indent():
+                            w("cnt[2] = 1")
+        w("if ran:")
+        with w.indent():
+            w(f"eq = pf_{j}[0]")
+            w("for s in range(S):")
+            with w.indent():
+                w(f"if pos_{j}[s] != 0.0:")
+                with w.indent():
+                    w(f"eq = eq + pos_{j}[s] * lastc_{j}[s]")
+            w(f"pf_{j}[1] = eq")
+            w(f"if eq > pf_{j}[2]:")
+            with w.indent():
+                w(f"pf_{j}[2] = eq")
+            w(f"pf_{j}[3] = 1.0 - eq / pf_{j}[2]")
+        w(f"equity[t, {index}] = pf_{j}[1]")
+        w(f"cash[t, {index}] = pf_{j}[0]")
+        w("for s in range(S):")
+        with w.indent():
+            w(f"if pos_{j}[s] != 0.0:")
+            with w.indent():
+                w("exposed[t] = True")
+                w("break")
+        w(f"fb_{j}[0] = 1.0 if ran else 0.0")
+        w(f"fb_{j}[1] = pf_{j}[0]")
+        w(f"fb_{j}[2] = pf_{j}[1]")
+        w(f"fb_{j}[3] = pf_{j}[3]")
+
+    # ---- the module ----
+
+    def generate(self) -> Generated:
+        plan, w = self.plan, self.w
+        series = [n for n in plan.nodes if n.role in SERIES_ROLES]
+        for node in series:
+            self.series_buffers(node)
+        for node in self.risks:
+            self.risk_buffers(node)
+        for node in self.executions:
+            self.execution_buffers(node)
+        for node in self.portfolios:
+            self.portfolio_buffers(node)
+        self.buffer("equity", ("T", "P"), "f8", float("nan"))
+        self.buffer("cash", ("T", "P"), "f8", float("nan"))
+        self.buffer("exposed", ("T",), "bool", False)
+        for name, dtype in (("o_step", "i8"), ("o_sym", "i8"), ("o_q", "f8"), ("o_risk", "i8")):
+            self.buffer(name, ("cap:orders",), dtype, 0)
+        for name, dtype in (("f_step", "i8"), ("f_sym", "i8"), ("f_q", "f8"), ("f_px", "f8"), ("f_c", "f8"),
+                            ("f_pf", "i8"), ("f_ex", "i8")):
+            self.buffer(name, ("cap:fills",), dtype, 0)
+        self.buffer("cnt", ("F:3",), "i8", 0)  # orders recorded, fills recorded, overflow
+
+        body_start = len(w.lines)
+        w.depth = 1
+        w("T, S = bar_close.shape")
+        for node in self.risks:
+            self.risk_init(node)
+        for node in self.portfolios:
+            self.portfolio_init(node)
+        hoisted = [n for n in series if n.hoisted]
+        stepped = [n for n in plan.nodes if not n.hoisted and n.role != "data"]
+        for node in hoisted:
+            w(f"# {node.role} `{node.path}`: hoisted, whole series per symbol")
+            w("for s in range(S):")
+            with w.indent():
+                w("for t in range(T):")
+                with w.indent():
+                    self.series_body(node)
+        w("# the step loop")
+        w("for t in range(T):")
+        with w.indent():
+            for node in stepped:
+                w(f"# {node.role} `{node.path}`")
+                if node.role in SERIES_ROLES:
+                    w("for s in range(S):")
+                    with w.indent():
+                        self.series_body(node)
+                else:
+                    getattr(self, f"{node.role}_step")(node)
+        body = w.lines[body_start:]
+
+        args = list(FIXED_ARGS) + [b.name for b in self.buffers]
+        header = [
+            f'"""Generated by flowc for the workflow `{plan.workflow}`, plan {plan.digest}. Do not edit."""',
+            "",
+            "import numpy as np",
+            "from numba import njit",
+            "",
+        ]
+        for module, names in _kernel_imports(self.kernels).items():
+            header.append(f"from {module} import {', '.join(sorted(names))}")
+        header += ["", "", '@njit(cache=True, error_model="numpy")', "def program("]
+        header += [f"    {a}," for a in args]
+        header += ["):"]
+        source = "\n".join(header + body) + "\n"
+        return Generated(source, tuple(self.buffers), tuple(n.path for n in self.portfolios),
+                         tuple(n.path for n in self.risks), tuple(n.path for n in self.executions),
+                         tuple(n.path for n in plan.nodes if n.role == "strategy"))
+
+
+def _kernel_imports(names: set[str]) -> dict[str, set[str]]:
+    modules: dict[str, set[str]] = {}
+    for name in names:
+        base = name[:-3]
+        if name in {*OPS.values(), "truthy_nb", "sign_nb", "not_nb"}:
+            module = "flowc.runtime.kernels.ops"
+        else:
+            component = next((c for c in comp.all_components() if c.kernel == base), None)
+            assert component is not None, name
+            module = _KERNEL_MODULES.get(component.role, component.role)
+        modules.setdefault(module, set()).add(name)
+    return modules
+
+
+_KERNEL_MODULES = {"feature": "flowc.runtime.kernels.features", "classifier": "flowc.runtime.kernels.signals",
+                   "strategy": "flowc.runtime.kernels.signals"}
+
+
+def generate(plan: Plan) -> Generated:
+    """The source of the plan's program and the buffers its caller allocates."""
+    return _Gen(plan).generate()

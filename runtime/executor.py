@@ -1,0 +1,182 @@
+"""The executor of a compiled plan: cache the generated module, allocate its buffers, run it.
+
+The generated module is written once under a content-addressed name in the
+per-user cache, keyed by the plan's structure, the source of every kernel
+and the versions of Python, numba and flowc (numba does not notice when a
+callee changes). numba's own on-disk cache then makes a second run start
+without compiling. Parameters and data are arguments, never part of the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+
+from flowc.compiler.codegen import Buffer, Generated, generate
+from flowc.compiler.plan import Plan
+from flowc.dsl.cache import user_cache_dir
+from flowc.dsl.diagnostics import FlowError, error
+from flowc.runtime.data import MarketData
+from flowc.runtime.ledger import FILL_DTYPE, ORDER_DTYPE, UNFILLED_DTYPE, Ledger
+
+KERNEL_DIR = Path(__file__).parent / "kernels"
+
+
+@dataclass
+class Program:
+    plan: Plan
+    generated: Generated
+    key: str
+    path: Path
+    module: ModuleType
+
+    @property
+    def function(self):
+        return self.module.program
+
+
+def _versions() -> str:
+    import numba
+
+    from flowc.runtime.cli import version
+
+    return f"python {sys.version.split()[0]} numba {numba.__version__} numpy {np.__version__} flowc {version()}"
+
+
+def _kernel_sources() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(KERNEL_DIR.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def cache_key(plan: Plan) -> str:
+    text = "\n".join((plan.structure(), _kernel_sources(), _versions()))
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def compile_plan(plan: Plan) -> Program:
+    """Generate (or find in the cache) the program of a plan and import it."""
+    generated = generate(plan)
+    key = cache_key(plan)
+    folder = user_cache_dir() / "programs"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"flowc_{key}.py"
+    if not path.exists() or path.read_text(encoding="utf-8") != generated.source:
+        _write_atomically(path, generated.source)
+    name = f"flowc_program_{key}"
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[name] = module
+    return Program(plan, generated, key, path, module)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def check_windows(plan: Plan, params: np.ndarray) -> None:
+    """A window given by a param is checked when its value is known (FL509)."""
+    problems = []
+    for node in plan.nodes:
+        for state in node.states:
+            slot = state.size_slot
+            if slot is None:
+                continue
+            value = params[slot.index]
+            least = 2 if state.component in ("stdev", "zscore") else 1
+            if not (value == int(value) and value >= least):
+                name = plan.param_names[slot.index] or "a literal"
+                problems.append(error("FL509", f"the window of `{state.component}` in `{node.path}` is {value:g} "
+                                               f"(from {name}); it must be a whole number >= {least}",
+                                      node.container.settings[0].span if node.container.settings else None))
+    if problems:
+        raise FlowError(problems)
+
+
+def _shape(buffer: Buffer, dims: dict[str, int], params: np.ndarray, caps: dict[str, int]) -> tuple[int, ...]:
+    shape = []
+    for d in buffer.shape:
+        if d in dims:
+            shape.append(dims[d])
+        elif d.startswith(("K:", "F:")):
+            shape.append(int(d[2:]))
+        elif d.startswith("state:"):
+            _, slot, extra = d.split(":")
+            shape.append(max(0, (int(params[int(slot)]) if int(slot) >= 0 else 0) + int(extra)))
+        elif d.startswith("cap:"):
+            shape.append(caps[d[4:]])
+        else:
+            raise AssertionError(d)
+    return tuple(shape)
+
+
+def run_program(program: Program, market: MarketData, owner: np.ndarray, symlit: np.ndarray,
+                params: np.ndarray) -> Ledger:
+    """Run the compiled program once over the market data with one parameter vector."""
+    check_windows(program.plan, params)
+    g = program.generated
+    T, S = market.close.shape
+    dims = {"T": T, "S": S, "P": len(g.portfolios)}
+    n_risk = max(1, len(g.risks))
+    caps = {"orders": max(16, min(T * S * n_risk, 1 << 14)), "fills": max(16, min(T * S * n_risk, 1 << 14))}
+    while True:
+        buffers = {}
+        for b in g.buffers:
+            dtype = {"f8": np.float64, "i8": np.int64, "bool": np.bool_}[b.dtype]
+            buffers[b.name] = np.full(_shape(b, dims, params, caps), b.fill, dtype=dtype)
+        program.function(market.open, market.high, market.low, market.close, market.volume, market.present,
+                         owner, symlit, params, *buffers.values())
+        if buffers["cnt"][2] == 0:
+            break
+        caps = {k: v * 4 for k, v in caps.items()}  # records overflowed: rerun with room (deterministic)
+    return _ledger(program, buffers, S, params)
+
+
+def _ledger(program: Program, b: dict[str, np.ndarray], n_symbols: int, params: np.ndarray) -> Ledger:
+    g, plan = program.generated, program.plan
+    n_orders, n_fills = int(b["cnt"][0]), int(b["cnt"][1])
+    orders = np.zeros(n_orders, ORDER_DTYPE)
+    for field, name in (("step", "o_step"), ("symbol", "o_sym"), ("quantity", "o_q"), ("risk", "o_risk")):
+        orders[field] = b[name][:n_orders]
+    fills = np.zeros(n_fills, FILL_DTYPE)
+    for field, name in (("step", "f_step"), ("symbol", "f_sym"), ("quantity", "f_q"), ("price", "f_px"),
+                        ("commission", "f_c"), ("portfolio", "f_pf"), ("execution", "f_ex")):
+        fills[field] = b[name][:n_fills]
+    unfilled = []
+    for x, path in enumerate(g.executions):
+        pending = b[f"pend_{plan.node(path).ident}"]
+        for s in range(n_symbols):
+            for k in range(pending.shape[0]):
+                if pending[k, s] != 0.0:
+                    unfilled.append((s, pending[k, s], x))
+    portfolio_nodes = [plan.node(p) for p in g.portfolios]
+    return Ledger(
+        portfolios=g.portfolios, risks=g.risks, executions=g.executions,
+        cash0=np.array([params[n.container.config.cash.index] for n in portfolio_nodes], dtype=np.float64),
+        equity=b["equity"], cash=b["cash"], exposed=b["exposed"],
+        positions=np.array([b[f"pos_{n.ident}"] for n in portfolio_nodes]).reshape(len(portfolio_nodes), n_symbols),
+        orders=orders, fills=fills, unfilled=np.array(unfilled, dtype=UNFILLED_DTYPE),
+        signals={path: (b[f"pres_{plan.node(path).ident}"], b[f"out_{plan.node(path).ident}"][:, :, 0],
+                        b[f"out_{plan.node(path).ident}"][:, :, 1]) for path in g.strategies},
+    )

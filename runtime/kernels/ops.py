@@ -1,0 +1,75 @@
+"""The operators of `.flow` expressions with the language's undefined-value rules, for generated code.
+
+NaN is *undefined*: arithmetic propagates it, division by zero gives it, a
+comparison with it is false (`!=` too), and a value is true only when defined
+and non-zero. Both operands are always evaluated (no short-circuit), so a
+stateful component on the right of `and` still sees every bar.
+"""
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, inline="always")
+def truthy_nb(x: float) -> bool:
+    return x == x and x != 0.0
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def div_nb(a: float, b: float) -> float:
+    return np.nan if b == 0.0 else a / b
+
+
+@njit(cache=True, inline="always")
+def lt_nb(a: float, b: float) -> float:
+    return 1.0 if a < b else 0.0
+
+
+@njit(cache=True, inline="always")
+def le_nb(a: float, b: float) -> float:
+    return 1.0 if a <= b else 0.0
+
+
+@njit(cache=True, inline="always")
+def gt_nb(a: float, b: float) -> float:
+    return 1.0 if a > b else 0.0
+
+
+@njit(cache=True, inline="always")
+def ge_nb(a: float, b: float) -> float:
+    return 1.0 if a >= b else 0.0
+
+
+@njit(cache=True, inline="always")
+def eq_nb(a: float, b: float) -> float:
+    return 1.0 if a == b else 0.0
+
+
+@njit(cache=True, inline="always")
+def ne_nb(a: float, b: float) -> float:
+    return 1.0 if (a == a and b == b and a != b) else 0.0
+
+
+@njit(cache=True, inline="always")
+def and_nb(a: float, b: float) -> float:
+    return 1.0 if truthy_nb(a) and truthy_nb(b) else 0.0
+
+
+@njit(cache=True, inline="always")
+def or_nb(a: float, b: float) -> float:
+    return 1.0 if truthy_nb(a) or truthy_nb(b) else 0.0
+
+
+@njit(cache=True, inline="always")
+def not_nb(a: float) -> float:
+    return 0.0 if truthy_nb(a) else 1.0
+
+
+@njit(cache=True, inline="always")
+def sign_nb(x: float) -> float:
+    """Direction of a signal value: +1, -1, or 0 (also where undefined)."""
+    if x > 0.0:
+        return 1.0
+    if x < 0.0:
+        return -1.0
+    return 0.0

@@ -1,0 +1,56 @@
+"""What an engine hands back: the ledger of one run, plain numpy, the same for every engine.
+
+The compiled program and the plain-Python reference engine both fill a
+`Ledger`; everything after it (trades, metrics, tables, files) is computed
+once, in `results.py`, so two engines can only differ in what they record.
+
+Record order is part of the contract:
+- orders: by step, then risk container in schedule order, then symbol in source order;
+- fills: by step, then portfolio in schedule order, then symbol, then execution
+  container in schedule order, then the ORDER input of that container in schedule order
+  (a fill delivered to two portfolios is recorded once per portfolio);
+- unfilled: execution container in schedule order, then symbol, then ORDER input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+ORDER_DTYPE = np.dtype([("step", "i8"), ("symbol", "i8"), ("quantity", "f8"), ("risk", "i8")], align=True)
+FILL_DTYPE = np.dtype([("step", "i8"), ("symbol", "i8"), ("quantity", "f8"), ("price", "f8"),
+                       ("commission", "f8"), ("portfolio", "i8"), ("execution", "i8")], align=True)
+UNFILLED_DTYPE = np.dtype([("symbol", "i8"), ("quantity", "f8"), ("execution", "i8")], align=True)
+
+
+@dataclass
+class Ledger:
+    """One run's raw record. `P` portfolios, `T` steps, `S` symbols."""
+
+    portfolios: tuple[str, ...]  # container paths, schedule order
+    risks: tuple[str, ...]
+    executions: tuple[str, ...]
+    cash0: np.ndarray  # [P] starting cash
+    equity: np.ndarray  # [T, P] end-of-step equity (carried forward on steps a portfolio does not run)
+    cash: np.ndarray  # [T, P]
+    exposed: np.ndarray  # [T] bool: some portfolio holds a non-zero position in some symbol at the end of the step
+    positions: np.ndarray  # [P, S] at the end
+    orders: np.ndarray  # ORDER_DTYPE
+    fills: np.ndarray  # FILL_DTYPE
+    unfilled: np.ndarray  # UNFILLED_DTYPE
+    signals: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None  # strategy -> (present, dir, strength)
+
+    def same_as(self, other: Ledger) -> bool:
+        """Bit-identical records (NaN equal to NaN)."""
+        arrays = ("cash0", "equity", "cash", "exposed", "positions", "orders", "fills", "unfilled")
+        return all(_equal(getattr(self, a), getattr(other, a)) for a in arrays) and (
+            self.portfolios, self.risks, self.executions) == (other.portfolios, other.risks, other.executions)
+
+
+def _equal(a: np.ndarray, b: np.ndarray) -> bool:
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    if a.dtype.names:
+        return all(_equal(a[n], b[n]) for n in a.dtype.names)
+    return bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
