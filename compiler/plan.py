@@ -149,6 +149,9 @@ def build_plan(analysis: Analysis, *, hoist: bool = True) -> tuple[Plan | None, 
 
 def _unsupported(graph: FlowGraph) -> list[Diagnostic]:
     problems = []
+    if not graph.of_role("portfolio"):
+        problems.append(error("FL304", "the workflow has no portfolio container, so a run has nothing to account",
+                              None, "add e.g. `portfolio: portfolio { cash = 1_000_000 }` and route FILL to it"))
     for path in graph.nodes:
         role = graph.role(path)
         if role not in RUNNABLE_ROLES:

@@ -262,29 +262,3 @@ KERNELS = {
     "highest": highest_nb,
     "lowest": lowest_nb,
 }
-
-# (argument, k): int(value of that argument) + k floats of state; (None, k): a constant k.
-STATE_SIZE: dict[str, tuple[str | None, int]] = {
-    "sma": ("n", _RING),
-    "ema": (None, 2),
-    "rsi": (None, 4),
-    "stdev": ("n", _RING),
-    "returns": (None, 2),
-    "atr": (None, 3),
-    "zscore": ("n", _RING),
-    "highest": ("n", _RING),
-    "lowest": ("n", _RING),
-}
-
-# How many of a symbol's first bars are undefined, same encoding (on defined inputs).
-WARMUP: dict[str, tuple[str | None, int]] = {
-    "sma": ("n", -1),
-    "ema": ("n", -1),
-    "rsi": ("n", 0),
-    "stdev": ("n", -1),
-    "returns": (None, 1),
-    "atr": ("n", 0),
-    "zscore": ("n", -1),
-    "highest": ("n", -1),
-    "lowest": ("n", -1),
-}

@@ -115,21 +115,3 @@ KERNELS = {
     "breakout": breakout_nb,
     "momentum": momentum_nb,
 }
-
-# (argument, k): int(value of that argument) + k floats of state; (None, k): a constant k.
-STATE_SIZE: dict[str, tuple[str | None, int]] = {
-    "threshold_regime": (None, 0),
-    "crossover": (None, 0),
-    "mean_reversion": (None, 0),
-    "breakout": ("n", _RING),
-    "momentum": ("n", _RING),
-}
-
-# How many of a symbol's first bars are undefined, same encoding (on defined inputs).
-WARMUP: dict[str, tuple[str | None, int]] = {
-    "threshold_regime": (None, 0),
-    "crossover": (None, 0),
-    "mean_reversion": (None, 0),
-    "breakout": ("n", 0),
-    "momentum": ("n", 0),
-}

@@ -1,7 +1,7 @@
 """The feature, classifier and strategy kernels against pandas and hand-checked cases.
 
 Each kernel is driven bar by bar over a whole series, the way the step loop
-calls it, with a fresh zero state sized by its `STATE_SIZE` entry.
+calls it, with a fresh zero state sized by its contract in `flowc.compiler.components`.
 """
 
 from collections.abc import Callable
@@ -9,13 +9,16 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import pytest
-from flowc.runtime.kernels import features, signals
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from flowc.compiler import components
+from flowc.runtime.kernels import features, signals
+
 KERNELS = {**features.KERNELS, **signals.KERNELS}
-STATE_SIZE = {**features.STATE_SIZE, **signals.STATE_SIZE}
-WARMUP = {**features.WARMUP, **signals.WARMUP}
+CONTRACTS = {c.name: c for c in components.BUILTIN if c.kernel}
+STATE_SIZE = {name: (c.state.arg, c.state.extra) for name, c in CONTRACTS.items()}
+WARMUP = {name: (c.warmup.arg, c.warmup.extra) for name, c in CONTRACTS.items()}
 N = 400
 
 
@@ -82,11 +85,10 @@ IDS = ["clean", "gaps"]
 # ---------------------------------------------------------------- tables
 
 
-def test_tables_cover_the_same_components() -> None:
-    for module in (features, signals):
-        assert module.KERNELS.keys() == module.STATE_SIZE.keys() == module.WARMUP.keys()
-        for name, kernel in module.KERNELS.items():
-            assert kernel.__name__ == f"{name}_nb"
+def test_every_contract_with_a_kernel_has_one() -> None:
+    assert KERNELS.keys() == CONTRACTS.keys()
+    for name, kernel in KERNELS.items():
+        assert kernel.__name__ == f"{name}_nb"
 
 
 @pytest.mark.parametrize("name", sorted(set(KERNELS) - {"atr", "breakout"}))

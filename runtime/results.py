@@ -1,0 +1,151 @@
+"""A finished run as users see it: metrics, trades and tables, computed once from the ledger.
+
+Every engine's ledger goes through this one module, so metrics and trades
+cannot differ between engines except through what the engines recorded.
+Tables become pandas objects here, at the edge; files are written
+atomically (temporary file, then rename) and only after the run succeeded,
+so a failed run leaves no partial output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from flowc.runtime.data import MarketData
+from flowc.runtime.ledger import Ledger
+from flowc.runtime.metrics import compute_metrics
+from flowc.runtime.trades import build_trades
+
+
+@dataclass
+class RunResult:
+    workflow: str
+    ledger: Ledger
+    market: MarketData
+    metrics: dict[str, float | int | None]
+    trades: np.ndarray  # TRADE_DTYPE plus the portfolio index, closed round trips
+    open_trades: np.ndarray
+    portfolio_metrics: dict[str, dict[str, float | int | None]] = field(default_factory=dict)
+
+    # ---- pandas at the edge ----
+
+    @property
+    def index(self) -> pd.DatetimeIndex:
+        return pd.DatetimeIndex(pd.to_datetime(self.market.timestamps), name="timestamp")
+
+    def equity(self) -> pd.DataFrame:
+        """One row per step: total equity, cash and drawdown (and each portfolio's equity when several)."""
+        total = self.ledger.equity.sum(axis=1)
+        peak = np.maximum.accumulate(np.maximum(total, self.ledger.cash0.sum()))
+        frame = pd.DataFrame({"equity": total, "cash": self.ledger.cash.sum(axis=1),
+                              "drawdown": 1.0 - total / peak}, index=self.index)
+        if len(self.ledger.portfolios) > 1:
+            for j, name in enumerate(self.ledger.portfolios):
+                frame[f"equity:{name}"] = self.ledger.equity[:, j]
+        return frame
+
+    def _symbols(self, index: np.ndarray) -> np.ndarray:
+        return np.array(self.market.symbols, dtype=object)[index] if len(index) else np.array([], dtype=object)
+
+    def _time(self, steps: np.ndarray) -> pd.DatetimeIndex:
+        return pd.DatetimeIndex(pd.to_datetime(self.market.timestamps[steps]))
+
+    def orders(self) -> pd.DataFrame:
+        o = self.ledger.orders
+        return pd.DataFrame({
+            "timestamp": self._time(o["step"]), "step": o["step"], "symbol": self._symbols(o["symbol"]),
+            "quantity": o["quantity"],
+            "risk": np.array(self.ledger.risks, dtype=object)[o["risk"]] if len(o) else []})
+
+    def fills(self) -> pd.DataFrame:
+        f = self.ledger.fills
+        return pd.DataFrame({
+            "timestamp": self._time(f["step"]), "step": f["step"], "symbol": self._symbols(f["symbol"]),
+            "quantity": f["quantity"], "price": f["price"], "commission": f["commission"],
+            "portfolio": np.array(self.ledger.portfolios, dtype=object)[f["portfolio"]] if len(f) else [],
+            "execution": np.array(self.ledger.executions, dtype=object)[f["execution"]] if len(f) else []})
+
+    def trade_table(self) -> pd.DataFrame:
+        t = self.trades
+        return pd.DataFrame({
+            "symbol": self._symbols(t["symbol"]), "direction": t["direction"],
+            "entry_time": self._time(t["entry_step"]), "exit_time": self._time(t["exit_step"]),
+            "entry_step": t["entry_step"], "exit_step": t["exit_step"], "quantity": t["quantity"],
+            "entry_price": t["entry_price"], "exit_price": t["exit_price"], "pnl": t["pnl"],
+            "commission": t["commission"], "return": t["return"],
+            "portfolio": np.array(self.ledger.portfolios, dtype=object)[t["portfolio"]] if len(t) else []})
+
+    # ---- files ----
+
+    def write(self, out: str | Path, extra: dict[str, object] | None = None) -> None:
+        """metrics.json, equity.csv, trades.csv, orders.csv, fills.csv; each written atomically."""
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        metrics = {**self.metrics, **(extra or {})}
+        if self.portfolio_metrics:
+            metrics["portfolios"] = self.portfolio_metrics
+        metrics["unfilled"] = len(self.ledger.unfilled)
+        metrics["open_trades"] = len(self.open_trades)
+        _write(folder / "metrics.json", json.dumps(metrics, indent=2, allow_nan=False) + "\n")
+        equity = self.equity()
+        equity.index = equity.index.strftime("%Y-%m-%dT%H:%M:%S")
+        _write(folder / "equity.csv", equity.to_csv(float_format="%.10g"))
+        for name, frame in (("trades", self.trade_table()), ("orders", self.orders()), ("fills", self.fills())):
+            _write(folder / f"{name}.csv", frame.to_csv(index=False, float_format="%.10g"))
+
+
+def _write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def summarise(workflow: str, ledger: Ledger, market: MarketData, periods_per_year: float | None) -> RunResult:
+    """Trades and metrics of a ledger, for the whole run and, with several portfolios, for each."""
+    n_symbols = len(market.symbols)
+    trades, open_trades = [], []
+    for j in range(len(ledger.portfolios)):
+        f = ledger.fills[ledger.fills["portfolio"] == j]
+        closed, still_open = build_trades(f["step"], f["symbol"], f["quantity"], f["price"], f["commission"],
+                                          n_symbols=n_symbols)
+        trades.append(_with_portfolio(closed, j))
+        open_trades.append(_with_portfolio(still_open, j))
+    all_trades, all_open = np.concatenate(trades), np.concatenate(open_trades)
+
+    def metrics(equity: np.ndarray, cash0: float, pnl: np.ndarray, fills: np.ndarray, exposed: np.ndarray):
+        return compute_metrics(equity=equity, timestamps=market.timestamps, cash0=cash0, trade_pnl=pnl,
+                               fill_notional=np.abs(fills["quantity"]) * fills["price"], exposed=exposed,
+                               bars=int(market.present.sum()), steps=len(market.timestamps), n_symbols=n_symbols,
+                               periods_per_year=periods_per_year)
+
+    total = metrics(ledger.equity.sum(axis=1), float(ledger.cash0.sum()), all_trades["pnl"], ledger.fills,
+                    ledger.exposed)
+    per_portfolio = {}
+    if len(ledger.portfolios) > 1:
+        for j, name in enumerate(ledger.portfolios):
+            fills = ledger.fills[ledger.fills["portfolio"] == j]
+            held = np.zeros(len(market.timestamps), dtype=bool)  # exposure is reported for the whole run only
+            per_portfolio[name] = metrics(ledger.equity[:, j], float(ledger.cash0[j]), trades[j]["pnl"], fills, held)
+            per_portfolio[name]["exposure"] = None
+    return RunResult(workflow, ledger, market, total, all_trades, all_open, per_portfolio)
+
+
+def _with_portfolio(trades: np.ndarray, portfolio: int) -> np.ndarray:
+    dtype = np.dtype([*trades.dtype.descr, ("portfolio", "i8")])
+    out = np.zeros(len(trades), dtype=dtype)
+    for name in trades.dtype.names:
+        out[name] = trades[name]
+    out["portfolio"] = portfolio
+    return out
