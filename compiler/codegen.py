@@ -128,7 +128,10 @@ class _Gen:
             return f"(1.0 if symlit[s] {test} {e.literal} else 0.0)" if e.literal >= 0 else "0.0"
         if isinstance(e, UnOp):
             inner = self.expr(e.operand, node, ctx)
-            return f"not_nb({inner})" if e.op == "not" else f"(-{inner})"
+            if e.op == "not":
+                self.kernels.add("not_nb")
+                return f"not_nb({inner})"
+            return f"(-{inner})"
         if isinstance(e, BinOp):
             left, right = self.expr(e.left, node, ctx), self.expr(e.right, node, ctx)
             if e.op in OPS:
@@ -516,7 +519,7 @@ class _Gen:
             "from numba import njit",
             "",
         ]
-        for module, names in _kernel_imports(self.kernels).items():
+        for module, names in sorted(_kernel_imports(self.kernels).items()):
             header.append(f"from {module} import {', '.join(sorted(names))}")
         header += ["", "", '@njit(cache=True, error_model="numpy")', "def program("]
         header += [f"    {a}," for a in args]
@@ -529,7 +532,7 @@ class _Gen:
 
 def _kernel_imports(names: set[str]) -> dict[str, set[str]]:
     modules: dict[str, set[str]] = {}
-    for name in names:
+    for name in sorted(names):
         base = name[:-3]
         if name in {*OPS.values(), "truthy_nb", "sign_nb", "not_nb"}:
             module = "flowc.runtime.kernels.ops"
