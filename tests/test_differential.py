@@ -1,0 +1,135 @@
+"""The compiled program against the plain-Python reference engine: bit-identical ledgers.
+
+On every example, and on random data (several symbols, missing bars) and random parameters
+over a small pool of topology shapes: each shape costs one numba compilation, data and
+parameters vary freely after that.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from flowc.runtime.data import MarketData
+from flowc.runtime.manager import prepare, run_prepared
+from flowc.runtime.reference import run_reference
+from tests.conftest import EXAMPLES
+
+SHAPES = {
+    # several strategies combined in one risk, two risk containers on one symbol, bps + per-share costs
+    "combined": """
+param fast: int = 5
+param slow: int = 20
+param cap: float = 40
+containers c { backtest: backtest {
+    data: data { source = synthetic(bars = 300, symbols = 3, seed = 1) }
+    features: feature { f = ema(close, fast); s = sma(close, slow); r = rsi(close, 14); z = zscore(close, 10) }
+    trend: strategy { signal = crossover(f, s) }
+    revert: strategy { signal = mean_reversion(r, 35, 65); active = z < 1.5 }
+    mom: strategy { signal = momentum(close, 7) }
+    risk_a: risk { size = percent_equity(cap); combine = mean; long_only = false; max_drawdown = 20 }
+    risk_b: risk { size = fixed(10); combine = unanimous; max_position = 15; rebalance = true }
+    execution: execution { fill = next_open(); commission = per_share(0.01); slippage = bps(3) }
+    portfolio: portfolio { cash = 100_000 }
+} }
+communication w {
+    pipeline data -> features -> trend -> risk_a -> execution -> portfolio
+    route features -> revert, mom : FEATURE
+    route revert -> risk_a : SIGNAL
+    route trend, mom -> risk_b : SIGNAL when direction != 0
+    route risk_b -> execution : ORDER
+    broadcast data -> mom, risk_a, risk_b, execution, portfolio : BAR
+    feedback portfolio -> risk_a : PORTFOLIO
+}
+workflow w { containers = c; communication = w }
+""",
+    # two portfolios, close fills, selective routing by symbol, a classifier
+    "two_books": """
+param n: int = 10
+containers c { backtest: backtest {
+    data: data { source = synthetic(bars = 250, symbols = 2, seed = 2) }
+    features: feature { a = highest(close, n); b = lowest(close, n); v = stdev(returns(close), 10); t = atr(5) }
+    regime: classifier { calm = threshold_regime(v, 0.01) }
+    brk: strategy { signal = breakout(n); active = calm == 1 or t > 2 }
+    risk_x: risk { size = fixed(5); long_only = false }
+    risk_y: risk { size = percent_equity(50) }
+    ex_x: execution { fill = close(); commission = fixed(1) }
+    ex_y: execution { fill = next_open(); commission = percent(0.1) }
+    book_x: portfolio { cash = 50_000 }
+    book_y: portfolio { cash = 70_000 }
+} }
+communication w {
+    pipeline data -> features -> regime
+    route features -> brk : FEATURE
+    route regime -> brk : REGIME
+    selective brk -> { symbol == "S0" => risk_x, else => risk_y } : SIGNAL
+    pipeline risk_x -> ex_x -> book_x
+    pipeline risk_y -> ex_y -> book_y
+    broadcast data -> brk, risk_x, risk_y, ex_x, ex_y, book_x, book_y : BAR
+    feedback book_y -> risk_y : PORTFOLIO
+}
+workflow w { containers = c; communication = w }
+""",
+}
+
+
+def _prepared(name: str, tmp_path_factory):
+    text = SHAPES[name]
+    path = tmp_path_factory.mktemp(name) / f"{name}.flow"
+    path.write_text(text)
+    return prepare(path)
+
+
+@pytest.fixture(scope="module")
+def shapes(tmp_path_factory):
+    return {name: _prepared(name, tmp_path_factory) for name in SHAPES}
+
+
+def _same(prepared, values=None, market=None):
+    if market is not None:
+        prepared.market = market
+    compiled = run_prepared(prepared, values)
+    reference = run_reference(prepared.analysis, prepared.market, list(prepared.params(values)))
+    assert compiled.same_as(reference)
+    return compiled
+
+
+@pytest.mark.parametrize("name", ["simple_backtest", "full_backtest", "two_indices"])
+def test_examples_agree(name):
+    ledger = _same(prepare(EXAMPLES / f"{name}.flow"))
+    assert len(ledger.fills) > 0
+
+
+@pytest.mark.parametrize("name", sorted(SHAPES))
+def test_shapes_agree_on_their_defaults(shapes, name):
+    ledger = _same(shapes[name])
+    assert len(ledger.fills) > 0
+
+
+def _random_market(market: MarketData, seed: int, holes: float) -> MarketData:
+    """The same shape of data with new random-walk prices and some bars missing."""
+    rng = np.random.default_rng(seed)
+    T, S = market.close.shape
+    close = 50.0 * np.exp(np.cumsum(rng.normal(0.0, 0.02, (T, S)), axis=0))
+    open_ = close * np.exp(rng.normal(0.0, 0.005, (T, S)))
+    high = np.maximum(open_, close) * (1 + rng.uniform(0, 0.01, (T, S)))
+    low = np.minimum(open_, close) * (1 - rng.uniform(0, 0.01, (T, S)))
+    present = rng.uniform(size=(T, S)) >= holes
+    present[0] = True
+    arrays = [np.where(present, a, np.nan) for a in (open_, high, low, close, np.full((T, S), 1e6))]
+    return MarketData(market.symbols, market.timestamps, *arrays, present)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), holes=st.sampled_from([0.0, 0.1, 0.3]), fast=st.integers(2, 12),
+       slow=st.integers(13, 40), cap=st.floats(1, 90))
+def test_combined_shape_agrees_on_random_data(shapes, seed, holes, fast, slow, cap):
+    prepared = shapes["combined"]
+    _same(prepared, {"fast": fast, "slow": slow, "cap": cap}, _random_market(prepared.market, seed, holes))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), holes=st.sampled_from([0.0, 0.2]), n=st.integers(2, 30))
+def test_two_books_shape_agrees_on_random_data(shapes, seed, holes, n):
+    prepared = shapes["two_books"]
+    _same(prepared, {"n": n}, _random_market(prepared.market, seed, holes))
