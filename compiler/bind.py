@@ -225,9 +225,7 @@ class Binder:
             if arg.kind is comp.Kind.SERIES:
                 inner = self.expr(value, names, role, setting, instances)
                 if inner is None:
-                    if isinstance(value, ast.Name):
-                        self.unknown(value, names)
-                    return None
+                    return None  # bind_expr names the first name it cannot see: FL209 or FL201
                 args.append(inner)
             else:
                 slot = self.slot_of(value, arg.kind, f"the argument `{arg.name}` of `{e.func}`")
@@ -292,6 +290,10 @@ class Binder:
         bound: list[BoundSetting] = []
         instances: list[int] = []
         allowed = ROLE_SETTINGS.get(node.role)
+        for required in REQUIRED_SETTINGS.get(node.role, ()):
+            if required not in {s.name for s in node.settings}:
+                self.problem("FL508", f"the {node.role} container `{path}` needs a `{required}` setting",
+                             node.span, _EXAMPLES.get((node.role, required)))
         if node.role == "classifier" and len(node.settings) != 1:
             self.problem("FL504", f"the classifier `{path}` needs exactly one setting, the regime it produces",
                          node.span, "e.g. `regime = threshold_regime(vol20, 0.015)`")

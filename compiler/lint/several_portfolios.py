@@ -1,0 +1,27 @@
+"""FL306: a risk container that receives PORTFOLIO from several portfolios.
+
+A risk container reads one equity and one drawdown (spec section 6, item 5);
+with two portfolios feeding it, which one it sizes against would depend on
+arrival order, and nothing may.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from flowc.compiler.workflow import Analysis
+from flowc.dsl.diagnostics import Diagnostic, error
+
+
+def several_portfolios(analysis: Analysis) -> Iterator[Diagnostic]:
+    graph = analysis.graph
+    if graph is None:
+        return
+    for path in graph.of_role("risk"):
+        routes = graph.incoming(path, "PORTFOLIO")
+        sources = list(dict.fromkeys(e.source for e in routes))
+        if len(sources) > 1:
+            second = next(e for e in routes if e.source == sources[1])
+            yield error("FL306", f"`{path}` receives PORTFOLIO from {len(sources)} portfolios: "
+                                 + ", ".join(f"`{s}`" for s in sources), second.origins[0],
+                        "a risk container sizes against one portfolio; route PORTFOLIO to it from one")
