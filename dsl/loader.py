@@ -66,10 +66,13 @@ class _Loader:
         try:
             if isinstance(text, bytes):
                 text = decode(text, key)
+            text = text.removeprefix("\ufeff")  # as `parse` does, so that spans match the text kept here
             self.sources.sources[key] = SourceFile(key, text)
             module = parse(text, key)
         except FlowError as exc:
             self.sources.diagnostics.extend(exc.diagnostics)
+            for name, source in exc.sources.items():  # an undecodable file, to show the bad line
+                self.sources.sources.setdefault(name, source)
             return
         self.sources.modules[key] = module
         for decl in module.declarations:
@@ -98,6 +101,8 @@ class _Loader:
 
 def _resolve(importer: str, path: str):
     """The canonical key of an import and a function that reads it (None when missing)."""
+    if "\x00" in path:  # no file system can name it: a file that is not there (FL204), not a crash
+        return path, lambda: None
     if path.startswith(STD_PREFIX):
         name = path[len(STD_PREFIX):]
         entry = resources.files("flowc.dsl").joinpath("std", name)
@@ -107,7 +112,10 @@ def _resolve(importer: str, path: str):
 
         return f"<std>/{name}", read_std
     base = Path(importer).parent if not importer.startswith("<") else Path.cwd()
-    target = (base / path).resolve()
+    try:
+        target = (base / path).resolve()
+    except (OSError, RuntimeError):  # a symlink loop, for one
+        target = (base / path).absolute()
 
     def read_file() -> bytes | None:
         try:

@@ -12,67 +12,88 @@ import hashlib
 import re
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
 import lark
+from lark import Token, Transformer, v_args
+
 from flowc.dsl import ast
 from flowc.dsl.cache import user_cache_dir
 from flowc.dsl.diagnostics import Diagnostic, FlowError, error
 from flowc.dsl.source import SourceFile, Span
-from flowc.dsl.syntax_errors import describe_syntax_error
-from lark import Token, Transformer, v_args
+from flowc.dsl.syntax_errors import (
+    LexContext,
+    OpenBlock,
+    describe_syntax_error,
+    glued_keyword,
+    is_keyword_token,
+    open_block,
+)
 
-MAX_NESTING = 64  # brackets and blocks; deeper input is refused with FL109
+MAX_NESTING = 64  # brackets, blocks and runs of unary operators; deeper input is refused with FL109
 MAX_OPERANDS = 1024  # operands of one chain of binary operators
 _LOCK = threading.Lock()  # the post-lexer keeps per-parse state
-
-
-@dataclass
-class OpenBlock:
-    """A `{` not yet closed, and what it opened (for 'expected `}` to close ...')."""
-
-    token: Token
-    what: str
+_UNARY = ("MINUS", "NOT")
 
 
 class PostLexer:
-    """Drops newlines where the spec ignores them and tracks open blocks and brackets."""
+    """Drops newlines where the spec ignores them and tracks open blocks and brackets.
+
+    It also remembers its state just before the last token, so that a syntax error
+    can be described from what the parser knew when it stopped (see `context_before`).
+    """
 
     always_accept = ("_NL",)
 
     def __init__(self) -> None:
-        self.blocks: list[OpenBlock] = []
+        self._reset()
+
+    def _reset(self) -> None:
+        self.blocks: tuple[OpenBlock, ...] = ()
+        self.brackets: tuple[Token, ...] = ()
         self.statement: list[Token] = []  # tokens of the current statement, for context
         self.last: Token | None = None
+        self._before: tuple = (None, (), (), [], None)  # (token, blocks, brackets, statement, last)
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
-        self.blocks, self.statement, self.last = [], [], None
-        brackets: list[Token] = []
+        self._reset()
+        unary_run = 0
         for token in stream:
             kind = token.type
+            last = self.last
+            if kind == "_NL" and (self.brackets or last is None or last.type in ("_NL", "COMMA", "_ARROW")):
+                continue
+            if (last is not None and is_keyword_token(last) and token.start_pos == last.end_pos
+                    and (str(token)[:1].isalnum() or str(token)[:1] == "_")):
+                raise _GluedKeyword(last, token)  # `paramfast`: a contextual lexer splits it after `param`
+            self._before = (token, self.blocks, self.brackets, self.statement, last)
             if kind == "_NL":
-                if brackets or self.last is None or self.last.type in ("_NL", "COMMA", "_ARROW"):
-                    continue
                 self.statement = []
             elif kind in ("LPAR", "LSQB"):
-                brackets.append(token)
-            elif kind in ("RPAR", "RSQB") and brackets:
-                brackets.pop()
+                self.brackets += (token,)
+            elif kind in ("RPAR", "RSQB"):
+                self.brackets = self.brackets[:-1]
             elif kind == "LBRACE":
-                self.blocks.append(OpenBlock(token, _describe_block(self.statement)))
+                self.blocks += (open_block(token, self.statement),)
                 self.statement = []
             elif kind == "RBRACE":
-                if self.blocks:
-                    self.blocks.pop()
+                self.blocks = self.blocks[:-1]
                 self.statement = []
             else:
                 self.statement.append(token)
-            if len(brackets) + len(self.blocks) > MAX_NESTING:
+            unary_run = unary_run + 1 if kind in _UNARY else 0
+            if len(self.brackets) + len(self.blocks) > MAX_NESTING or unary_run > MAX_NESTING:
                 raise _TooDeep(token)
             self.last = token
             yield token
+
+    def context_before(self, token: Token | None) -> LexContext:
+        """What was known just before `token`, whether or not the token already went through here."""
+        seen, blocks, brackets, statement, last = self._before
+        if token is None or seen is not token:
+            blocks, brackets, statement, last = self.blocks, self.brackets, self.statement, self.last
+        return LexContext(tuple(blocks), tuple(brackets), tuple(t for t in statement if t is not token), last)
 
 
 class _TooDeep(Exception):
@@ -80,24 +101,9 @@ class _TooDeep(Exception):
         self.token = token
 
 
-def _describe_block(statement: list[Token]) -> str:
-    """Name the construct a `{` opens from the tokens before it."""
-    kinds = [t.type for t in statement]
-    values = [str(t) for t in statement]
-    if kinds[:1] == ["NAME"] and kinds[1:2] == ["COLON"] and len(kinds) >= 3:
-        return f"the container `{values[0]}`"
-    named = {
-        "CONTAINERS": "the container pattern",
-        "COMMUNICATION": "the communication pattern",
-        "WORKFLOW": "the workflow",
-        "EVENT": "the event",
-        "ROLE": "the role",
-    }
-    if kinds and kinds[0] in named and len(values) > 1:
-        return f"{named[kinds[0]]} `{values[1]}`"
-    if kinds[:1] == ["SELECTIVE"]:
-        return "the selective statement"
-    return "the block"
+class _GluedKeyword(Exception):
+    def __init__(self, keyword: Token, rest: Token):
+        self.keyword, self.rest = keyword, rest
 
 
 @lru_cache(maxsize=1)
@@ -120,6 +126,7 @@ def parse(text: str | bytes, path: str = "<input>") -> ast.Module:
     """Parse one file. Raises FlowError with FL1xx diagnostics on malformed input."""
     if isinstance(text, bytes):
         text = decode(text, path)
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as `decode` drops it from bytes
     source = SourceFile(path, text)
     parser = _lark()
     postlex: PostLexer = parser.parser.lexer_conf.postlex  # type: ignore[attr-defined]
@@ -128,8 +135,11 @@ def parse(text: str | bytes, path: str = "<input>") -> ast.Module:
             tree = parser.parse(text)
         except _TooDeep as exc:
             raise FlowError([_too_deep(source, exc.token)]) from None
+        except _GluedKeyword as exc:
+            raise FlowError([glued_keyword(source, exc.keyword, exc.rest)]) from None
         except lark.exceptions.UnexpectedInput as exc:
-            raise FlowError([describe_syntax_error(source, exc, postlex.blocks, postlex.statement)]) from None
+            context = postlex.context_before(getattr(exc, "token", None))
+            raise FlowError([describe_syntax_error(source, exc, context)]) from None
     comments = _comments(source)
     try:
         return _ToAst(source, comments).transform(tree)
@@ -148,13 +158,18 @@ def decode(data: bytes, path: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        good = data[: exc.start].decode("utf-8", errors="replace")
-        source = SourceFile(path, good)
-        span = source.span(len(good), len(good))
+        shown = data.decode("utf-8-sig", errors="replace")  # the text as an editor would show it
+        offset = len(data[: exc.start].decode("utf-8-sig"))  # valid up to the bad byte
+        source = SourceFile(path, shown)
+        byte = f"0x{data[exc.start]:02x}"
+        if exc.reason == "unexpected end of data":
+            message = f"the file is not valid UTF-8: it ends in the middle of a character (byte {byte})"
+        else:
+            message = f"the file is not valid UTF-8: byte {byte} is not a valid character here"
         raise FlowError([error(
-            "FL104", f"the file is not valid UTF-8: byte 0x{data[exc.start]:02x} cannot start a character",
-            span, "save the file as UTF-8",
-        )]) from None
+            "FL104", message, source.span(offset, offset + 1),
+            "save the file as UTF-8 (it looks like another encoding, such as Latin-1 or Windows-1252)",
+        )], {path: source}) from None
 
 
 _STRING_OR_COMMENT = re.compile(r'"(?:[^"\\\n]|\\["\\])*"|#[^\n]*')
