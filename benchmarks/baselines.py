@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True)
+@njit
 def sma_crossover_nb(open_, close, fast, slow, quantity, commission_pct, cash):
     """Hold `quantity` units while sma(close, fast) > sma(close, slow), none otherwise.
 

@@ -433,10 +433,7 @@ class Binder:
 
     def guard_names(self, edge: Edge) -> _Names:
         event = self.scope.events[edge.event]
-        if edge.event in ("FEATURE", "REGIME"):
-            field_names = self.features_of(edge.source)
-        else:
-            field_names = list(event.fields)
+        field_names = self.features_of(edge.source) if edge.event in ("FEATURE", "REGIME") else list(event.fields)
         source = None if edge.event == "BAR" else edge.source
         return _Names({}, {f: Input(edge.event, source, f) for f in field_names})
 

@@ -38,9 +38,9 @@ DECLARATIONS = ("import", "param", "event", "role", "containers", "communication
 ADAPTERS = ("pipeline", "broadcast", "route", "selective", "hierarchical", "feedback")
 WORKFLOW_STATEMENTS = ("sweep", "walk_forward")
 
-_PUNCTUATION = {
-    "LBRACE": "{", "RBRACE": "}", "LPAR": "(", "RPAR": ")", "LSQB": "[", "RSQB": "]", "COLON": ":",
-    "COMMA": ",", "EQUAL": "=", "DOT": ".", "PLUS": "+", "MINUS": "-", "_ARROW": "->", "_FATARROW": "=>",
+_PUNCTUATION = {  # in the order a message lists them: what continues a statement first, closers last
+    "_ARROW": "->", "_FATARROW": "=>", "EQUAL": "=", "COLON": ":", "COMMA": ",", "DOT": ".", "PLUS": "+",
+    "MINUS": "-", "LPAR": "(", "LSQB": "[", "LBRACE": "{", "RPAR": ")", "RSQB": "]", "RBRACE": "}",
 }
 _CLASSES = {
     "NAME": "a name", "NUMBER": "a number", "STRING": "a string", "COMPARE": "a comparison",
@@ -190,7 +190,8 @@ def _expected_phrase(expected: frozenset[str], context: LexContext) -> str:
     words += [f"`{k}`" for k in _keyword_terminals(rest)]
     words += [f"`{_PUNCTUATION[t]}`" for t in _PUNCTUATION if t in rest]
     words += [_CLASSES[t] for t in ("COMPARE", "MUL") if t in rest]
-    if "_NL" in rest and context.statement:  # blank lines before a statement are always fine
+    at_line_start = context.previous is None or context.previous.type in ("_NL", "LBRACE")
+    if "_NL" in rest and not at_line_start:  # blank lines before a statement are always fine
         words.append("the end of the line")
     if "$END" in rest and "the end of the line" not in words:
         words.append("the end of the file")
@@ -422,6 +423,9 @@ def _generic(source: SourceFile, token: Token, expected: frozenset[str], context
         hint = "adapter statements belong inside a `communication name { ... }` block"
     elif starts_statement and "_NL" in expected:
         hint = "write one statement per line, or separate statements with `;`"
+    elif context.brackets and _is_group(source, context.brackets[-1]) and token.type == "COMMA":
+        hint = ("`( )` groups one expression; a call has its name before `(`, as in `sample(...)`, "
+                "and a list is written `[a, b]`")
     elif context.brackets and _CLOSERS[context.brackets[-1].type] in expected:
         bracket = context.brackets[-1]
         hint = f"the `{bracket}` at {_at(source, bracket)} is still open"
@@ -430,6 +434,11 @@ def _generic(source: SourceFile, token: Token, expected: frozenset[str], context
     if hint is None and context.statement and context.statement[0].type in _FORMS:
         hint = f"the form is {_FORMS[context.statement[0].type]}"
     return error("FL101", f"expected {phrase}{after}, found {_shown(token)}", _token_span(source, token), hint)
+
+
+def _is_group(source: SourceFile, bracket: Token) -> bool:
+    """A `(` that groups rather than calls: no name right before it."""
+    return bracket.type == "LPAR" and not re.search(r"\w\s*$", source.text[:bracket.start_pos][-80:])
 
 
 _FORMS = {
@@ -505,8 +514,7 @@ def _check_unclosed_bracket(source, token, expected, context) -> Diagnostic | No
     closer = _CLOSERS[bracket.type]
     if closer not in expected:
         return None
-    later_line = _token_span(source, token).line > _token_span(source, bracket).line
-    if token.type in ("RBRACE", "RSQB", "RPAR") or later_line:
+    if _token_span(source, token).line > _token_span(source, bracket).line:
         shown = _PUNCTUATION[closer]
         return error("FL101", f"expected `{shown}` to close the `{bracket}` opened at {_at(source, bracket)}, "
                      f"found {_shown(token)}", _token_span(source, token),

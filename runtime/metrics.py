@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
 from flowc.dsl.diagnostics import FlowError, error
 
 METRIC_KEYS = (

@@ -10,13 +10,14 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from flowc.compiler.export import ast_text, expr_text, graph_text, to_dot, to_mermaid
 from flowc.compiler.workflow import analyse
 from flowc.dsl import ast
 from flowc.dsl.loader import load, load_text
 from flowc.dsl.parser import parse
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "export"

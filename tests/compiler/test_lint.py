@@ -7,19 +7,21 @@ the pipeline's structure, and property tests over random topologies.
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
 import networkx as nx
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
 from flowc.compiler.lint import PASSES, RUN_PASSES, lint, lint_workflows
 from flowc.compiler.lint.algebraic_loop import witness_cycle
 from flowc.compiler.workflow import Analysis, analyse
 from flowc.dsl.codes import RULES
 from flowc.dsl.diagnostics import Diagnostic
 from flowc.dsl.loader import load, load_text
-from hypothesis import HealthCheck, assume, given, settings
-from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -309,7 +311,7 @@ def test_witness_cycle_is_a_real_cycle():
     g = nx.DiGraph([("a", "b"), ("b", "c"), ("c", "a"), ("c", "d"), ("d", "b")])
     cycle = witness_cycle(g, {"a", "b", "c", "d"}, "a")
     assert cycle[0] == cycle[-1] == "a"
-    assert all(g.has_edge(u, v) for u, v in zip(cycle, cycle[1:], strict=False))
+    assert all(g.has_edge(u, v) for u, v in itertools.pairwise(cycle))
 
 
 # ---- property tests: random topologies through the text -------------------------------
@@ -413,5 +415,5 @@ def test_a_route_that_closes_a_forward_cycle_is_an_algebraic_loop(t, data):
     for d in loops:
         cycle = re.fullmatch(r"algebraic loop: (.*)", d.message).group(1).split(" -> ")
         assert cycle[0] == cycle[-1] and len(cycle) >= 2
-        assert all(graph.has_edge(u, v) for u, v in zip(cycle, cycle[1:], strict=False)), d.message
+        assert all(graph.has_edge(u, v) for u, v in itertools.pairwise(cycle)), d.message
     assert any(source in re.findall(r"[\w.]+", d.message) for d in loops)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from importlib import resources
 from pathlib import Path
 
@@ -31,6 +32,7 @@ def baselines():
     path = Path(__file__).resolve().parents[2] / "benchmarks" / "baselines.py"
     spec = importlib.util.spec_from_file_location("flowc_benchmark_baselines", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # numba's cache finds a cached function's module by name
     spec.loader.exec_module(module)
     return module
 

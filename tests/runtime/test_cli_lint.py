@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from flowc.runtime.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]

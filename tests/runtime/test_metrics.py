@@ -8,6 +8,7 @@ import statistics
 import numpy as np
 import pandas as pd
 import pytest
+
 from flowc.dsl.diagnostics import FlowError
 from flowc.runtime.metrics import METRIC_KEYS, compute_metrics, periods_per_year, rank
 

@@ -6,9 +6,10 @@ import math
 
 import numpy as np
 import pytest
-from flowc.runtime.trades import OPEN_TRADE_DTYPE, TRADE_DTYPE, build_trades
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from flowc.runtime.trades import OPEN_TRADE_DTYPE, TRADE_DTYPE, build_trades
 
 
 def trades_of(fills, n_symbols=1):
