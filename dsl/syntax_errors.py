@@ -19,7 +19,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import lark
@@ -113,8 +113,13 @@ def describe_syntax_error(source: SourceFile, exc: lark.exceptions.UnexpectedInp
     token = getattr(exc, "token", None)
     expected = _expected(exc)
     if isinstance(exc, lark.exceptions.UnexpectedEOF) or token is None or token.type == "$END":
-        return _end_of_file(source, expected, context)
+        return _end_of_file(source, expected, context, source.end_span)
+    if token.type == "_NL" and _ONLY_BLANKS.fullmatch(source.text, token.end_pos or 0):
+        return _end_of_file(source, expected, context, _token_span(source, token))  # the last line
     return _unexpected_token(source, token, expected, context)
+
+
+_ONLY_BLANKS = re.compile(r"(?:\s|#[^\n]*)*")
 
 
 def glued_keyword(source: SourceFile, keyword: Token, rest: Token) -> Diagnostic:
@@ -294,14 +299,16 @@ def _bad_string(source: SourceFile, offset: int) -> Diagnostic:
 # ---- the end of the file -------------------------------------------------------------------------
 
 
-def _end_of_file(source: SourceFile, expected: frozenset[str], context: LexContext) -> Diagnostic:
-    span = source.end_span
+def _end_of_file(source: SourceFile, expected: frozenset[str], context: LexContext, span: Span) -> Diagnostic:
+    """The file ends too early: inside a bracket, inside a statement, or with blocks still open."""
     if context.brackets:
         bracket = context.brackets[-1]
         closer = ")" if bracket.type == "LPAR" else "]"
         return error("FL102", f"the file ends before the `{bracket}` opened at {_at(source, bracket)} is closed",
                      span, f"add `{closer}` where the {'call or group' if closer == ')' else 'list'} ends")
-    if context.blocks:
+    statement_complete = bool({"_NL", "RBRACE"} & expected)
+    if context.blocks and statement_complete:
+        span = source.end_span
         block = context.blocks[-1]
         message = (f"expected `}}` to close {block.what} (opened at {_at(source, block.token)}), "
                    "found the end of the file")
@@ -479,7 +486,8 @@ def _closed_too_early(source: SourceFile, closer: Token) -> str | None:
     return None
 
 
-def _check_glued_keyword(source, token, expected, context) -> Diagnostic | None:
+def _check_glued_keyword(source: SourceFile, token: Token, expected: frozenset[str],
+        context: LexContext) -> Diagnostic | None:
     previous = context.previous
     if (previous is not None and is_keyword_token(previous) and token.start_pos == previous.end_pos
             and _WORD_CHAR.match(str(token)[:1])):
@@ -487,7 +495,8 @@ def _check_glued_keyword(source, token, expected, context) -> Diagnostic | None:
     return None
 
 
-def _check_stray_closer(source, token, expected, context) -> Diagnostic | None:
+def _check_stray_closer(source: SourceFile, token: Token, expected: frozenset[str],
+        context: LexContext) -> Diagnostic | None:
     span = _token_span(source, token)
     if token.type == "RBRACE" and not context.blocks and not context.brackets:
         hint = _closed_early_by_indentation(source, token.start_pos) or "delete it, or add the `{` it should close"
@@ -506,7 +515,8 @@ def _check_stray_closer(source, token, expected, context) -> Diagnostic | None:
     return None
 
 
-def _check_unclosed_bracket(source, token, expected, context) -> Diagnostic | None:
+def _check_unclosed_bracket(source: SourceFile, token: Token, expected: frozenset[str],
+        context: LexContext) -> Diagnostic | None:
     """A bracket left open swallows the newlines after it, so the error shows up far away."""
     if not context.brackets:
         return None
@@ -522,7 +532,8 @@ def _check_unclosed_bracket(source, token, expected, context) -> Diagnostic | No
     return None
 
 
-def _check_declaration_in_block(source, token, expected, context) -> Diagnostic | None:
+def _check_declaration_in_block(source: SourceFile, token: Token, expected: frozenset[str],
+        context: LexContext) -> Diagnostic | None:
     """`workflow w {` inside an unclosed block: the block before it lacks its `}`."""
     if not context.blocks or context.brackets:
         return None
@@ -547,7 +558,8 @@ def _check_declaration_in_block(source, token, expected, context) -> Diagnostic 
                  f"add `}}` after line {after} to close {block.what}")
 
 
-def _check_wrong_arrow(source, token, expected, context) -> Diagnostic | None:
+def _check_wrong_arrow(source: SourceFile, token: Token, expected: frozenset[str],
+        context: LexContext) -> Diagnostic | None:
     span = _token_span(source, token)
     if token.type == "_FATARROW" and "_ARROW" in expected:
         return error("FL107", "expected `->`, found `=>`", span,
@@ -569,7 +581,8 @@ def _check_wrong_arrow(source, token, expected, context) -> Diagnostic | None:
     return None
 
 
-def _check_equal_for_colon(source, token, expected, context) -> Diagnostic | None:
+def _check_equal_for_colon(source: SourceFile, token: Token, expected: frozenset[str],
+        context: LexContext) -> Diagnostic | None:
     statement = context.statement
     if token.type == "EQUAL" and "COLON" in expected:
         span = _token_span(source, token)
@@ -604,7 +617,8 @@ def _guess_type(rest: str) -> str:
     return "int"
 
 
-def _check_misspelt_keyword(source, token, expected, context) -> Diagnostic | None:
+def _check_misspelt_keyword(source: SourceFile, token: Token, expected: frozenset[str],
+        context: LexContext) -> Diagnostic | None:
     span = _token_span(source, token)
     keywords = _keyword_terminals(expected)
     if token.type == "NAME" and keywords and "NAME" not in expected:
@@ -623,7 +637,8 @@ def _check_misspelt_keyword(source, token, expected, context) -> Diagnostic | No
     return None
 
 
-def _check_else_not_last(source, token, expected, context) -> Diagnostic | None:
+def _check_else_not_last(source: SourceFile, token: Token, expected: frozenset[str],
+        context: LexContext) -> Diagnostic | None:
     if not context.blocks or context.blocks[-1].kind != "selective" or token.type == "RBRACE":
         return None
     statement = context.statement
@@ -637,7 +652,8 @@ def _check_else_not_last(source, token, expected, context) -> Diagnostic | None:
     return None
 
 
-def _check_statement_shape(source, token, expected, context) -> Diagnostic | None:
+def _check_statement_shape(source: SourceFile, token: Token, expected: frozenset[str],
+        context: LexContext) -> Diagnostic | None:
     """Mistakes in the shape of one statement: a setting without `=`, a one-stage pipeline, ..."""
     statement = context.statement
     span = _token_span(source, token)
@@ -667,7 +683,9 @@ def _check_statement_shape(source, token, expected, context) -> Diagnostic | Non
     return None
 
 
-_CHECKS = (
+# The special cases, most specific first; the first that recognises the mistake wins.
+Check = Callable[[SourceFile, Token, frozenset[str], LexContext], "Diagnostic | None"]
+_CHECKS: tuple[Check, ...] = (
     _check_glued_keyword,
     _check_stray_closer,
     _check_wrong_arrow,

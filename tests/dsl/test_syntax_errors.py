@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import os
 import re
+from importlib import resources
 from pathlib import Path
 
 import pytest
 
+from flowc.dsl.codes import RULES, rule_page
 from flowc.dsl.diagnostics import Diagnostic, FlowError
 from flowc.dsl.loader import load, load_text
 from flowc.dsl.parser import MAX_NESTING, parse
@@ -113,6 +115,11 @@ def in_container(*lines: str) -> str:
     (in_container("x = f(1, 2", "y = 3"), "FL101", "expected `)` to close the `(` opened at 3:14, found `y`"),
     ("param x: int = f(1,", "FL102", "the file ends before the `(` opened at 1:17 is closed"),
     ("param x: int = ", "FL102", "the file ends too early: expected an expression after `=`"),
+    ("param x: int =\n\n# the end\n", "FL102", "the file ends too early: expected an expression after `=`"),
+    ("containers c {\n    root: backtest {\n        x =", "FL102",
+     "the file ends too early: expected an expression after `=`"),
+    ("containers c {\n    root: backtest {\n        x = 1\n\n", "FL110",
+     "expected `}` to close the container `root` (opened at 2:20), found the end of the file"),
     (in_container("x = 1 *"), "FL101", "expected an expression after `*`, found the end of the line"),
     (in_container("x = not"), "FL101", "expected an expression after `not`, found the end of the line"),
     (in_container("x = (1 + 2"), "FL101", "expected `)` to close the `(` opened at 3:13, found `}`"),
@@ -172,6 +179,11 @@ def in_container(*lines: str) -> str:
 def test_message(text: str | bytes, code: str, message: str) -> None:
     diagnostic = diagnose(text)
     assert (diagnostic.code, diagnostic.message) == (code, message)
+
+
+def test_an_error_on_the_last_line_points_at_that_line() -> None:
+    diagnostic = diagnose("param fast: int = 10\nparam slow: int =\n")
+    assert (diagnostic.code, diagnostic.span.line, diagnostic.span.column) == ("FL102", 2, 18)
 
 
 def test_fixes_repair_the_mistake() -> None:
@@ -251,3 +263,51 @@ def diagnose_quietly(text: str) -> str:
     except FlowError as exc:
         return exc.diagnostics[0].message
     return ""
+
+
+# ---- rule pages ------------------------------------------------------------------------------------
+
+SECTIONS = ("## What it does", "## Why is this bad?", "## Example", "## Fix")
+FLOW_BLOCK = re.compile(r"```flow\n(.*?)```", re.DOTALL)
+# Codes whose bad example cannot be a literal .flow snippet: bytes that are not UTF-8, 65 levels of nesting.
+NOT_SHOWN_LITERALLY = {"FL104", "FL109"}
+
+
+def page_sections(code: str) -> dict[str, str]:
+    page = rule_page(code)
+    assert page is not None, f"no page dsl/rules/{code}.md"
+    positions = [page.find(f"\n{title}\n") for title in SECTIONS]
+    assert all(p > 0 for p in positions) and positions == sorted(positions), f"{code}: sections {SECTIONS} in order"
+    bounds = [*positions, len(page)]
+    return {title: page[bounds[i] + len(title) + 2:bounds[i + 1]].strip() for i, title in enumerate(SECTIONS)}
+
+
+def test_every_code_has_a_page_and_every_page_a_code() -> None:
+    folder = resources.files("flowc.dsl").joinpath("rules")
+    pages = {entry.name.removesuffix(".md") for entry in folder.iterdir() if entry.name.endswith(".md")}
+    assert pages == set(RULES)
+
+
+@pytest.mark.parametrize("code", sorted(RULES))
+def test_rule_page(code: str) -> None:
+    rule = RULES[code]
+    page = rule_page(code)
+    assert page is not None and page.splitlines()[0] == f"# {rule.code} {rule.name}"
+    sections = page_sections(code)
+    assert all(sections.values()), f"{code}: an empty section"
+    for snippet in FLOW_BLOCK.findall(sections["## Fix"]):
+        parse(snippet, f"{code}-fix.flow")  # the good example is valid syntax
+    examples = FLOW_BLOCK.findall(sections["## Example"])
+    if code.startswith("FL1") and code not in NOT_SHOWN_LITERALLY:
+        assert examples, f"{code}: no .flow example"
+        assert diagnose(examples[0]).code == code, f"{code}: the example shows another mistake"
+    else:
+        for snippet in examples:  # a semantic mistake, in a file that parses
+            parse(snippet, f"{code}-example.flow")
+
+
+def test_flowc_rule_prints_the_page(capsys: pytest.CaptureFixture[str]) -> None:
+    from flowc.runtime.cli import main
+
+    assert main(["rule", "fl110"]) == 0
+    assert capsys.readouterr().out == rule_page("FL110")
