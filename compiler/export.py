@@ -169,7 +169,8 @@ def to_dot(graph: FlowGraph) -> str:
 
     def emit(path: str, indent: str) -> None:
         node = h.nodes[path]
-        box = f"{_quote(path)} [label={_quote(node.name + chr(10) + node.role)}];"
+        label = _quote(f"{node.name}\n{node.role}")
+        box = f"{_quote(path)} [label={label}];"
         if not node.children:
             lines.append(indent + box)
             return

@@ -15,8 +15,8 @@ from itertools import pairwise
 
 import networkx as nx
 
-from flowc.compiler.graph import FlowGraph
-from flowc.compiler.lint import facts
+from flowc.compiler.graph import Edge, FlowGraph
+from flowc.compiler.lint.facts import forward as forward_graph
 from flowc.compiler.workflow import Analysis
 from flowc.dsl.diagnostics import Diagnostic, error
 from flowc.dsl.source import Span
@@ -26,7 +26,7 @@ def algebraic_loop(analysis: Analysis) -> Iterator[Diagnostic]:
     graph = analysis.graph
     if graph is None:
         return
-    forward = facts.forward(graph)
+    forward = forward_graph(graph)
     order = {n: graph.g.nodes[n]["order"] for n in forward}
     for component in nx.strongly_connected_components(forward):
         start = min(component, key=order.__getitem__)
@@ -59,7 +59,7 @@ def witness_cycle(forward: nx.DiGraph, component: set[str], start: str) -> list[
     raise AssertionError(f"{start} is on no cycle of its component")  # a strongly connected component has one
 
 
-def _forward_edges(graph: FlowGraph, a: str, b: str):
+def _forward_edges(graph: FlowGraph, a: str, b: str) -> list[Edge]:
     return [d["edge"] for d in graph.g.get_edge_data(a, b).values() if not d["edge"].feedback]
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import networkx as nx
 
-from flowc.compiler.lint import facts
+from flowc.compiler.lint.facts import feedback_routes, forward
 from flowc.compiler.workflow import Analysis
 from flowc.dsl.diagnostics import Diagnostic, warning
 
@@ -23,13 +23,13 @@ def feedback_no_cycle(analysis: Analysis) -> Iterator[Diagnostic]:
     graph = analysis.graph
     if graph is None:
         return
-    feedback = facts.feedback_routes(graph)
+    feedback = feedback_routes(graph)
     if not feedback:
         return
     bit: dict[str, int] = {}
     for edge in feedback:
         bit.setdefault(edge.source, 1 << len(bit))
-    dag = nx.condensation(facts.forward(graph))
+    dag = nx.condensation(forward(graph))
     component = dag.graph["mapping"]
     reaches: dict[int, int] = {}  # component -> mask of the feedback sources it reaches
     for c in reversed(list(nx.topological_sort(dag))):

@@ -32,7 +32,7 @@ ALL = frozenset({"FL"})  # the prefix every code starts with: `# flowc: ignore` 
 
 
 class UsageError(Exception):
-    pass
+    """A command line that asks for something that does not exist (exit 2)."""
 
 
 def run_lint(args: argparse.Namespace) -> int:

@@ -417,3 +417,27 @@ def test_a_route_that_closes_a_forward_cycle_is_an_algebraic_loop(t, data):
         assert cycle[0] == cycle[-1] and len(cycle) >= 2
         assert all(graph.has_edge(u, v) for u, v in itertools.pairwise(cycle)), d.message
     assert any(source in re.findall(r"[\w.]+", d.message) for d in loops)
+
+
+EXAMPLE_TEXTS = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "examples").glob("*.flow"))
+                 if "import" not in p.read_text(encoding="utf-8")]
+WORDS = ["data", "features", "risk", "portfolio", "classifier", "trend", "BAR", "SIGNAL", "PORTFOLIO", "->",
+         ",", "feedback", "route", "x", "1", "close", "fast_ma", "{", "}"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(EXAMPLE_TEXTS), st.lists(st.tuples(st.integers(0, 200), st.integers(0, 30),
+                                                          st.sampled_from([*WORDS, None])), min_size=1, max_size=3))
+def test_lint_never_raises_on_broken_examples(text, edits):
+    """Bad input gives diagnostics, never an exception: examples with a word replaced or a line dropped (None)."""
+    lines = text.splitlines()
+    for line, word, replacement in edits:
+        at = line % len(lines)
+        if replacement is None:
+            del lines[at]
+            continue
+        words = lines[at].split(" ")
+        words[word % len(words)] = replacement
+        lines[at] = " ".join(words)
+    analysis = analyse(load_text("\n".join(lines), "broken.flow"))
+    lint_workflows([analysis], RUN_PASSES)
