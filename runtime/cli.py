@@ -96,6 +96,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_run(args)
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from flowc.runtime.commands.report import run_report
+
+    return run_report(args)
+
+
+def cmd_lsp(args: argparse.Namespace) -> int:
+    from flowc.runtime.commands.lsp import run_lsp
+
+    return run_lsp(args)
+
+
 # ---- argument parsing ----------------------------------------------------------------
 
 
@@ -132,6 +144,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-hoist", action="store_true",
                    help="run every container step by step (no whole-array prefix); same results, slower")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no table")
+    p.add_argument("--verbose", action="store_true", help="print every stage and its timing")
+    p.add_argument("--executor", default="process", metavar="KIND",
+                   help="for sweeps: inline, process (default), dask (a local cluster) or dask://HOST:PORT")
+    p.add_argument("--workers", type=int, default=None, help="for sweeps: workers of the local pool")
+    p.add_argument("--capture-signals", metavar="DIR", help="store every SIGNAL of every strategy in DIR")
+    p.add_argument("--report", action="store_true", help="also write report.html and PNG charts to --out")
+    p.add_argument("--reproduce", metavar="OUT_DIR", help="rerun the run recorded in OUT_DIR/manifest.json")
+    p.add_argument("--start", help="first date or timestamp to trade (warm-up uses earlier bars)")
+    p.add_argument("--end", help="last date or timestamp")
+    p.add_argument("--data", action="append", default=[], metavar="SYMBOL=PATH",
+                   help="replace the data of SYMBOL by a CSV or Parquet file (repeatable)")
+    p.add_argument("--benchmark", metavar="SYMBOL", help="the buy-and-hold benchmark of the report")
+    p.add_argument("--trace", type=int, metavar="STEP", help="print every event that moved at STEP")
 
     p = command("lint", cmd_lint, "check files and their topologies; print diagnostics")
     p.add_argument("files", nargs="+")
@@ -146,6 +171,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+")
     p.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file would change")
     p.add_argument("--diff", action="store_true", help="change nothing; print a unified diff")
+
+    p = command("report", cmd_report, "write report.html and PNG charts for an existing --out directory")
+    p.add_argument("out_dir")
+    p.add_argument("--benchmark", metavar="SYMBOL", help="the buy-and-hold benchmark")
+
+    p = command("lsp", cmd_lsp, "run the language server over stdio (needs `pip install 'flowc[lsp]'`)")
 
     p = command("rule", cmd_rule, "print the documentation page of a diagnostic code")
     p.add_argument("code")

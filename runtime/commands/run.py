@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import sys
-import time
 
 from flowc.dsl.render import render_text
 from flowc.runtime.manager import Prepared, prepare, run_prepared
-from flowc.runtime.metrics import rank
 from flowc.runtime.results import RunResult, summarise
 
 SHOWN = ("final_equity", "total_return", "cagr", "volatility", "sharpe", "sortino", "max_drawdown", "calmar",
@@ -22,8 +19,10 @@ def run_run(args: argparse.Namespace) -> int:
         prepared = prepare(args.file, args.workflow, args.overrides, hoist=not args.no_hoist)
     if prepared.warnings and not args.quiet:
         sys.stderr.write(render_text(prepared.warnings, prepared.analysis.sources.sources))
-    if prepared.analysis.sweeps:
-        return _sweep(prepared, args)
+    if prepared.analysis.sweeps or prepared.analysis.walk_forward:
+        from flowc.runtime.commands.sweep import run_sweep
+
+        return run_sweep(prepared, args)
     with _status(args, "running"):
         result = run_once(prepared, engine=args.engine)
     timings = _timings(prepared)
@@ -48,37 +47,6 @@ def _timings(prepared: Prepared) -> dict[str, float]:
     return t
 
 
-def _sweep(prepared: Prepared, args: argparse.Namespace) -> int:
-    """Every point of the workflow's grid, one compilation for all, ranked by the objective."""
-    sweeps = prepared.analysis.sweeps
-    points = [dict(zip([s.param for s in sweeps], combo, strict=True))
-              for combo in itertools.product(*(s.values for s in sweeps))]
-    rows = []
-    start = time.perf_counter()
-    with _status(args, f"running {len(points)} points"):
-        for values in points:
-            result = run_once(prepared, values, engine=args.engine)
-            rows.append({**values, **result.metrics})
-    elapsed = time.perf_counter() - start
-    objective = prepared.analysis.objective
-    order = rank(rows, objective)
-    if args.out:
-        import pandas as pd
-
-        from flowc.runtime.results import _write
-
-        frame = pd.DataFrame([rows[i] for i in order])
-        from pathlib import Path
-
-        Path(args.out).mkdir(parents=True, exist_ok=True)
-        _write(Path(args.out) / "sweep.csv", frame.to_csv(index=False, float_format="%.10g"))
-    if args.json:
-        sys.stdout.write(json.dumps([rows[i] for i in order], indent=2) + "\n")
-    elif not args.quiet:
-        _sweep_table(prepared, rows, order, objective, elapsed)
-    return 0
-
-
 def _shown(value: object) -> str:
     if value is None:
         return "n/a"
@@ -100,22 +68,6 @@ def _table(title: str, rows: list[tuple[str, str]], timings: dict[str, float]) -
     console.print(table)
     console.print(f"[dim]parse {timings['parse']:.3f}s  compile {timings['compile']:.3f}s  "
                   f"jit {timings['jit']:.3f}s  run {timings['run']:.4f}s[/dim]")
-
-
-def _sweep_table(prepared: Prepared, rows: list[dict], order: list[int], objective: str, elapsed: float) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    params = [s.param for s in prepared.analysis.sweeps]
-    table = Table(title=f"{prepared.analysis.name}: {len(rows)} points ranked by {objective}", title_justify="left")
-    for column in [*params, objective, "total_return", "max_drawdown", "trades"]:
-        table.add_column(column, justify="right")
-    for i in order[:10]:
-        row = rows[i]
-        table.add_row(*[_shown(row[c]) for c in [*params, objective, "total_return", "max_drawdown", "trades"]])
-    console = Console()
-    console.print(table)
-    console.print(f"[dim]{len(rows)} points in {elapsed:.2f}s ({len(rows) / elapsed:.1f} points/s)[/dim]")
 
 
 class _status:
