@@ -53,7 +53,8 @@ class Generated:
     strategies: tuple[str, ...]
 
 
-FIXED_ARGS = ("bar_open", "bar_high", "bar_low", "bar_close", "bar_volume", "present", "owner", "symlit", "p")
+FIXED_ARGS = ("bar_open", "bar_high", "bar_low", "bar_close", "bar_volume", "present", "owner", "symlit", "p",
+              "trade_from")
 
 
 class _Writer:
@@ -267,7 +268,7 @@ class _Gen:
                         w("agree = False")
                     w("n_sig += 1")
                     w("total = total + d")
-            w("if n_sig > 0:")
+            w("if n_sig > 0 and t >= trade_from:  # warm-up steps before trade_from send no orders")
             with w.indent():
                 self.risk_act(node, cfg, rk)
 

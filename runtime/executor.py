@@ -132,8 +132,11 @@ def _shape(buffer: Buffer, dims: dict[str, int], params: np.ndarray, caps: dict[
 
 
 def run_program(program: Program, market: MarketData, owner: np.ndarray, symlit: np.ndarray,
-                params: np.ndarray) -> Ledger:
-    """Run the compiled program once over the market data with one parameter vector."""
+                params: np.ndarray, trade_from: int = 0) -> Ledger:
+    """Run the compiled program once over the market data with one parameter vector.
+
+    Risk containers act only at steps >= `trade_from`; earlier steps warm up every state.
+    """
     check_windows(program.plan, params)
     g = program.generated
     T, S = market.close.shape
@@ -146,7 +149,7 @@ def run_program(program: Program, market: MarketData, owner: np.ndarray, symlit:
             dtype = {"f8": np.float64, "i8": np.int64, "bool": np.bool_}[b.dtype]
             buffers[b.name] = np.full(_shape(b, dims, params, caps), b.fill, dtype=dtype)
         program.function(market.open, market.high, market.low, market.close, market.volume, market.present,
-                         owner, symlit, params, *buffers.values())
+                         owner, symlit, params, trade_from, *buffers.values())
         if buffers["cnt"][2] == 0:
             break
         caps = {k: v * 4 for k, v in caps.items()}  # records overflowed: rerun with room (deterministic)

@@ -120,14 +120,17 @@ def prepare(path: str | Path, workflow: str | None = None, overrides: Sequence[s
 
 
 def run_prepared(prepared: Prepared, values: dict[str, object] | None = None, *,
-                 engine: str = "compiled") -> Ledger:
-    """Run one parameter point with the compiled program (compiled on first use) or the reference."""
+                 engine: str = "compiled", trade_from: int = 0) -> Ledger:
+    """Run one parameter point with the compiled program (compiled on first use) or the reference.
+
+    Risk containers act only at steps >= `trade_from` (the steps before warm up every state).
+    """
     params = prepared.params(values)
     if engine == "reference":
         from flowc.runtime.reference import run_reference
 
         start = time.perf_counter()
-        ledger = run_reference(prepared.analysis, prepared.market, list(params))
+        ledger = run_reference(prepared.analysis, prepared.market, list(params), trade_from=trade_from)
         prepared.timings.run = time.perf_counter() - start
         return ledger
     from flowc.runtime.executor import compile_plan, run_program
@@ -140,7 +143,8 @@ def run_prepared(prepared: Prepared, values: dict[str, object] | None = None, *,
         _warm_up(prepared, params)
         prepared.timings.jit = time.perf_counter() - start
     start = time.perf_counter()
-    ledger = run_program(prepared.program, prepared.market, prepared.owner, prepared.symlit, params)  # type: ignore
+    ledger = run_program(prepared.program, prepared.market, prepared.owner, prepared.symlit, params,  # type: ignore
+                         trade_from)
     prepared.timings.run = time.perf_counter() - start
     return ledger
 

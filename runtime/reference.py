@@ -368,6 +368,7 @@ class _Network:
         self.binding = analysis.binding
         self.market = market
         self.params = params
+        self.trade_from = 0
         self.t = 0
         self.now: dict[str, Emitted] = {}
         self.before: dict[str, Emitted] = {}
@@ -484,7 +485,8 @@ class _Risk:
                 for event in self.net.deliver(inp, s)[:1]:
                     self.equity[s], self.drawdown[s] = event["equity"], event["drawdown"]
             directions = [events[0]["direction"] for inp in self.signals if (events := self.net.deliver(inp, s))]
-            target = self._target(t, s, directions) if directions else None
+            acting = directions and t >= self.net.trade_from  # warm-up steps before trade_from: no orders
+            target = self._target(t, s, directions) if acting else None
             order = 0.0 if target is None else target - self.book[s]
             if order != 0.0:
                 self.book[s] = self.book[s] + order
@@ -665,13 +667,18 @@ def _check(analysis: Analysis) -> None:
                     raise ValueError(f"the reference engine has no component `{node.component}`")
 
 
-def run_reference(analysis: Analysis, market: MarketData, params: list[float] | None = None) -> Ledger:
-    """Run a workflow over market data, step by step, and return its ledger."""
+def run_reference(analysis: Analysis, market: MarketData, params: list[float] | None = None, *,
+                  trade_from: int = 0) -> Ledger:
+    """Run a workflow over market data, step by step, and return its ledger.
+
+    Risk containers act only at steps >= `trade_from`; earlier steps warm up every state.
+    """
     _check(analysis)
     graph, binding = analysis.graph, analysis.binding
     if params is None:
         params = binding.params.vector(analysis.values)
     net = _Network(analysis, market, params)
+    net.trade_from = trade_from
     order = schedule(graph)
     roles = {path: graph.role(path) for path in order}
     risks = tuple(p for p in order if roles[p] == "risk")

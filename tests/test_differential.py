@@ -133,3 +133,14 @@ def test_combined_shape_agrees_on_random_data(shapes, seed, holes, fast, slow, c
 def test_two_books_shape_agrees_on_random_data(shapes, seed, holes, n):
     prepared = shapes["two_books"]
     _same(prepared, {"n": n}, _random_market(prepared.market, seed, holes))
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), trade_from=st.integers(0, 200))
+def test_engines_agree_with_a_warm_up(shapes, seed, trade_from):
+    prepared = shapes["combined"]
+    prepared.market = _random_market(prepared.market, seed, 0.1)
+    compiled = run_prepared(prepared, trade_from=trade_from)
+    reference = run_reference(prepared.analysis, prepared.market, list(prepared.params()), trade_from=trade_from)
+    assert compiled.same_as(reference)
+    assert (compiled.orders["step"] >= trade_from).all()
