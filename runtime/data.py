@@ -31,19 +31,18 @@ PRICES = ("open", "high", "low", "close")
 FIELDS = (*PRICES, "volume")
 SAMPLES = ("nasdaq", "sp500")
 SYNTHETIC_DEFAULTS: dict[str, int] = {"bars": 1000, "symbols": 1, "seed": 0}
-MAX_SYNTHETIC_BARS = 68_425  # business days from 2000-01-03 up to pd.Timestamp.max (2262-04-11)
 
 _COLUMNS_HINT = ("the columns are timestamp, open, high, low, close, volume "
                  "(any letter case; other columns are ignored)")
 _TIMESTAMP_HINT = ("write ISO dates (2020-01-31) or datetimes (2020-01-31 09:30:00, optionally with a "
-                   "UTC offset) between 1677-09-22 and 2262-04-11")
+                   "UTC offset)")
 _MISSING_HINT = ("every bar needs a timestamp, open, high, low, close and volume: "
                  "fill in the cell or drop the row")
 
 
 @dataclass(frozen=True, eq=False)
 class SymbolBars:
-    """One symbol's own bars, timestamps strictly increasing (int64 ns, UTC, naive)."""
+    """One symbol's own bars, timestamps strictly increasing (datetime64[us], UTC, naive)."""
 
     symbol: str
     timestamps: np.ndarray
@@ -133,14 +132,15 @@ def synthetic(bars: int, symbols: int = 1, seed: int = 0, *, span: Span | None =
        `low = min(open, close) * (1 - 0.005 * w)`.
     4. `v = rng.standard_normal(...)`: `volume = round(1e6 * exp(0.25 * v))`, always positive.
 
-    Timestamps are `pd.bdate_range("2000-01-03", periods=bars)` in int64 nanoseconds, the same for
-    every symbol. Nanoseconds end in 2262, so `bars` is at most 68,425 (FL509 beyond).
+    Timestamps are the business days (Monday to Friday) from 2000-01-03, as `pd.bdate_range` would
+    give them, in microseconds, the same for every symbol; microseconds reach far beyond 2262, so
+    millions of bars fit.
     """
     for name, value, least in (("bars", bars, 1), ("symbols", symbols, 1), ("seed", seed, 0)):
         if value < least:
             raise FlowError([error("FL509", f"`{name} = {value}` is out of range", span,
                                    f"`{name}` must be at least {least}")])
-    stamps = _business_days(bars, span)
+    stamps = _business_days(bars)
     rng = np.random.default_rng(seed)
     shape = (symbols, bars)
     close = 100.0 * np.exp(np.cumsum(0.0002 + 0.01 * rng.standard_normal(shape), axis=1))
@@ -153,12 +153,9 @@ def synthetic(bars: int, symbols: int = 1, seed: int = 0, *, span: Span | None =
             for k in range(symbols)]
 
 
-def _business_days(bars: int, span: Span | None) -> np.ndarray:
-    if bars > MAX_SYNTHETIC_BARS:
-        raise FlowError([error("FL509", f"`bars = {bars}` business days from 2000-01-03 run past "
-                                        "2262-04-11, the last day a nanosecond timestamp can hold", span,
-                               f"use at most {MAX_SYNTHETIC_BARS} bars (or more symbols)")])
-    return pd.bdate_range("2000-01-03", periods=bars).as_unit("ns").asi8.copy()
+def _business_days(bars: int) -> np.ndarray:
+    days = np.busday_offset(np.datetime64("2000-01-03", "D"), np.arange(bars), roll="forward")
+    return days.astype("datetime64[us]")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -279,7 +276,7 @@ def _read_parquet(path: Path, shown: str, symbol: str | None, span: Span | None)
     for k, label in enumerate(map(str, labels)):
         rows = order[bounds[k]:bounds[k + 1]]
         if symbol is None or label == symbol:
-            out.append(SymbolBars(label, stamps[rows], *(values[f][rows] for f in FIELDS)))
+            out.append(SymbolBars(label, _as_time(stamps[rows]), *(values[f][rows] for f in FIELDS)))
     if not out:
         has = ", ".join(f"`{s}`" for s in map(str, labels[:12]))
         raise _fail("FL607", f"`{shown}` has no bars for the symbol `{symbol}`; it has {has}", span,
@@ -293,7 +290,11 @@ def _read_parquet(path: Path, shown: str, symbol: str | None, span: Span | None)
 
 def _bars(table: _Table, symbol: str, span: Span | None) -> SymbolBars:
     stamps, values = _validate(table, None, span)
-    return SymbolBars(symbol, stamps, *(values[f] for f in FIELDS))
+    return SymbolBars(symbol, _as_time(stamps), *(values[f] for f in FIELDS))
+
+
+def _as_time(microseconds: np.ndarray) -> np.ndarray:
+    return microseconds.astype(np.int64).view("datetime64[us]")
 
 
 def _validate(table: _Table, groups: np.ndarray | None,
@@ -351,7 +352,7 @@ def _validate(table: _Table, groups: np.ndarray | None,
 
 
 def _timestamps(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """int64 ns since the epoch (UTC, naive) and a mask of the rows that hold a valid timestamp."""
+    """int64 microseconds since the epoch (UTC, naive) and a mask of the rows that hold a valid timestamp."""
     if isinstance(raw.dtype, pd.DatetimeTZDtype):
         parsed = raw.dt.tz_convert("UTC").dt.tz_localize(None)
     elif pd.api.types.is_datetime64_dtype(raw.dtype):
@@ -360,12 +361,8 @@ def _timestamps(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         parsed = pd.to_datetime(raw.astype(str), format="ISO8601", errors="coerce", utc=True)
         parsed = parsed.dt.tz_localize(None)
     array = parsed.to_numpy()
-    unit = np.datetime_data(array.dtype)[0]
-    scale = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[unit]
-    ticks = array.view(np.int64)
-    limit = np.iinfo(np.int64).max // scale
-    ok = ~np.isnat(array) & (ticks >= -limit) & (ticks <= limit)
-    return np.where(ok, ticks, 0) * scale, ok
+    ok = ~np.isnat(array)
+    return np.where(ok, array.astype("datetime64[us]").view(np.int64), 0), ok
 
 
 def _check_order(table: _Table, stamps: np.ndarray, ok: np.ndarray, groups: np.ndarray | None,
@@ -407,7 +404,7 @@ def align(series: Sequence[SymbolBars], *, span: Span | None = None) -> MarketDa
                          for name, n in twice.items()])
     first = series[0].timestamps
     if all(np.array_equal(s.timestamps, first) for s in series[1:]):
-        stamps = np.array(first, dtype=np.int64)
+        stamps = first.copy()
     else:  # a stable sort merges the already sorted runs quickly
         merged = np.sort(np.concatenate([s.timestamps for s in series]), kind="stable")
         stamps = merged[np.concatenate(([True], merged[1:] != merged[:-1]))]

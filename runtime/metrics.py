@@ -32,15 +32,15 @@ METRIC_KEYS = (
 )
 ASCENDING = frozenset({"max_drawdown"})  # ranked smallest first; every other metric largest first
 
-NS_PER_DAY = 86_400 * 10**9
+US_PER_DAY = 86_400 * 10**6
 TRADING_DAYS = 252
-SESSION_NS = int(6.5 * 3600 * 10**9)  # one trading session: 6.5 hours
+SESSION_US = int(6.5 * 3600 * 10**6)  # one trading session: 6.5 hours
 
 Metric = float | int | None
 
 
 def periods_per_year(timestamps: np.ndarray) -> float:
-    """Bars per year, from the median gap between timestamps (int64 ns or datetime64; two or more).
+    """Bars per year, from the median gap between timestamps (datetime64 of any unit, or int64 ns; two or more).
 
     Daily bars (a median gap of one day; weekends and holidays are outliers the median
     ignores) give 252. Intraday bars give `252 * 6.5 h / gap`, bars per 6.5-hour session;
@@ -48,22 +48,23 @@ def periods_per_year(timestamps: np.ndarray) -> float:
     rule never gives fewer periods than daily bars. Where the median gap exceeds a day the
     inference would be a guess: FL610 asks for an explicit `periods_per_year`.
     """
-    gaps = np.diff(_as_ns(timestamps))
+    return _periods(_as_us(timestamps))
+
+
+def _periods(microseconds: np.ndarray) -> float:
+    gaps = np.diff(microseconds)
     if len(gaps) == 0:
         raise ValueError("periods per year need at least two timestamps")
     gap = float(np.median(gaps))
-    if gap > NS_PER_DAY:
+    if gap > US_PER_DAY:
         raise FlowError([error(
             "FL610",
-            f"bars are {gap / NS_PER_DAY:g} days apart (median gap); periods per year cannot be inferred",
+            f"bars are {gap / US_PER_DAY:g} days apart (median gap); periods per year cannot be inferred",
             hint="set `periods_per_year` in the workflow (for example 52 for weekly bars)",
         )])
     if gap <= 0:
         raise ValueError("timestamps must be strictly increasing")
-    return TRADING_DAYS * max(1.0, SESSION_NS / gap)
-
-
-_infer_periods_per_year = periods_per_year  # compute_metrics' keyword argument shadows the name
+    return TRADING_DAYS * max(1.0, SESSION_US / gap)
 
 
 def compute_metrics(
@@ -81,7 +82,7 @@ def compute_metrics(
 ) -> dict[str, Metric]:
     """Every metric of section 8a, keyed exactly as `METRIC_KEYS`."""
     equity = np.asarray(equity, dtype=np.float64)
-    timestamps = _as_ns(timestamps)
+    timestamps = _as_us(timestamps)
     trade_pnl = np.asarray(trade_pnl, dtype=np.float64)
     exposed = np.asarray(exposed, dtype=bool)
     if not len(equity) == len(timestamps) == len(exposed):
@@ -107,14 +108,14 @@ def compute_metrics(
 
     if cash0 > 0:
         out["total_return"] = _defined(last / cash0 - 1)
-        years = (int(timestamps[-1]) - int(timestamps[0])) / (365.25 * NS_PER_DAY)
+        years = (int(timestamps[-1]) - int(timestamps[0])) / (365.25 * US_PER_DAY)
         if years > 0 and last > 0:
             out["cagr"] = _defined((last / cash0) ** (1 / years) - 1)
     if out["cagr"] is not None and out["max_drawdown"]:
         out["calmar"] = _defined(out["cagr"] / out["max_drawdown"])
 
     if periods_per_year is None and len(timestamps) >= 2:
-        periods_per_year = _infer_periods_per_year(timestamps)
+        periods_per_year = _periods(timestamps)
     if periods_per_year is not None:
         out.update(_return_metrics(equity, cash0, float(periods_per_year)))
     return out
@@ -137,12 +138,12 @@ def _return_metrics(equity: np.ndarray, cash0: float, periods: float) -> dict[st
     return out
 
 
-def _as_ns(timestamps: np.ndarray) -> np.ndarray:
-    """int64 nanoseconds; a datetime64 array of any unit is converted (pandas 3 defaults to us)."""
+def _as_us(timestamps: np.ndarray) -> np.ndarray:
+    """int64 microseconds of a datetime64 array of any unit (integers are taken as nanoseconds)."""
     timestamps = np.asarray(timestamps)
     if timestamps.dtype.kind == "M":
-        return timestamps.astype("datetime64[ns]").view(np.int64)
-    return timestamps.astype(np.int64, copy=False)
+        return timestamps.astype("datetime64[us]").view(np.int64)
+    return timestamps.astype(np.int64, copy=False) // 1000
 
 
 def _defined(value: float) -> float | None:
