@@ -144,7 +144,8 @@ class _Gen:
             name = f"{e.component}_nb"
             self.kernels.add(name)
             args = ", ".join(self.expr(a, node, ctx) for a in e.args)
-            return f"{name}(st_{node.ident}_{e.instance}[s], {args})"
+            state = f"row_{node.ident}_{e.instance}" if node.hoisted else f"st_{node.ident}_{e.instance}[s]"
+            return f"{name}({state}, {args})"
         raise AssertionError(e)
 
     def guard(self, guards: tuple[BoundGuard, ...] | None) -> str | None:
@@ -313,17 +314,19 @@ class _Gen:
                 w(f"ordq_{node.ident}[s] = order")
                 w(f"ordp_{node.ident}[s] = True")
                 w(f"{rk}[s, 0] = {rk}[s, 0] + order")
-                w("n = cnt[0]")
-                w("if n < o_step.shape[0]:")
-                with w.indent():
-                    w("o_step[n] = t")
-                    w("o_sym[n] = s")
-                    w("o_q[n] = order")
-                    w(f"o_risk[n] = {self.risks.index(node)}")
-                    w("cnt[0] = n + 1")
-                w("else:")
-                with w.indent():
-                    w("cnt[2] = 1")
+                self.record("orders", 0, ("t", "s", "order", str(self.risks.index(node))))
+
+    def record(self, kind: str, counter: int, values: tuple[str, ...]) -> None:
+        """Append one row to a record table, doubling it when full (returned at the end)."""
+        w = self.w
+        self.kernels.add("grow_nb")
+        w(f"n = cnt[{counter}]")
+        w(f"if n == {kind}.shape[0]:")
+        with w.indent():
+            w(f"{kind} = grow_nb({kind})")
+        for k, value in enumerate(values):
+            w(f"{kind}[n, {k}] = {value}")
+        w(f"cnt[{counter}] = n + 1")
 
     # ---- execution ----
 
@@ -420,20 +423,8 @@ class _Gen:
                         w(f"q = fq_{xi}[{slot}, s]")
                         w(f"pos_{j}[s] = pos_{j}[s] + q")
                         w(f"pf_{j}[0] = pf_{j}[0] - (q * fpx_{xi}[{slot}, s] + fc_{xi}[{slot}, s])")
-                        w("n = cnt[1]")
-                        w("if n < f_step.shape[0]:")
-                        with w.indent():
-                            w("f_step[n] = t")
-                            w("f_sym[n] = s")
-                            w("f_q[n] = q")
-                            w(f"f_px[n] = fpx_{xi}[{slot}, s]")
-                            w(f"f_c[n] = fc_{xi}[{slot}, s]")
-                            w(f"f_pf[n] = {index}")
-                            w(f"f_ex[n] = {self.executions.index(source)}")
-                            w("cnt[1] = n + 1")
-                        w("else:")
-                        with w.indent():
-                            w("cnt[2] = 1")
+                        self.record("fills", 1, ("t", "s", "q", f"fpx_{xi}[{slot}, s]", f"fc_{xi}[{slot}, s]",
+                                                 str(index), str(self.executions.index(source))))
         w("if ran:")
         with w.indent():
             w(f"eq = pf_{j}[0]")
@@ -476,12 +467,11 @@ class _Gen:
         self.buffer("equity", ("T", "P"), "f8", float("nan"))
         self.buffer("cash", ("T", "P"), "f8", float("nan"))
         self.buffer("exposed", ("T",), "bool", False)
-        for name, dtype in (("o_step", "i8"), ("o_sym", "i8"), ("o_q", "f8"), ("o_risk", "i8")):
-            self.buffer(name, ("cap:orders",), dtype, 0)
-        for name, dtype in (("f_step", "i8"), ("f_sym", "i8"), ("f_q", "f8"), ("f_px", "f8"), ("f_c", "f8"),
-                            ("f_pf", "i8"), ("f_ex", "i8")):
-            self.buffer(name, ("cap:fills",), dtype, 0)
-        self.buffer("cnt", ("F:3",), "i8", 0)  # orders recorded, fills recorded, overflow
+        # records as rows of floats (whole numbers are exact): step, symbol, quantity, risk / step, symbol,
+        # quantity, price, commission, portfolio, execution; they grow in the loop and are returned
+        self.buffer("orders", ("cap:orders", "F:4"), "f8", 0.0)
+        self.buffer("fills", ("cap:fills", "F:7"), "f8", 0.0)
+        self.buffer("cnt", ("F:2",), "i8", 0)  # orders recorded, fills recorded
 
         body_start = len(w.lines)
         w.depth = 1
@@ -496,6 +486,8 @@ class _Gen:
             w(f"# {node.role} `{node.path}`: hoisted, whole series per symbol")
             w("for s in range(S):")
             with w.indent():
+                for state in node.states:  # one view of the symbol's state row, not one per bar
+                    w(f"row_{node.ident}_{state.instance} = st_{node.ident}_{state.instance}[s]")
                 w("for t in range(T):")
                 with w.indent():
                     self.series_body(node)
@@ -510,6 +502,7 @@ class _Gen:
                         self.series_body(node)
                 else:
                     getattr(self, f"{node.role}_step")(node)
+        w("return orders, fills")
         body = w.lines[body_start:]
 
         args = list(FIXED_ARGS) + [b.name for b in self.buffers]
@@ -535,7 +528,7 @@ def _kernel_imports(names: set[str]) -> dict[str, set[str]]:
     modules: dict[str, set[str]] = {}
     for name in sorted(names):
         base = name[:-3]
-        if name in {*OPS.values(), "truthy_nb", "sign_nb", "not_nb"}:
+        if name in {*OPS.values(), "truthy_nb", "sign_nb", "not_nb", "grow_nb"}:
             module = "flowc.runtime.kernels.ops"
         else:
             component = next((c for c in comp.all_components() if c.kernel == base), None)

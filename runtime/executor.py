@@ -141,31 +141,30 @@ def run_program(program: Program, market: MarketData, owner: np.ndarray, symlit:
     g = program.generated
     T, S = market.close.shape
     dims = {"T": T, "S": S, "P": len(g.portfolios)}
-    n_risk = max(1, len(g.risks))
-    caps = {"orders": max(16, min(T * S * n_risk, 1 << 14)), "fills": max(16, min(T * S * n_risk, 1 << 14))}
-    while True:
-        buffers = {}
-        for b in g.buffers:
-            dtype = {"f8": np.float64, "i8": np.int64, "bool": np.bool_}[b.dtype]
-            buffers[b.name] = np.full(_shape(b, dims, params, caps), b.fill, dtype=dtype)
-        program.function(market.open, market.high, market.low, market.close, market.volume, market.present,
-                         owner, symlit, params, trade_from, *buffers.values())
-        if buffers["cnt"][2] == 0:
-            break
-        caps = {k: v * 4 for k, v in caps.items()}  # records overflowed: rerun with room (deterministic)
+    caps = {"orders": 1024, "fills": 1024}  # the program doubles them as it needs
+    buffers = {}
+    for b in g.buffers:
+        dtype = {"f8": np.float64, "i8": np.int64, "bool": np.bool_}[b.dtype]
+        buffers[b.name] = np.full(_shape(b, dims, params, caps), b.fill, dtype=dtype)
+    buffers["orders"], buffers["fills"] = program.function(
+        market.open, market.high, market.low, market.close, market.volume, market.present,
+        owner, symlit, params, trade_from, *buffers.values())
     return _ledger(program, buffers, S, params)
+
+
+def _table(rows: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Float record rows as a structured array (integer fields are whole floats, converted exactly)."""
+    table = np.zeros(len(rows), dtype)
+    for k, field in enumerate(dtype.names):
+        table[field] = rows[:, k]
+    return table
 
 
 def _ledger(program: Program, b: dict[str, np.ndarray], n_symbols: int, params: np.ndarray) -> Ledger:
     g, plan = program.generated, program.plan
     n_orders, n_fills = int(b["cnt"][0]), int(b["cnt"][1])
-    orders = np.zeros(n_orders, ORDER_DTYPE)
-    for field, name in (("step", "o_step"), ("symbol", "o_sym"), ("quantity", "o_q"), ("risk", "o_risk")):
-        orders[field] = b[name][:n_orders]
-    fills = np.zeros(n_fills, FILL_DTYPE)
-    for field, name in (("step", "f_step"), ("symbol", "f_sym"), ("quantity", "f_q"), ("price", "f_px"),
-                        ("commission", "f_c"), ("portfolio", "f_pf"), ("execution", "f_ex")):
-        fills[field] = b[name][:n_fills]
+    orders = _table(b["orders"][:n_orders], ORDER_DTYPE)
+    fills = _table(b["fills"][:n_fills], FILL_DTYPE)
     unfilled = []
     for x, path in enumerate(g.executions):
         pending = b[f"pend_{plan.node(path).ident}"]

@@ -73,3 +73,11 @@ def sign_nb(x: float) -> float:
     if x < 0.0:
         return -1.0
     return 0.0
+
+
+@njit(cache=True)
+def grow_nb(table: np.ndarray) -> np.ndarray:
+    """A record table with twice the rows, the old ones copied (records grow inside the loop)."""
+    bigger = np.zeros((2 * table.shape[0], table.shape[1]), dtype=table.dtype)
+    bigger[: table.shape[0]] = table
+    return bigger
