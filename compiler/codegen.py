@@ -525,21 +525,19 @@ class _Gen:
 
 
 def _kernel_imports(names: set[str]) -> dict[str, set[str]]:
+    """`from MODULE import NAMES` lines: operators from `ops`, components from their contract's kernel."""
     modules: dict[str, set[str]] = {}
     for name in sorted(names):
-        base = name[:-3]
-        if name in {*OPS.values(), "truthy_nb", "sign_nb", "not_nb", "grow_nb"}:
-            module = "flowc.runtime.kernels.ops"
-        else:
-            component = next((c for c in comp.all_components() if c.kernel == base), None)
-            assert component is not None, name
-            module = _KERNEL_MODULES.get(component.role, component.role)
-        modules.setdefault(module, set()).add(name)
+        component = comp.series_component(name[:-3]) if name not in _OPS_NAMES else None
+        if component is None:
+            modules.setdefault("flowc.runtime.kernels.ops", set()).add(name)
+            continue
+        module, function = component.kernel.split(":")  # type: ignore[union-attr]
+        modules.setdefault(module, set()).add(function if function == name else f"{function} as {name}")
     return modules
 
 
-_KERNEL_MODULES = {"feature": "flowc.runtime.kernels.features", "classifier": "flowc.runtime.kernels.signals",
-                   "strategy": "flowc.runtime.kernels.signals"}
+_OPS_NAMES = {*OPS.values(), "truthy_nb", "sign_nb", "not_nb", "grow_nb"}
 
 
 def generate(plan: Plan) -> Generated:

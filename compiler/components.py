@@ -3,8 +3,8 @@
 A contract says where a component may be called (role and setting), its
 arguments and their kinds, the BAR fields it reads implicitly, and for
 per-bar kernels the size of its state and its warm-up. The runtime binds
-kernels to these contracts by name (`<name>_nb`); the compiler never imports
-numba. User components are registered here too (`register`), through the
+kernels to these contracts by their `module:function` name; the compiler never
+imports numba. User components are registered here too (`register`), through the
 runtime's Python API.
 """
 
@@ -53,7 +53,7 @@ class Component:
     reads: tuple[str, ...] = ()  # implicit BAR fields, passed to the kernel before the arguments
     state: Sizing = field(default_factory=Sizing)
     warmup: Sizing = field(default_factory=Sizing)
-    kernel: str | None = None  # the runtime kernel's name; None for configuration components
+    kernel: str | None = None  # "module:function" of the numba kernel; None for configuration components
 
     @property
     def signature(self) -> str:
@@ -62,9 +62,14 @@ class Component:
         return f"{self.name}({', '.join(shown(a) for a in self.args)})"
 
 
+_KERNEL_MODULES = {"feature": "flowc.runtime.kernels.features", "classifier": "flowc.runtime.kernels.signals",
+                   "strategy": "flowc.runtime.kernels.signals"}
+
+
 def _series(name: str, args: tuple[Arg, ...], summary: str, definition: str, *, state: Sizing,
             warmup: Sizing, reads: tuple[str, ...] = (), role: str = "feature") -> Component:
-    return Component(name, role, ANY_SETTING, args, summary, definition, reads, state, warmup, kernel=name)
+    kernel = f"{_KERNEL_MODULES[role]}:{name}_nb"
+    return Component(name, role, ANY_SETTING, args, summary, definition, reads, state, warmup, kernel=kernel)
 
 
 X, N = Arg("x", Kind.SERIES), Arg("n", Kind.WINDOW)
@@ -171,3 +176,8 @@ def candidates(role: str, setting: str) -> list[str]:
 
 def all_components() -> list[Component]:
     return list(_registry.values())
+
+
+def series_component(name: str) -> Component | None:
+    """The per-bar component of that name (names of series components are unique)."""
+    return next((c for c in _registry.values() if c.name == name and c.kernel), None)

@@ -124,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="flowc", description="Compile event-routing topologies for trading backtests into native code.")
     parser.add_argument("--version", action="version", version=f"flowc {version()}")
+    parser.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                        help="import a module (dotted name or .py path) that registers components (repeatable)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     Handler = Callable[[argparse.Namespace], int]
@@ -207,6 +209,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
+        if args.plugin:
+            from flowc.runtime.components import load_plugins
+
+            load_plugins(args.plugin)
         return args.handler(args)
     except FlowError as exc:
         print_diagnostics(exc.diagnostics, exc.sources)

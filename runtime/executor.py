@@ -51,16 +51,29 @@ def _versions() -> str:
     return f"python {sys.version.split()[0]} numba {numba.__version__} numpy {np.__version__} flowc {version()}"
 
 
-def _kernel_sources() -> str:
+def _kernel_sources(plan: Plan) -> str:
+    """A digest of every kernel the program may call: the standard ones and the plugins' modules."""
+    import importlib
+
+    from flowc.compiler.components import series_component
+
+    paths = set(KERNEL_DIR.glob("*.py"))
+    for node in plan.nodes:
+        for state in node.states:
+            contract = series_component(state.component)
+            if contract is not None and contract.kernel is not None:
+                module = importlib.import_module(contract.kernel.split(":")[0])
+                if getattr(module, "__file__", None):
+                    paths.add(Path(module.__file__))
     digest = hashlib.sha256()
-    for path in sorted(KERNEL_DIR.glob("*.py")):
-        digest.update(path.name.encode())
+    for path in sorted(paths):
+        digest.update(str(path).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
 def cache_key(plan: Plan) -> str:
-    text = "\n".join((plan.structure(), _kernel_sources(), _versions()))
+    text = "\n".join((plan.structure(), _kernel_sources(plan), _versions()))
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 

@@ -21,6 +21,7 @@ from pathlib import PurePath
 import networkx as nx
 import numpy as np
 
+from flowc.compiler.components import series_component
 from flowc.compiler.graph import Edge, FlowGraph
 from flowc.compiler.ir import (
     Apply,
@@ -39,6 +40,7 @@ from flowc.compiler.ir import (
     walk,
 )
 from flowc.compiler.workflow import Analysis
+from flowc.runtime.components import kernel_of
 from flowc.runtime.data import MarketData
 from flowc.runtime.ledger import FILL_DTYPE, ORDER_DTYPE, UNFILLED_DTYPE, Ledger
 
@@ -301,6 +303,33 @@ COMPONENTS: dict[str, Callable[[], Component]] = {
 """Each component by name: a factory of fresh (zero) state, called with the `Apply` arguments in order."""
 
 
+class _UserKernel:
+    """A component registered from Python: its kernel's pure-Python form (`py_func`) on a zero state.
+
+    User components have no second definition to hold them to; they run here exactly as the user wrote them.
+    """
+
+    def __init__(self, name: str):
+        contract = series_component(name)
+        assert contract is not None
+        self.function = kernel_of(name).py_func
+        self.sizing = contract.state
+        names = [a.name for a in contract.args]
+        self.window = len(contract.reads) + names.index(self.sizing.arg) if self.sizing.arg else None
+        self.state: np.ndarray | None = None
+
+    def __call__(self, *args: float) -> float:
+        if self.state is None:
+            size = self.sizing.extra + (int(args[self.window]) if self.window is not None else 0)
+            self.state = np.zeros(max(0, size))
+        return float(self.function(self.state, *args))
+
+
+def _component(name: str) -> Component:
+    factory = COMPONENTS.get(name)
+    return factory() if factory is not None else _UserKernel(name)
+
+
 # ---- expressions --------------------------------------------------------------------------
 
 
@@ -334,7 +363,7 @@ def evaluate(expr: Expr, scope: _Scope) -> float:
     assert isinstance(expr, Apply)
     args = [evaluate(a, scope) for a in expr.args]
     if expr.instance not in scope.states:
-        scope.states[expr.instance] = COMPONENTS[expr.component]()
+        scope.states[expr.instance] = _component(expr.component)
     return scope.states[expr.instance](*args)
 
 
@@ -663,7 +692,8 @@ def _check(analysis: Analysis) -> None:
             raise ValueError(f"`{path}` has the user role `{bound.role}`, which cannot run")
         for setting in bound.settings:
             for node in walk(setting.expr):
-                if isinstance(node, Apply) and node.component not in COMPONENTS:
+                if isinstance(node, Apply) and node.component not in COMPONENTS \
+                        and series_component(node.component) is None:
                     raise ValueError(f"the reference engine has no component `{node.component}`")
 
 
