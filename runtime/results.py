@@ -82,10 +82,35 @@ class RunResult:
             "commission": t["commission"], "return": t["return"],
             "portfolio": np.array(self.ledger.portfolios, dtype=object)[t["portfolio"]] if len(t) else []})
 
+    def positions(self) -> pd.DataFrame:
+        """Per portfolio and symbol at the end: position, average price, realised and unrealised P&L.
+
+        The average price is the entry price of the open trade (the quantity-weighted mean of its
+        opening fills); realised P&L sums the closed trades and the realised part of the open one
+        (commissions included); unrealised P&L marks the open position at the last known close.
+        """
+        close = self.market.close
+        last = np.array([close[self.market.present[:, s], s][-1] if self.market.present[:, s].any() else np.nan
+                         for s in range(len(self.market.symbols))])
+        rows = []
+        for j, name in enumerate(self.ledger.portfolios):
+            closed = self.trades[self.trades["portfolio"] == j]
+            still_open = self.open_trades[self.open_trades["portfolio"] == j]
+            for s, symbol in enumerate(self.market.symbols):
+                realised = float(closed["pnl"][closed["symbol"] == s].sum())
+                held = still_open[still_open["symbol"] == s]
+                position = float(self.ledger.positions[j, s])
+                average = float(held["entry_price"][0]) if len(held) else np.nan
+                realised += float(held["pnl"].sum())
+                unrealised = position * (last[s] - average) if len(held) else 0.0
+                rows.append({"portfolio": name, "symbol": symbol, "position": position, "average_price": average,
+                             "last_close": last[s], "realised_pnl": realised, "unrealised_pnl": unrealised})
+        return pd.DataFrame(rows)
+
     # ---- files ----
 
     def write(self, out: str | Path, extra: dict[str, object] | None = None) -> None:
-        """metrics.json, equity.csv, trades.csv, orders.csv, fills.csv; each written atomically."""
+        """metrics.json, equity.csv, trades.csv, orders.csv, fills.csv, positions.csv; each written atomically."""
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
         metrics = {**self.metrics, **(extra or {})}
@@ -97,7 +122,8 @@ class RunResult:
         equity = self.equity()
         equity.index = equity.index.strftime("%Y-%m-%dT%H:%M:%S")
         _write(folder / "equity.csv", equity.to_csv(float_format="%.10g"))
-        for name, frame in (("trades", self.trade_table()), ("orders", self.orders()), ("fills", self.fills())):
+        for name, frame in (("trades", self.trade_table()), ("orders", self.orders()), ("fills", self.fills()),
+                            ("positions", self.positions())):
             _write(folder / f"{name}.csv", frame.to_csv(index=False, float_format="%.10g"))
 
 

@@ -72,8 +72,9 @@ def test_hoisted_equals_step_by_step(name):
 def test_outputs_are_written(tmp_path):
     out = tmp_path / "out"
     assert main(["run", str(EXAMPLES / "simple_backtest.flow"), "--out", str(out), "--quiet"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["equity.csv", "fills.csv", "metrics.json", "orders.csv",
-                                                     "trades.csv"]
+    written = {p.name for p in out.iterdir()}
+    assert {"equity.csv", "fills.csv", "metrics.json", "orders.csv", "trades.csv", "positions.csv"} <= written
+    assert not [name for name in written if name.endswith(".tmp")]
     metrics = json.loads((out / "metrics.json").read_text())
     for key in ("final_equity", "total_return", "cagr", "volatility", "sharpe", "sortino", "max_drawdown", "calmar",
                 "trades", "win_rate", "exposure", "turnover", "bars", "symbols", "timings"):
