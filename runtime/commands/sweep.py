@@ -1,60 +1,121 @@
-"""The sweep path of `flowc run`: every point of a workflow's grid, one compilation for all."""
+"""The sweep path of `flowc run`: every point of a workflow's grid (or its walk-forward), on an executor.
+
+The work is in `flowc.runtime.sweep`; this module turns the command line into a job, a store
+and an executor, and the outcome into files, a table and an exit code: 0 when every point
+finished, 1 when some point failed (each is in the outputs with its message), 2 for a bad
+`--executor` or an output directory holding another sweep, 130 after Ctrl-C (what finished
+is stored and written; the same command resumes).
+"""
 
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import sys
-import time
 from pathlib import Path
 
-from flowc.runtime.commands.run import _shown, _status, run_once
 from flowc.runtime.manager import Prepared
-from flowc.runtime.metrics import rank
+from flowc.runtime.sweep.executor import Executor, UnknownExecutor, make_executor
+from flowc.runtime.sweep.grid import grid, point_key
+from flowc.runtime.sweep.job import Job, make_job
+from flowc.runtime.sweep.progress import SweepProgress
+from flowc.runtime.sweep.runner import Outcome, run_tasks
+from flowc.runtime.sweep.store import Store, StoreMismatch
+from flowc.runtime.sweep.tables import flat, frame, ranked, top_table, write_tables
+from flowc.runtime.sweep.task import Task
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def run_sweep(prepared: Prepared, args: argparse.Namespace) -> int:
     """Every point of the workflow's grid, one compilation for all, ranked by the objective."""
+    job = make_job(prepared, args.file, args.workflow, args.overrides, hoist=not getattr(args, "no_hoist", False),
+                   engine=getattr(args, "engine", "compiled"))
+    watching = sys.stderr.isatty() and not args.quiet and not args.json
+    try:
+        store = _store(prepared, job, args)
+        executor = make_executor(getattr(args, "executor", "process") or "process", getattr(args, "workers", None))
+    except (UnknownExecutor, StoreMismatch, RuntimeError, OSError) as exc:
+        sys.stderr.write(f"flowc: {exc}\n")
+        return EXIT_USAGE
+    try:
+        if prepared.analysis.walk_forward:
+            from flowc.runtime.sweep.walk_forward import report_walk_forward
+
+            return report_walk_forward(prepared, job, executor, store, args, watching)
+        return _plain(prepared, job, executor, store, args, watching)
+    finally:
+        executor.close()
+        if store is not None:
+            store.close()
+
+
+def _store(prepared: Prepared, job: Job, args: argparse.Namespace) -> Store | None:
+    if not args.out:
+        return None
+    return Store.open(args.out, signature(prepared, job), workflow=prepared.analysis.name,
+                      params=[s.param for s in prepared.analysis.sweeps])
+
+
+def signature(prepared: Prepared, job: Job) -> str:
+    """What every stored point depends on besides its values (walk-forward windows included)."""
+    wf = prepared.analysis.walk_forward
+    return job.fingerprint + ("" if not wf else "|wf:" + json.dumps(wf, sort_keys=True))
+
+
+def _plain(prepared: Prepared, job: Job, executor: Executor, store: Store | None, args: argparse.Namespace,
+           watching: bool) -> int:
     sweeps = prepared.analysis.sweeps
-    points = [dict(zip([s.param for s in sweeps], combo, strict=True))
-              for combo in itertools.product(*(s.values for s in sweeps))]
-    rows = []
-    start = time.perf_counter()
-    with _status(args, f"running {len(points)} points"):
-        for values in points:
-            result = run_once(prepared, values, engine=args.engine)
-            rows.append({**values, **result.metrics})
-    elapsed = time.perf_counter() - start
+    params = [s.param for s in sweeps]
+    tasks = [Task(point_key(values), values) for values in grid(sweeps)]
+    done = len(store.finished() & {t.key for t in tasks}) if store is not None else 0
+    progress = SweepProgress(len(tasks), done=done, enabled=watching, what=prepared.analysis.name)
+    outcome = run_tasks(job, tasks, executor, store=store, progress=progress)
     objective = prepared.analysis.objective
-    order = rank(rows, objective)
+    rows = ranked(outcome.rows, objective)
     if args.out:
-        import pandas as pd
+        table = frame(rows, params)
+        write_tables(args.out, table)
+        if len(params) >= 2:
+            from flowc.runtime.sweep.heatmap import write_heatmap
 
-        from flowc.runtime.results import _write
-
-        frame = pd.DataFrame([rows[i] for i in order])
-        Path(args.out).mkdir(parents=True, exist_ok=True)
-        _write(Path(args.out) / "sweep.csv", frame.to_csv(index=False, float_format="%.10g"))
+            shown = write_heatmap(Path(args.out) / "heatmap.png", outcome.rows, [(s.param, s.values) for s in sweeps],
+                                  objective, f"{prepared.analysis.name}: {objective}")
+            if shown is None and watching:
+                sys.stderr.write("flowc: no heatmap.png: it needs matplotlib (pip install 'flowc[report]')\n")
     if args.json:
-        sys.stdout.write(json.dumps([rows[i] for i in order], indent=2) + "\n")
+        sys.stdout.write(json.dumps([flat(r, params) for r in rows], indent=2) + "\n")
     elif not args.quiet:
-        _sweep_table(prepared, rows, order, objective, elapsed)
-    return 0
+        _report(prepared, rows, params, outcome, len(tasks), executor)
+    return _finish(outcome, len(tasks), args)
 
 
-
-def _sweep_table(prepared: Prepared, rows: list[dict], order: list[int], objective: str, elapsed: float) -> None:
+def _report(prepared: Prepared, rows: list, params: list[str], outcome: Outcome, total: int,
+            executor: Executor) -> None:
     from rich.console import Console
-    from rich.table import Table
 
-    params = [s.param for s in prepared.analysis.sweeps]
-    table = Table(title=f"{prepared.analysis.name}: {len(rows)} points ranked by {objective}", title_justify="left")
-    for column in [*params, objective, "total_return", "max_drawdown", "trades"]:
-        table.add_column(column, justify="right")
-    for i in order[:10]:
-        row = rows[i]
-        table.add_row(*[_shown(row[c]) for c in [*params, objective, "total_return", "max_drawdown", "trades"]])
     console = Console()
-    console.print(table)
-    console.print(f"[dim]{len(rows)} points in {elapsed:.2f}s ({len(rows) / elapsed:.1f} points/s)[/dim]")
+    objective = prepared.analysis.objective
+    ok = [r for r in rows if r["status"] == "ok"]
+    console.print(top_table(f"{prepared.analysis.name}: top {min(10, len(ok))} of {total} points by {objective}",
+                            ok, params, objective))
+    if outcome.ran == 0:
+        console.print(f"[dim]nothing to run: all {outcome.reused} points were in the store[/dim]")
+        return
+    reused = f"; {outcome.reused} more were in the store" if outcome.reused else ""
+    console.print(f"[dim]{outcome.ran} points in {outcome.elapsed:.2f}s on {executor.name}: the first "
+                  f"{outcome.first:.2f}s (compiling), then {outcome.rate:,.0f} points/s{reused}[/dim]")
+
+
+def _finish(outcome: Outcome, total: int, args: argparse.Namespace) -> int:
+    failed = [r for r in outcome.rows if r["status"] != "ok"]
+    for r in failed[:5]:
+        sys.stderr.write(f"flowc: point {json.dumps(r['values'])} failed: {r['error']}\n")
+    if len(failed) > 5:
+        sys.stderr.write(f"flowc: ... and {len(failed) - 5} more failed points\n")
+    if outcome.interrupted:
+        missing = total - len(outcome.rows)
+        hint = " run the same command again to resume" if args.out else " use --out DIR to make sweeps resumable"
+        sys.stderr.write(f"flowc: interrupted with {missing} of {total} points not run;{hint}\n")
+        return EXIT_INTERRUPTED
+    return EXIT_FAILED if failed else EXIT_OK

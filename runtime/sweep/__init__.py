@@ -1,0 +1,16 @@
+"""Sweeps at scale: every point of a workflow's grid, on one executor interface, stored as it finishes.
+
+One module per job:
+
+- `grid`: the points of the `sweep` statements and their stable keys;
+- `job`: what a worker needs to rebuild a prepared workflow by itself, and its per-process cache;
+- `task`: one point (or a chunk of points) run and turned into a row of metrics, never raising;
+- `executor`, `inline`, `pool`, `cluster`: the executors (in-process, local process pool, Dask);
+- `store`: the resumable store of finished points in the output directory;
+- `progress`: the live progress bar;
+- `tables`: `sweep.parquet`, `sweep.csv` and the top-points table; `heatmap`: the PNG;
+- `warmup`, `windows`, `walk_forward`: rolling train and test windows.
+
+Nothing here is imported by `flowc.runtime` itself: `flowc run` reaches it only for a workflow
+with `sweep` or `walk_forward` statements.
+"""
