@@ -36,7 +36,14 @@ from flowc.compiler.ir import (
     reads,
     walk,
 )
-from flowc.compiler.schema import BAR_FIELDS, COMBINE_RULES, DEFAULT_CASH, REQUIRED_SETTINGS, ROLE_SETTINGS
+from flowc.compiler.schema import (
+    BAR_FIELDS,
+    COMBINE_RULES,
+    DEFAULT_CASH,
+    EXIT_SETTINGS,
+    REQUIRED_SETTINGS,
+    ROLE_SETTINGS,
+)
 from flowc.compiler.scope import Scope, Value, literal
 from flowc.dsl import ast
 from flowc.dsl.diagnostics import Diagnostic, did_you_mean, error
@@ -398,10 +405,30 @@ class Binder:
                 return None
         long_only = self.number(settings.get("long_only"), 1.0)
         rebalance = self.number(settings.get("rebalance"), 0.0)
-        if size_slot is None or long_only is None or rebalance is None:
+        exits = {name: self.exit_level(settings.get(name)) for name in EXIT_SETTINGS}
+        if size_slot is None or long_only is None or rebalance is None or any(
+                name in settings and slot is None for name, slot in exits.items()):
+            return None
+        written = [settings[name] for name in EXIT_SETTINGS if name in settings]
+        if written and not any(e.event == "BAR" for e in self.graph.incoming(path)):
+            source = next(iter(self.graph.of_role("data")), "data")
+            self.problem("FL209", f"`{written[0].name}` reads each bar's open, high and low, and no route "
+                                  f"delivers BAR to `{path}`", written[0].span,
+                         f"add `broadcast {source} -> {path} : BAR`")
             return None
         return RiskConfig(kind, size_slot, self.number(settings.get("max_position")),
-                          self.number(settings.get("max_drawdown")), long_only, combine, rebalance)
+                          self.number(settings.get("max_drawdown")), long_only, combine, rebalance, **exits)
+
+    def exit_level(self, setting: ast.Setting | None) -> Slot | None:
+        """An exit's percentage: a number or a param; a literal must be positive (docs/semantics.md, 6a)."""
+        if setting is None:
+            return None
+        value = literal(setting.value)
+        if isinstance(value, int | float) and not isinstance(value, bool) and value <= 0:
+            self.problem("FL509", f"`{setting.name}` is a percentage of the entry price and must be above 0, "
+                                  f"not {value}", setting.value.span, f"e.g. `{setting.name} = 5` for 5 %")
+            return None
+        return self.number(setting)
 
     def config_execution(self, path: str, settings: dict[str, ast.Setting]) -> Config | None:
         fill = "next_open"

@@ -110,7 +110,7 @@ class _Gen:
         if item.event == "SIGNAL":
             return f"out_{source.ident}[t, s, {('direction', 'strength').index(item.field)}]"
         if item.event == "ORDER":
-            return f"ordq_{source.ident}[s]"
+            return f"{'ordpx' if item.field == 'price' else 'ordq'}_{source.ident}[s]"
         if item.event == "PORTFOLIO":
             if item.field == "position":
                 return f"pos_{source.ident}[s]"
@@ -234,13 +234,18 @@ class _Gen:
         self.buffer(f"rk_{node.ident}", ("S", "F:3"), "f8", float("nan"))  # book, last direction, held quantity
         self.buffer(f"rkpf_{node.ident}", ("F:2",), "f8", float("nan"))  # latest equity, drawdown
         self.buffer(f"ordq_{node.ident}", ("S",), "f8", 0.0)
+        self.buffer(f"ordpx_{node.ident}", ("S",), "f8", float("nan"))  # NaN: a market order; else an exit's price
         self.buffer(f"ordp_{node.ident}", ("S",), "bool", False)
+        if node.container.config.has_exits:
+            self.buffer(f"rkx_{node.ident}", ("S", "F:4"), "f8", float("nan"))  # last close, entry, extreme, latched
 
     def risk_init(self, node: NodePlan) -> None:
         w = self.w
         w(f"rk_{node.ident}[:, 0] = 0.0")
         w(f"rk_{node.ident}[:, 2] = 0.0")
         w(f"rkpf_{node.ident}[1] = 0.0")
+        if node.container.config.has_exits:
+            w(f"rkx_{node.ident}[:, 3] = 0.0")
 
     def risk_step(self, node: NodePlan) -> None:
         w, cfg, rk = self.w, node.container.config, f"rk_{node.ident}"
@@ -269,9 +274,69 @@ class _Gen:
                         w("agree = False")
                     w("n_sig += 1")
                     w("total = total + d")
+            if cfg.has_exits:
+                self.risk_exits(node, cfg, rk)
             w("if n_sig > 0 and t >= trade_from:  # warm-up steps before trade_from send no orders")
             with w.indent():
                 self.risk_act(node, cfg, rk)
+
+    def risk_exits(self, node: NodePlan, cfg, rk: str) -> None:
+        """Step 1a of docs/semantics.md, section 6a: stop loss, take profit and trailing stop on this bar."""
+        w, x = self.w, f"rkx_{node.ident}"
+        bar = node.input("BAR")
+        assert bar is not None  # bind requires a BAR route for exits (FL209)
+        w("exited = False")
+        w(f"if {self.presence(bar)}:")
+        with w.indent():
+            w(f"{x}[s, 0] = bar_close[t, s]")
+            w(f"b = {rk}[s, 0]")
+            w("if b != 0.0:")
+            with w.indent():
+                w("o = bar_open[t, s]")
+                w("h = bar_high[t, s]")
+                w("lo = bar_low[t, s]")
+                w("px = np.nan")
+                for side, sign, worse, better in (("b > 0.0", "-", "<=", ">="), ("b < 0.0", "+", ">=", "<=")):
+                    back = "+" if sign == "-" else "-"
+                    w(f"if {side}:")
+                    with w.indent():
+                        w(f"stop = {sign}np.inf")
+                        if cfg.stop_loss is not None:
+                            w(f"stop = {x}[s, 1] * (1.0 {sign} p[{cfg.stop_loss.index}] / 100.0)")
+                        if cfg.trailing_stop is not None:
+                            w(f"trail = {x}[s, 2] * (1.0 {sign} p[{cfg.trailing_stop.index}] / 100.0)")
+                            w(f"if trail {'>' if sign == '-' else '<'} stop:")
+                            with w.indent():
+                                w("stop = trail")
+                        w(f"goal = {back}np.inf")
+                        if cfg.take_profit is not None:
+                            w(f"goal = {x}[s, 1] * (1.0 {back} p[{cfg.take_profit.index}] / 100.0)")
+                        near, far = ("lo", "h") if sign == "-" else ("h", "lo")
+                        w(f"if o {worse} stop:")
+                        with w.indent():
+                            w("px = o")
+                        w(f"elif o {better} goal:")
+                        with w.indent():
+                            w("px = o")
+                        w(f"elif {near} {worse} stop:")
+                        with w.indent():
+                            w("px = stop")
+                        w(f"elif {far} {better} goal:")
+                        with w.indent():
+                            w("px = goal")
+                        w(f"elif {far} {'>' if sign == '-' else '<'} {x}[s, 2]:")
+                        with w.indent():
+                            w(f"{x}[s, 2] = {far}")
+                w("if px == px:")
+                with w.indent():
+                    w("order = -b")
+                    w(f"ordq_{node.ident}[s] = order")
+                    w(f"ordpx_{node.ident}[s] = px")
+                    w(f"ordp_{node.ident}[s] = True")
+                    w(f"{rk}[s, 0] = b + order")
+                    w(f"{x}[s, 3] = 1.0")
+                    w("exited = True")
+                    self.record("orders", 0, ("t", "s", "order", str(self.risks.index(node))))
 
     def risk_act(self, node: NodePlan, cfg, rk: str) -> None:
         w = self.w
@@ -285,6 +350,19 @@ class _Gen:
         w(f"if p[{cfg.long_only.index}] != 0.0 and d < 0.0:")
         with w.indent():
             w("d = 0.0")
+        if not cfg.has_exits:
+            self.risk_size(node, cfg, rk)
+            return
+        x = f"rkx_{node.ident}"
+        w(f"if {x}[s, 3] != 0.0 and d != {rk}[s, 1]:  # the direction changed: the latch of an exit lifts")
+        with w.indent():
+            w(f"{x}[s, 3] = 0.0")
+        w(f"if not exited and {x}[s, 3] == 0.0:")
+        with w.indent():
+            self.risk_size(node, cfg, rk)
+
+    def risk_size(self, node: NodePlan, cfg, rk: str) -> None:
+        w = self.w
         resize = f"{rk}[s, 1] != {rk}[s, 1] or d != {rk}[s, 1] or p[{cfg.rebalance.index}] != 0.0"
         acting = "True"
         if cfg.size == "percent_equity":
@@ -313,7 +391,16 @@ class _Gen:
             with w.indent():
                 w(f"ordq_{node.ident}[s] = order")
                 w(f"ordp_{node.ident}[s] = True")
+                if cfg.has_exits:
+                    x = f"rkx_{node.ident}"
+                    w(f"ordpx_{node.ident}[s] = np.nan")
+                    w(f"old = {rk}[s, 0]")
                 w(f"{rk}[s, 0] = {rk}[s, 0] + order")
+                if cfg.has_exits:
+                    w(f"if {rk}[s, 0] != 0.0 and sign_nb({rk}[s, 0]) != sign_nb(old):  # a new position: its entry")
+                    with w.indent():
+                        w(f"{x}[s, 1] = {x}[s, 0]")
+                        w(f"{x}[s, 2] = {x}[s, 0]")
                 self.record("orders", 0, ("t", "s", "order", str(self.risks.index(node))))
 
     def record(self, kind: str, counter: int, values: tuple[str, ...]) -> None:
@@ -331,56 +418,75 @@ class _Gen:
     # ---- execution ----
 
     def execution_buffers(self, node: NodePlan) -> None:
+        # fill slots: k < K the pending order of ORDER input k, K + k the order input k delivers now
         k = len(node.inputs_of("ORDER"))
-        for name in ("pend", "fq", "fpx", "fc"):
-            self.buffer(f"{name}_{node.ident}", (f"K:{k}", "S"), "f8", 0.0)
-        self.buffer(f"fpres_{node.ident}", (f"K:{k}", "S"), "bool", False)
+        self.buffer(f"pend_{node.ident}", (f"K:{k}", "S"), "f8", 0.0)
+        for name in ("fq", "fpx", "fc"):
+            self.buffer(f"{name}_{node.ident}", (f"K:{2 * k}", "S"), "f8", 0.0)
+        self.buffer(f"fpres_{node.ident}", (f"K:{2 * k}", "S"), "bool", False)
 
     def execution_step(self, node: NodePlan) -> None:
         w, cfg, x = self.w, node.container.config, node.ident
         orders = node.inputs_of("ORDER")
+        k_all = len(orders)
         bar = node.input("BAR")
         w("for s in range(S):")
         with w.indent():
             w(f"bar = {self.presence(bar) if bar else 'False'}")
-            for k in range(len(orders)):
+            for k in range(2 * k_all):
                 w(f"fpres_{x}[{k}, s] = False")
-            if cfg.fill == "next_open":
-                w("if bar:")
-                with w.indent():
-                    self.fill_pending(node, len(orders), "bar_open[t, s]")
+            w("if bar:")
+            with w.indent():
+                base = "bar_open[t, s]" if cfg.fill == "next_open" else "bar_close[t, s]"
+                for k in range(k_all):
+                    w(f"if pend_{x}[{k}, s] != 0.0:")
+                    with w.indent():
+                        self.fill(node, k, f"pend_{x}[{k}, s]", base)
+                        w(f"pend_{x}[{k}, s] = 0.0")
             for k, item in enumerate(orders):
+                source = self.plan.node(item.source)  # type: ignore[arg-type]
+                exits = source.container.config.has_exits
                 w(f"if {self.presence(item)}:")
                 with w.indent():
-                    w(f"pend_{x}[{k}, s] = pend_{x}[{k}, s] + ordq_{self.ident(item.source)}[s]")  # type: ignore
-            if cfg.fill == "close":
-                w("if bar:")
-                with w.indent():
-                    self.fill_pending(node, len(orders), "bar_close[t, s]")
+                    q = f"ordq_{source.ident}[s]"
+                    now = []
+                    if exits:  # an exit order fills now at its price, whatever the fill mode
+                        now.append((f"bar and ordpx_{source.ident}[s] == ordpx_{source.ident}[s]",
+                                    f"ordpx_{source.ident}[s]"))
+                    if cfg.fill == "close":
+                        now.append(("bar", "bar_close[t, s]"))
+                    for n, (test, price) in enumerate(now):
+                        w(f"{'if' if n == 0 else 'elif'} {test}:")
+                        with w.indent():
+                            self.fill(node, k_all + k, q, price)
+                    pend = f"pend_{x}[{k}, s] = pend_{x}[{k}, s] + {q}"
+                    if now:
+                        w("else:")
+                        with w.indent():
+                            w(pend)
+                    else:
+                        w(pend)
 
-    def fill_pending(self, node: NodePlan, k: int, price: str) -> None:
+    def fill(self, node: NodePlan, slot: int, quantity: str, price: str) -> None:
+        """One fill of `quantity` at base `price` into a fill slot: slippage first, then commission."""
         w, cfg, x = self.w, node.container.config, node.ident
-        for slot in range(k):
-            w(f"q = pend_{x}[{slot}, s]")
-            w("if q != 0.0:")
-            with w.indent():
-                w(f"px = {price}")
-                if cfg.slippage is not None:
-                    self.kernels.add("sign_nb")
-                    w(f"px = px + sign_nb(q) * ((p[{cfg.slippage.index}] / 10000.0) * px)")
-                if cfg.commission == "percent":
-                    w(f"fee = p[{cfg.commission_slot.index}] / 100.0 * abs(q) * px")
-                elif cfg.commission == "per_share":
-                    w(f"fee = p[{cfg.commission_slot.index}] * abs(q)")
-                elif cfg.commission == "fixed":
-                    w(f"fee = p[{cfg.commission_slot.index}]")
-                else:
-                    w("fee = 0.0")
-                w(f"fq_{x}[{slot}, s] = q")
-                w(f"fpx_{x}[{slot}, s] = px")
-                w(f"fc_{x}[{slot}, s] = fee")
-                w(f"fpres_{x}[{slot}, s] = True")
-                w(f"pend_{x}[{slot}, s] = 0.0")
+        w(f"q = {quantity}")
+        w(f"px = {price}")
+        if cfg.slippage is not None:
+            self.kernels.add("sign_nb")
+            w(f"px = px + sign_nb(q) * ((p[{cfg.slippage.index}] / 10000.0) * px)")
+        if cfg.commission == "percent":
+            w(f"fee = p[{cfg.commission_slot.index}] / 100.0 * abs(q) * px")
+        elif cfg.commission == "per_share":
+            w(f"fee = p[{cfg.commission_slot.index}] * abs(q)")
+        elif cfg.commission == "fixed":
+            w(f"fee = p[{cfg.commission_slot.index}]")
+        else:
+            w("fee = 0.0")
+        w(f"fq_{x}[{slot}, s] = q")
+        w(f"fpx_{x}[{slot}, s] = px")
+        w(f"fc_{x}[{slot}, s] = fee")
+        w(f"fpres_{x}[{slot}, s] = True")
 
     # ---- portfolio ----
 
@@ -417,7 +523,7 @@ class _Gen:
             for item in node.inputs_of("FILL"):
                 source = self.plan.node(item.source)  # type: ignore[arg-type]
                 xi = source.ident
-                for slot in range(len(source.inputs_of("ORDER"))):
+                for slot in range(2 * len(source.inputs_of("ORDER"))):  # pending fills, then this step's
                     w(f"if fpres_{xi}[{slot}, s]:")
                     with w.indent():
                         w(f"q = fq_{xi}[{slot}, s]")

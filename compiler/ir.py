@@ -137,6 +137,13 @@ class RiskConfig:
     long_only: Slot
     combine: str  # "sum" | "mean" | "unanimous"
     rebalance: Slot
+    stop_loss: Slot | None = None  # exits, in percent of the entry price (docs/semantics.md, 6a)
+    take_profit: Slot | None = None
+    trailing_stop: Slot | None = None
+
+    @property
+    def has_exits(self) -> bool:
+        return self.stop_loss is not None or self.take_profit is not None or self.trailing_stop is not None
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ EVENTS: dict[str, EventType] = {e.name: e for e in (
     EventType("FEATURE", ()),
     EventType("REGIME", ()),
     EventType("SIGNAL", ("direction", "strength")),
-    EventType("ORDER", ("quantity",)),
+    EventType("ORDER", ("quantity", "price")),  # price: NaN for a market order
     EventType("FILL", ("quantity", "price", "commission")),
     EventType("PORTFOLIO", ("cash", "equity", "drawdown", "position")),
 )}
@@ -63,7 +63,8 @@ ROLE_SETTINGS: dict[str, frozenset[str] | None] = {
     "feature": None,
     "classifier": None,
     "strategy": frozenset({"signal", "active"}),
-    "risk": frozenset({"size", "max_position", "max_drawdown", "long_only", "combine", "rebalance"}),
+    "risk": frozenset({"size", "max_position", "max_drawdown", "long_only", "combine", "rebalance",
+                       "stop_loss", "take_profit", "trailing_stop"}),
     "execution": frozenset({"fill", "commission", "slippage"}),
     "portfolio": frozenset({"cash"}),
 }
@@ -73,4 +74,5 @@ REQUIRED_SETTINGS: dict[str, tuple[str, ...]] = {
     "risk": ("size",),
 }
 COMBINE_RULES = ("sum", "mean", "unanimous")
+EXIT_SETTINGS = ("stop_loss", "take_profit", "trailing_stop")  # risk settings, percent of the entry price
 DEFAULT_CASH = 1_000_000.0

@@ -497,12 +497,18 @@ class _Risk:
         self.net, self.config, self.index, self.orders = net, config, index, orders
         self.signals = [i for i in inputs if i.event == "SIGNAL"]
         self.portfolios = [i for i in inputs if i.event == "PORTFOLIO"]
+        self.bar = next((i for i in inputs if i.event == "BAR"), None)
         n = net.market.n_symbols
         self.book = [0.0] * n
         self.direction: list[float | None] = [None] * n  # the last combined direction sized
         self.quantity = [0.0] * n  # the quantity sized for it, held until the direction changes
         self.equity = [NAN] * n  # of the latest PORTFOLIO received
         self.drawdown = [NAN] * n
+        # exits (docs/semantics.md, section 6a)
+        self.last_close = [NAN] * n  # of the latest BAR received
+        self.entry = [NAN] * n  # the close at the order that opened the position
+        self.extreme = [NAN] * n  # the highest high (long) or lowest low (short) since, for the trailing stop
+        self.latched = [False] * n  # flat after an exit until the combined direction changes
 
     def _p(self, slot: Slot) -> float:
         return self.net.params[slot.index]
@@ -513,31 +519,103 @@ class _Risk:
             for inp in self.portfolios:
                 for event in self.net.deliver(inp, s)[:1]:
                     self.equity[s], self.drawdown[s] = event["equity"], event["drawdown"]
+            exit_price = self._exit(s) if self.config.has_exits else NAN
+            exited = exit_price == exit_price
+            if exited:
+                self.latched[s] = True
             directions = [events[0]["direction"] for inp in self.signals if (events := self.net.deliver(inp, s))]
-            acting = directions and t >= self.net.trade_from  # warm-up steps before trade_from: no orders
-            target = self._target(t, s, directions) if acting else None
-            order = 0.0 if target is None else target - self.book[s]
-            if order != 0.0:
+            target = None
+            if directions and t >= self.net.trade_from:  # warm-up steps before trade_from: no orders
+                d = self._direction(directions)
+                if self.latched[s] and (self.direction[s] is None or d != self.direction[s]):
+                    self.latched[s] = False
+                if not exited and not self.latched[s]:
+                    target = self._target(t, s, d)
+            if exited:
+                order = -self.book[s]
                 self.book[s] = self.book[s] + order
                 self.orders.append((t, s, order, self.index))
-                out.append([{"quantity": order}])
+                out.append([{"quantity": order, "price": exit_price}])
+                continue
+            order = 0.0 if target is None else target - self.book[s]
+            if order != 0.0:
+                before = self.book[s]
+                self.book[s] = self.book[s] + order
+                if self.book[s] != 0.0 and _sign(self.book[s]) != _sign(before):  # a new position: its entry
+                    self.entry[s] = self.extreme[s] = self.last_close[s]
+                self.orders.append((t, s, order, self.index))
+                out.append([{"quantity": order, "price": NAN}])
             else:
                 out.append([])
         return out
 
-    def _combine(self, directions: list[float]) -> float:
-        if self.config.combine == "mean":
-            return _sign(_sum(directions) / len(directions))
-        if self.config.combine == "unanimous":
-            return directions[0] if all(d == directions[0] for d in directions) else 0.0
-        return min(max(_sum(directions), -1.0), 1.0)
-
-    def _target(self, t: int, s: int, directions: list[float]) -> float | None:
-        """The target quantity, or None where it is undefined (then nothing is sent or changed)."""
+    def _exit(self, s: int) -> float:
+        """Step 1a: the exit price if a stop or target is reached on this bar, else NaN."""
+        bars = self.net.deliver(self.bar, s) if self.bar is not None else []
+        if not bars:
+            return NAN
+        bar = bars[0]
+        self.last_close[s] = bar["close"]
+        book = self.book[s]
+        if book == 0.0:
+            return NAN
         c = self.config
-        d = self._combine(directions)
+        o, high, low = bar["open"], bar["high"], bar["low"]
+        entry, extreme = self.entry[s], self.extreme[s]
+        if book > 0.0:
+            stop, goal = -math.inf, math.inf
+            if c.stop_loss is not None:
+                stop = entry * (1.0 - self._p(c.stop_loss) / 100.0)
+            if c.trailing_stop is not None:
+                trail = extreme * (1.0 - self._p(c.trailing_stop) / 100.0)
+                if trail > stop:
+                    stop = trail
+            if c.take_profit is not None:
+                goal = entry * (1.0 + self._p(c.take_profit) / 100.0)
+            if o <= stop or o >= goal:
+                return o
+            if low <= stop:
+                return stop
+            if high >= goal:
+                return goal
+            if high > extreme:
+                self.extreme[s] = high
+            return NAN
+        stop, goal = math.inf, -math.inf
+        if c.stop_loss is not None:
+            stop = entry * (1.0 + self._p(c.stop_loss) / 100.0)
+        if c.trailing_stop is not None:
+            trail = extreme * (1.0 + self._p(c.trailing_stop) / 100.0)
+            if trail < stop:
+                stop = trail
+        if c.take_profit is not None:
+            goal = entry * (1.0 - self._p(c.take_profit) / 100.0)
+        if o >= stop or o <= goal:
+            return o
+        if high >= stop:
+            return stop
+        if low <= goal:
+            return goal
+        if low < extreme:
+            self.extreme[s] = low
+        return NAN
+
+    def _direction(self, directions: list[float]) -> float:
+        """The combined direction, after `long_only`."""
+        c = self.config
+        if c.combine == "mean":
+            d = _sign(_sum(directions) / len(directions))
+        elif c.combine == "unanimous":
+            d = directions[0] if all(d == directions[0] for d in directions) else 0.0
+        else:
+            d = min(max(_sum(directions), -1.0), 1.0)
         if self._p(c.long_only) != 0.0 and d < 0.0:
             d = 0.0
+        return d
+
+    def _target(self, t: int, s: int, d: float) -> float | None:
+        """The target quantity, or None where it is undefined (then nothing is sent or changed)."""
+        c = self.config
         if self.direction[s] is None or d != self.direction[s] or self._p(c.rebalance) != 0.0:
             if c.size == "fixed":
                 quantity = self._p(c.size_slot) * d
@@ -569,7 +647,7 @@ class _Execution:
         return [self._symbol(s) for s in range(self.net.market.n_symbols)]
 
     def _symbol(self, s: int) -> list[Record]:
-        arrived = [[e["quantity"] for e in self.net.deliver(inp, s)] for inp in self.orders]
+        arrived = [[(e["quantity"], e["price"]) for e in self.net.deliver(inp, s)] for inp in self.orders]
         bars = self.net.deliver(self.bar, s) if self.bar is not None else []
         fills: list[Record] = []
         at_close = self.config.fill == "close"
@@ -579,9 +657,11 @@ class _Execution:
                 if pending[s] is not None:
                     fills.append(self._fill(pending[s], base))
                     pending[s] = None
-        for pending, quantities in zip(self.pending, arrived, strict=True):
-            for q in quantities:
-                if bars and at_close:
+        for pending, orders in zip(self.pending, arrived, strict=True):
+            for q, price in orders:
+                if bars and price == price:  # an exit order fills now at its price, whatever the fill mode
+                    fills.append(self._fill(q, price))
+                elif bars and at_close:
                     fills.append(self._fill(q, bars[0]["close"]))
                 else:
                     netted = q if pending[s] is None else pending[s] + q
