@@ -28,6 +28,8 @@ from flowc.compiler.ir import (
     Local,
     ParamTable,
     PortfolioConfig,
+    Replay,
+    ReplaySpec,
     RiskConfig,
     Slot,
     SourceSpec,
@@ -61,6 +63,7 @@ class Binding:
     symbol_literals: list[str] = field(default_factory=list)
     used_params: set[str] = field(default_factory=set)
     used_inputs: set[tuple[str, str, str]] = field(default_factory=set)  # (source, event, field) read
+    replays: list[ReplaySpec] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
@@ -308,14 +311,30 @@ class Binder:
             if allowed is not None and setting.name not in allowed:
                 self.unknown_setting(path, node.role, setting)
                 continue
-            expr = self.bind_expr(setting.value, _Names(dict(locals_), fields), node.role, setting.name, path,
-                                  instances)
+            if _is_replay(node.role, setting):
+                expr = self.replay(setting.value)  # type: ignore[arg-type]
+            else:
+                expr = self.bind_expr(setting.value, _Names(dict(locals_), fields), node.role, setting.name, path,
+                                      instances)
             if expr is None:
                 continue
             needs = reads(expr, locals_)
             locals_[setting.name] = needs
             bound.append(BoundSetting(setting.name, expr, needs, setting.span))
         return BoundContainer(path, node.role, tuple(bound))
+
+    def replay(self, call: ast.Call) -> Replay | None:
+        """`replay(DIR, strategy = NAME)`: the folder and the strategy whose captured signals to emit."""
+        contract = comp.lookup("strategy", "signal", "replay")
+        assert contract is not None
+        args = self.arguments(call, contract)
+        if args is None:
+            return None
+        path, strategy = (self.constant(a, arg, "replay") for a, arg in zip(args, contract.args, strict=True))
+        if not isinstance(path, str) or not isinstance(strategy, str):
+            return None
+        self.out.replays.append(ReplaySpec(path, strategy, call.span))
+        return Replay(len(self.out.replays) - 1)
 
     def unknown_setting(self, path: str, role: str, setting: ast.Setting) -> None:
         allowed = sorted(ROLE_SETTINGS.get(role) or ())
@@ -480,6 +499,11 @@ class Binder:
                 return
             bound.append(BoundGuard(tuple(required), tuple(excluded)))  # type: ignore[arg-type]
         self.out.guards[(edge.source, edge.target, edge.event, edge.feedback)] = tuple(bound)
+
+
+def _is_replay(role: str, setting: ast.Setting) -> bool:
+    value = setting.value
+    return role == "strategy" and setting.name == "signal" and isinstance(value, ast.Call) and value.func == "replay"
 
 
 def _names_in(e: ast.Expr):

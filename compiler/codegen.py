@@ -21,6 +21,7 @@ from flowc.compiler.ir import (
     Expr,
     Input,
     Local,
+    Replay,
     Slot,
     SymbolIs,
     UnOp,
@@ -41,6 +42,7 @@ class Buffer:
     shape: tuple[str, ...]  # symbolic: "T", "S", "P", "K:<n>", "F:<n>", "state:<slot>:<extra>", "cap:orders"...
     dtype: str  # "f8", "i8", "bool"
     fill: float | int | bool = 0
+    source: str | None = None  # filled by the caller from its inputs (e.g. "replay:0:present"), not allocated
 
 
 @dataclass(frozen=True)
@@ -94,8 +96,9 @@ class _Gen:
     def ident(self, path: str) -> str:
         return self.plan.node(path).ident
 
-    def buffer(self, name: str, shape: tuple[str, ...], dtype: str, fill: float | int | bool = 0) -> str:
-        self.buffers.append(Buffer(name, shape, dtype, fill))
+    def buffer(self, name: str, shape: tuple[str, ...], dtype: str, fill: float | int | bool = 0,
+               source: str | None = None) -> str:
+        self.buffers.append(Buffer(name, shape, dtype, fill, source))
         return name
 
     # ---- expressions ----
@@ -181,6 +184,11 @@ class _Gen:
     def series_buffers(self, node: NodePlan) -> None:
         self.buffer(f"out_{node.ident}", ("T", "S", f"F:{len(node.fields)}"), "f8", float("nan"))
         self.buffer(f"pres_{node.ident}", ("T", "S"), "bool", False)
+        signal = node.container.setting("signal")
+        if signal is not None and isinstance(signal.expr, Replay):
+            k = signal.expr.index
+            self.buffer(f"rp{k}_present", ("T", "S"), "bool", False, source=f"replay:{k}:present")
+            self.buffer(f"rp{k}_values", ("T", "S", "F:2"), "f8", float("nan"), source=f"replay:{k}:values")
         for state in node.states:
             size = f"state:{state.size_slot.index if state.size_slot else -1}:{state.size_extra}"
             self.buffer(f"st_{node.ident}_{state.instance}", ("S", size), "f8", 0.0)
@@ -195,13 +203,14 @@ class _Gen:
                 w(f"in_{k} = {self.presence(item)}")
         settings = node.container.settings
         union = frozenset().union(*(s.reads for s in settings)) if settings else frozenset()
-        trigger = " and ".join(inputs[r] for r in sorted(union, key=str)) if union else \
-            (" or ".join(inputs.values()) or "False")
+        trigger = " and ".join(inputs[r] for r in sorted(union, key=str)) if union else "True"
 
         def condition(reads: frozenset) -> str:
             return " and ".join(inputs[r] for r in sorted(reads, key=str)) if reads else trigger
 
         for setting in settings:
+            if isinstance(setting.expr, Replay):
+                continue
             w(f"v_{setting.name} = np.nan")
             w(f"if {condition(setting.reads)}:")
             with w.indent():
@@ -211,15 +220,20 @@ class _Gen:
             signal = node.container.setting("signal")
             active = node.container.setting("active")
             assert signal is not None
-            test = condition(signal.reads)
+            replay = signal.expr.index if isinstance(signal.expr, Replay) else None
+            test = condition(signal.reads) if replay is None else f"rp{replay}_present[t, s]"
             if active is not None:
                 self.kernels.add("truthy_nb")
                 test = f"({test}) and truthy_nb(v_active)"
-            self.kernels.add("sign_nb")
             w(f"if {test}:")
             with w.indent():
-                w(f"{out}[t, s, 0] = sign_nb(v_signal)")
-                w(f"{out}[t, s, 1] = abs(v_signal) if v_signal == v_signal else 0.0")
+                if replay is None:
+                    self.kernels.add("sign_nb")
+                    w(f"{out}[t, s, 0] = sign_nb(v_signal)")
+                    w(f"{out}[t, s, 1] = abs(v_signal) if v_signal == v_signal else 0.0")
+                else:
+                    w(f"{out}[t, s, 0] = rp{replay}_values[t, s, 0]")
+                    w(f"{out}[t, s, 1] = rp{replay}_values[t, s, 1]")
                 w(f"pres_{node.ident}[t, s] = True")
             return
         w(f"if {trigger}:")

@@ -114,6 +114,9 @@ BUILTIN: tuple[Component, ...] = (
             state=Sizing("n", 3), warmup=Sizing("n", 0), reads=("close",), role="strategy"),
     _series("momentum", (X, N), "sign of the n-bar change", "sign(x - x.shift(n))",
             state=Sizing("n", 3), warmup=Sizing("n", 0), role="strategy"),
+    # ---- replay of captured signals (handled by the binder and code generator, not a kernel) ----
+    Component("replay", "strategy", "signal", (Arg("path", Kind.STRING), Arg("strategy", Kind.STRING)),
+              "the SIGNALs that `flowc run --capture-signals DIR` stored for one strategy, emitted again"),
     # ---- data sources ----
     Component("csv", "data", "source", (Arg("path", Kind.STRING), Arg("symbol", Kind.STRING, None)),
               "bars from a CSV file"),

@@ -70,7 +70,14 @@ class SymbolIs:
     negate: bool = False
 
 
-Expr = Slot | Input | Local | Apply | BinOp | UnOp | SymbolIs
+@dataclass(frozen=True)
+class Replay:
+    """`signal = replay(DIR, strategy = NAME)`: the SIGNALs a capture stored (index into `replays`)."""
+
+    index: int
+
+
+Expr = Slot | Input | Local | Apply | BinOp | UnOp | SymbolIs | Replay
 
 InputKey = tuple[str, str | None]  # (event, source)
 
@@ -120,6 +127,15 @@ class SourceSpec:
 
     kind: str
     args: dict[str, object]
+    span: Span
+
+
+@dataclass(frozen=True)
+class ReplaySpec:
+    """Where a replayed strategy's signals come from: a capture folder and the strategy's path there."""
+
+    path: str
+    strategy: str
     span: Span
 
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import os
 import sys
-import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -25,6 +24,7 @@ from flowc.compiler.plan import Plan
 from flowc.dsl.cache import user_cache_dir
 from flowc.dsl.diagnostics import FlowError, error
 from flowc.runtime.data import MarketData
+from flowc.runtime.files import write_text
 from flowc.runtime.ledger import FILL_DTYPE, ORDER_DTYPE, UNFILLED_DTYPE, Ledger
 
 KERNEL_DIR = Path(__file__).parent / "kernels"
@@ -85,7 +85,7 @@ def compile_plan(plan: Plan) -> Program:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"flowc_{key}.py"
     if not path.exists() or path.read_text(encoding="utf-8") != generated.source:
-        _write_atomically(path, generated.source)
+        write_text(path, generated.source)
     name = f"flowc_program_{key}"
     module = sys.modules.get(name)
     if module is None:
@@ -95,17 +95,6 @@ def compile_plan(plan: Plan) -> Program:
         spec.loader.exec_module(module)
         sys.modules[name] = module
     return Program(plan, generated, key, path, module)
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def check_windows(plan: Plan, params: np.ndarray) -> None:
@@ -145,10 +134,11 @@ def _shape(buffer: Buffer, dims: dict[str, int], params: np.ndarray, caps: dict[
 
 
 def run_program(program: Program, market: MarketData, owner: np.ndarray, symlit: np.ndarray,
-                params: np.ndarray, trade_from: int = 0) -> Ledger:
+                params: np.ndarray, trade_from: int = 0, inputs: Mapping[str, np.ndarray] | None = None) -> Ledger:
     """Run the compiled program once over the market data with one parameter vector.
 
-    Risk containers act only at steps >= `trade_from`; earlier steps warm up every state.
+    Risk containers act only at steps >= `trade_from`; earlier steps warm up every state. `inputs`
+    holds the arrays of buffers the program reads rather than fills (replayed signals).
     """
     check_windows(program.plan, params)
     g = program.generated
@@ -157,6 +147,9 @@ def run_program(program: Program, market: MarketData, owner: np.ndarray, symlit:
     caps = {"orders": 1024, "fills": 1024}  # the program doubles them as it needs
     buffers = {}
     for b in g.buffers:
+        if b.source is not None:
+            buffers[b.name] = (inputs or {})[b.source]
+            continue
         dtype = {"f8": np.float64, "i8": np.int64, "bool": np.bool_}[b.dtype]
         buffers[b.name] = np.full(_shape(b, dims, params, caps), b.fill, dtype=dtype)
     buffers["orders"], buffers["fills"] = program.function(

@@ -10,8 +10,6 @@ so a failed run leaves no partial output.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from flowc.runtime.data import MarketData
+from flowc.runtime.files import write_text
 from flowc.runtime.ledger import Ledger
 from flowc.runtime.metrics import compute_metrics
 from flowc.runtime.trades import build_trades
@@ -118,24 +117,13 @@ class RunResult:
             metrics["portfolios"] = self.portfolio_metrics
         metrics["unfilled"] = len(self.ledger.unfilled)
         metrics["open_trades"] = len(self.open_trades)
-        _write(folder / "metrics.json", json.dumps(metrics, indent=2, allow_nan=False) + "\n")
+        write_text(folder / "metrics.json", json.dumps(metrics, indent=2, allow_nan=False) + "\n")
         equity = self.equity()
         equity.index = equity.index.strftime("%Y-%m-%dT%H:%M:%S")
-        _write(folder / "equity.csv", equity.to_csv(float_format="%.10g"))
+        write_text(folder / "equity.csv", equity.to_csv(float_format="%.10g"))
         for name, frame in (("trades", self.trade_table()), ("orders", self.orders()), ("fills", self.fills()),
                             ("positions", self.positions())):
-            _write(folder / f"{name}.csv", frame.to_csv(index=False, float_format="%.10g"))
-
-
-def _write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+            write_text(folder / f"{name}.csv", frame.to_csv(index=False, float_format="%.10g"))
 
 
 def summarise(workflow: str, ledger: Ledger, market: MarketData, periods_per_year: float | None) -> RunResult:

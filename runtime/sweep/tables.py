@@ -7,13 +7,12 @@ metric named as in `metrics.json`, then `status` and `error`. Rows are ranked by
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
+from flowc.runtime.files import atomic_path, write_text
 from flowc.runtime.metrics import METRIC_KEYS, rank
 from flowc.runtime.sweep.task import Row
 
@@ -55,25 +54,17 @@ def frame(rows: Sequence[Row], params: Sequence[str]) -> pd.DataFrame:
 
 def write_tables(folder: str | Path, table: pd.DataFrame) -> list[Path]:
     """`sweep.csv` always, `sweep.parquet` when pyarrow is installed; each written atomically."""
-    from flowc.runtime.results import _write
-
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = [folder / "sweep.csv"]
-    _write(written[0], table.to_csv(index=False, float_format="%.10g"))
+    write_text(written[0], table.to_csv(index=False, float_format="%.10g"))
     try:
         import pyarrow  # noqa: F401
     except ImportError:
         return written
     target = folder / "sweep.parquet"
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".sweep.parquet.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_path(target) as tmp:
         table.to_parquet(tmp, index=False)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     written.append(target)
     return written
 
