@@ -1,0 +1,255 @@
+"""Walk-forward: pick the best point on each rolling train window, run it on the test window after it.
+
+`walk_forward train = N, test = M, step = K` (bars) makes windows `k = 0, 1, ...` with
+train `[k*K, k*K + N)` and test `[k*K + N, k*K + N + M)`, as long as a test window starts
+before the last bar (the last one may be shorter). Where `K < M` test windows would overlap,
+so each ends where the next begins (no bar is counted twice); where `K > M` the bars between
+test windows are out of every test window.
+
+Every window is run over its own steps preceded by the longest warm-up of the grid's points
+(`warmup.grid_warmup`), with `trade_from` at the window's first bar, and its metrics are those
+of its own bars (`windows.trim`). The train windows of every point, plus every point over all
+bars (the in-sample result), go to the executor as one sweep, stored and resumable like any.
+Test windows run here, one after the other, since each starts flat with the previous one's
+ending equity (`windows.with_cash`), so the stitched out-of-sample equity compounds. A train
+window where no point has a defined objective leaves its test window in cash.
+
+The report puts the stitched out-of-sample metrics next to the in-sample ones: the best point
+of the same grid over all bars, which is what the sweep alone would have claimed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from flowc.runtime.files import write_text
+from flowc.runtime.manager import Prepared, run_prepared
+from flowc.runtime.metrics import compute_metrics
+from flowc.runtime.results import RunResult, summarise
+from flowc.runtime.sweep.executor import Executor
+from flowc.runtime.sweep.grid import grid, point_key
+from flowc.runtime.sweep.job import Job, load
+from flowc.runtime.sweep.progress import SweepProgress
+from flowc.runtime.sweep.runner import Outcome, run_tasks
+from flowc.runtime.sweep.store import Store
+from flowc.runtime.sweep.tables import frame, ranked, write_tables
+from flowc.runtime.sweep.task import Row, Task
+from flowc.runtime.sweep.warmup import grid_warmup
+from flowc.runtime.sweep.windows import starting_cash, trim, with_cash
+
+
+@dataclass(frozen=True)
+class Window:
+    index: int
+    train: tuple[int, int]  # steps [start, stop)
+    test: tuple[int, int]
+
+
+def make_windows(n_steps: int, train: int, test: int, step: int) -> list[Window]:
+    out = []
+    length = min(test, step)
+    start = 0
+    while start + train < n_steps:
+        test_start = start + train
+        out.append(Window(len(out), (start, test_start), (test_start, min(test_start + length, n_steps))))
+        start += step
+    return out
+
+
+def window_task(values: dict[str, object], window: Window, steps: tuple[int, int], warmup: int) -> Task:
+    """The task of a point over `steps` of a window, preceded by up to `warmup` earlier bars."""
+    a, b = steps
+    start = max(0, a - warmup)
+    return Task(point_key(values, [window.index, start, a, b]), values, window.index, start, b, a - start)
+
+
+@dataclass
+class WindowResult:
+    window: Window
+    chosen: dict[str, object] | None
+    train: dict[str, object] | None  # the chosen point's train-window metrics
+    test: dict[str, object] | None  # its test-window metrics
+    equity: np.ndarray  # [test steps] total equity
+    starting_cash: float
+    run: RunResult | None = None  # the test window's run (None when it stayed in cash)
+
+
+@dataclass
+class WalkForward:
+    objective: str
+    params: list[str]
+    warmup: int
+    windows: list[WindowResult]
+    in_sample: Row | None  # the best point over all bars
+    out_of_sample: dict[str, object]
+    timestamps: np.ndarray  # of the stitched test steps
+    equity: np.ndarray
+    outcome: Outcome
+    rows: list[Row] = field(default_factory=list)  # every train and whole-data point, ranked
+
+
+def walk_forward(prepared: Prepared, job: Job, executor: Executor, *, store: Store | None = None,
+                 progress: SweepProgress | None = None) -> WalkForward:
+    analysis = prepared.analysis
+    wf = analysis.walk_forward or {}
+    objective, params = analysis.objective, [s.param for s in analysis.sweeps]
+    points = grid(analysis.sweeps)
+    warmup = grid_warmup(prepared.plan, (prepared.params(v) for v in points))
+    windows = make_windows(prepared.market.n_steps, wf["train"], wf["test"], wf["step"])
+    full = [Task(point_key(v), v) for v in points]
+    trains = [window_task(v, w, w.train, warmup) for w in windows for v in points]
+    outcome = run_tasks(job, [*full, *trains], executor, store=store, progress=progress)
+    by_key = {str(r["key"]): r for r in outcome.rows}
+    whole = [by_key[t.key] for t in full if t.key in by_key]
+    best_whole = ranked(whole, objective)
+    in_sample = best_whole[0] if best_whole and best_whole[0]["status"] == "ok" else None
+    results: list[WindowResult] = []
+    if not outcome.interrupted:
+        results = _test_windows(prepared, job, windows, points, trains, by_key, objective, warmup)
+    stamps, equity, oos = _stitch(prepared, job, results)
+    rows = ranked(whole, objective) + [r for w in windows for r in ranked(
+        [by_key[t.key] for t in trains if t.window == w.index and t.key in by_key], objective)]
+    return WalkForward(objective, params, warmup, results, in_sample, oos, stamps, equity, outcome, rows)
+
+
+def _test_windows(prepared: Prepared, job: Job, windows: list[Window], points: list[dict], trains: list[Task],
+                  by_key: dict[str, Row], objective: str, warmup: int) -> list[WindowResult]:
+    loaded = load(job)
+    results = []
+    cash = None
+    for w in windows:
+        candidates = [by_key[t.key] for t in trains if t.window == w.index and t.key in by_key]
+        best = ranked(candidates, objective)
+        chosen = best[0] if best and best[0]["status"] == "ok" and best[0]["metrics"].get(objective) is not None \
+            else None
+        if cash is None:
+            cash = starting_cash(prepared, chosen["values"] if chosen else points[0])  # type: ignore[arg-type]
+        task = window_task(chosen["values"] if chosen else points[0], w, w.test, warmup)  # type: ignore[arg-type]
+        if chosen is None:  # nothing to trade on: the window stays in cash
+            steps = w.test[1] - w.test[0]
+            results.append(WindowResult(w, None, None, None, np.full(steps, cash), cash))
+            continue
+        windowed = with_cash(loaded.window(task.start, task.stop), cash)
+        ledger = run_prepared(windowed, task.values, engine=job.engine, trade_from=task.trade_from)
+        ledger, market = trim(ledger, windowed.market, task.trade_from)
+        result = summarise(prepared.analysis.name, ledger, market, loaded.periods_per_year)
+        equity = ledger.equity.sum(axis=1)
+        results.append(WindowResult(w, dict(chosen["values"]), dict(chosen["metrics"]), result.metrics,  # type: ignore
+                                    equity, cash, result))
+        cash = float(equity[-1])
+    return results
+
+
+def _stitch(prepared: Prepared, job: Job, results: list[WindowResult]):
+    """The out-of-sample equity of every test window end to end, and its metrics (section 8a)."""
+    market = prepared.market
+    if not results:
+        return market.timestamps[:0], np.zeros(0), {}
+    stamps = np.concatenate([market.timestamps[r.window.test[0]:r.window.test[1]] for r in results])
+    equity = np.concatenate([r.equity for r in results])
+    pnl, notional, exposed, bars = [], [], [], 0
+    for r in results:
+        a, b = r.window.test
+        bars += int(market.present[a:b].sum())
+        found = r.run
+        if found is None:
+            exposed.append(np.zeros(b - a, dtype=bool))
+            continue
+        pnl.append(found.trades["pnl"])
+        notional.append(np.abs(found.ledger.fills["quantity"]) * found.ledger.fills["price"])
+        exposed.append(found.ledger.exposed)
+    metrics = compute_metrics(equity=equity, timestamps=stamps, cash0=results[0].starting_cash,
+                              trade_pnl=np.concatenate(pnl) if pnl else np.zeros(0),
+                              fill_notional=np.concatenate(notional) if notional else np.zeros(0),
+                              exposed=np.concatenate(exposed), bars=bars, steps=len(stamps),
+                              n_symbols=market.n_symbols, periods_per_year=load(job).periods_per_year)
+    return stamps, equity, metrics
+
+
+# ---- the command line ------------------------------------------------------------------
+
+
+def _iso(timestamps: np.ndarray, i: int) -> str:
+    stamp = timestamps[i] if timestamps.dtype.kind == "M" else np.datetime64(int(timestamps[i]), "ns")
+    return str(stamp.astype("datetime64[s]"))
+
+
+def summary(result: WalkForward, prepared: Prepared) -> dict[str, object]:
+    stamps = prepared.market.timestamps
+    windows = []
+    for r in result.windows:
+        (a, b), (c, d) = r.window.train, r.window.test
+        windows.append({
+            "window": r.window.index, "train_start": _iso(stamps, a), "train_end": _iso(stamps, b - 1),
+            "test_start": _iso(stamps, c), "test_end": _iso(stamps, d - 1), "chosen": r.chosen,
+            "in_sample": r.train, "out_of_sample": r.test, "starting_cash": r.starting_cash})
+    best = result.in_sample
+    return {"workflow": prepared.analysis.name, "objective": result.objective, "warmup_bars": result.warmup,
+            "in_sample": None if best is None else {"params": best["values"], "metrics": best["metrics"]},
+            "out_of_sample": result.out_of_sample, "windows": windows}
+
+
+def report_walk_forward(prepared: Prepared, job: Job, executor: Executor, store: Store | None,
+                        args: argparse.Namespace, watching: bool) -> int:
+    from flowc.runtime.commands.sweep import _finish
+
+    analysis = prepared.analysis
+    wf = analysis.walk_forward or {}
+    n_windows = len(make_windows(prepared.market.n_steps, wf["train"], wf["test"], wf["step"]))
+    total = len(grid(analysis.sweeps)) * (n_windows + 1)
+    progress = SweepProgress(total, enabled=watching, what=f"{analysis.name} (walk-forward)")
+    result = walk_forward(prepared, job, executor, store=store, progress=progress)
+    data = summary(result, prepared)
+    if args.out:
+        out = Path(args.out)
+        write_tables(out, frame(result.rows, result.params))
+        write_text(out / "walk_forward.json", json.dumps(data, indent=2, allow_nan=False) + "\n")
+        import pandas as pd
+
+        equity = pd.DataFrame({"timestamp": pd.to_datetime(result.timestamps).strftime("%Y-%m-%dT%H:%M:%S"),
+                               "equity": result.equity})
+        write_text(out / "oos_equity.csv", equity.to_csv(index=False, float_format="%.10g"))
+    if args.json:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    elif not args.quiet and not result.outcome.interrupted:
+        _print(data, result)
+    return _finish(result.outcome, total, args)
+
+
+def _print(data: dict, result: WalkForward) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from flowc.runtime.commands.run import _shown
+
+    objective = result.objective
+    console = Console()
+    table = Table(title=f"{data['workflow']}: walk-forward by {objective} (warm-up {result.warmup} bars)",
+                  title_justify="left")
+    for column in ("window", "test from", "test to", *result.params, f"IS {objective}", f"OOS {objective}",
+                   "OOS return"):
+        table.add_column(column, justify="right")
+    for w in data["windows"]:
+        chosen = w["chosen"] or {}
+        table.add_row(str(w["window"]), w["test_start"][:10], w["test_end"][:10],
+                      *[_shown(chosen.get(p)) for p in result.params],
+                      _shown((w["in_sample"] or {}).get(objective)), _shown((w["out_of_sample"] or {}).get(objective)),
+                      _shown((w["out_of_sample"] or {}).get("total_return")))
+    console.print(table)
+    side = Table(title="in-sample (best point over all bars) and out-of-sample (stitched test windows)",
+                 title_justify="left")
+    side.add_column("metric")
+    side.add_column("in-sample", justify="right")
+    side.add_column("out-of-sample", justify="right")
+    best = data["in_sample"] or {"params": {}, "metrics": {}}
+    side.add_row("params", json.dumps(best["params"]), "per window")
+    for key in ("final_equity", "total_return", "cagr", "sharpe", "sortino", "max_drawdown", "calmar", "trades",
+                "win_rate", "exposure", "steps"):
+        side.add_row(key, _shown(best["metrics"].get(key)), _shown(data["out_of_sample"].get(key)))
+    console.print(side)

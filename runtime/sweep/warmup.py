@@ -1,0 +1,71 @@
+"""The longest warm-up of a topology: how many bars pass before every series value can be defined.
+
+A walk-forward test window is preceded by this many earlier bars, with no trading during them,
+so its first bar trades on warmed-up features. Each component's contract gives its own warm-up
+(`Sizing`: a window argument plus a constant, e.g. `sma(x, n)` is undefined for `n - 1` bars);
+a call adds its own warm-up to the longest of its arguments' (`sma(returns(close), 20)` needs
+1 + 19 bars); a name delivered by a route (a feature, a regime) carries the warm-up of the
+setting that made it. Window arguments are read from the parameter vector of the point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from flowc.compiler import components as comp
+from flowc.compiler.ir import Apply, BinOp, Input, Local, UnOp
+from flowc.compiler.plan import SERIES_ROLES, NodePlan, Plan
+
+
+def longest_warmup(plan: Plan, params: np.ndarray) -> int:
+    """The largest warm-up, in bars, of any setting of any feature, classifier or strategy container."""
+    nodes = {n.path: n for n in plan.nodes}
+    memo: dict[tuple[str, str], int] = {}
+
+    def setting(node: NodePlan, name: str) -> int:
+        key = (node.path, name)
+        if key not in memo:
+            memo[key] = 0  # a cycle cannot occur among settings; this only guards the recursion
+            bound = node.container.setting(name)
+            memo[key] = 0 if bound is None else expr(node, name, bound.expr)
+        return memo[key]
+
+    def expr(node: NodePlan, name: str, e) -> int:
+        if isinstance(e, Apply):
+            own = _own(node.role, name, e, params)
+            return own + max((expr(node, name, a) for a in e.args), default=0)
+        if isinstance(e, Input):
+            source = nodes.get(e.source) if e.source is not None else None
+            if source is None or source.role not in SERIES_ROLES:
+                return 0
+            field = e.field if e.event == "FEATURE" else source.fields[0] if source.fields else e.field
+            return setting(source, field)
+        if isinstance(e, Local):
+            return setting(node, e.name)
+        if isinstance(e, BinOp):
+            return max(expr(node, name, e.left), expr(node, name, e.right))
+        if isinstance(e, UnOp):
+            return expr(node, name, e.operand)
+        return 0
+
+    return max((setting(n, s.name) for n in plan.nodes if n.role in SERIES_ROLES for s in n.container.settings),
+               default=0)
+
+
+def _own(role: str, setting: str, call: Apply, params: np.ndarray) -> int:
+    component = comp.lookup(role, setting, call.component)
+    if component is None:
+        return 0
+    sizing = component.warmup
+    if sizing.arg is None:
+        return max(0, sizing.extra)
+    fixed = [a.name for a in component.args if a.kind is not comp.Kind.SERIES]
+    window = params[call.windows[fixed.index(sizing.arg)].index]
+    return max(0, int(window) + sizing.extra)
+
+
+def grid_warmup(plan: Plan, vectors: Iterable[np.ndarray]) -> int:
+    """The longest warm-up over several points (their parameter vectors)."""
+    return max((longest_warmup(plan, v) for v in vectors), default=0)
