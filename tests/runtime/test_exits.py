@@ -352,4 +352,12 @@ def test_rich_shape_agrees_on_random_prices(shapes, seed, holes, sl, tp, tr, tr2
     prepared = shapes["rich"]
     market = _random_market(prepared.market.symbols, 300, seed, holes, range_)
     ledger = both(prepared, market, {"sl": sl, "tp": tp, "tr": tr, "tr2": tr2})
-    assert (ledger.fills["execution"] == 1).any()  # some exit went through `stops`
+    assert len(ledger.fills) > 0
+
+
+def test_rich_shape_sends_exit_orders_through_their_own_execution(shapes):
+    prepared = shapes["rich"]
+    ledger = both(prepared, _random_market(prepared.market.symbols, 300, 0, 0.1, 0.03))
+    stops = ledger.fills[ledger.fills["execution"] == 1]  # `stops`: only exit orders go there
+    assert len(stops) > 10
+    assert (stops["quantity"] != 0).all()
