@@ -7,19 +7,26 @@ the same way. Timings of every stage are kept for `metrics.json`.
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import numpy as np
 
+from flowc.compiler import components as comp
+from flowc.compiler.ir import Apply, BinOp, Expr, Input, Local, SourceSpec, UnOp
 from flowc.compiler.plan import Plan, build_plan
 from flowc.compiler.workflow import Analysis, analyse
-from flowc.dsl.diagnostics import Diagnostic, FlowError, has_errors
+from flowc.dsl.diagnostics import Diagnostic, FlowError, did_you_mean, has_errors
 from flowc.dsl.loader import SourceSet, load
-from flowc.runtime.data import MarketData, align, load_source
+from flowc.runtime.data import MarketData, SymbolBars, align, load_source, sample_path
 from flowc.runtime.ledger import Ledger
+
+
+class RunOptionError(ValueError):
+    """A `--data`, `--start` or `--end` that cannot apply: a usage error, reported in words."""
 
 
 @dataclass
@@ -46,6 +53,9 @@ class Prepared:
     warnings: list[Diagnostic] = field(default_factory=list)
     timings: Timings = field(default_factory=Timings)
     program: object | None = None  # the compiled Program, once compiled
+    trade_from: int = 0  # with --start: the first step risk may act at; the steps before it warm up
+    warmup: int = 0  # with --start: the bars of warm-up the workflow needs (its longest)
+    data_files: list[Path] = field(default_factory=list)  # every data file read, in load order
 
     def params(self, values: dict[str, object] | None = None) -> np.ndarray:
         table = self.analysis.binding.params  # type: ignore[union-attr]
@@ -71,27 +81,66 @@ def analyse_file(path: str | Path, workflow: str | None = None, overrides: Seque
     return analysis
 
 
-def load_market(analysis: Analysis) -> tuple[MarketData, np.ndarray]:
-    """Load every data container's sources; several make one stream aligned on the union of timestamps."""
+def load_market(analysis: Analysis, data: Mapping[str, str | Path] | None = None, *,
+                files: list[Path] | None = None) -> tuple[MarketData, np.ndarray]:
+    """Load every data container's sources; several make one stream aligned on the union of timestamps.
+
+    `data` maps a symbol to a CSV or Parquet file that replaces its bars (`--data SYMBOL=PATH`;
+    relative paths start at the working directory); a source whose symbols are all replaced is not
+    read. `files`, if given, receives every data file read, in load order.
+    """
     series, owner = [], []
     base_dir = Path(analysis.sources.main).parent
     data_nodes = [n for n in analysis.graph.nodes if analysis.graph.role(n) == "data"]  # type: ignore[union-attr]
     from flowc.compiler.plan import schedule
 
     order = [n for n in schedule(analysis.graph) if n in data_nodes]  # type: ignore[arg-type]
+    overrides = {symbol: Path(path).expanduser().absolute() for symbol, path in (data or {}).items()}
+    replaced: set[str] = set()
     problems: list[Diagnostic] = []
+    read = files if files is not None else []
+
+    def override(symbol: str) -> SymbolBars | None:
+        path = overrides[symbol]
+        kind = "parquet" if path.suffix.lower() in (".parquet", ".pq") else "csv"
+        try:
+            loaded = load_source(kind, {"path": str(path), "symbol": symbol}, base_dir=Path.cwd())
+        except FlowError as exc:
+            given = (data or {})[symbol]
+            problems.extend(dataclasses.replace(
+                d, message=f"--data {symbol}={given}: {d.message}",
+                hint="a relative --data path starts at the working directory" if d.code == "FL601" else d.hint)
+                for d in exc.diagnostics)
+            return None
+        read.append(path)
+        replaced.add(symbol)
+        return loaded[0]
+
     for index, path in enumerate(order):
         config = analysis.binding.containers[path].config  # type: ignore[union-attr]
         for source in config.sources:  # type: ignore[union-attr]
-            try:
-                loaded = load_source(source.kind, source.args, base_dir=base_dir, span=source.span)
-            except FlowError as exc:
-                problems.extend(exc.diagnostics)
-                continue
+            named = source_symbols(source)
+            if named and all(symbol in overrides for symbol in named):
+                loaded = [bars for bars in map(override, named) if bars is not None]
+            else:
+                try:
+                    loaded = load_source(source.kind, source.args, base_dir=base_dir, span=source.span)
+                except FlowError as exc:
+                    problems.extend(exc.diagnostics)
+                    continue
+                read.extend(_source_files(source, base_dir))
+                loaded = [override(bars.symbol) if bars.symbol in overrides else bars for bars in loaded]
+                loaded = [bars for bars in loaded if bars is not None]
             series.extend(loaded)
             owner.extend([index] * len(loaded))
     if problems:
         raise _fail(problems, analysis.sources)
+    unknown = [symbol for symbol in overrides if symbol not in replaced]
+    if unknown:
+        symbols = [bars.symbol for bars in series]
+        hint = did_you_mean(unknown[0], symbols)
+        raise RunOptionError(f"--data {unknown[0]}=...: no data source has the symbol `{unknown[0]}`; "
+                             f"the symbols are {', '.join(symbols)}" + (f" ({hint})" if hint else ""))
     try:
         market = align(series)
     except FlowError as exc:
@@ -99,24 +148,170 @@ def load_market(analysis: Analysis) -> tuple[MarketData, np.ndarray]:
     return market, np.array(owner, dtype=np.int64)
 
 
+def source_symbols(spec: SourceSpec) -> list[str] | None:
+    """The symbols a data source yields, as `data.load_source` names them; None if only the file knows."""
+    if spec.kind == "synthetic":
+        return [f"S{k}" for k in range(int(spec.args.get("symbols") or 1))]
+    if spec.args.get("symbol"):
+        return [str(spec.args["symbol"])]
+    if spec.kind == "sample":
+        return [str(spec.args["name"]).upper()]
+    if spec.kind == "csv":
+        return [PurePath(str(spec.args["path"])).stem.upper()]
+    return None
+
+
+def _source_files(spec: SourceSpec, base_dir: Path) -> list[Path]:
+    """The file a source read (resolved as `data.load_source` resolves it); none for `synthetic`."""
+    if spec.kind == "sample":
+        return [sample_path(str(spec.args["name"]))]
+    if spec.kind in ("csv", "parquet"):
+        path = Path(str(spec.args["path"])).expanduser()
+        return [(path if path.is_absolute() else base_dir / path).absolute()]
+    return []
+
+
+# ---- date ranges ------------------------------------------------------------------------
+
+
+def parse_when(text: str, option: str) -> tuple[np.datetime64, bool]:
+    """A date or timestamp as UTC microseconds, and whether it was a bare date (a whole day)."""
+    import pandas as pd
+
+    try:
+        when = pd.Timestamp(text.strip())
+    except (ValueError, TypeError):
+        when = None
+    if when is None or when is pd.NaT:
+        raise RunOptionError(f"{option} {text!r} is not a date or timestamp; write 2015-06-30 or "
+                             f"2015-06-30T14:30:00")
+    if when.tzinfo is not None:
+        when = when.tz_convert("UTC").tz_localize(None)
+    bare = when == when.normalize() and len(text.strip()) <= 10
+    return np.datetime64(when.to_datetime64(), "us"), bare
+
+
+def longest_warmup(plan: Plan, params: np.ndarray) -> int:
+    """The most undefined bars any setting starts with, following features through the routes.
+
+    A component's warm-up (`components.Sizing`) is added to the longest warm-up of its arguments, so
+    `stdev(returns(close), 20)` needs 1 + 19 bars; a FEATURE or REGIME input brings the warm-up of the
+    setting that makes it.
+    """
+    nodes = {n.path: n for n in plan.nodes}
+    memo: dict[tuple[str, str], int] = {}
+
+    def setting(path: str, name: str) -> int:
+        key = (path, name)
+        if key not in memo:
+            memo[key] = 0  # a guard against cycles; settings only read earlier ones
+            node = nodes.get(path)
+            bound = node.container.setting(name) if node is not None else None
+            memo[key] = expr(path, name, bound.expr) if bound is not None else 0
+        return memo[key]
+
+    def expr(path: str, name: str, e: Expr) -> int:
+        if isinstance(e, Input):
+            return setting(e.source, e.field) if e.source is not None and e.event != "BAR" else 0
+        if isinstance(e, Local):
+            return setting(path, e.name)
+        if isinstance(e, BinOp):
+            return max(expr(path, name, e.left), expr(path, name, e.right))
+        if isinstance(e, UnOp):
+            return expr(path, name, e.operand)
+        if isinstance(e, Apply):
+            inner = max((expr(path, name, a) for a in e.args), default=0)
+            component = comp.lookup(nodes[path].role, name, e.component)
+            if component is None:
+                return inner
+            sizing = component.warmup
+            own = sizing.extra
+            if sizing.arg is not None:
+                fixed = [a.name for a in component.args if a.kind is not comp.Kind.SERIES]
+                if sizing.arg in fixed and fixed.index(sizing.arg) < len(e.windows):
+                    own += int(params[e.windows[fixed.index(sizing.arg)].index])
+            return inner + max(own, 0)
+        return 0
+
+    return max((setting(n.path, s.name) for n in plan.nodes for s in n.container.settings), default=0)
+
+
+def select_range(market: MarketData, start: str | None, end: str | None,
+                 warmup: int) -> tuple[MarketData, int]:
+    """The steps from `start` to `end` (both included; a bare `--end` date takes the whole day), with
+    enough earlier steps before `start` that every symbol has `warmup` bars of its own there (or all
+    it has). Returns the market data cut to that and the step where trading starts."""
+    stamps = market.timestamps
+    last = len(stamps)
+    if end is not None:
+        when, bare = parse_when(end, "--end")
+        limit = when + np.timedelta64(1, "D") if bare else when
+        last = int(np.searchsorted(stamps, limit, side="left" if bare else "right"))
+    first = 0
+    if start is not None:
+        when, _ = parse_when(start, "--start")
+        first = int(np.searchsorted(stamps, when, side="left"))
+    shown = f"{np.datetime_as_string(stamps[0], 's')} to {np.datetime_as_string(stamps[-1], 's')}"
+    if first >= last:
+        chosen = " ".join(f"{o} {v}" for o, v in (("--start", start), ("--end", end)) if v is not None)
+        raise RunOptionError(f"{chosen} selects no bars; the data runs from {shown}")
+    begin = first
+    if warmup > 0 and first > 0:
+        for s in range(market.n_symbols):
+            own = np.flatnonzero(market.present[:first, s])
+            if len(own):
+                begin = min(begin, int(own[-warmup]) if len(own) >= warmup else int(own[0]))
+    return slice_market(market, begin, last), first - begin
+
+
+def slice_market(market: MarketData, begin: int, end: int) -> MarketData:
+    """Steps `begin` to `end` (exclusive) of the market data."""
+    cut = slice(begin, end)
+    return MarketData(market.symbols, market.timestamps[cut], market.open[cut], market.high[cut],
+                      market.low[cut], market.close[cut], market.volume[cut], market.present[cut])
+
+
 def prepare(path: str | Path, workflow: str | None = None, overrides: Sequence[str] = (), *,
-            hoist: bool = True) -> Prepared:
+            hoist: bool = True, data: Mapping[str, str | Path] | None = None, start: str | None = None,
+            end: str | None = None) -> Prepared:
+    """Analyse, plan and load a workflow; `data` replaces symbols' bars, `start` and `end` pick a range.
+
+    With `start`, the earlier bars the workflow's longest warm-up needs are kept and `trade_from`
+    says where trading starts (pass it to `run_prepared`).
+    """
     timings = Timings()
-    start = time.perf_counter()
+    begun = time.perf_counter()
     analysis = analyse_file(path, workflow, overrides)
-    timings.parse = time.perf_counter() - start
-    start = time.perf_counter()
+    timings.parse = time.perf_counter() - begun
+    begun = time.perf_counter()
     plan, problems = build_plan(analysis, hoist=hoist)
     if plan is None:
         raise _fail(problems, analysis.sources)
-    timings.compile = time.perf_counter() - start
-    start = time.perf_counter()
-    market, owner = load_market(analysis)
-    timings.load = time.perf_counter() - start
+    timings.compile = time.perf_counter() - begun
+    begun = time.perf_counter()
+    files: list[Path] = []
+    market, owner = load_market(analysis, data, files=files)
+    trade_from = warmup = 0
+    if start is not None or end is not None:
+        warmup = _sweep_warmup(analysis, plan)
+        market, trade_from = select_range(market, start, end, warmup)
+    timings.load = time.perf_counter() - begun
     literals = analysis.binding.symbol_literals  # type: ignore[union-attr]
     symlit = np.array([literals.index(s) if s in literals else -1 for s in market.symbols], dtype=np.int64)
     warnings = [d for d in analysis.diagnostics if not d.is_error]
-    return Prepared(analysis, plan, market, owner, symlit, warnings, timings)
+    return Prepared(analysis, plan, market, owner, symlit, warnings, timings, trade_from=trade_from, warmup=warmup,
+                    data_files=files)
+
+
+def _sweep_warmup(analysis: Analysis, plan: Plan) -> int:
+    """The longest warm-up at the default values, or at the largest value of each swept param."""
+    values = dict(analysis.values)
+    for sweep in analysis.sweeps:
+        numbers = [v for v in sweep.values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if numbers:
+            values[sweep.param] = max(numbers)
+    params = np.array(analysis.binding.params.vector(values), dtype=np.float64)  # type: ignore[union-attr]
+    return longest_warmup(plan, params)
 
 
 def run_prepared(prepared: Prepared, values: dict[str, object] | None = None, *,

@@ -777,11 +777,17 @@ def _check(analysis: Analysis) -> None:
                     raise ValueError(f"the reference engine has no component `{node.component}`")
 
 
+Trace = Callable[[int, str, Emitted], None]
+"""A trace hook: called after each container runs, with the step, the container and what it emitted."""
+
+
 def run_reference(analysis: Analysis, market: MarketData, params: list[float] | None = None, *,
-                  trade_from: int = 0) -> Ledger:
+                  trade_from: int = 0, trace: Trace | None = None) -> Ledger:
     """Run a workflow over market data, step by step, and return its ledger.
 
     Risk containers act only at steps >= `trade_from`; earlier steps warm up every state.
+    `trace`, if given, sees every container's events as they are emitted (`flowc run --trace`);
+    it may raise to stop the run.
     """
     _check(analysis)
     graph, binding = analysis.graph, analysis.binding
@@ -821,6 +827,8 @@ def run_reference(analysis: Analysis, market: MarketData, params: list[float] | 
         net.t, net.before, net.now = t, net.now, {}
         for path in order:
             net.now[path] = runners[path].step(t)
+            if trace is not None:
+                trace(t, path, net.now[path])
         equity[t] = [p.equity for p in held]
         cash[t] = [p.cash for p in held]
         exposed[t] = any(q != 0.0 for p in held for q in p.position)

@@ -1,43 +1,311 @@
-"""`flowc run`: run a workflow (or its sweep) and report the metrics."""
+"""`flowc run`: run a workflow (or its sweep), report the metrics, and record how to reproduce them.
+
+The single-run path lives here: the run options (`--start/--end`, `--data`, `--benchmark`,
+`--quiet/--verbose`), the outputs of `--out` with their manifest, `--report`, `--trace STEP`
+(the reference engine, stopped after the step) and `--reproduce OUT_DIR`. Sweeps go to
+`commands/sweep.py`.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import json
 import sys
+import tempfile
+import time
+from pathlib import Path
 
+import numpy as np
+
+from flowc.dsl.diagnostics import FlowError
 from flowc.dsl.render import render_text
-from flowc.runtime.manager import Prepared, prepare, run_prepared
+from flowc.runtime import manifest
+from flowc.runtime.data import MarketData
+from flowc.runtime.ledger import Ledger
+from flowc.runtime.manager import Prepared, RunOptionError, prepare, run_prepared, slice_market
 from flowc.runtime.results import RunResult, summarise
 
 SHOWN = ("final_equity", "total_return", "cagr", "volatility", "sharpe", "sortino", "max_drawdown", "calmar",
          "trades", "win_rate", "exposure", "turnover", "bars", "steps", "symbols")
+EXIT_OK, EXIT_DIFFERENT, EXIT_USAGE = 0, 1, 2
 
 
 def run_run(args: argparse.Namespace) -> int:
-    with _status(args, "compiling"):
-        prepared = prepare(args.file, args.workflow, args.overrides, hoist=not args.no_hoist)
+    if getattr(args, "reproduce", None):
+        return reproduce(args)
+    if not getattr(args, "file", None):
+        return _usage("flowc run needs a FILE (or --reproduce OUT_DIR)")
+    if args.report and not args.out:
+        return _usage("--report writes report.html into the output folder: add --out DIR")
+    if args.report:
+        from flowc.runtime.report import ReportUnavailable, check_available
+
+        try:
+            check_available()
+        except ReportUnavailable as exc:
+            return _usage(str(exc))
+    started = manifest.now()
+    try:
+        data = manifest.parse_data(args.data)
+        with _status(args, "compiling"):
+            prepared = prepare(args.file, args.workflow, args.overrides, hoist=not args.no_hoist, data=data,
+                               start=args.start, end=args.end)
+    except (RunOptionError, ValueError) as exc:
+        return _usage(str(exc))
+    _say_prepared(args, prepared)
     if prepared.warnings and not args.quiet:
         sys.stderr.write(render_text(prepared.warnings, prepared.analysis.sources.sources))
+    if args.benchmark is not None and args.benchmark not in prepared.market.symbols:
+        return _usage(f"--benchmark {args.benchmark}: no such symbol; the symbols are "
+                      f"{', '.join(prepared.market.symbols)}")
+    if args.trace is not None:
+        return trace(prepared, args.trace)
     if prepared.analysis.sweeps or prepared.analysis.walk_forward:
         from flowc.runtime.commands.sweep import run_sweep
 
-        return run_sweep(prepared, args)
+        code = run_sweep(prepared, args)
+        if code == 0 and args.out:
+            _write_manifest(prepared, args, started, None)
+        return code
     with _status(args, "running"):
         result = run_once(prepared, engine=args.engine)
+    _say(args, f"run: {_seconds(prepared.timings.jit)} to compile or load the machine code, "
+               f"{_seconds(prepared.timings.run)} to run {result.metrics['steps']:,} steps")
     timings = _timings(prepared)
+    bench = _benchmark(result, args.benchmark) if args.benchmark else None
+    extra: dict[str, object] = {"workflow": result.workflow, "timings": timings}
+    if bench:
+        extra["benchmark"] = bench
     if args.out:
-        result.write(args.out, extra={"workflow": result.workflow, "timings": timings})
+        result.write(args.out, extra=extra)
+        record = _write_manifest(prepared, args, started, float(result.ledger.cash0.sum()))
+        _say(args, f"wrote {', '.join(record['results'])} and {manifest.MANIFEST} to {args.out}")
+        if args.report:
+            from flowc.runtime.report import write_report
+
+            begun = time.perf_counter()
+            files = write_report(args.out, traded_market(prepared), prepared.analysis.graph,
+                                 benchmark=args.benchmark)
+            _say(args, f"report: {', '.join(str(f.relative_to(args.out)) for f in files)} "
+                       f"in {_seconds(time.perf_counter() - begun)}")
     if args.json:
-        sys.stdout.write(json.dumps({**result.metrics, "timings": timings}, indent=2) + "\n")
+        shown = {**result.metrics, "timings": timings, **({"benchmark": bench} if bench else {})}
+        sys.stdout.write(json.dumps(shown, indent=2) + "\n")
     elif not args.quiet:
-        _table(f"{result.workflow}", [(k, _shown(result.metrics.get(k))) for k in SHOWN], timings)
+        rows = [(k, _shown(result.metrics.get(k))) for k in SHOWN]
+        if bench:
+            rows.append((f"benchmark {bench['symbol']} total_return", _shown(bench["total_return"])))
+        _table(f"{result.workflow}", rows, timings)
     return 0
 
 
 def run_once(prepared: Prepared, values: dict[str, object] | None = None, *, engine: str = "compiled") -> RunResult:
-    ledger = run_prepared(prepared, values, engine=engine)
-    return summarise(prepared.analysis.name, ledger, prepared.market, prepared.analysis.periods_per_year)
+    """One parameter point; with a start date, the warm-up steps before it are left out of the result."""
+    k = prepared.trade_from
+    ledger = run_prepared(prepared, values, engine=engine, trade_from=k)
+    market = prepared.market
+    if k:
+        ledger, market = trim(ledger, k), traded_market(prepared)
+    return summarise(prepared.analysis.name, ledger, market, prepared.analysis.periods_per_year)
+
+
+def traded_market(prepared: Prepared) -> MarketData:
+    """The market data of the steps the result covers (from `--start`, without the warm-up)."""
+    if not prepared.trade_from:
+        return prepared.market
+    return slice_market(prepared.market, prepared.trade_from, prepared.market.n_steps)
+
+
+def trim(ledger: Ledger, k: int) -> Ledger:
+    """The ledger from step `k` on, steps renumbered from 0. Nothing trades before `k`, so only the
+    flat equity of the warm-up goes."""
+    orders, fills = ledger.orders.copy(), ledger.fills.copy()
+    assert (orders["step"] >= k).all() and (fills["step"] >= k).all(), "an order during the warm-up"
+    orders["step"] -= k
+    fills["step"] -= k
+    signals = None if ledger.signals is None else {
+        path: tuple(a[k:] for a in arrays) for path, arrays in ledger.signals.items()}
+    return dataclasses.replace(ledger, equity=ledger.equity[k:], cash=ledger.cash[k:], exposed=ledger.exposed[k:],
+                               orders=orders, fills=fills, signals=signals)
+
+
+def _benchmark(result: RunResult, symbol: str) -> dict[str, object]:
+    from flowc.runtime.report.model import buy_and_hold
+
+    cash0 = float(result.ledger.cash0.sum())
+    equity = buy_and_hold(result.market, cash0, [symbol])
+    return {"symbol": symbol, "final_equity": float(equity[-1]), "total_return": float(equity[-1] / cash0 - 1.0)}
+
+
+def _write_manifest(prepared: Prepared, args: argparse.Namespace, started: str, cash0: float | None) -> dict:
+    record = manifest.build(prepared, args, started=started, finished=manifest.now(), out=Path(args.out),
+                            cash0=cash0)
+    manifest.write(args.out, record)
+    return record
+
+
+# ---- --trace STEP -----------------------------------------------------------------------
+
+EVENT_OF_ROLE = {"data": "BAR", "feature": "FEATURE", "classifier": "REGIME", "strategy": "SIGNAL",
+                 "risk": "ORDER", "execution": "FILL", "portfolio": "PORTFOLIO"}
+
+
+class _Stop(Exception):
+    """Raised by the trace hook once the traced step is over."""
+
+
+def trace(prepared: Prepared, step: int) -> int:
+    """Print every event emitted at `step` (numbered as in the outputs), with the routes it takes."""
+    from flowc.compiler.export import predicate_text
+    from flowc.runtime.reference import run_reference
+
+    k = prepared.trade_from
+    steps = prepared.market.n_steps - k
+    if not 0 <= step < steps:
+        return _usage(f"--trace {step}: the run has steps 0 to {steps - 1}")
+    at = step + k
+    graph = prepared.analysis.graph
+    symbols = prepared.market.symbols
+    stamp = np.datetime_as_string(prepared.market.timestamps[at], "s")
+    lines = [f"step {step}  {stamp}" + (f"  (step {at} of the data, {k} before it warm up)" if k else "")]
+    moved = 0
+
+    def targets(path: str, event: str) -> str:
+        shown = []
+        for edge in graph.outgoing(path, event):
+            notes = [f"at step {step + 1}"] if edge.feedback else []
+            predicate = predicate_text(edge)
+            if predicate:
+                notes.append(f"when {predicate}")
+            shown.append(edge.target + (f" ({'; '.join(notes)})" if notes else ""))
+        return ", ".join(shown) if shown else "(no route)"
+
+    def hook(t: int, path: str, emitted: list) -> None:
+        nonlocal moved
+        if t > at:
+            raise _Stop
+        if t < at:
+            return
+        event = EVENT_OF_ROLE.get(graph.role(path), "?")
+        where = None
+        for s, events in enumerate(emitted):
+            for record in events:
+                if where is None:
+                    where = targets(path, event)
+                fields = "  ".join(f"{name}={_value(v)}" for name, v in record.items())
+                lines.append(f"  {path:<20} {event:<9} {symbols[s]:<8} {fields}  -> {where}")
+                moved += 1
+
+    with contextlib.suppress(_Stop):
+        run_reference(prepared.analysis, prepared.market, list(prepared.params()), trade_from=k, trace=hook)
+    lines.append(f"{moved} event{'s' if moved != 1 else ''} at step {step}")
+    sys.stdout.write("\n".join(lines) + "\n")
+    return EXIT_OK
+
+
+def _value(v: float) -> str:
+    return f"{v:.10g}" if isinstance(v, float) else str(v)
+
+
+# ---- --reproduce OUT_DIR ----------------------------------------------------------------
+
+
+def reproduce(args: argparse.Namespace) -> int:
+    """Rerun the run recorded in OUT_DIR/manifest.json and compare inputs, versions and results."""
+    from flowc.runtime.cli import build_parser
+
+    out = args.reproduce
+    try:
+        before = manifest.read(out)
+    except ValueError as exc:
+        return _usage(str(exc))
+    recorded = str(before["run"].get("file"))
+    if getattr(args, "file", None) and str(Path(args.file).absolute()) != recorded:
+        return _usage(f"--reproduce {out} reruns {recorded}; leave out FILE or give that one")
+    argv = ["run", *manifest.rerun_arguments(before["run"])]
+    plugins = before["run"].get("plugins") or []
+    if plugins:
+        from flowc.runtime.components import load_plugins
+
+        load_plugins(plugins)
+    with tempfile.TemporaryDirectory(prefix="flowc-reproduce-") as scratch:
+        rerun = build_parser().parse_args([*(x for p in plugins for x in ("--plugin", p)), *argv, "--out", scratch,
+                                           "--quiet"])
+        try:
+            code = run_run(rerun)
+        except FlowError:
+            sys.stderr.write(f"flowc: --reproduce {out}: the recorded run cannot run any more:\n")
+            raise
+        if code != 0:
+            sys.stderr.write(f"flowc: --reproduce {out}: the recorded run failed (exit {code})\n")
+            return code
+        after = manifest.read(scratch)
+    inputs, versions, results = manifest.compare(before, after)
+    same = not results
+    if args.json:
+        sys.stdout.write(json.dumps({"identical": same and not inputs, "results_identical": same,
+                                     "inputs_changed": inputs, "versions_changed": versions,
+                                     "results_differ": results}, indent=2) + "\n")
+    else:
+        checked = ", ".join(after.get("results", {}))
+        n_flow = len(after.get("inputs", {}).get("flow", []))
+        n_data = len(after.get("inputs", {}).get("data", []))
+        if same and not inputs:
+            verdict = "identical"
+        elif same:
+            verdict = "identical results, but the inputs changed"
+        else:
+            verdict = "NOT identical"
+        lines = [f"reproduce {out}: {verdict}"]
+        lines += [f"  input changed: {item}" for item in inputs]
+        if not inputs:
+            lines.append(f"  inputs unchanged: {n_flow} flow file{'s' * (n_flow != 1)}, "
+                         f"{n_data} data file{'s' * (n_data != 1)}, parameters and plan")
+        lines += [f"  version changed: {item}" for item in versions]
+        lines.append(f"  results differ: {', '.join(results)}" if results else f"  results match: {checked}")
+        sys.stdout.write("\n".join(lines) + "\n")
+    return EXIT_OK if same and not inputs else EXIT_DIFFERENT
+
+
+# ---- printing ---------------------------------------------------------------------------
+
+
+def _usage(message: str) -> int:
+    sys.stderr.write(f"flowc: {message}\n")
+    return EXIT_USAGE
+
+
+def _say(args: argparse.Namespace, message: str) -> None:
+    """A line about a stage, with --verbose."""
+    if getattr(args, "verbose", False):
+        sys.stderr.write(f"flowc: {message}\n")
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.3f}s"
+
+
+def _say_prepared(args: argparse.Namespace, prepared: Prepared) -> None:
+    if not getattr(args, "verbose", False):
+        return
+    t, market, plan = prepared.timings, prepared.market, prepared.plan
+    analysis = prepared.analysis
+    _say(args, f"parse, analyse and lint: {_seconds(t.parse)}: workflow `{analysis.name}`, "
+               f"{len(analysis.sources.sources)} file{'s' * (len(analysis.sources.sources) != 1)}")
+    hoisted = sum(n.hoisted for n in plan.nodes)
+    _say(args, f"plan: {_seconds(t.compile)}: {len(plan.nodes)} containers, {hoisted} hoisted, plan {plan.digest}")
+    files = ", ".join(str(f) for f in dict.fromkeys(prepared.data_files)) or "generated"
+    _say(args, f"load: {_seconds(t.load)}: {market.bars:,} bars of {market.n_symbols} "
+               f"symbol{'s' * (market.n_symbols != 1)} ({', '.join(market.symbols)}) from {files}")
+    if market.n_steps:
+        k = prepared.trade_from
+        first = np.datetime_as_string(market.timestamps[k], "s") if k < market.n_steps else "-"
+        last = np.datetime_as_string(market.timestamps[-1], "s")
+        warm = (f"; {k} steps of warm-up from {np.datetime_as_string(market.timestamps[0], 's')} "
+                f"(longest warm-up {prepared.warmup} bars)") if k else ""
+        _say(args, f"range: {first} to {last}, {market.n_steps - k:,} steps{warm}")
 
 
 def _timings(prepared: Prepared) -> dict[str, float]:
@@ -74,7 +342,7 @@ class _status:
     """A spinner on stderr for the slow stages, when a person is watching."""
 
     def __init__(self, args: argparse.Namespace, what: str):
-        self.active = sys.stderr.isatty() and not args.quiet and not args.json
+        self.active = sys.stderr.isatty() and not args.quiet and not args.json and not getattr(args, "verbose", False)
         self.what = what
         self.status = None
 

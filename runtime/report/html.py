@@ -1,0 +1,274 @@
+"""`report.html`: one self-contained page (plotly.js inlined, the topology as inline SVG).
+
+Nothing on the page is fetched: no CDN, no fonts, no images from elsewhere, so it opens offline
+and can be mailed as one file. Each chart is a `<div class="flowc-chart">`; when plotly has drawn
+it, the div gets `data-drawn="1"` (and the body `data-charts-drawn` once all are done), which is
+what the headless-browser test checks.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from datetime import datetime, timezone
+
+import numpy as np
+
+from flowc.runtime.report import topology
+from flowc.runtime.report.model import METRIC_ROWS, MONTHS, RunView, shown, yearly_returns
+
+STRATEGY, BENCH, LOSS, GAIN = "#1f5fa8", "#8c8c8c", "#c0392b", "#1e8449"
+CONFIG = {"displaylogo": False, "responsive": True}
+
+
+def _layout(**extra: object) -> dict:
+    base = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 30, "b": 40}, "height": 380,
+            "hovermode": "x unified", "legend": {"orientation": "h", "y": 1.08, "x": 0}}
+    base.update(extra)
+    return base
+
+
+def figures(view: RunView) -> dict[str, object]:
+    """Every chart of the page as a plotly Figure, keyed by its element id."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    x = view.index
+    found: dict[str, object] = {}
+    eq = go.Figure(layout=_layout(yaxis={"title": "equity", "tickformat": ",.0f"}))
+    eq.add_scatter(x=x, y=view.equity, name=view.workflow or "strategy", line={"color": STRATEGY, "width": 1.6})
+    eq.add_scatter(x=x, y=view.benchmark, name=view.benchmark_label, line={"color": BENCH, "width": 1.2})
+    found["chart-equity"] = eq
+
+    dd = go.Figure(layout=_layout(height=300, yaxis={"title": "drawdown", "tickformat": ".0%"}))
+    dd.add_scatter(x=x, y=-view.drawdown, name=view.workflow or "strategy", fill="tozeroy",
+                   line={"color": LOSS, "width": 1.0})
+    dd.add_scatter(x=x, y=-view.benchmark_drawdown, name=view.benchmark_label,
+                   line={"color": BENCH, "width": 1.0, "dash": "dot"})
+    found["chart-drawdown"] = dd
+
+    trades = view.trades
+    for j in view.charted_symbols:
+        symbol = view.market.symbols[j]
+        fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.04)
+        fig.update_layout(_layout(height=460, yaxis={"title": "price"}, yaxis2={"title": "position"}))
+        present = view.market.present[:, j]
+        fig.add_scatter(x=x[present], y=view.market.close[present, j], name=f"{symbol} close",
+                        line={"color": "#34495e", "width": 1.0}, row=1, col=1)
+        mine = trades[trades["symbol"] == symbol] if len(trades) else trades
+        for direction, name, symbol_shape, color in ((1, "long entry", "triangle-up", GAIN),
+                                                     (-1, "short entry", "triangle-down", LOSS)):
+            part = mine[mine["direction"] == direction] if len(mine) else mine
+            if len(part):
+                fig.add_scatter(x=x[part["entry_step"].to_numpy()], y=part["entry_price"], mode="markers",
+                                name=name, marker={"symbol": symbol_shape, "size": 9, "color": color},
+                                row=1, col=1)
+        if len(mine):
+            fig.add_scatter(x=x[mine["exit_step"].to_numpy()], y=mine["exit_price"], mode="markers", name="exit",
+                            marker={"symbol": "x", "size": 8, "color": "#222222"},
+                            customdata=np.stack([mine["pnl"], mine["return"]], axis=1),
+                            hovertemplate="exit %{y:.2f}<br>P&L %{customdata[0]:,.2f} (%{customdata[1]:.2%})",
+                            row=1, col=1)
+        fig.add_scatter(x=x, y=view.positions[:, j], name="position", line={"color": STRATEGY, "width": 1.0,
+                                                                            "shape": "hv"},
+                        fill="tozeroy", row=2, col=1)
+        found[f"chart-price-{j}"] = fig
+
+    returns = trades["return"].to_numpy(dtype=float) * 100.0 if len(trades) else np.zeros(0)
+    hist = go.Figure(layout=_layout(height=320, barmode="overlay", hovermode="closest",
+                                    xaxis={"title": "trade return (%)"}, yaxis={"title": "trades"}))
+    hist.add_histogram(x=returns[returns > 0], name="wins", marker={"color": GAIN}, opacity=0.75,
+                       xbins={"size": _bin_size(returns)})
+    hist.add_histogram(x=returns[returns <= 0], name="losses and flat", marker={"color": LOSS}, opacity=0.75,
+                       xbins={"size": _bin_size(returns)})
+    if not len(returns):
+        hist.add_annotation(text="no closed trades", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
+    found["chart-trade-returns"] = hist
+
+    monthly = view.monthly
+    years = [str(y) for y in monthly.index]
+    z = monthly.to_numpy(dtype=float) * 100.0
+    text = [["" if np.isnan(v) else f"{v:.1f}" for v in row] for row in z]
+    heat = go.Figure(layout=_layout(height=max(260, 26 * len(years) + 110), hovermode="closest",
+                                    margin={"l": 60, "r": 20, "t": 60, "b": 20},
+                                    yaxis={"autorange": "reversed", "type": "category"},
+                                    xaxis={"side": "top"}))
+    limit = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0
+    heat.add_heatmap(z=z, x=list(MONTHS), y=years, text=text, texttemplate="%{text}", colorscale="RdYlGn",
+                     zmid=0.0, zmin=-limit, zmax=limit, colorbar={"title": {"text": "%"}},
+                     hovertemplate="%{y} %{x}: %{z:.2f}%<extra></extra>")
+    found["chart-monthly"] = heat
+    return found
+
+
+def _bin_size(returns: np.ndarray) -> float:
+    if len(returns) < 2:
+        return 1.0
+    spread = float(np.max(returns) - np.min(returns))
+    return max(spread / 40.0, 1e-6)
+
+
+# ---- the page ---------------------------------------------------------------------------
+
+
+def render(view: RunView) -> str:
+    import plotly
+    import plotly.io as pio
+    from plotly.offline import get_plotlyjs
+
+    charts = figures(view)
+    payload = ",\n".join(f"{json.dumps(key)}: {pio.to_json(fig, validate=False)}" for key, fig in charts.items())
+    payload = payload.replace("</", "<\\/")
+    e = html.escape
+    sections = [_header(view), _metrics_table(view)]
+    sections.append(_section("Equity and buy-and-hold benchmark", "chart-equity",
+                             f"The run's equity against {e(view.benchmark_label)} with the same starting cash "
+                             f"({view.cash0:,.0f})."))
+    sections.append(_section("Drawdown", "chart-drawdown", "Decline from the running peak of equity."))
+    symbols_html = []
+    for j in view.charted_symbols:
+        symbol = view.market.symbols[j]
+        symbols_html.append(f'<h3>{e(symbol)}</h3><div id="chart-price-{j}" class="flowc-chart" '
+                            f'data-kind="price"></div>')
+    notes = "".join(f"<p class=note>{e(n)}</p>" for n in view.notes)
+    sections.append("<section><h2>Positions and trades</h2><p>Close price with trade entries (triangles) and "
+                    "exits (crosses); below, the position held at the end of each step.</p>"
+                    f"{notes}{''.join(symbols_html)}</section>")
+    n_trades = len(view.trades)
+    sections.append(_section("Distribution of trade returns", "chart-trade-returns",
+                             f"{n_trades:,} closed trade{'s' * (n_trades != 1)}; return = P&amp;L over the "
+                             "entry's notional."))
+    yearly = yearly_returns(view.monthly)
+    years = " ".join(f"<span>{y}: {100 * r:+.1f}%</span>" for y, r in yearly.items())
+    sections.append(_section("Monthly returns (%)", "chart-monthly",
+                             "Month-end equity over the previous month-end.", f"<p class=years>{years}</p>"))
+    sections.append(_topology(view))
+    sections.append(_run_info(view))
+    title = f"flowc report: {view.workflow}"
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="flowc">
+<title>{e(title)}</title>
+<style>{CSS}</style>
+<script type="text/javascript">/* plotly.js {plotly.__version__} (MIT license), inlined so the page works offline */
+{get_plotlyjs()}</script>
+</head>
+<body>
+{"".join(sections)}
+<footer>Written by flowc {e(str(view.manifest.get("versions", {}).get("flowc", "")))} on
+{datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}. This page needs no network.</footer>
+<script type="text/javascript">
+(function () {{
+  var figures = {{
+{payload}
+  }};
+  var pending = [];
+  Object.keys(figures).forEach(function (id) {{
+    var el = document.getElementById(id);
+    var fig = figures[id];
+    pending.push(Plotly.newPlot(el, fig.data, fig.layout, {json.dumps(CONFIG)}).then(function () {{
+      el.setAttribute("data-drawn", "1");
+    }}, function (err) {{
+      el.setAttribute("data-error", String(err));
+    }}));
+  }});
+  Promise.all(pending).then(function () {{
+    document.body.setAttribute("data-charts-drawn", String(pending.length));
+  }});
+}})();
+</script>
+</body>
+</html>
+"""
+
+
+def _section(title: str, chart: str, text: str, after: str = "") -> str:
+    return (f'<section><h2>{html.escape(title)}</h2><p>{text}</p>'
+            f'<div id="{chart}" class="flowc-chart"></div>{after}</section>')
+
+
+def _header(view: RunView) -> str:
+    e = html.escape
+    m = view.manifest
+    described = (m.get("workflow") or {}).get("description")
+    span = ""
+    if len(view.index):
+        span = f"{view.index[0]:%Y-%m-%d} to {view.index[-1]:%Y-%m-%d}, {len(view.index):,} steps"
+    symbols = ", ".join(view.market.symbols)
+    return (f"<header><h1>{e(view.workflow)}</h1>"
+            + (f"<p class=description>{e(described)}</p>" if described else "")
+            + f"<p>{e(span)} · {e(symbols)}</p></header>")
+
+
+def _metrics_table(view: RunView) -> str:
+    e = html.escape
+    rows = []
+    for key in METRIC_ROWS:
+        if key not in view.metrics:
+            continue
+        bench = view.benchmark_metrics.get(key, None) if key in view.benchmark_metrics else None
+        bench_text = shown(bench, key) if key in view.benchmark_metrics else ""
+        rows.append(f"<tr><th>{e(key)}</th><td>{e(shown(view.metrics[key], key))}</td><td>{e(bench_text)}</td></tr>")
+    return ('<section><h2>Metrics</h2><table id="metrics" class="metrics"><thead><tr><th>metric</th>'
+            f"<th>{e(view.workflow or 'strategy')}</th><th>{e(view.benchmark_label)}</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table></section>")
+
+
+def _topology(view: RunView) -> str:
+    if view.graph is None:
+        return "<section><h2>Topology</h2><p>The workflow could not be loaded to draw it.</p></section>"
+    from flowc.compiler.export import to_mermaid
+
+    svg = topology.to_svg(topology.layout(view.graph))
+    mermaid = html.escape(to_mermaid(view.graph))
+    return ("<section><h2>Topology</h2><p>Containers by their place in the schedule; dashed routes are feedback "
+            "(delivered at the next step).</p>"
+            f'<div id="chart-topology" class="flowc-chart flowc-svg" data-drawn="1">{svg}</div>'
+            f"<details><summary>Mermaid source (<code>flowc graph --format mermaid</code>)</summary>"
+            f"<pre>{mermaid}</pre></details></section>")
+
+
+def _run_info(view: RunView) -> str:
+    e = html.escape
+    m = view.manifest
+    if not m:
+        return ""
+    rows = [("command", m.get("command")), ("workflow file", (m.get("workflow") or {}).get("file")),
+            ("plan", m.get("plan")),
+            ("parameters", ", ".join(f"{k} = {v}" for k, v in (m.get("params") or {}).items()))]
+    market = m.get("market") or {}
+    if market.get("warmup_from"):
+        rows.append(("warm-up", f"{market.get('warmup_bars')} bars from {market.get('warmup_from')}"))
+    for item in (m.get("inputs") or {}).get("data", []):
+        rows.append(("data file", f"{item['path']} (sha256 {item['sha256'][:16]}…)"))
+    for item in (m.get("inputs") or {}).get("flow", []):
+        rows.append(("flow file", f"{item['path']} (sha256 {item['sha256'][:16]}…)"))
+    versions = m.get("versions") or {}
+    rows.append(("versions", ", ".join(f"{k} {v}" for k, v in versions.items())))
+    rows.append(("run", f"{m.get('started_at')} to {m.get('finished_at')}"))
+    body = "".join(f"<tr><th>{e(str(k))}</th><td>{e(str(v))}</td></tr>" for k, v in rows if v)
+    return (f"<section><h2>Run</h2><p>From <code>manifest.json</code>; <code>flowc run --reproduce "
+            f"{e(str(view.out))}</code> reruns it.</p><table class=info>{body}</table></section>")
+
+
+CSS = """
+body { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; margin: 0 auto; max-width: 1180px;
+       padding: 18px 28px 40px; color: #222; background: #fff; }
+h1 { margin: 8px 0 4px; font-size: 26px; } h2 { margin: 30px 0 6px; font-size: 19px; border-bottom: 1px solid #ddd;
+padding-bottom: 4px; } h3 { margin: 18px 0 2px; font-size: 15px; }
+p { margin: 4px 0 8px; color: #444; } .description { font-style: italic; }
+table { border-collapse: collapse; font-size: 14px; }
+table.metrics th, table.metrics td, table.info th, table.info td { padding: 3px 14px 3px 6px; text-align: right;
+  border-bottom: 1px solid #eee; }
+table.metrics th:first-child, table.info th { text-align: left; font-weight: 600; }
+table.info td { text-align: left; font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px;
+  word-break: break-all; }
+.flowc-chart { width: 100%; min-height: 120px; } .flowc-svg { overflow-x: auto; }
+.years span { margin-right: 12px; font-size: 13px; white-space: nowrap; }
+.note { color: #a35; } pre { background: #f6f6f6; padding: 8px; overflow-x: auto; font-size: 12px; }
+footer { margin-top: 36px; color: #888; font-size: 12px; }
+"""
+

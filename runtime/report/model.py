@@ -1,0 +1,194 @@
+"""What a report shows, computed once from an `--out` folder and the market data: plain pandas.
+
+Both renderers (the HTML page and the PNG charts) draw from one `RunView`, so they cannot
+disagree. Everything comes from the files a run wrote (`equity.csv`, `fills.csv`, `trades.csv`,
+`metrics.json`, `manifest.json`) plus the prices of the same steps, which are not copied into
+`--out` but loaded again from the data the manifest names.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from flowc.runtime.data import MarketData
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MAX_SYMBOL_CHARTS = 20
+
+
+@dataclass
+class RunView:
+    out: Path
+    workflow: str
+    metrics: dict
+    manifest: dict
+    market: MarketData
+    index: pd.DatetimeIndex  # one per step
+    cash0: float
+    equity: np.ndarray  # [T] total equity
+    drawdown: np.ndarray  # [T] as a positive fraction
+    benchmark_symbols: list[str]
+    benchmark: np.ndarray  # [T] buy-and-hold equity of the same cash
+    benchmark_drawdown: np.ndarray
+    benchmark_metrics: dict
+    positions: np.ndarray  # [T, S] end-of-step position of every portfolio together
+    trades: pd.DataFrame  # trades.csv
+    monthly: pd.DataFrame  # years x 12 months, returns as fractions (NaN: no bar that month)
+    charted_symbols: list[int]  # the symbols drawn with their price, most traded first
+    graph: object | None = None  # the FlowGraph, when the workflow could be loaded
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def benchmark_label(self) -> str:
+        if len(self.benchmark_symbols) == 1:
+            return f"buy and hold {self.benchmark_symbols[0]}"
+        return f"buy and hold {', '.join(self.benchmark_symbols)} (equal weights)"
+
+
+def load_run(out: str | Path, market: MarketData, graph: object | None = None,
+             benchmark: str | None = None) -> RunView:
+    """Read a run's output folder; ValueError (in words) where something needed is missing."""
+    folder = Path(out)
+    for name in ("metrics.json", "equity.csv", "trades.csv", "fills.csv"):
+        if not (folder / name).is_file():
+            if (folder / "sweep.csv").is_file():
+                raise ValueError(f"{folder} holds a sweep (sweep.csv); a report draws one run: "
+                                 f"run one point with --set and --out")
+            raise ValueError(f"{folder} has no {name}: it is written by `flowc run ... --out {folder}`")
+    metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+    manifest_path = folder / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
+    equity_frame = pd.read_csv(folder / "equity.csv")
+    if len(equity_frame) != market.n_steps:
+        raise ValueError(f"{folder}/equity.csv has {len(equity_frame)} steps but the data now has "
+                         f"{market.n_steps}: the data changed since the run (`flowc run --reproduce {folder}` "
+                         f"says which input)")
+    equity = equity_frame["equity"].to_numpy(dtype=float)
+    drawdown = equity_frame["drawdown"].to_numpy(dtype=float)
+    cash0 = manifest.get("cash")
+    if cash0 is None:  # total_return = E_last / cash0 - 1
+        final, total = metrics.get("final_equity"), metrics.get("total_return")
+        cash0 = final / (1.0 + total) if final is not None and total not in (None, -1.0) else equity[0]
+    cash0 = float(cash0)
+    symbols = [benchmark] if benchmark else list(market.symbols)
+    unknown = [s for s in symbols if s not in market.symbols]
+    if unknown:
+        raise ValueError(f"--benchmark {unknown[0]}: no such symbol; the symbols are {', '.join(market.symbols)}")
+    bench = buy_and_hold(market, cash0, symbols)
+    fills = pd.read_csv(folder / "fills.csv")
+    trades = pd.read_csv(folder / "trades.csv")
+    index = pd.DatetimeIndex(pd.to_datetime(market.timestamps), name="timestamp")
+    positions = positions_over_time(fills, market)
+    traded = fills.groupby("symbol")["quantity"].count() if len(fills) else pd.Series(dtype=float)
+    order = sorted(range(market.n_symbols), key=lambda j: (-int(traded.get(market.symbols[j], 0)), j))
+    view = RunView(
+        out=folder, workflow=str(metrics.get("workflow") or manifest.get("workflow", {}).get("name", "")),
+        metrics=metrics, manifest=manifest, market=market, index=index, cash0=cash0, equity=equity,
+        drawdown=drawdown, benchmark_symbols=symbols, benchmark=bench, benchmark_drawdown=drawdown_of(bench, cash0),
+        benchmark_metrics=benchmark_metrics(bench, market, cash0, manifest.get("periods_per_year")),
+        positions=positions, trades=trades, monthly=monthly_returns(pd.Series(equity, index=index), cash0),
+        charted_symbols=order[:MAX_SYMBOL_CHARTS], graph=graph)
+    if market.n_symbols > MAX_SYMBOL_CHARTS:
+        view.notes.append(f"prices are drawn for the {MAX_SYMBOL_CHARTS} most traded of {market.n_symbols} symbols")
+    return view
+
+
+def buy_and_hold(market: MarketData, cash0: float, symbols: Sequence[str]) -> np.ndarray:
+    """The equity of `cash0` split equally over `symbols`, each share bought at the symbol's first
+    close and held (fractional units, no costs), marked at the last known close; a symbol's share
+    stays cash until its first bar."""
+    steps = np.arange(market.n_steps)
+    share = cash0 / len(symbols)
+    total = np.zeros(market.n_steps)
+    for symbol in symbols:
+        j = market.symbols.index(symbol)
+        present = market.present[:, j]
+        if not present.any():
+            total += share
+            continue
+        first = int(np.argmax(present))
+        close = pd.Series(market.close[:, j]).ffill().to_numpy()
+        total += np.where(steps < first, share, share * close / market.close[first, j])
+    return total
+
+
+def drawdown_of(equity: np.ndarray, cash0: float) -> np.ndarray:
+    """`1 - E_t / max(cash0, E_0..E_t)`, as the spec defines drawdown."""
+    peak = np.maximum.accumulate(np.maximum(equity, cash0)) if len(equity) else equity
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return 1.0 - equity / peak
+
+
+def benchmark_metrics(equity: np.ndarray, market: MarketData, cash0: float,
+                      periods_per_year: float | None) -> dict[str, float | None]:
+    """The return metrics of the benchmark, computed by the same code as the run's."""
+    from flowc.runtime.metrics import compute_metrics
+
+    try:
+        found = compute_metrics(equity=equity, timestamps=market.timestamps, cash0=cash0,
+                                trade_pnl=np.zeros(0), fill_notional=np.zeros(0),
+                                exposed=np.ones(len(equity), dtype=bool), bars=market.bars,
+                                steps=market.n_steps, n_symbols=market.n_symbols,
+                                periods_per_year=periods_per_year)
+    except Exception:  # too few steps to annualise: show what can be shown
+        found = {"final_equity": float(equity[-1]) if len(equity) else None,
+                 "total_return": float(equity[-1] / cash0 - 1.0) if len(equity) else None}
+    keep = ("final_equity", "total_return", "cagr", "volatility", "sharpe", "sortino", "max_drawdown", "calmar")
+    return {k: found.get(k) for k in keep}
+
+
+def positions_over_time(fills: pd.DataFrame, market: MarketData) -> np.ndarray:
+    """`[T, S]`: the summed position of every portfolio at the end of each step, from the fills."""
+    change = np.zeros((market.n_steps, market.n_symbols))
+    if len(fills):
+        column = {s: j for j, s in enumerate(market.symbols)}
+        for (step, symbol), quantity in fills.groupby(["step", "symbol"])["quantity"].sum().items():
+            if symbol in column and 0 <= int(step) < market.n_steps:
+                change[int(step), column[symbol]] += quantity
+    return np.cumsum(change, axis=0)
+
+
+def monthly_returns(equity: pd.Series, cash0: float) -> pd.DataFrame:
+    """Each month's return (last equity of the month over the previous month's, the first over
+    `cash0`), as a table of years by months; NaN where a month has no step."""
+    if equity.empty:
+        return pd.DataFrame(columns=range(1, 13), dtype=float)
+    month_end = equity.resample("ME").last().dropna()
+    before = month_end.shift(1)
+    before.iloc[0] = cash0
+    returns = month_end / before - 1.0
+    table = pd.DataFrame({"year": returns.index.year, "month": returns.index.month, "r": returns.to_numpy()})
+    grid = table.pivot(index="year", columns="month", values="r").reindex(columns=range(1, 13))
+    return grid.sort_index()
+
+
+def yearly_returns(monthly: pd.DataFrame) -> pd.Series:
+    """Compounded return of each year's months."""
+    return (1.0 + monthly.fillna(0.0)).prod(axis=1) - 1.0
+
+
+def shown(value: object, key: str = "") -> str:
+    """A metric as text: fractions that are rates as percentages, counts with separators."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    if isinstance(value, bool):
+        return str(value)
+    if key in PERCENT and isinstance(value, (int, float)):
+        return f"{100.0 * value:,.2f}%"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) >= 1000 else f"{value:.4g}"
+    return str(value)
+
+
+PERCENT = {"total_return", "cagr", "volatility", "max_drawdown", "win_rate", "exposure"}
+METRIC_ROWS = ("final_equity", "total_return", "cagr", "volatility", "sharpe", "sortino", "max_drawdown", "calmar",
+               "trades", "win_rate", "exposure", "turnover", "open_trades", "unfilled", "bars", "steps", "symbols")
