@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 
 import pandas as pd
 import pytest
@@ -150,3 +154,35 @@ def test_cli_resume_skips_finished_points(tmp_path, capsys):
     assert main(["run", str(SMA_GRID), "--executor", "process", "--out", str(out)]) == 0
     assert (out / "sweep.jsonl").read_text() == before  # nothing ran, nothing was added
     assert "all 24 points were in the store" in " ".join(capsys.readouterr().out.split())
+
+
+def test_ctrl_c_leaves_a_consistent_store_and_the_same_command_resumes(tmp_path):
+    """A real SIGINT to the process group (as a terminal's Ctrl-C) in the middle of a process-pool sweep."""
+    path = flow_file(tmp_path, "sweep fast in [4, 6, 8, 10, 12, 14]\nsweep slow in [30, 40, 50, 60, 70, 80, 90, 100]",
+                     source="synthetic(bars = 40_000, symbols = 4, seed = 3)")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "flowc.runtime", "run", str(path), "--executor", "process", "--workers", "2",
+               "--out", str(out)]
+    process = subprocess.Popen([*command, "--quiet"], start_new_session=True, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    store = out / "sweep.jsonl"
+    deadline = time.monotonic() + 90
+    while process.poll() is None and time.monotonic() < deadline:
+        if store.exists() and len(store.read_text().splitlines()) >= 3:  # the header and two points
+            break
+        time.sleep(0.01)
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "run the same command again to resume" in err and "Traceback" not in err
+    first = [json.loads(line) for line in store.read_text().splitlines()[1:]]
+    assert 2 <= len(first) < 48
+    assert len(pd.read_csv(out / "sweep.csv")) == len(first)  # the tables hold what finished
+
+    resumed = subprocess.run([*command, "--json"], capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert len(json.loads(resumed.stdout)) == 48
+    rows = [json.loads(line) for line in store.read_text().splitlines()[1:]]
+    assert rows[:len(first)] == first  # the first run's points are kept as they were
+    assert len(rows) == 48 and len({r["key"] for r in rows}) == 48  # and none of them ran again
+    assert len({r["run"] for r in rows}) == 2

@@ -70,7 +70,7 @@ def test_a_window_run_matches_the_reference_engine_and_trades_only_after_warmup(
 @pytest.fixture(scope="module")
 def walked(tmp_path_factory):
     folder = tmp_path_factory.mktemp("wf")
-    path = flow_file(folder, WF, size="percent_equity(50)")
+    path = flow_file(folder, WF)
     out = folder / "out"
     return path, out
 
