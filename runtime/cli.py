@@ -136,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     p = command("run", cmd_run, "run a workflow as a backtest and report its metrics")
-    p.add_argument("file")
+    p.add_argument("file", nargs="?", help="the .flow file (omit it with --reproduce)")
     _workflow_option(p)
     _set_option(p)
     p.add_argument("--out", metavar="DIR", help="write metrics.json, equity.csv, trades.csv, ... to DIR")

@@ -56,6 +56,14 @@ class Prepared:
     trade_from: int = 0  # with --start: the first step risk may act at; the steps before it warm up
     warmup: int = 0  # with --start: the bars of warm-up the workflow needs (its longest)
     data_files: list[Path] = field(default_factory=list)  # every data file read, in load order
+    replays: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)  # replayed signals, per replay()
+
+    def inputs(self, steps: slice = slice(None)) -> dict[str, np.ndarray]:
+        """The arrays the program reads besides the bars: replayed signals, by buffer source name."""
+        out = {}
+        for k, (present, values) in enumerate(self.replays):
+            out[f"replay:{k}:present"], out[f"replay:{k}:values"] = present[steps], values[steps]
+        return out
 
     def params(self, values: dict[str, object] | None = None) -> np.ndarray:
         table = self.analysis.binding.params  # type: ignore[union-attr]
@@ -295,12 +303,24 @@ def prepare(path: str | Path, workflow: str | None = None, overrides: Sequence[s
     if start is not None or end is not None:
         warmup = _sweep_warmup(analysis, plan)
         market, trade_from = select_range(market, start, end, warmup)
+    replays = _replays(analysis, market)
     timings.load = time.perf_counter() - begun
     literals = analysis.binding.symbol_literals  # type: ignore[union-attr]
     symlit = np.array([literals.index(s) if s in literals else -1 for s in market.symbols], dtype=np.int64)
     warnings = [d for d in analysis.diagnostics if not d.is_error]
     return Prepared(analysis, plan, market, owner, symlit, warnings, timings, trade_from=trade_from, warmup=warmup,
-                    data_files=files)
+                    data_files=files, replays=replays)
+
+
+def _replays(analysis: Analysis, market: MarketData) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The captured signals every `replay(...)` of the workflow emits, on this market's steps."""
+    from flowc.runtime.signals import load_replay
+
+    base_dir = Path(analysis.sources.main).parent
+    try:
+        return [load_replay(spec, market, base_dir) for spec in analysis.binding.replays]  # type: ignore[union-attr]
+    except FlowError as exc:
+        raise _fail(exc.diagnostics, analysis.sources) from None
 
 
 def _sweep_warmup(analysis: Analysis, plan: Plan) -> int:
@@ -325,7 +345,8 @@ def run_prepared(prepared: Prepared, values: dict[str, object] | None = None, *,
         from flowc.runtime.reference import run_reference
 
         start = time.perf_counter()
-        ledger = run_reference(prepared.analysis, prepared.market, list(params), trade_from=trade_from)
+        ledger = run_reference(prepared.analysis, prepared.market, list(params), trade_from=trade_from,
+                               replays=prepared.replays)
         prepared.timings.run = time.perf_counter() - start
         return ledger
     from flowc.runtime.executor import compile_plan, run_program
@@ -339,7 +360,7 @@ def run_prepared(prepared: Prepared, values: dict[str, object] | None = None, *,
         prepared.timings.jit = time.perf_counter() - start
     start = time.perf_counter()
     ledger = run_program(prepared.program, prepared.market, prepared.owner, prepared.symlit, params,  # type: ignore
-                         trade_from)
+                         trade_from, prepared.inputs())
     prepared.timings.run = time.perf_counter() - start
     return ledger
 
@@ -351,4 +372,5 @@ def _warm_up(prepared: Prepared, params: np.ndarray) -> None:
     market = prepared.market
     head = MarketData(market.symbols, market.timestamps[:2], market.open[:2], market.high[:2], market.low[:2],
                       market.close[:2], market.volume[:2], market.present[:2])
-    run_program(prepared.program, head, prepared.owner, prepared.symlit, params)  # type: ignore[arg-type]
+    run_program(prepared.program, head, prepared.owner, prepared.symlit, params,  # type: ignore[arg-type]
+                inputs=prepared.inputs(slice(0, 2)))

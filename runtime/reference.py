@@ -32,6 +32,7 @@ from flowc.compiler.ir import (
     Input,
     InputKey,
     Local,
+    Replay,
     RiskConfig,
     Slot,
     SourceSpec,
@@ -398,6 +399,7 @@ class _Network:
         self.market = market
         self.params = params
         self.trade_from = 0
+        self.replays: list[tuple[np.ndarray, np.ndarray]] = []
         self.t = 0
         self.now: dict[str, Emitted] = {}
         self.before: dict[str, Emitted] = {}
@@ -477,16 +479,23 @@ class _Series:
         scope = self.net.scope(s, present)
         scope.states = self.states[s]
         for setting in self.bound.settings:
-            if setting.reads <= present.keys():
+            if setting.reads <= present.keys() and not isinstance(setting.expr, Replay):
                 scope.settings[setting.name] = evaluate(setting.expr, scope)
         ran = scope.settings
         if self.bound.role != "strategy":
             return [dict(ran)] if len(ran) == len(self.bound.settings) else []
         active = self.bound.setting("active") is None or _truthy(ran.get("active", NAN))
-        if "signal" not in ran or not active:
+        signal = self.bound.setting("signal")
+        if signal is not None and isinstance(signal.expr, Replay):  # the captured SIGNAL, as it was
+            replayed, values = self.net.replays[signal.expr.index]
+            if not replayed[t, s] or not active:
+                return []
+            event = {"direction": float(values[t, s, 0]), "strength": float(values[t, s, 1])}
+        elif "signal" not in ran or not active:
             return []
-        value = ran["signal"]
-        event = {"direction": _sign(value), "strength": abs(value) if value == value else 0.0}
+        else:
+            value = ran["signal"]
+            event = {"direction": _sign(value), "strength": abs(value) if value == value else 0.0}
         self.log[0][t, s], self.log[1][t, s], self.log[2][t, s] = True, event["direction"], event["strength"]
         return [event]
 
@@ -782,7 +791,8 @@ Trace = Callable[[int, str, Emitted], None]
 
 
 def run_reference(analysis: Analysis, market: MarketData, params: list[float] | None = None, *,
-                  trade_from: int = 0, trace: Trace | None = None) -> Ledger:
+                  trade_from: int = 0, replays: Sequence[tuple[np.ndarray, np.ndarray]] = (),
+                  trace: Trace | None = None) -> Ledger:
     """Run a workflow over market data, step by step, and return its ledger.
 
     Risk containers act only at steps >= `trade_from`; earlier steps warm up every state.
@@ -795,6 +805,7 @@ def run_reference(analysis: Analysis, market: MarketData, params: list[float] | 
         params = binding.params.vector(analysis.values)
     net = _Network(analysis, market, params)
     net.trade_from = trade_from
+    net.replays = list(replays)  # captured signals: presence [T, S] and (direction, strength) [T, S, 2]
     order = schedule(graph)
     roles = {path: graph.role(path) for path in order}
     risks = tuple(p for p in order if roles[p] == "risk")

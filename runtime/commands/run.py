@@ -71,6 +71,10 @@ def run_run(args: argparse.Namespace) -> int:
         return code
     with _status(args, "running"):
         result = run_once(prepared, engine=args.engine)
+    if args.capture_signals:
+        from flowc.runtime.signals import capture
+
+        capture(result.ledger, result.market, args.capture_signals, result.workflow)
     _say(args, f"run: {_seconds(prepared.timings.jit)} to compile or load the machine code, "
                f"{_seconds(prepared.timings.run)} to run {result.metrics['steps']:,} steps")
     timings = _timings(prepared)
