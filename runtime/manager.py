@@ -15,9 +15,9 @@ from pathlib import Path, PurePath
 
 import numpy as np
 
-from flowc.compiler import components as comp
-from flowc.compiler.ir import Apply, BinOp, Expr, Input, Local, SourceSpec, UnOp
+from flowc.compiler.ir import SourceSpec
 from flowc.compiler.plan import Plan, build_plan
+from flowc.compiler.warmup import longest_warmup
 from flowc.compiler.workflow import Analysis, analyse
 from flowc.dsl.diagnostics import Diagnostic, FlowError, did_you_mean, has_errors
 from flowc.dsl.loader import SourceSet, load
@@ -197,51 +197,6 @@ def parse_when(text: str, option: str) -> tuple[np.datetime64, bool]:
         when = when.tz_convert("UTC").tz_localize(None)
     bare = when == when.normalize() and len(text.strip()) <= 10
     return np.datetime64(when.to_datetime64(), "us"), bare
-
-
-def longest_warmup(plan: Plan, params: np.ndarray) -> int:
-    """The most undefined bars any setting starts with, following features through the routes.
-
-    A component's warm-up (`components.Sizing`) is added to the longest warm-up of its arguments, so
-    `stdev(returns(close), 20)` needs 1 + 19 bars; a FEATURE or REGIME input brings the warm-up of the
-    setting that makes it.
-    """
-    nodes = {n.path: n for n in plan.nodes}
-    memo: dict[tuple[str, str], int] = {}
-
-    def setting(path: str, name: str) -> int:
-        key = (path, name)
-        if key not in memo:
-            memo[key] = 0  # a guard against cycles; settings only read earlier ones
-            node = nodes.get(path)
-            bound = node.container.setting(name) if node is not None else None
-            memo[key] = expr(path, name, bound.expr) if bound is not None else 0
-        return memo[key]
-
-    def expr(path: str, name: str, e: Expr) -> int:
-        if isinstance(e, Input):
-            return setting(e.source, e.field) if e.source is not None and e.event != "BAR" else 0
-        if isinstance(e, Local):
-            return setting(path, e.name)
-        if isinstance(e, BinOp):
-            return max(expr(path, name, e.left), expr(path, name, e.right))
-        if isinstance(e, UnOp):
-            return expr(path, name, e.operand)
-        if isinstance(e, Apply):
-            inner = max((expr(path, name, a) for a in e.args), default=0)
-            component = comp.lookup(nodes[path].role, name, e.component)
-            if component is None:
-                return inner
-            sizing = component.warmup
-            own = sizing.extra
-            if sizing.arg is not None:
-                fixed = [a.name for a in component.args if a.kind is not comp.Kind.SERIES]
-                if sizing.arg in fixed and fixed.index(sizing.arg) < len(e.windows):
-                    own += int(params[e.windows[fixed.index(sizing.arg)].index])
-            return inner + max(own, 0)
-        return 0
-
-    return max((setting(n.path, s.name) for n in plan.nodes for s in n.container.settings), default=0)
 
 
 def select_range(market: MarketData, start: str | None, end: str | None,

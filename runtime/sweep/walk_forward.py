@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from flowc.compiler.warmup import grid_warmup
 from flowc.runtime.files import write_text
 from flowc.runtime.manager import Prepared, run_prepared
 from flowc.runtime.metrics import compute_metrics
@@ -40,7 +41,6 @@ from flowc.runtime.sweep.runner import Outcome, run_tasks
 from flowc.runtime.sweep.store import Store
 from flowc.runtime.sweep.tables import frame, ranked, write_tables
 from flowc.runtime.sweep.task import Row, Task
-from flowc.runtime.sweep.warmup import grid_warmup
 from flowc.runtime.sweep.windows import starting_cash, trim, with_cash
 
 
