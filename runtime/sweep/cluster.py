@@ -32,7 +32,7 @@ class DaskExecutor:
             import os
 
             self.cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                                        processes=True, host="127.0.0.1", dashboard_address=None)
+                                        processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0")
             self.client = Client(self.cluster, timeout=timeout)
         else:
             self.client = Client(address, timeout=timeout)

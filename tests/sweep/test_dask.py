@@ -117,3 +117,12 @@ def test_a_worker_killed_mid_sweep_loses_no_point(cluster, tmp_path):
     assert len(client.scheduler_info()["workers"]) == 1
     inline = run_tasks(job, tasks, make_executor("inline"))
     assert [r["metrics"] for r in outcome.rows] == [r["metrics"] for r in inline.rows]
+
+
+def test_executor_dask_starts_its_own_local_cluster(capsys, expected):
+    """`--executor dask`: a LocalCluster of worker processes for this run only."""
+    assert main(["run", str(SMA_GRID), "--executor", "dask", "--workers", "1", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 24
+    for r in rows:
+        assert {k: r[k] for k in METRIC_KEYS} == expected[(r["fast"], r["slow"])]
