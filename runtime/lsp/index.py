@@ -28,6 +28,10 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _STRING = re.compile(r'"(?:[^"\\\n]|\\["\\])*"')
 
 
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
 @dataclass(frozen=True)
 class Symbol:
     """What a name means. `owner` places it: a container's pattern, a setting's container, a field's event."""
@@ -108,10 +112,16 @@ class _Walker:
         self.index.add(Occurrence(self.path, start, end, symbol, definition))
 
     def name_in(self, span: Span, name: str, skip: int = 0) -> tuple[int, int]:
-        """Where `name` is written inside `span`, the first time after `skip` characters."""
-        pattern = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])")
-        match = pattern.search(self.text, span.start + skip, max(span.end, span.start + skip))
-        return (match.start(), match.end()) if match else (span.start, span.start)
+        """Where `name` is written as a word inside `span`, the first time after `skip` characters."""
+        text, start = self.text, span.start + skip
+        while True:
+            found = text.find(name, start, max(span.end, start))
+            if found < 0:
+                return span.start, span.start
+            end = found + len(name)
+            if (found == 0 or not _is_word(text[found - 1])) and (end == len(text) or not _is_word(text[end])):
+                return found, end
+            start = found + 1
 
     def declared(self, span: Span, keyword: str, name: str, symbol: Symbol) -> None:
         start, end = self.name_in(span, name, len(keyword))
@@ -270,7 +280,7 @@ class _Walker:
     def ref(self, ref: ast.Ref, hierarchies: list[Hierarchy]) -> None:
         parts = list(_WORD.finditer(self.text, ref.span.start, ref.span.end))
         for i, match in enumerate(parts[:len(ref.parts)]):
-            prefix = ast.Ref(ref.parts[:i + 1], span=ref.span)
+            prefix = ref if i + 1 == len(ref.parts) else ast.Ref(ref.parts[:i + 1], span=ref.span)
             for hierarchy in hierarchies:
                 path, _ = hierarchy.resolve(prefix)
                 if path is not None:

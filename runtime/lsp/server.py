@@ -24,7 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
-from flowc.runtime.lsp import completion, diagnostics, formatting, hover, navigation, symbols
+from flowc.runtime.lsp import completion, diagnostics, formatting, hover, navigation
 from flowc.runtime.lsp.actions import fix_of
 from flowc.runtime.lsp.paths import key_of
 from flowc.runtime.lsp.positions import UTF16
@@ -214,7 +214,7 @@ def build_server(version: str = "0") -> FlowServer:
     @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     @safe([])
     def on_symbols(params: lsp.DocumentSymbolParams) -> list[lsp.DocumentSymbol]:
-        return symbols.document_symbols(server.snapshot(params.text_document.uri))
+        return server.snapshot(params.text_document.uri).outline
 
     @server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
     @safe(None)
@@ -235,10 +235,13 @@ def build_server(version: str = "0") -> FlowServer:
             actions.append(_action(uri, fix["title"], edit, d))
         if actions or params.context.diagnostics:
             return actions
-        snapshot = server.snapshot(uri)  # no diagnostics sent: the fixes on the requested lines
+        # No diagnostics sent: the fixes on the requested lines, from the lint the worker already ran (never a
+        # lint here, on the event loop: clients ask for code actions at every move of the cursor).
+        snapshot = server.snapshot(uri)
+        linted = snapshot.__dict__.get("diagnostics")
         first = snapshot.lines.offset(lsp.Position(params.range.start.line, 0))
         last = snapshot.lines.offset(lsp.Position(params.range.end.line + 1, 0))
-        for d in snapshot.diagnostics:
+        for d in linted or ():
             fix = fix_of(d, snapshot.source_text) if d.span is not None and d.span.path == snapshot.key else None
             if fix is not None and d.span.start <= last and first <= d.span.end:
                 edit = lsp.TextEdit(range=snapshot.lines.span_range(fix.span), new_text=fix.replacement)

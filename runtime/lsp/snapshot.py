@@ -27,8 +27,10 @@ from flowc.dsl.loader import SourceSet, load_text
 from flowc.dsl.source import SourceFile
 from flowc.runtime.commands.lint import keep, lint_file, suppressions
 from flowc.runtime.lsp.chunks import Parsed, parse_buffer
+from flowc.runtime.lsp.index import Index, build_index
 from flowc.runtime.lsp.paths import STD
 from flowc.runtime.lsp.positions import BOM, UTF16, LineIndex
+from flowc.runtime.lsp.symbols import document_symbols
 
 _NOT_NEWLINE = re.compile(r"[^\n]")
 _loaded: dict[str, tuple[str, tuple, SourceSet]] = {}  # key -> (imports text, stamps, what load_text gave)
@@ -126,9 +128,11 @@ class Snapshot:
         return list(keep(found, suppressions(self.sources.modules), frozenset(), frozenset()))
 
     @cached_property
-    def index(self):
-        from flowc.runtime.lsp.index import build_index
+    def outline(self) -> list:
+        return document_symbols(self)
 
+    @cached_property
+    def index(self) -> Index:
         return build_index(self)
 
 
