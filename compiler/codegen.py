@@ -350,7 +350,7 @@ class _Gen:
                     w(f"{rk}[s, 0] = b + order")
                     w(f"{x}[s, 3] = 1.0")
                     w("exited = True")
-                    self.record("orders", 0, ("t", "s", "order", str(self.risks.index(node))))
+                    self.record("orders", 0, ("t", "s", "order", "px", str(self.risks.index(node))))
 
     def risk_act(self, node: NodePlan, cfg, rk: str) -> None:
         w = self.w
@@ -415,7 +415,7 @@ class _Gen:
                     with w.indent():
                         w(f"{x}[s, 1] = {x}[s, 0]")
                         w(f"{x}[s, 2] = {x}[s, 0]")
-                self.record("orders", 0, ("t", "s", "order", str(self.risks.index(node))))
+                self.record("orders", 0, ("t", "s", "order", "np.nan", str(self.risks.index(node))))
 
     def record(self, kind: str, counter: int, values: tuple[str, ...]) -> None:
         """Append one row to a record table, doubling it when full (returned at the end)."""
@@ -587,9 +587,9 @@ class _Gen:
         self.buffer("equity", ("T", "P"), "f8", float("nan"))
         self.buffer("cash", ("T", "P"), "f8", float("nan"))
         self.buffer("exposed", ("T",), "bool", False)
-        # records as rows of floats (whole numbers are exact): step, symbol, quantity, risk / step, symbol,
+        # records as rows of floats (whole numbers are exact): step, symbol, quantity, price, risk / step, symbol,
         # quantity, price, commission, portfolio, execution; they grow in the loop and are returned
-        self.buffer("orders", ("cap:orders", "F:4"), "f8", 0.0)
+        self.buffer("orders", ("cap:orders", "F:5"), "f8", 0.0)
         self.buffer("fills", ("cap:fills", "F:7"), "f8", 0.0)
         self.buffer("cnt", ("F:2",), "i8", 0)  # orders recorded, fills recorded
 

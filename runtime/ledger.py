@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-ORDER_DTYPE = np.dtype([("step", "i8"), ("symbol", "i8"), ("quantity", "f8"), ("risk", "i8")], align=True)
+ORDER_DTYPE = np.dtype([("step", "i8"), ("symbol", "i8"), ("quantity", "f8"), ("price", "f8"), ("risk", "i8")],
+                       align=True)  # price: the exit price of a stop or target order, NaN for market orders
 FILL_DTYPE = np.dtype([("step", "i8"), ("symbol", "i8"), ("quantity", "f8"), ("price", "f8"),
                        ("commission", "f8"), ("portfolio", "i8"), ("execution", "i8")], align=True)
 UNFILLED_DTYPE = np.dtype([("symbol", "i8"), ("quantity", "f8"), ("execution", "i8")], align=True)

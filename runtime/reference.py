@@ -502,7 +502,7 @@ class _Series:
 
 class _Risk:
     def __init__(self, net: _Network, config: RiskConfig, inputs: list[_Input], index: int,
-                 orders: list[tuple[int, int, float, int]]):
+                 orders: list[tuple[int, int, float, float, int]]):
         self.net, self.config, self.index, self.orders = net, config, index, orders
         self.signals = [i for i in inputs if i.event == "SIGNAL"]
         self.portfolios = [i for i in inputs if i.event == "PORTFOLIO"]
@@ -543,7 +543,7 @@ class _Risk:
             if exited:
                 order = -self.book[s]
                 self.book[s] = self.book[s] + order
-                self.orders.append((t, s, order, self.index))
+                self.orders.append((t, s, order, exit_price, self.index))
                 out.append([{"quantity": order, "price": exit_price}])
                 continue
             order = 0.0 if target is None else target - self.book[s]
@@ -552,7 +552,7 @@ class _Risk:
                 self.book[s] = self.book[s] + order
                 if self.book[s] != 0.0 and _sign(self.book[s]) != _sign(before):  # a new position: its entry
                     self.entry[s] = self.extreme[s] = self.last_close[s]
-                self.orders.append((t, s, order, self.index))
+                self.orders.append((t, s, order, NAN, self.index))
                 out.append([{"quantity": order, "price": NAN}])
             else:
                 out.append([])

@@ -60,7 +60,7 @@ class RunResult:
         o = self.ledger.orders
         return pd.DataFrame({
             "timestamp": self._time(o["step"]), "step": o["step"], "symbol": self._symbols(o["symbol"]),
-            "quantity": o["quantity"],
+            "quantity": o["quantity"], "price": o["price"],
             "risk": np.array(self.ledger.risks, dtype=object)[o["risk"]] if len(o) else []})
 
     def fills(self) -> pd.DataFrame:

@@ -49,8 +49,7 @@ def test_replay_equals_the_original_run(captured):
     path, original = captured
     prepared = prepare(path)
     replayed = run_prepared(prepared)
-    for name in ("equity", "cash", "exposed", "positions", "orders", "fills"):
-        assert (getattr(replayed, name) == getattr(original, name)).all(), name
+    assert replayed.same_as(original)
     reference = run_reference(prepared.analysis, prepared.market, list(prepared.params()),
                               replays=prepared.replays)
     assert replayed.same_as(reference)
