@@ -88,7 +88,7 @@ class _Completer:
         s = self.ctx.statement
         if s == ["import"] and self.ctx.block is None:
             return [_item(name, K.File, "the standard library") for name in std_files()]
-        if (len(s) >= 3 and s[-2:] == ["sample", "("]) or (s[-1:] == ["("] and s[-2:-1] == ["sample"]):
+        if s[-2:] == ["sample", "("]:
             return [_item(n, K.Value, "bundled daily bars") for n in ("sp500", "nasdaq")]
         return []
 
@@ -126,9 +126,10 @@ class _Completer:
                 out.append(_item(name, K.Function, found.signature, doc, sort="0"))
         if role == "risk" and setting == "combine":
             out += [_item(f'"{rule}"', K.EnumMember, "combine rule") for rule in COMBINE_RULES]
-        if role in ("feature", "classifier", "strategy") or (role == "risk" and setting in (
-                "max_position", "max_drawdown", "long_only", "rebalance")) or role in ("portfolio",):
-            out += self.visible_names(role)
+        if role in components.SERIES_ROLES:
+            out += self.visible_names(role)  # per-bar values: fields, features, params
+        else:
+            out += [_item(p.name, K.Variable, f"param: {p.type.name}") for p in self.scope.params.values()]
         return out + _keywords(EXPRESSION_KEYWORDS)
 
     def visible_names(self, role: str) -> list[lsp.CompletionItem]:
