@@ -209,6 +209,7 @@ def report_walk_forward(prepared: Prepared, job: Job, executor: Executor, store:
     if args.out:
         out = Path(args.out)
         write_tables(out, frame(result.rows, result.params))
+    if args.out and not result.outcome.interrupted:  # an interrupted walk-forward has no test windows yet
         write_text(out / "walk_forward.json", json.dumps(data, indent=2, allow_nan=False) + "\n")
         import pandas as pd
 
