@@ -9,7 +9,8 @@ One module per job:
 - `store`: the resumable store of finished points in the output directory;
 - `progress`: the live progress bar;
 - `tables`: `sweep.parquet`, `sweep.csv` and the top-points table; `heatmap`: the PNG;
-- `warmup`, `windows`, `walk_forward`: rolling train and test windows.
+- `windows`, `walk_forward`: rolling train and test windows (the warm-up before each comes from
+  `flowc.compiler.warmup`).
 
 Nothing here is imported by `flowc.runtime` itself: `flowc run` reaches it only for a workflow
 with `sweep` or `walk_forward` statements.
