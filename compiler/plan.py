@@ -144,7 +144,9 @@ def build_plan(analysis: Analysis, *, hoist: bool = True) -> tuple[Plan | None, 
             fields=_fields(bound), states=_states(bound)))
     plan = Plan(analysis.name, tuple(nodes), tuple(name for name, _ in binding.params.slots),
                 len(binding.symbol_literals), hoist)
-    return plan, []
+    from flowc.compiler.optimize import optimize  # the optimisation passes (compiler/optimize)
+
+    return optimize(plan, analysis), []
 
 
 def _unsupported(graph: FlowGraph) -> list[Diagnostic]:

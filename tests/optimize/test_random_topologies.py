@@ -1,0 +1,126 @@
+"""Property: no optimisation pass changes a result, on random topologies, data and parameters.
+
+Topologies are drawn from building blocks that give the passes work: feature containers whose
+settings often repeat one another (few windows, so equal calls are common), settings nobody
+reads, containers routed nowhere, strategies that compute a feature again themselves, BAR
+broadcast to strategies that do not read it, a BAR route with a predicate (a different stream),
+and sometimes a classifier. Each topology runs on random bars with missing ones and random
+params, with the whole pipeline and with every pass alone, against the planner's plan: the
+ledgers (orders, fills, equity, cash, positions, unfilled) and every strategy's signals must
+be bit-identical. Runs are interpreted (`helpers.run_plan`), so drawing topologies is cheap.
+"""
+
+from __future__ import annotations
+
+import random
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import flowc.compiler.optimize as optimize
+
+from .helpers import prepared, random_market, raw_plan, run_plan, same
+
+WINDOWS = ("fast", "slow", "5", "10")
+
+
+def topology(rng: random.Random) -> str:
+    """One random topology (the text of a `.flow` file); `rng` makes every choice."""
+    pick = lambda xs: rng.choice(list(xs))  # noqa: E731
+    features: list[list[str]] = []
+    body = ["        data: data { source = synthetic(bars = 100, symbols = 2, seed = 5) }"]
+    for i in range(rng.randint(1, 3)):
+        names, settings_ = [], []
+        for j in range(rng.randint(1, 4)):
+            w = pick(WINDOWS)
+            kind = pick(("sma", "sma", "ema", "rsi", "stdev", "zscore", "highest", "atr", "combo", "of", "const"))
+            if kind == "combo" and names:
+                expr = f"({pick(names)} - sma(close, {w})) / {pick(names)}"
+            elif kind == "of" and names:
+                expr = f"sma({pick(names)}, {w})"
+            elif kind == "const":
+                expr = "2"
+            elif kind in ("rsi", "ema", "sma", "zscore"):
+                expr = f"{kind}(close, {w})"
+            elif kind == "stdev":
+                expr = f"stdev(returns(close), {w})"
+            elif kind == "highest":
+                expr = f"highest(high, {w})"
+            elif kind == "atr":
+                expr = f"atr({w})"
+            else:
+                expr = f"sma(close, {w})"
+            names.append(f"f{i}_{j}")
+            settings_.append(f"{names[-1]} = {expr}")
+        features.append(names)
+        body.append(f"        f{i}: feature {{ {'; '.join(settings_)} }}")
+    routes = [f"    pipeline data -> f{i}" for i in range(len(features))]
+    classifier = rng.random() < 0.5
+    if classifier:
+        k = pick(range(len(features)))
+        body.append(f"        regime: classifier {{ calm = threshold_regime({pick(features[k])}, 0.5) }}")
+        routes.append(f"    route f{k} -> regime : FEATURE")
+    strategies = []
+    for j in range(rng.randint(1, 3)):
+        k = pick(range(len(features)))
+        names, w = features[k], pick(WINDOWS)
+        signal = pick((f"crossover({pick(names)}, {pick(names)})", f"crossover(close, sma(close, {w}))",
+                       f"mean_reversion({pick(names)}, 30, 70)", f"momentum(close, {w})",
+                       f"crossover({pick(names)}, sma(close, {w}))", f"crossover(close, {pick(names)})"))
+        line = f"signal = {signal}"
+        if classifier and rng.random() < 0.5:
+            line += "; active = calm == 0"
+            routes.append(f"    route regime -> s{j} : REGIME")
+        elif rng.random() < 0.5:
+            line += f"; active = {pick(names)} > {pick(names)}"
+        body.append(f"        s{j}: strategy {{ {line} }}")
+        routes.append(f"    route f{k} -> s{j} : FEATURE")
+        if j == 0 or rng.randint(0, 4):
+            routes.append(f"    route s{j} -> risk : SIGNAL")
+        strategies.append(f"s{j}")
+    guarded = [s for s in strategies if rng.randint(0, 3) == 0]
+    plain = [s for s in strategies if s not in guarded]
+    for s in guarded:
+        routes.append(f"    route data -> {s} : BAR when close > 45")
+    body += ["        risk: risk { size = fixed(10); long_only = false }",
+             "        execution: execution { fill = next_open(); commission = percent(0.1) }",
+             "        portfolio: portfolio { cash = 100_000 }"]
+    routes += ["    pipeline risk -> execution -> portfolio",
+               f"    broadcast data -> {', '.join([*plain, 'execution', 'portfolio'])} : BAR",
+               "    feedback portfolio -> risk : PORTFOLIO"]
+    return "\n".join(["param fast: int = 10", "param slow: int = 30", "", "containers c {", "    backtest: backtest {",
+                      *body, "    }", "}", "", "communication w {", *routes, "}", "",
+                      "workflow w { containers = c; communication = w }", ""])
+
+
+topologies = st.randoms(use_true_random=False).map(topology)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(text=topologies, seed=st.integers(0, 2**32 - 1), holes=st.sampled_from([0.0, 0.15]),
+       fast=st.integers(2, 12), slow=st.integers(13, 30))
+def test_no_pass_changes_a_result_on_random_topologies(tmp_path_factory, text, seed, holes, fast, slow):
+    p = prepared(tmp_path_factory.mktemp("topology"), text)
+    raw = raw_plan(p)
+    market = random_market(p.market.symbols, 80, seed, holes)
+    values = {"fast": fast, "slow": slow}
+    expected = run_plan(raw, p, market, values)
+    variants = [None, *((q,) for q in optimize.PIPELINE)]
+    for passes in variants:
+        plan = optimize.optimize(raw, p.analysis, passes)
+        if plan.structure() == raw.structure():
+            continue
+        assert same(run_plan(plan, p, market, values), expected), (passes, text)
+
+
+def test_the_generator_gives_every_pass_work(tmp_path):
+    """Over a fixed sample of topologies, each pass changes some plan (else the property proves little)."""
+    changed = dict.fromkeys((q.__module__.rsplit(".", 1)[-1] for q in optimize.PIPELINE), 0)
+    for k in range(40):
+        p = prepared(tmp_path, topology(random.Random(k)), f"t{k}")
+        raw = raw_plan(p)
+        for q in optimize.PIPELINE:
+            if optimize.optimize(raw, p.analysis, (q,)).structure() != raw.structure():
+                changed[q.__module__.rsplit(".", 1)[-1]] += 1
+    assert all(changed.values()), changed
