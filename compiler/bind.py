@@ -154,6 +154,10 @@ class Binder:
                 return None
             self.out.used_params.add(expr.id)
             return self.out.params.param(expr.id)
+        close = did_you_mean(expr.id, self.scope.params) if isinstance(expr, ast.Name) else None
+        if close:  # most likely a misspelt param
+            self.problem("FL201", f"unknown name `{expr.id}`", expr.span, close)  # type: ignore[union-attr]
+            return None
         self.problem("FL501", f"{what} must be a number or a param", expr.span,
                      "it is fixed before the run; a per-bar value is not allowed here")
         return None

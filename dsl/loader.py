@@ -48,7 +48,7 @@ def load(path: str | Path) -> SourceSet:
         reason = exc.strerror or type(exc).__name__
         raise FlowError([error("FL601", f"cannot read `{path}`: {reason}", None,
                                "check the path; `flowc` reads `.flow` files")]) from None
-    return load_text(data, _display(path.resolve()))
+    return load_text(data, display_path(path.resolve()))
 
 
 def load_text(text: str | bytes, path: str) -> SourceSet:
@@ -80,7 +80,7 @@ class _Loader:
                 self.follow(key, decl, (*chain, key))
 
     def follow(self, importer: str, decl: ast.Import, chain: tuple[str, ...]) -> None:
-        target, read = _resolve(importer, decl.path)
+        target, read = resolve_import(importer, decl.path)
         if target in chain:
             cycle = " -> ".join( (*chain[chain.index(target):], target))
             self.sources.diagnostics.append(error(
@@ -99,7 +99,7 @@ class _Loader:
         self.visit(target, text, chain)
 
 
-def _resolve(importer: str, path: str):
+def resolve_import(importer: str, path: str):
     """The canonical key of an import and a function that reads it (None when missing)."""
     if "\x00" in path:  # no file system can name it: a file that is not there (FL204), not a crash
         return path, lambda: None
@@ -123,10 +123,10 @@ def _resolve(importer: str, path: str):
         except OSError:
             return None
 
-    return _display(target), read_file
+    return display_path(target), read_file
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
     """Paths inside the working directory print relative to it, as users typed them."""
     try:
         return str(path.relative_to(Path.cwd()))

@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 # The loader's own resolution, so that keys agree exactly; public names would be better (see the LSP notes).
-from flowc.dsl.loader import _display, _resolve
+from flowc.dsl.loader import display_path, resolve_import
 
 STD = "<std>/"
 
@@ -27,9 +27,9 @@ def key_of(uri: str) -> str:
     if len(path) > 2 and path[0] == "/" and path[2] == ":":  # file:///C:/... on Windows
         path = path[1:]
     try:
-        return _display(Path(path).resolve())
+        return display_path(Path(path).resolve())
     except OSError:
-        return _display(Path(path))
+        return display_path(Path(path))
 
 
 def _is_uri(key: str) -> bool:
@@ -60,4 +60,4 @@ def uri_of(key: str) -> str | None:
 
 def import_target(importer: str, path: str) -> str:
     """The key of the file `import "path"` in the file `importer` loads."""
-    return _resolve(importer, path)[0]
+    return resolve_import(importer, path)[0]
