@@ -25,6 +25,7 @@ from flowc.compiler.ir import (
     Slot,
     SymbolIs,
     UnOp,
+    walk,
 )
 from flowc.compiler.plan import SERIES_ROLES, InputPlan, NodePlan, Plan
 
@@ -43,6 +44,7 @@ class Buffer:
     dtype: str  # "f8", "i8", "bool"
     fill: float | int | bool = 0
     source: str | None = None  # filled by the caller from its inputs (e.g. "replay:0:present"), not allocated
+    prefix: bool = False  # written only by the hoisted prefix: reusable while the prefix's inputs are unchanged
 
 
 @dataclass(frozen=True)
@@ -53,10 +55,11 @@ class Generated:
     risks: tuple[str, ...]
     executions: tuple[str, ...]
     strategies: tuple[str, ...]
+    prefix_slots: tuple[int, ...]  # the parameter slots the hoisted prefix reads
 
 
 FIXED_ARGS = ("bar_open", "bar_high", "bar_low", "bar_close", "bar_volume", "present", "owner", "symlit", "p",
-              "trade_from")
+              "trade_from", "reuse_prefix")
 
 
 class _Writer:
@@ -97,8 +100,8 @@ class _Gen:
         return self.plan.node(path).ident
 
     def buffer(self, name: str, shape: tuple[str, ...], dtype: str, fill: float | int | bool = 0,
-               source: str | None = None) -> str:
-        self.buffers.append(Buffer(name, shape, dtype, fill, source))
+               source: str | None = None, prefix: bool = False) -> str:
+        self.buffers.append(Buffer(name, shape, dtype, fill, source, prefix))
         return name
 
     # ---- expressions ----
@@ -182,8 +185,8 @@ class _Gen:
     # ---- series containers (feature, classifier, strategy) ----
 
     def series_buffers(self, node: NodePlan) -> None:
-        self.buffer(f"out_{node.ident}", ("T", "S", f"F:{len(node.fields)}"), "f8", float("nan"))
-        self.buffer(f"pres_{node.ident}", ("T", "S"), "bool", False)
+        self.buffer(f"out_{node.ident}", ("T", "S", f"F:{len(node.fields)}"), "f8", float("nan"), prefix=node.hoisted)
+        self.buffer(f"pres_{node.ident}", ("T", "S"), "bool", False, prefix=node.hoisted)
         signal = node.container.setting("signal")
         if signal is not None and isinstance(signal.expr, Replay):
             k = signal.expr.index
@@ -191,7 +194,7 @@ class _Gen:
             self.buffer(f"rp{k}_values", ("T", "S", "F:2"), "f8", float("nan"), source=f"replay:{k}:values")
         for state in node.states:
             size = f"state:{state.size_slot.index if state.size_slot else -1}:{state.size_extra}"
-            self.buffer(f"st_{node.ident}_{state.instance}", ("S", size), "f8", 0.0)
+            self.buffer(f"st_{node.ident}_{state.instance}", ("S", size), "f8", 0.0, prefix=node.hoisted)
 
     def series_body(self, node: NodePlan) -> None:
         """The work of one series container for one (t, s)."""
@@ -602,15 +605,18 @@ class _Gen:
             self.portfolio_init(node)
         hoisted = [n for n in series if n.hoisted]
         stepped = [n for n in plan.nodes if not n.hoisted and n.role != "data"]
-        for node in hoisted:
-            w(f"# {node.role} `{node.path}`: hoisted, whole series per symbol")
-            w("for s in range(S):")
-            with w.indent():
-                for state in node.states:  # one view of the symbol's state row, not one per bar
-                    w(f"row_{node.ident}_{state.instance} = st_{node.ident}_{state.instance}[s]")
-                w("for t in range(T):")
+        if hoisted:
+            w("if not reuse_prefix:  # else the hoisted outputs of an earlier call with the same inputs stand")
+        with w.indent():
+            for node in hoisted:
+                w(f"# {node.role} `{node.path}`: hoisted, whole series per symbol")
+                w("for s in range(S):")
                 with w.indent():
-                    self.series_body(node)
+                    for state in node.states:  # one view of the symbol's state row, not one per bar
+                        w(f"row_{node.ident}_{state.instance} = st_{node.ident}_{state.instance}[s]")
+                    w("for t in range(T):")
+                    with w.indent():
+                        self.series_body(node)
         w("# the step loop")
         w("for t in range(T):")
         with w.indent():
@@ -641,7 +647,20 @@ class _Gen:
         source = "\n".join(header + body) + "\n"
         return Generated(source, tuple(self.buffers), tuple(n.path for n in self.portfolios),
                          tuple(n.path for n in self.risks), tuple(n.path for n in self.executions),
-                         tuple(n.path for n in plan.nodes if n.role == "strategy"))
+                         tuple(n.path for n in plan.nodes if n.role == "strategy"),
+                         tuple(sorted({i for n in hoisted for i in _slots_read(n)})))
+
+
+def _slots_read(node: NodePlan) -> set[int]:
+    """Every parameter slot a container's work depends on: its settings, state sizes and input guards."""
+    exprs = [s.expr for s in node.container.settings]
+    for item in node.inputs:
+        for edge in item.edges:
+            for guard in edge.guards or ():
+                exprs.extend((*guard.required, *guard.excluded))
+    slots = {e.index for expr in exprs for e in walk(expr) if isinstance(e, Slot)}
+    slots |= {w.index for expr in exprs for e in walk(expr) if isinstance(e, Apply) for w in e.windows}
+    return slots | {s.size_slot.index for s in node.states if s.size_slot is not None}
 
 
 def _kernel_imports(names: set[str]) -> dict[str, set[str]]:

@@ -31,12 +31,23 @@ KERNEL_DIR = Path(__file__).parent / "kernels"
 
 
 @dataclass
+class PrefixOutputs:
+    """The hoisted prefix's buffers of the last run, and exactly what they were computed from."""
+
+    market: MarketData
+    inputs: tuple[int, ...]  # ids of the replayed arrays (kept alive by `arrays`)
+    values: bytes  # the prefix's parameter values
+    arrays: dict[str, np.ndarray]
+
+
+@dataclass
 class Program:
     plan: Plan
     generated: Generated
     key: str
     path: Path
     module: ModuleType
+    prefix: PrefixOutputs | None = None  # points that differ only after the prefix share its outputs
 
     @property
     def function(self):
@@ -138,23 +149,34 @@ def run_program(program: Program, market: MarketData, owner: np.ndarray, symlit:
     """Run the compiled program once over the market data with one parameter vector.
 
     Risk containers act only at steps >= `trade_from`; earlier steps warm up every state. `inputs`
-    holds the arrays of buffers the program reads rather than fills (replayed signals).
+    holds the arrays of buffers the program reads rather than fills (replayed signals). When the
+    market, the inputs and the parameters the hoisted prefix reads are those of the previous run,
+    the prefix's outputs (features, regimes, signals) are reused instead of recomputed.
     """
     check_windows(program.plan, params)
     g = program.generated
     T, S = market.close.shape
     dims = {"T": T, "S": S, "P": len(g.portfolios)}
     caps = {"orders": 1024, "fills": 1024}  # the program doubles them as it needs
+    inputs = dict(inputs or {})
+    key = (tuple(id(a) for a in inputs.values()), params[list(g.prefix_slots)].tobytes())
+    cached = program.prefix
+    reuse = cached is not None and cached.market is market and (cached.inputs, cached.values) == key
     buffers = {}
     for b in g.buffers:
         if b.source is not None:
-            buffers[b.name] = (inputs or {})[b.source]
-            continue
-        dtype = {"f8": np.float64, "i8": np.int64, "bool": np.bool_}[b.dtype]
-        buffers[b.name] = np.full(_shape(b, dims, params, caps), b.fill, dtype=dtype)
+            buffers[b.name] = inputs[b.source]
+        elif reuse and b.prefix:
+            buffers[b.name] = cached.arrays[b.name]  # type: ignore[union-attr]
+        else:
+            dtype = {"f8": np.float64, "i8": np.int64, "bool": np.bool_}[b.dtype]
+            buffers[b.name] = np.full(_shape(b, dims, params, caps), b.fill, dtype=dtype)
     buffers["orders"], buffers["fills"] = program.function(
         market.open, market.high, market.low, market.close, market.volume, market.present,
-        owner, symlit, params, trade_from, *buffers.values())
+        owner, symlit, params, trade_from, reuse, *buffers.values())
+    if not reuse:
+        arrays = {b.name: buffers[b.name] for b in g.buffers if b.prefix}
+        program.prefix = PrefixOutputs(market, key[0], key[1], {**arrays, **inputs}) if arrays else None
     return _ledger(program, buffers, S, params)
 
 
