@@ -32,7 +32,6 @@ from flowc.compiler.plan import SERIES_ROLES, InputPlan, NodePlan, Plan
 BAR_ARRAYS = {f: f"bar_{f}" for f in ("open", "high", "low", "close", "volume")}
 OPS = {"/": "div_nb", "<": "lt_nb", "<=": "le_nb", ">": "gt_nb", ">=": "ge_nb", "==": "eq_nb", "!=": "ne_nb",
        "and": "and_nb", "or": "or_nb"}
-PF = {"cash": 1, "equity": 2, "drawdown": 3}  # slots of a portfolio's feedback register (0: present)
 
 
 @dataclass(frozen=True)
@@ -120,7 +119,7 @@ class _Gen:
         if item.event == "PORTFOLIO":
             if item.field == "position":
                 return f"pos_{source.ident}[s]"
-            return f"fb_{source.ident}[{PF[item.field]}]"
+            return f"fb_{item.field}_{source.ident}"
         raise AssertionError(f"no field access for {item}")  # plan rejects FILL guards
 
     def expr(self, e: Expr, node: NodePlan | None, ctx: str = "") -> str:
@@ -175,7 +174,7 @@ class _Gen:
             elif item.event == "ORDER":
                 base = f"ordp_{self.ident(edge.source)}[s]"
             elif item.event == "PORTFOLIO":
-                base = f"fb_{self.ident(edge.source)}[0] != 0.0"
+                base = f"fb_present_{self.ident(edge.source)} != 0.0"
             else:
                 base = f"pres_{self.ident(edge.source)}[t, s]"
             guard = self.guard(edge.guards)
@@ -249,7 +248,6 @@ class _Gen:
 
     def risk_buffers(self, node: NodePlan) -> None:
         self.buffer(f"rk_{node.ident}", ("S", "F:3"), "f8", float("nan"))  # book, last direction, held quantity
-        self.buffer(f"rkpf_{node.ident}", ("F:2",), "f8", float("nan"))  # latest equity, drawdown
         self.buffer(f"ordq_{node.ident}", ("S",), "f8", 0.0)
         self.buffer(f"ordpx_{node.ident}", ("S",), "f8", float("nan"))  # NaN: a market order; else an exit's price
         self.buffer(f"ordp_{node.ident}", ("S",), "bool", False)
@@ -260,7 +258,8 @@ class _Gen:
         w = self.w
         w(f"rk_{node.ident}[:, 0] = 0.0")
         w(f"rk_{node.ident}[:, 2] = 0.0")
-        w(f"rkpf_{node.ident}[1] = 0.0")
+        w(f"seen_equity_{node.ident} = np.nan  # of the latest PORTFOLIO received")
+        w(f"seen_drawdown_{node.ident} = 0.0")
         if node.container.config.has_exits:
             w(f"rkx_{node.ident}[:, 3] = 0.0")
 
@@ -270,8 +269,8 @@ class _Gen:
             source = self.ident(item.edges[0].source)
             w(f"if {self.presence(item)}:")
             with w.indent():
-                w(f"rkpf_{node.ident}[0] = fb_{source}[{PF['equity']}]")
-                w(f"rkpf_{node.ident}[1] = fb_{source}[{PF['drawdown']}]")
+                w(f"seen_equity_{node.ident} = fb_equity_{source}")
+                w(f"seen_drawdown_{node.ident} = fb_drawdown_{source}")
         w("for s in range(S):")
         with w.indent():
             w(f"ordp_{node.ident}[s] = False")
@@ -392,14 +391,15 @@ class _Gen:
                 if cfg.size == "fixed":
                     w(f"{rk}[s, 2] = p[{cfg.size_slot.index}] * d")
                 else:
-                    w(f"{rk}[s, 2] = d * np.floor(((p[{cfg.size_slot.index}] / 100.0) * rkpf_{node.ident}[0]) / price)")
+                    size = f"p[{cfg.size_slot.index}]"
+                    w(f"{rk}[s, 2] = d * np.floor((({size} / 100.0) * seen_equity_{node.ident}) / price)")
             w(f"{rk}[s, 1] = d")
             w(f"target = {rk}[s, 2]")
             if cfg.max_position is not None:
                 m = f"p[{cfg.max_position.index}]"
                 w(f"target = min(max(target, -{m}), {m})")
             if cfg.max_drawdown is not None:
-                w(f"if rkpf_{node.ident}[1] >= p[{cfg.max_drawdown.index}] / 100.0:")
+                w(f"if seen_drawdown_{node.ident} >= p[{cfg.max_drawdown.index}] / 100.0:")
                 with w.indent():
                     w(f"sb = sign_nb({rk}[s, 0])")
                     w(f"target = sb * min(abs({rk}[s, 0]), max(0.0, sb * target))")
@@ -421,16 +421,28 @@ class _Gen:
                 self.record("orders", 0, ("t", "s", "order", "np.nan", str(self.risks.index(node))))
 
     def record(self, kind: str, counter: int, values: tuple[str, ...]) -> None:
-        """Append one row to a record table, doubling it when full (returned at the end)."""
+        """Append one row to a record table (the step loop makes room for a step's rows at its top)."""
         w = self.w
-        self.kernels.add("grow_nb")
         w(f"n = cnt[{counter}]")
-        w(f"if n == {kind}.shape[0]:")
-        with w.indent():
-            w(f"{kind} = grow_nb({kind})")
         for k, value in enumerate(values):
             w(f"{kind}[n, {k}] = {value}")
         w(f"cnt[{counter}] = n + 1")
+
+    def make_room(self) -> None:
+        """Grow the record tables, once per step, to hold the most rows one step can add.
+
+        One order per risk container and symbol; one fill per execution slot, symbol and
+        portfolio it reaches. A check here, not at every row, keeps the tables out of the hot path.
+        """
+        w = self.w
+        self.kernels.add("grow_nb")
+        fills = sum(2 * len(self.plan.node(item.source).inputs_of("ORDER"))  # type: ignore[arg-type]
+                    for node in self.portfolios for item in node.inputs_of("FILL"))
+        for kind, counter, most in (("orders", 0, len(self.risks)), ("fills", 1, fills)):
+            if most:
+                w(f"if cnt[{counter}] + {most} * S > {kind}.shape[0]:")
+                with w.indent():
+                    w(f"{kind} = grow_nb({kind}, cnt[{counter}] + {most} * S)")
 
     # ---- execution ----
 
@@ -510,20 +522,18 @@ class _Gen:
     def portfolio_buffers(self, node: NodePlan) -> None:
         self.buffer(f"pos_{node.ident}", ("S",), "f8", 0.0)
         self.buffer(f"lastc_{node.ident}", ("S",), "f8", float("nan"))
-        self.buffer(f"pf_{node.ident}", ("F:4",), "f8", 0.0)  # cash, equity, peak, drawdown
-        self.buffer(f"fb_{node.ident}", ("F:4",), "f8", 0.0)  # present, cash, equity, drawdown (at t-1)
 
     def portfolio_init(self, node: NodePlan) -> None:
         w, j = self.w, node.ident
         cash = f"p[{node.container.config.cash.index}]"
-        w(f"pf_{j}[0] = {cash}")
-        w(f"pf_{j}[1] = {cash}")
-        w(f"pf_{j}[2] = {cash}")
-        w(f"pf_{j}[3] = 0.0")
-        w(f"fb_{j}[0] = 1.0")
-        w(f"fb_{j}[1] = {cash}")
-        w(f"fb_{j}[2] = {cash}")
-        w(f"fb_{j}[3] = 0.0")
+        w(f"cash_{j} = {cash}")
+        w(f"equity_{j} = {cash}")
+        w(f"peak_{j} = {cash}")
+        w(f"drawdown_{j} = 0.0")
+        w(f"fb_present_{j} = 1.0")
+        w(f"fb_cash_{j} = {cash}")
+        w(f"fb_equity_{j} = {cash}")
+        w(f"fb_drawdown_{j} = 0.0")
 
     def portfolio_step(self, node: NodePlan) -> None:
         w, j = self.w, node.ident
@@ -545,34 +555,34 @@ class _Gen:
                     with w.indent():
                         w(f"q = fq_{xi}[{slot}, s]")
                         w(f"pos_{j}[s] = pos_{j}[s] + q")
-                        w(f"pf_{j}[0] = pf_{j}[0] - (q * fpx_{xi}[{slot}, s] + fc_{xi}[{slot}, s])")
+                        w(f"cash_{j} = cash_{j} - (q * fpx_{xi}[{slot}, s] + fc_{xi}[{slot}, s])")
                         self.record("fills", 1, ("t", "s", "q", f"fpx_{xi}[{slot}, s]", f"fc_{xi}[{slot}, s]",
                                                  str(index), str(self.executions.index(source))))
         w("if ran:")
         with w.indent():
-            w(f"eq = pf_{j}[0]")
+            w(f"eq = cash_{j}")
             w("for s in range(S):")
             with w.indent():
                 w(f"if pos_{j}[s] != 0.0:")
                 with w.indent():
                     w(f"eq = eq + pos_{j}[s] * lastc_{j}[s]")
-            w(f"pf_{j}[1] = eq")
-            w(f"if eq > pf_{j}[2]:")
+            w(f"equity_{j} = eq")
+            w(f"if eq > peak_{j}:")
             with w.indent():
-                w(f"pf_{j}[2] = eq")
-            w(f"pf_{j}[3] = 1.0 - eq / pf_{j}[2]")
-        w(f"equity[t, {index}] = pf_{j}[1]")
-        w(f"cash[t, {index}] = pf_{j}[0]")
+                w(f"peak_{j} = eq")
+            w(f"drawdown_{j} = 1.0 - eq / peak_{j}")
+        w(f"equity[t, {index}] = equity_{j}")
+        w(f"cash[t, {index}] = cash_{j}")
         w("for s in range(S):")
         with w.indent():
             w(f"if pos_{j}[s] != 0.0:")
             with w.indent():
                 w("exposed[t] = True")
                 w("break")
-        w(f"fb_{j}[0] = 1.0 if ran else 0.0")
-        w(f"fb_{j}[1] = pf_{j}[0]")
-        w(f"fb_{j}[2] = pf_{j}[1]")
-        w(f"fb_{j}[3] = pf_{j}[3]")
+        w(f"fb_present_{j} = 1.0 if ran else 0.0")
+        w(f"fb_cash_{j} = cash_{j}")
+        w(f"fb_equity_{j} = equity_{j}")
+        w(f"fb_drawdown_{j} = drawdown_{j}")
 
     # ---- the module ----
 
@@ -620,6 +630,7 @@ class _Gen:
         w("# the step loop")
         w("for t in range(T):")
         with w.indent():
+            self.make_room()
             for node in stepped:
                 w(f"# {node.role} `{node.path}`")
                 if node.role in SERIES_ROLES:

@@ -76,8 +76,8 @@ def sign_nb(x: float) -> float:
 
 
 @njit(cache=True)
-def grow_nb(table: np.ndarray) -> np.ndarray:
-    """A record table with twice the rows, the old ones copied (records grow inside the loop)."""
-    bigger = np.zeros((2 * table.shape[0], table.shape[1]), dtype=table.dtype)
+def grow_nb(table: np.ndarray, rows: int) -> np.ndarray:
+    """A record table with room for at least `rows` rows (twice as many as before at least), old rows copied."""
+    bigger = np.zeros((max(2 * table.shape[0], rows), table.shape[1]), dtype=table.dtype)
     bigger[: table.shape[0]] = table
     return bigger
