@@ -21,6 +21,9 @@ last n inputs from `state[3]` on. A "left-to-right sum" is a plain loop
 
 Kernels are compiled with `error_model="numpy"` so a division by zero yields
 IEEE inf/NaN (as pandas does) instead of raising inside the loop.
+They are inlined where they are called (`inline="always"`): in the generated
+program's per-bar loops a call then costs a few loads instead of a function
+call over the state row (1M bars, two SMAs and a crossover: 25.7 -> 8.9 ms).
 """
 
 import numpy as np
@@ -32,7 +35,7 @@ _RING = 3  # header slots before the ring buffer of windowed kernels
 # ---------------------------------------------------------------- ring helpers
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _push(state: np.ndarray, x: float, n: int) -> float:
     """Write x into the ring, update the run, and return the value it replaced (n calls ago)."""
     pos = int(state[0])
@@ -43,7 +46,7 @@ def _push(state: np.ndarray, x: float, n: int) -> float:
     return old
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _window_sum(state: np.ndarray, n: int) -> float:
     """Left-to-right sum of the window, oldest first (the oldest sits at the write position)."""
     pos = int(state[0])
@@ -65,7 +68,7 @@ def _window_stdev(state: np.ndarray, n: int) -> float:
     return np.sqrt(ss / (n - 1))
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _sma_step(state: np.ndarray, x: float, n: int) -> float:
     """Push x and return the window mean from the running sum `state[2]`, NaN while run < n."""
     old = _push(state, x, n)
@@ -80,7 +83,7 @@ def _sma_step(state: np.ndarray, x: float, n: int) -> float:
 # ---------------------------------------------------------------- windowed features
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def sma_nb(state: np.ndarray, x: float, n: float) -> float:
     """Simple moving average: running sum seeded by the left-to-right sum of a full window."""
     k = int(n)
@@ -89,7 +92,7 @@ def sma_nb(state: np.ndarray, x: float, n: float) -> float:
     return _sma_step(state, x, k)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def stdev_nb(state: np.ndarray, x: float, n: float) -> float:
     """Rolling sample standard deviation (ddof 1), two passes per window."""
     k = int(n)
@@ -101,7 +104,7 @@ def stdev_nb(state: np.ndarray, x: float, n: float) -> float:
     return _window_stdev(state, k)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def zscore_nb(state: np.ndarray, x: float, n: float) -> float:
     """(x - sma) / stdev over the same window; NaN where the stdev is 0 or undefined."""
     k = int(n)
@@ -116,7 +119,7 @@ def zscore_nb(state: np.ndarray, x: float, n: float) -> float:
     return (x - m) / sd
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def highest_nb(state: np.ndarray, x: float, n: float) -> float:
     """Rolling maximum over n bars including the current one."""
     k = int(n)
@@ -134,7 +137,7 @@ def highest_nb(state: np.ndarray, x: float, n: float) -> float:
     return best
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def lowest_nb(state: np.ndarray, x: float, n: float) -> float:
     """Rolling minimum over n bars including the current one."""
     k = int(n)
@@ -155,7 +158,7 @@ def lowest_nb(state: np.ndarray, x: float, n: float) -> float:
 # ---------------------------------------------------------------- recursive features
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def returns_nb(state: np.ndarray, x: float) -> float:
     """x / x_prev - 1 against the previous call's input (NaN if that was NaN); NaN at the first call.
 
@@ -170,7 +173,7 @@ def returns_nb(state: np.ndarray, x: float) -> float:
     return x / prev - 1.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def ema_nb(state: np.ndarray, x: float, n: float) -> float:
     """Exponential average with alpha = 2 / (n + 1), seeded by the first defined input.
 
@@ -192,7 +195,7 @@ def ema_nb(state: np.ndarray, x: float, n: float) -> float:
     return y
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def rsi_nb(state: np.ndarray, x: float, n: float) -> float:
     """Wilder's RSI: gains and losses smoothed with alpha = 1 / n, seeded at the first difference.
 
@@ -224,7 +227,7 @@ def rsi_nb(state: np.ndarray, x: float, n: float) -> float:
     return 100.0 - 100.0 / (1.0 + g / lo)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def atr_nb(state: np.ndarray, high: float, low: float, close: float, n: float) -> float:
     """Average true range, Wilder-smoothed with alpha = 1 / n; defined after n true ranges.
 

@@ -16,7 +16,7 @@ from .features import _RING, _push
 # ---------------------------------------------------------------- stateless
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def threshold_regime_nb(state: np.ndarray, x: float, level: float) -> float:
     """Regime 1 where x >= level, 0 where below, NaN where x is undefined."""
     if np.isnan(x):
@@ -24,7 +24,7 @@ def threshold_regime_nb(state: np.ndarray, x: float, level: float) -> float:
     return 1.0 if x >= level else 0.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def crossover_nb(state: np.ndarray, a: float, b: float) -> float:
     """+1 while a > b, -1 while a < b, 0 when equal or either is undefined (never NaN)."""
     if a > b:
@@ -34,7 +34,7 @@ def crossover_nb(state: np.ndarray, a: float, b: float) -> float:
     return 0.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def mean_reversion_nb(state: np.ndarray, x: float, low: float, high: float) -> float:
     """+1 where x < low, -1 where x > high (strict), else 0; NaN where x is undefined."""
     if np.isnan(x):
@@ -49,7 +49,7 @@ def mean_reversion_nb(state: np.ndarray, x: float, low: float, high: float) -> f
 # ---------------------------------------------------------------- windowed
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def breakout_nb(state: np.ndarray, close: float, n: float) -> float:
     """+1 where close > the max of the previous n closes, -1 where below their min, else 0.
 
@@ -82,7 +82,7 @@ def breakout_nb(state: np.ndarray, close: float, n: float) -> float:
     return 0.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def momentum_nb(state: np.ndarray, x: float, n: float) -> float:
     """sign(x_t - x_{t-n}) over the symbol's calls; NaN until n earlier calls exist or if either is NaN.
 
