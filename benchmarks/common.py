@@ -36,19 +36,20 @@ def use_cache_dir() -> None:
 
 
 def random_walk(bars: int, symbols: int = 1, seed: int = 0):
-    """One-minute bars of a geometric random walk, prices near 20, every bar present.
+    """One-minute bars of a geometric random walk, prices near 10, every bar present.
 
     Volatility 0.05% a bar keeps 10M bars finite and positive (the bundled synthetic source
-    drifts out of range past a few hundred thousand bars); a price near 20 keeps 100 symbols
-    x 100 units well inside the starting cash, so no engine ever runs short of cash (vectorbt
-    and backtesting.py would shrink or cancel an order that flowc fills).
+    drifts out of range past a few hundred thousand bars); a price near 10 keeps 100 symbols
+    x 100 units, and the commissions of their trades, well inside the starting cash, so no
+    engine ever runs short of cash (vectorbt and backtesting.py would shrink or cancel an
+    order that flowc fills).
     """
     from flowc.runtime.data import MarketData
 
     rng = np.random.default_rng(seed)
     shape = (bars, symbols)
-    close = 20.0 * np.exp(np.cumsum(rng.normal(0.0, 0.0005, shape), axis=0))
-    before = np.concatenate([np.full((1, symbols), 20.0), close[:-1]])
+    close = 10.0 * np.exp(np.cumsum(rng.normal(0.0, 0.0005, shape), axis=0))
+    before = np.concatenate([np.full((1, symbols), 10.0), close[:-1]])
     open_ = before * np.exp(rng.normal(0.0, 0.0002, shape))
     high = np.maximum(open_, close) * 1.0005
     low = np.minimum(open_, close) * 0.9995
@@ -64,6 +65,24 @@ def input_bytes(market) -> int:
 
 
 # ---- timing and memory -------------------------------------------------------------------
+
+
+def _fixed_mmap_threshold() -> None:
+    """glibc: serve every allocation over 128 KiB with its own mapping, returned on free.
+
+    By default glibc raises that threshold after the first large free, and later arrays come
+    from a heap that keeps freed memory: a second run would reuse the first one's pages and
+    show no growth in resident memory. Fixing the threshold makes the peak of each run its own.
+    """
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").mallopt(-3, 1 << 17)  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):
+        pass
+
+
+_fixed_mmap_threshold()
 
 
 def _status_kib(key: str) -> int | None:
@@ -125,17 +144,20 @@ class Series:
 
 
 def interleaved(runs: dict[str, Callable[[], object]], repeats: int, *, slow_after: float = 10.0,
-                budget: dict[str, float] | None = None) -> dict[str, Series]:
+                before: dict[str, Callable[[], None]] | None = None) -> dict[str, Series]:
     """Medians of `repeats` rounds; each round runs every engine once, in turn.
 
-    An engine whose run took more than `slow_after` seconds is not repeated (its median is of
-    one run): the slow peers would otherwise take most of the benchmark's time.
+    `before[name]`, if given, runs untimed before each run of `name` (dropping state a run
+    would otherwise reuse). An engine whose run took more than `slow_after` seconds is not
+    repeated (its median is of one run): the slow peers would otherwise take most of the time.
     """
     out = {name: Series() for name in runs}
     for round_ in range(repeats):
         for name, fn in runs.items():
             if round_ > 0 and out[name].samples and out[name].samples[0].seconds > slow_after:
                 continue
+            if before and name in before:
+                before[name]()
             out[name].samples.append(measure(fn))
     return out
 

@@ -9,6 +9,8 @@ trades as flowc. Where an engine needs help to mean the same thing, it is said h
 
 - **numba loop** (`baselines.sma_crossover_nb`): one symbol per call, each with its own cash;
   several symbols add up their profits (the same book: no engine runs short of cash here).
+  It keeps only the equity curve; **numba loop (ledger)** (`sma_crossover_ledger`) also
+  records the cash curve, exposure, drawdown, orders and fills, as flowc's ledger does.
 - **vectorbt** (`Portfolio.from_signals`): vectorbt fills a signal at the bar it is on, so the
   hold signal is shifted one bar and filled at that bar's open (`price=open`); `fees=0.001` is
   its fraction of the notional. Several symbols share one cash (`group_by=True,
@@ -61,6 +63,9 @@ class Engine:
         """The timed work; returns what `outcome` reads."""
         raise NotImplementedError
 
+    def before(self) -> None:
+        """Untimed, before each timed run: drop anything a run would reuse from the last one."""
+
     def outcome(self, result: object) -> Outcome:
         raise NotImplementedError
 
@@ -74,7 +79,12 @@ class Engine:
 
 
 class Flowc(Engine):
-    """The `.flow` file compiled once; each run is `run_prepared` on the benchmark's bars."""
+    """The `.flow` file compiled once; each run is `run_prepared` on the benchmark's bars.
+
+    The executor keeps the hoisted features of the last run for the next one when the bars and
+    the parameters they read are unchanged (sweeps over risk settings): the benchmark drops
+    them before each run, so every run computes everything.
+    """
 
     name = "flowc"
 
@@ -88,6 +98,11 @@ class Flowc(Engine):
         p.market = market
         p.owner = np.zeros(len(market.symbols), dtype=np.int64)
         p.symlit = np.full(len(market.symbols), -1, dtype=np.int64)
+
+    def before(self) -> None:
+        program = self.prepared.program
+        if getattr(program, "prefix", None) is not None:
+            program.prefix = None  # a sweep reuses the features of the last run; a benchmark run computes all
 
     def run(self):
         from flowc.runtime.manager import run_prepared
@@ -124,6 +139,25 @@ class NumbaLoop(Engine):
     def outcome(self, results) -> Outcome:
         final = CASH + sum(r[0] - CASH for r in results)
         return Outcome(float(final), sum(int(r[1]) for r in results))
+
+
+class NumbaLedger(NumbaLoop):
+    """`baselines.py::sma_crossover_ledger`: the same loop recording what flowc's ledger holds.
+
+    The floor above does less than flowc: it keeps no cash curve, exposure, drawdown, orders or
+    fills. This loop does (for each symbol), so it is the floor for the same results.
+    """
+
+    name = "numba loop (ledger)"
+
+    def setup(self, market) -> None:
+        super().setup(market)
+        from baselines import sma_crossover_ledger
+
+        self.fn = sma_crossover_ledger
+
+    def run(self):
+        return [self.fn(o, c, FAST, SLOW, QUANTITY, COMMISSION_PCT, CASH)[0] for o, c in self.columns]
 
 
 # ---- vectorbt ----------------------------------------------------------------------------
@@ -299,4 +333,4 @@ class Backtrader(Engine):
         return Outcome(float(value), int(closed))
 
 
-ALL = (Flowc, NumbaLoop, Vectorbt, VectorbtRust, BacktestingPy, Backtrader)
+ALL = (Flowc, NumbaLoop, NumbaLedger, Vectorbt, VectorbtRust, BacktestingPy, Backtrader)

@@ -56,13 +56,14 @@ def run(cases, names, repeats: int, budget: float) -> tuple[str, dict]:
         runs, skipped = {}, {}
         for name, engine in engines.items():
             estimate = per_bar.get(name, 0.0) * total
-            if name not in ("flowc", "numba loop") and estimate > budget:
+            if not name.startswith(("flowc", "numba loop")) and estimate > budget:
                 skipped[name] = estimate
                 continue
             engine.setup(market)
             runs[name] = engine.run
         print(f"  {bars:,} bars x {symbols}: running {', '.join(runs)}", file=sys.stderr)
-        series = common.interleaved(runs, repeats, slow_after=budget / 6)
+        series = common.interleaved(runs, repeats, slow_after=budget / 6,
+                                    before={name: engines[name].before for name in runs})
         for name, s in series.items():
             per_bar[name] = s.seconds / total
         outcomes = {name: engines[name].outcome(s.value) for name, s in series.items()}
@@ -108,6 +109,8 @@ def targets(results: dict) -> str:
     lines = []
     for (bars, symbols), peer, goal, better in (
             ((1_000_000, 1), "numba loop", 1.5, "within"), ((100_000, 100), "numba loop", 1.5, "within"),
+            ((1_000_000, 1), "numba loop (ledger)", None, "within"),
+            ((100_000, 100), "numba loop (ledger)", None, "within"),
             ((1_000_000, 1), "vectorbt", 10.0, "faster"), ((1_000_000, 1), "vectorbt (rust)", None, "faster"),
             ((1_000_000, 1), "backtesting.py", None, "faster"), ((1_000_000, 1), "backtrader", 5000.0, "faster")):
         flowc, _ = time_of(bars, symbols, "flowc")

@@ -4,7 +4,7 @@ Each curve varies one thing and keeps the rest fixed; the exponent `b` of a leas
 `time ~ x^b` on the log-log points says how cost grows (1.0 is linear). Engine time is
 `run_prepared` on bars from `common.random_walk` (median of repeats); the containers curve
 also reports the cold numba compilation of each topology, which is what a new topology
-costs once.
+costs once (the script runs on a cache of its own, empty at the start).
 
     python benchmarks/scaling.py [--quick] [--repeats 5]
 """
@@ -12,6 +12,9 @@ costs once.
 from __future__ import annotations
 
 import argparse
+import atexit
+import os
+import shutil
 import sys
 import tempfile
 import time
@@ -20,17 +23,29 @@ from pathlib import Path
 import common
 import numpy as np
 
-common.use_cache_dir()
+# A cache of its own, empty at the start: the containers curve reports compilation, not a cache hit.
+_CACHE = tempfile.mkdtemp(prefix="flowc-scaling-")
+atexit.register(shutil.rmtree, _CACHE, True)
+os.environ["FLOWC_CACHE_DIR"] = _CACHE
+os.environ.pop("NUMBA_CACHE_DIR", None)
 
 
-def _timed(fn, repeats: int) -> float:
+def _timed(fn, repeats: int, p=None) -> float:
     fn()  # the first call compiles (or loads) the program
     samples = []
     for _ in range(repeats):
+        _forget(p)
         start = time.perf_counter()
         fn()
         samples.append(time.perf_counter() - start)
     return float(np.median(samples))
+
+
+def _forget(p) -> None:
+    """Drop the features a run would reuse from the last one (sweeps do): measure whole runs."""
+    program = getattr(p, "program", None)
+    if getattr(program, "prefix", None) is not None:
+        program.prefix = None
 
 
 def _prepared(path: Path, market):
@@ -84,7 +99,7 @@ def main(argv: list[str] | None = None) -> str:
     times = []
     for bars in sizes:
         p = _prepared(common.EXAMPLE, common.random_walk(bars, 1))
-        times.append(_timed(lambda p=p: _run(p), repeats))
+        times.append(_timed(lambda p=p: _run(p), repeats, p))
         print(f"  bars {bars:,}: {times[-1]:.4f} s", file=sys.stderr)
     rows = [(f"{n:,}", common.seconds(t), common.rate(n / t), f"{1e9 * t / n:.1f}")
             for n, t in zip(sizes, times, strict=True)]
@@ -96,7 +111,7 @@ def main(argv: list[str] | None = None) -> str:
     times = []
     for s in counts:
         p = _prepared(common.EXAMPLE, common.random_walk(bars, s))
-        times.append(_timed(lambda p=p: _run(p), repeats))
+        times.append(_timed(lambda p=p: _run(p), repeats, p))
         print(f"  symbols {s}: {times[-1]:.4f} s", file=sys.stderr)
     rows = [(s, common.seconds(t), common.rate(bars * s / t), f"{1e9 * t / (bars * s):.1f}")
             for s, t in zip(counts, times, strict=True)]
@@ -116,13 +131,13 @@ def main(argv: list[str] | None = None) -> str:
             start = time.perf_counter()
             _run(p)
             compiles.append(time.perf_counter() - start)
-            times.append(_timed(lambda p=p: _run(p), repeats))
+            times.append(_timed(lambda p=p: _run(p), repeats, p))
             print(f"  containers {2 * k + 4}: {times[-1]:.4f} s (first run {compiles[-1]:.1f} s)", file=sys.stderr)
-    rows = [(2 * k + 4, common.seconds(t), f"{1e9 * t / bars:.1f}", common.seconds(c))
+    rows = [(k, 2 * k + 4, common.seconds(t), f"{1e9 * t / bars:.1f}", common.seconds(c))
             for k, t, c in zip(ks, times, compiles, strict=True)]
-    sections.append((f"Containers ({bars:,} bars; k feature containers and k strategies voting)", rows,
-                     _slope([2 * k + 4 for k in ks], times),
-                     ("containers", "seconds", "ns per bar", "first run s (compile or cache)")))
+    sections.append((f"Containers ({bars:,} bars; k feature containers and k strategies voting in one risk, "
+                     "x = k)", rows, _slope(ks, times),
+                     ("k", "containers", "seconds", "ns per bar", "first run s (compile)")))
 
     # sweep points: one compiled program, many parameter vectors
     bars = 20_000 if quick else 100_000
@@ -137,7 +152,7 @@ def main(argv: list[str] | None = None) -> str:
             for values in grid:
                 _run(p, values)
 
-        times.append(_timed(sweep, max(1, repeats // 2)))
+        times.append(_timed(sweep, max(1, repeats // 2), p))
         print(f"  sweep points {n}: {times[-1]:.4f} s", file=sys.stderr)
     rows = [(n, common.seconds(t), common.seconds(t / n)) for n, t in zip(points, times, strict=True)]
     sections.append((f"Sweep points ({bars:,} bars, in-process, one compilation)", rows, _slope(points, times),
