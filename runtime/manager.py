@@ -11,7 +11,7 @@ import dataclasses
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePath
+from pathlib import Path
 
 import numpy as np
 
@@ -21,7 +21,7 @@ from flowc.compiler.warmup import longest_warmup
 from flowc.compiler.workflow import Analysis, analyse
 from flowc.dsl.diagnostics import Diagnostic, FlowError, did_you_mean, has_errors
 from flowc.dsl.loader import SourceSet, load
-from flowc.runtime.data import MarketData, SymbolBars, align, load_source, sample_path
+from flowc.runtime.data import MarketData, SymbolBars, align, load_source, sample_path, source_symbols
 from flowc.runtime.ledger import Ledger
 
 
@@ -127,7 +127,7 @@ def load_market(analysis: Analysis, data: Mapping[str, str | Path] | None = None
     for index, path in enumerate(order):
         config = analysis.binding.containers[path].config  # type: ignore[union-attr]
         for source in config.sources:  # type: ignore[union-attr]
-            named = source_symbols(source)
+            named = source_symbols(source.kind, source.args)
             if named and all(symbol in overrides for symbol in named):
                 loaded = [bars for bars in map(override, named) if bars is not None]
             else:
@@ -154,19 +154,6 @@ def load_market(analysis: Analysis, data: Mapping[str, str | Path] | None = None
     except FlowError as exc:
         raise _fail(exc.diagnostics, analysis.sources) from None
     return market, np.array(owner, dtype=np.int64)
-
-
-def source_symbols(spec: SourceSpec) -> list[str] | None:
-    """The symbols a data source yields, as `data.load_source` names them; None if only the file knows."""
-    if spec.kind == "synthetic":
-        return [f"S{k}" for k in range(int(spec.args.get("symbols") or 1))]
-    if spec.args.get("symbol"):
-        return [str(spec.args["symbol"])]
-    if spec.kind == "sample":
-        return [str(spec.args["name"]).upper()]
-    if spec.kind == "csv":
-        return [PurePath(str(spec.args["path"])).stem.upper()]
-    return None
 
 
 def _source_files(spec: SourceSpec, base_dir: Path) -> list[Path]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import PurePath
 
 import networkx as nx
 import numpy as np
@@ -35,14 +34,13 @@ from flowc.compiler.ir import (
     Replay,
     RiskConfig,
     Slot,
-    SourceSpec,
     SymbolIs,
     UnOp,
     walk,
 )
 from flowc.compiler.workflow import Analysis
 from flowc.runtime.components import kernel_of
-from flowc.runtime.data import MarketData
+from flowc.runtime.data import MarketData, source_symbols
 from flowc.runtime.ledger import FILL_DTYPE, ORDER_DTYPE, UNFILLED_DTYPE, Ledger
 
 NAN = math.nan
@@ -742,19 +740,6 @@ def schedule(graph: FlowGraph) -> list[str]:
     return list(nx.lexicographical_topological_sort(graph.forward_graph(), key=order.__getitem__))
 
 
-def _source_symbols(spec: SourceSpec) -> list[str] | None:
-    """The symbols one data source names, as `data.load_source` names them; None if only the file knows."""
-    if spec.args.get("symbol"):
-        return [str(spec.args["symbol"])]
-    if spec.kind == "sample":
-        return [str(spec.args["name"]).upper()]
-    if spec.kind == "csv":
-        return [PurePath(str(spec.args["path"])).stem.upper()]
-    if spec.kind == "synthetic":
-        return [f"S{k}" for k in range(int(spec.args.get("symbols") or 1))]
-    return None
-
-
 def _owners(analysis: Analysis, data: list[str], symbols: Sequence[str]) -> dict[str, list[bool]]:
     """Which symbols each data container emits BAR for (one container: all of them)."""
     if len(data) == 1:
@@ -763,7 +748,7 @@ def _owners(analysis: Analysis, data: list[str], symbols: Sequence[str]) -> dict
     for path in data:
         names: set[str] = set()
         for spec in analysis.binding.containers[path].config.sources:
-            found = _source_symbols(spec)
+            found = source_symbols(spec.kind, spec.args)
             if found is None:
                 raise ValueError(f"the reference engine cannot tell which symbols `{path}` loads: give its "
                                  f"`{spec.kind}` source a `symbol`")

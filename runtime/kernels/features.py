@@ -120,8 +120,8 @@ def zscore_nb(state: np.ndarray, x: float, n: float) -> float:
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def highest_nb(state: np.ndarray, x: float, n: float) -> float:
-    """Rolling maximum over n bars including the current one."""
+def _extreme(state: np.ndarray, x: float, n: float, largest: bool) -> float:
+    """The max (or min) of the last n values, current included; NaN until n defined values."""
     k = int(n)
     if k < 1:
         return np.nan
@@ -132,27 +132,21 @@ def highest_nb(state: np.ndarray, x: float, n: float) -> float:
     best = state[_RING + pos]
     for i in range(1, k):
         v = state[_RING + (pos + i) % k]
-        if v > best:
+        if (v > best) if largest else (v < best):
             best = v
     return best
 
 
 @njit(cache=True, error_model="numpy", inline="always")
+def highest_nb(state: np.ndarray, x: float, n: float) -> float:
+    """Rolling maximum over n bars including the current one."""
+    return _extreme(state, x, n, True)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def lowest_nb(state: np.ndarray, x: float, n: float) -> float:
     """Rolling minimum over n bars including the current one."""
-    k = int(n)
-    if k < 1:
-        return np.nan
-    _push(state, x, k)
-    if state[1] < k:
-        return np.nan
-    pos = int(state[0])
-    best = state[_RING + pos]
-    for i in range(1, k):
-        v = state[_RING + (pos + i) % k]
-        if v < best:
-            best = v
-    return best
+    return _extreme(state, x, n, False)
 
 
 # ---------------------------------------------------------------- recursive features
