@@ -3,25 +3,22 @@
 flowc's engine time is set by the code `compiler/codegen.py` emits and the kernel protocol of
 `runtime/kernels`. To show what each proposed change to them is worth before anyone makes it,
 this file writes the program of `examples/simple_backtest.flow` by hand in successive forms,
-each adding one change to the previous one, and times them interleaved with flowc's own
+each adding changes to the previous one, and times them interleaved with flowc's own
 program and the hand-written numba loop (the floor). Every form must give flowc's final
 equity, fills and orders exactly, on the same bars and the plan's own parameter vector.
 
-1. `today`: the program flowc generates (through `run_prepared`).
-2. `fused`: the hoisted containers of one symbol in one loop, features kept in local
-   variables instead of a `[T, S, F]` buffer; kernels and step loop as today.
-3. `scalars`: and the step loop keeps the portfolio's registers (cash, equity, peak,
-   drawdown, the feedback) in local variables, and hands each fill from execution to the
-   portfolio directly instead of through `fq/fpx/fc/fpres` buffers.
-4. `registers`: and the components keep their counters in registers for a whole series:
-   `sma` as an inlined step function `(ring, pos, run, total, x, n) -> (value, pos, run, total)`
-   instead of `sma_nb(state_row, x, n)`, which reads and writes its counters in memory as
-   floats at every call. The signal is stored `[S, T]` (one symbol's series contiguous), its
-   direction and strength as two arrays.
-5. `room`: and the record tables are never replaced inside the loop: room for a step's
-   records is checked once per step, and when it runs out the program saves its registers
-   and returns the step; the caller doubles the tables and calls again from that step
-   (today `orders = grow_nb(orders)` inside the loop makes the tables loop-carried values).
+1. `today`: the program flowc generates at the commit measured (through `run_prepared`).
+2. `registers`: the hoisted containers of one symbol run in one loop, their features kept in
+   local variables instead of a `[T, S, F]` buffer, and the components keep their counters in
+   registers for a whole series: `sma` as an inlined step function
+   `(ring, pos, run, total, x, n) -> (value, pos, run, total)` instead of
+   `sma_nb(state_row, x, n)`, which reads and writes its counters in memory, as floats, at
+   every call. The signal is stored `[S, T]` (a symbol's series contiguous), direction and
+   strength as two arrays. The step loop is the generated one (registers in local variables,
+   record tables grown at the top of a step).
+3. `room`: and the record tables are never replaced inside the loop: room for a step's
+   records is checked at the top of the step, and when it runs out the program saves its
+   registers and returns the step; the caller doubles the tables and calls again from there.
 
 Below them, two floors: the hand-written loop of `baselines.py` that keeps only the equity
 curve (the target's floor), and the same loop recording the cash curve, exposure, drawdown,
@@ -40,9 +37,7 @@ from numba import njit
 
 common.use_cache_dir()
 
-from flowc.runtime.kernels.features import sma_nb  # noqa: E402
-from flowc.runtime.kernels.ops import grow_nb, sign_nb  # noqa: E402
-from flowc.runtime.kernels.signals import crossover_nb  # noqa: E402
+from flowc.runtime.kernels.ops import sign_nb  # noqa: E402
 
 # q: the plan's parameter slots in a fixed order (see `slots`)
 FAST, SLOW, SIZE, LONG_ONLY, REBALANCE, MAX_POSITION, COMMISSION, CASH = range(8)
@@ -57,114 +52,7 @@ def slots(plan) -> list[int]:
             execution.commission_slot.index, portfolio.cash.index]
 
 
-# ---- 2. fused ------------------------------------------------------------------------------
-
-
-@njit(cache=True, error_model="numpy")
-def fused_prefix(close, present, q, st0, st1, st2, sig, pres):
-    T, S = close.shape
-    for s in range(S):
-        r0, r1, r2 = st0[s], st1[s], st2[s]
-        for t in range(T):
-            if present[t, s]:
-                a = sma_nb(r0, close[t, s], q[FAST])
-                b = sma_nb(r1, close[t, s], q[SLOW])
-                v = crossover_nb(r2, a, b)
-                sig[t, s, 0] = sign_nb(v)
-                sig[t, s, 1] = abs(v) if v == v else 0.0
-                pres[t, s] = True
-
-
-@njit(cache=True, error_model="numpy")
-def today_steps(bar_open, bar_close, present, q, sig, pres, rk, rkpf, ordq, ordp, pend, fq, fpx, fc, fpres, pos,
-                lastc, pf, fb, equity, cash, exposed, orders, fills, cnt):
-    """The step loop as flowc generates it today (risk, execution, portfolio; arrays for every register)."""
-    T, S = bar_close.shape
-    rk[:, 0] = 0.0
-    rk[:, 2] = 0.0
-    rkpf[1] = 0.0
-    pf[0] = pf[1] = pf[2] = q[CASH]
-    pf[3] = 0.0
-    fb[0] = 1.0
-    fb[1] = fb[2] = q[CASH]
-    fb[3] = 0.0
-    for t in range(T):
-        if fb[0] != 0.0:
-            rkpf[0] = fb[2]
-            rkpf[1] = fb[3]
-        for s in range(S):
-            ordp[s] = False
-            if pres[t, s]:
-                d = min(max(sig[t, s, 0], -1.0), 1.0)
-                if q[LONG_ONLY] != 0.0 and d < 0.0:
-                    d = 0.0
-                if rk[s, 1] != rk[s, 1] or d != rk[s, 1] or q[REBALANCE] != 0.0:
-                    rk[s, 2] = q[SIZE] * d
-                rk[s, 1] = d
-                target = min(max(rk[s, 2], -q[MAX_POSITION]), q[MAX_POSITION])
-                order = target - rk[s, 0]
-                if order != 0.0:
-                    ordq[s] = order
-                    ordp[s] = True
-                    rk[s, 0] = rk[s, 0] + order
-                    n = cnt[0]
-                    if n == orders.shape[0]:
-                        orders = grow_nb(orders)
-                    orders[n, 0] = t
-                    orders[n, 1] = s
-                    orders[n, 2] = order
-                    cnt[0] = n + 1
-        for s in range(S):
-            fpres[s] = False
-            if present[t, s]:
-                qty = pend[s]
-                if qty != 0.0:
-                    px = bar_open[t, s]
-                    fq[s] = qty
-                    fpx[s] = px
-                    fc[s] = q[COMMISSION] / 100.0 * abs(qty) * px
-                    fpres[s] = True
-                    pend[s] = 0.0
-            if ordp[s]:
-                pend[s] = pend[s] + ordq[s]
-        ran = False
-        for s in range(S):
-            if present[t, s]:
-                ran = True
-                lastc[s] = bar_close[t, s]
-            if fpres[s]:
-                qty = fq[s]
-                pos[s] = pos[s] + qty
-                pf[0] = pf[0] - (qty * fpx[s] + fc[s])
-                n = cnt[1]
-                if n == fills.shape[0]:
-                    fills = grow_nb(fills)
-                fills[n, 0] = t
-                fills[n, 1] = s
-                fills[n, 2] = qty
-                fills[n, 3] = fpx[s]
-                fills[n, 4] = fc[s]
-                cnt[1] = n + 1
-        if ran:
-            eq = pf[0]
-            for s in range(S):
-                if pos[s] != 0.0:
-                    eq = eq + pos[s] * lastc[s]
-            pf[1] = eq
-            if eq > pf[2]:
-                pf[2] = eq
-            pf[3] = 1.0 - eq / pf[2]
-        equity[t] = pf[1]
-        cash[t] = pf[0]
-        for s in range(S):
-            if pos[s] != 0.0:
-                exposed[t] = True
-                break
-        fb[0] = 1.0 if ran else 0.0
-        fb[1] = pf[0]
-        fb[2] = pf[1]
-        fb[3] = pf[3]
-    return orders, fills
+# ---- registers --------------------------------------------------------------------------
 
 
 def _states(S, q):
@@ -176,100 +64,14 @@ def _book(T, S):
             np.zeros(2, np.int64))
 
 
-def run_fused(m, q):
-    T, S = m.close.shape
-    sig, pres = np.full((T, S, 2), np.nan), np.zeros((T, S), np.bool_)
-    fused_prefix(m.close, m.present, q, *_states(S, q), sig, pres)
-    z = lambda v=0.0: np.full(S, v)  # noqa: E731
-    equity, cash, exposed, orders, fills, cnt = _book(T, S)
-    orders, fills = today_steps(m.open, m.close, m.present, q, sig, pres, np.full((S, 3), np.nan), np.full(2, np.nan),
-                                z(), np.zeros(S, np.bool_), z(), z(), z(), z(), np.zeros(S, np.bool_), z(),
-                                z(np.nan), np.zeros(4), np.zeros(4), equity, cash, exposed, orders, fills, cnt)
-    return equity[-1], int(cnt[1]), int(cnt[0])
-
-
-# ---- 3. scalars ----------------------------------------------------------------------------
-
-
-@njit(cache=True, error_model="numpy")
-def scalar_steps(bar_open, bar_close, present, q, sig, pres, rk, pend, pos, lastc, equity, cash, exposed, orders,
-                 fills, cnt):
-    T, S = bar_close.shape
-    pf_cash = pf_eq = pf_peak = q[CASH]
-    pf_dd = 0.0
-    for t in range(T):
-        ran = False
-        for s in range(S):
-            order = 0.0
-            if pres[t, s]:
-                d = min(max(sig[t, s, 0], -1.0), 1.0)
-                if q[LONG_ONLY] != 0.0 and d < 0.0:
-                    d = 0.0
-                if rk[s, 1] != rk[s, 1] or d != rk[s, 1] or q[REBALANCE] != 0.0:
-                    rk[s, 2] = q[SIZE] * d
-                rk[s, 1] = d
-                target = min(max(rk[s, 2], -q[MAX_POSITION]), q[MAX_POSITION])
-                order = target - rk[s, 0]
-                if order != 0.0:
-                    rk[s, 0] = rk[s, 0] + order
-                    n = cnt[0]
-                    if n == orders.shape[0]:
-                        orders = grow_nb(orders)
-                    orders[n, 0] = t
-                    orders[n, 1] = s
-                    orders[n, 2] = order
-                    cnt[0] = n + 1
-            if present[t, s]:
-                ran = True
-                lastc[s] = bar_close[t, s]
-                qty = pend[s]
-                if qty != 0.0:
-                    px = bar_open[t, s]
-                    fee = q[COMMISSION] / 100.0 * abs(qty) * px
-                    pend[s] = 0.0
-                    pos[s] = pos[s] + qty
-                    pf_cash = pf_cash - (qty * px + fee)
-                    n = cnt[1]
-                    if n == fills.shape[0]:
-                        fills = grow_nb(fills)
-                    fills[n, 0] = t
-                    fills[n, 1] = s
-                    fills[n, 2] = qty
-                    fills[n, 3] = px
-                    fills[n, 4] = fee
-                    cnt[1] = n + 1
-            if order != 0.0:
-                pend[s] = pend[s] + order
-        if ran:
-            eq = pf_cash
-            for s in range(S):
-                if pos[s] != 0.0:
-                    eq = eq + pos[s] * lastc[s]
-            pf_eq = eq
-            if eq > pf_peak:
-                pf_peak = eq
-            pf_dd = 1.0 - eq / pf_peak
-        equity[t] = pf_eq
-        cash[t] = pf_cash
-        for s in range(S):
-            if pos[s] != 0.0:
-                exposed[t] = True
-                break
-    return orders, fills, pf_dd
-
-
-def run_scalars(m, q):
-    T, S = m.close.shape
-    sig, pres = np.full((T, S, 2), np.nan), np.zeros((T, S), np.bool_)
-    fused_prefix(m.close, m.present, q, *_states(S, q), sig, pres)
-    equity, cash, exposed, orders, fills, cnt = _book(T, S)
-    rk = np.array([[0.0, np.nan, 0.0]] * S)
-    scalar_steps(m.open, m.close, m.present, q, sig, pres, rk, np.zeros(S), np.zeros(S), np.full(S, np.nan),
-                 equity, cash, exposed, orders, fills, cnt)
-    return equity[-1], int(cnt[1]), int(cnt[0])
-
-
-# ---- 4. registers --------------------------------------------------------------------------
+@njit(cache=True)
+def grow(table, rows):
+    """A table with room for `rows` rows at least (twice as many as before at least), old rows copied."""
+    bigger = np.zeros((max(2 * table.shape[0], rows), table.shape[1]))
+    for i in range(table.shape[0]):
+        for j in range(table.shape[1]):
+            bigger[i, j] = table[i, j]
+    return bigger
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -327,11 +129,15 @@ def run_registers(m, q):
 @njit(cache=True, error_model="numpy")
 def register_steps(bar_open, bar_close, present, q, sig, pres, rk, pend, pos, lastc, equity, cash, exposed, orders,
                    fills, cnt):
-    """`scalar_steps` reading the signal `[S, T]`."""
+    """The step loop as flowc generates it (registers in locals, tables grown at the top of a step)."""
     T, S = bar_close.shape
     pf_cash = pf_eq = pf_peak = q[CASH]
     pf_dd = 0.0
     for t in range(T):
+        if cnt[0] + S > orders.shape[0]:
+            orders = grow(orders, cnt[0] + S)
+        if cnt[1] + S > fills.shape[0]:
+            fills = grow(fills, cnt[1] + S)
         ran = False
         for s in range(S):
             order = 0.0
@@ -347,8 +153,6 @@ def register_steps(bar_open, bar_close, present, q, sig, pres, rk, pend, pos, la
                 if order != 0.0:
                     rk[s, 0] = rk[s, 0] + order
                     n = cnt[0]
-                    if n == orders.shape[0]:
-                        orders = grow_nb(orders)
                     orders[n, 0] = t
                     orders[n, 1] = s
                     orders[n, 2] = order
@@ -364,8 +168,6 @@ def register_steps(bar_open, bar_close, present, q, sig, pres, rk, pend, pos, la
                     pos[s] = pos[s] + qty
                     pf_cash = pf_cash - (qty * px + fee)
                     n = cnt[1]
-                    if n == fills.shape[0]:
-                        fills = grow_nb(fills)
                     fills[n, 0] = t
                     fills[n, 1] = s
                     fills[n, 2] = qty
@@ -392,7 +194,7 @@ def register_steps(bar_open, bar_close, present, q, sig, pres, rk, pend, pos, la
     return orders, fills, pf_dd
 
 
-# ---- 5. room -------------------------------------------------------------------------------
+# ---- room -------------------------------------------------------------------------------
 
 
 @njit(cache=True, error_model="numpy")
@@ -509,8 +311,7 @@ def main(argv: list[str] | None = None) -> str:
         led = flowc.run()
         return float(led.equity[-1].sum()), len(led.fills), len(led.orders)
 
-    forms = {"today": today, "fused": lambda: run_fused(market, q), "scalars": lambda: run_scalars(market, q),
-             "registers": lambda: run_registers(market, q), "room": lambda: run_room(market, q),
+    forms = {"today": today, "registers": lambda: run_registers(market, q), "room": lambda: run_room(market, q),
              "numba loop (ledger)": ledger_floor.run, "numba loop": floor.run}
     for name, fn in forms.items():
         out = fn()
