@@ -38,7 +38,9 @@ container consumes what a risk container emits, so every series container is hoi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator
 
 from flowc.compiler.optimize import (
     cse_local,
@@ -62,14 +64,32 @@ PIPELINE: tuple[Pass, ...] = (
 )
 
 
+_chosen: contextvars.ContextVar[tuple[Pass, ...] | None] = contextvars.ContextVar("flowc_passes", default=None)
+
+
+@contextlib.contextmanager
+def passes(chosen: tuple[Pass, ...]) -> Iterator[None]:
+    """Within the block (this thread or task only), `build_plan` runs `chosen` instead of `PIPELINE`.
+
+    `with passes(()):` gives the planner's own plan, e.g. to count every container's warm-up.
+    """
+    token = _chosen.set(tuple(chosen))
+    try:
+        yield
+    finally:
+        _chosen.reset(token)
+
+
 def optimize(plan: Plan, analysis, passes: tuple[Pass, ...] | None = None) -> Plan:
-    """The plan after every pass of `passes` (default: `PIPELINE`), checked after each one."""
+    """The plan after every pass of `passes` (default: `PIPELINE`, or those of `with passes(...)`)."""
     context = Context.of(analysis)
     check(plan, "the planner")
+    if passes is None:
+        passes = _chosen.get()
     for p in PIPELINE if passes is None else passes:
         plan = p(plan, context)
         check(plan, p.__module__.rsplit(".", 1)[-1])
     return plan
 
 
-__all__ = ["PIPELINE", "Context", "Pass", "check", "optimize"]
+__all__ = ["PIPELINE", "Context", "Pass", "check", "optimize", "passes"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import types
 from pathlib import Path
-from unittest import mock
 
 import numpy as np
 
@@ -31,7 +30,7 @@ def prepared(tmp_path: Path, text: str, name: str = "t") -> Prepared:
 
 def raw_plan(p: Prepared, *, hoist: bool = True) -> Plan:
     """The plan as the planner makes it, before any pass."""
-    with mock.patch.object(optimize, "PIPELINE", ()):
+    with optimize.passes(()):
         plan, problems = build_plan(p.analysis, hoist=hoist)
     assert plan is not None, problems
     return plan

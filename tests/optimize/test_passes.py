@@ -15,6 +15,7 @@ import flowc.compiler.optimize as optimize
 from flowc.compiler.ir import Input, Local
 from flowc.compiler.optimize import check, cse_local, cse_shared, dead_containers, dead_routes, dead_settings
 from flowc.compiler.optimize.rewrite import applies
+from flowc.compiler.plan import build_plan
 
 from .helpers import passes_alone, prepared, random_market, raw_plan, run_plan, same
 
@@ -139,6 +140,10 @@ def test_the_pipeline_is_idempotent(case):
 def test_build_plan_runs_the_pipeline(case):
     p, raw = case
     assert p.plan.structure() == optimize.optimize(raw, p.analysis).structure()
+    with optimize.passes((dead_routes.run,)):
+        only, _ = build_plan(p.analysis)
+    assert only.structure() == dead_routes.run(raw, optimize.Context.of(p.analysis)).structure()
+    assert build_plan(p.analysis)[0].structure() == p.plan.structure()  # the block's choice is gone after it
 
 
 @pytest.mark.parametrize(("name", "passes"), [("pipeline", None), *passes_alone()])
