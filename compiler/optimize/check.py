@@ -7,8 +7,8 @@ reads a buffer nobody fills.
 
 from __future__ import annotations
 
-from flowc.compiler.ir import Input, Local
-from flowc.compiler.optimize.rewrite import applies, subtrees
+from flowc.compiler.ir import Input, Local, walk
+from flowc.compiler.optimize.rewrite import applies
 from flowc.compiler.plan import SERIES_ROLES, Plan
 
 
@@ -41,7 +41,7 @@ def check(plan: Plan, after: str) -> None:
             missing = set(setting.reads) - keys
             if missing:
                 fail(f"`{node.path}.{setting.name}` reads {sorted(missing, key=str)}, which are not inputs")
-            for e in subtrees(setting.expr):
+            for e in walk(setting.expr):
                 if isinstance(e, Local) and e.name not in seen:
                     fail(f"`{node.path}.{setting.name}` uses `{e.name}`, not an earlier setting")
                 if isinstance(e, Input) and e.event in ("FEATURE", "REGIME"):

@@ -11,9 +11,9 @@ a fixed point.
 
 from __future__ import annotations
 
-from flowc.compiler.ir import Input, Local
+from flowc.compiler.ir import Input, Local, walk
 from flowc.compiler.optimize.context import Context
-from flowc.compiler.optimize.rewrite import subtrees, with_nodes, with_settings
+from flowc.compiler.optimize.rewrite import with_nodes, with_settings
 from flowc.compiler.plan import NodePlan, Plan
 
 
@@ -27,7 +27,7 @@ def _read_fields(plan: Plan) -> set[tuple[str, str]]:
                 for guard in edge.guards or ():
                     exprs.extend((*guard.required, *guard.excluded))
         for expr in exprs:
-            for e in subtrees(expr):
+            for e in walk(expr):
                 if isinstance(e, Input) and e.event == "FEATURE" and e.source is not None:
                     found.add((e.source, e.field))
     return found
@@ -43,7 +43,7 @@ def _prune(node: NodePlan, read: set[tuple[str, str]]) -> NodePlan:
             if (node.path, setting.name) in read:
                 continue
             others = settings[:k] + settings[k + 1:]
-            if any(isinstance(e, Local) and e.name == setting.name for o in others for e in subtrees(o.expr)):
+            if any(isinstance(e, Local) and e.name == setting.name for o in others for e in walk(o.expr)):
                 continue
             if not set(setting.reads) <= set().union(*(o.reads for o in others)):
                 continue

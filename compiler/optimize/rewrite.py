@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from flowc.compiler.ir import Apply, BinOp, BoundSetting, Expr, Input, Local, Replay, Slot, SymbolIs, UnOp, reads
+from flowc.compiler.ir import Apply, BinOp, BoundSetting, Expr, Input, Local, Replay, Slot, SymbolIs, UnOp, reads, walk
 from flowc.compiler.optimize.context import Context
 from flowc.compiler.plan import NodePlan, Plan
 
@@ -37,29 +37,16 @@ def map_expr(e: Expr, fn: Callable[[Expr], Expr | None]) -> Expr:
     return e
 
 
-def subtrees(e: Expr) -> Iterable[Expr]:
-    """Every node of an expression, parents first (like `ir.walk`, which this mirrors)."""
-    yield e
-    if isinstance(e, Apply):
-        for a in e.args:
-            yield from subtrees(a)
-    elif isinstance(e, BinOp):
-        yield from subtrees(e.left)
-        yield from subtrees(e.right)
-    elif isinstance(e, UnOp):
-        yield from subtrees(e.operand)
-
-
 def applies(e: Expr) -> list[Apply]:
-    return [n for n in subtrees(e) if isinstance(n, Apply)]
+    return [n for n in walk(e) if isinstance(n, Apply)]
 
 
 def inputs_of(e: Expr) -> list[Input]:
-    return [n for n in subtrees(e) if isinstance(n, Input)]
+    return [n for n in walk(e) if isinstance(n, Input)]
 
 
 def locals_of(e: Expr) -> set[str]:
-    return {n.name for n in subtrees(e) if isinstance(n, Local)}
+    return {n.name for n in walk(e) if isinstance(n, Local)}
 
 
 def with_settings(node: NodePlan, settings: tuple[BoundSetting, ...]) -> NodePlan:
