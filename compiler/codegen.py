@@ -328,18 +328,13 @@ class _Gen:
                         if cfg.take_profit is not None:
                             w(f"goal = {x}[s, 1] * (1.0 {back} p[{cfg.take_profit.index}] / 100.0)")
                         near, far = ("lo", "h") if sign == "-" else ("h", "lo")
-                        w(f"if o {worse} stop:")
-                        with w.indent():
-                            w("px = o")
-                        w(f"elif o {better} goal:")
-                        with w.indent():
-                            w("px = o")
-                        w(f"elif {near} {worse} stop:")
-                        with w.indent():
-                            w("px = stop")
-                        w(f"elif {far} {better} goal:")
-                        with w.indent():
-                            w("px = goal")
+                        # the first that holds: gapped through the stop or the goal at the open, then reached
+                        chain = ((f"o {worse} stop", "o"), (f"o {better} goal", "o"),
+                                 (f"{near} {worse} stop", "stop"), (f"{far} {better} goal", "goal"))
+                        for k, (test, price) in enumerate(chain):
+                            w(f"{'if' if k == 0 else 'elif'} {test}:")
+                            with w.indent():
+                                w(f"px = {price}")
                         w(f"elif {far} {'>' if sign == '-' else '<'} {x}[s, 2]:")
                         with w.indent():
                             w(f"{x}[s, 2] = {far}")
