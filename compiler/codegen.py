@@ -41,7 +41,7 @@ class Buffer:
     name: str
     shape: tuple[str, ...]  # symbolic: "T", "S", "P", "K:<n>", "F:<n>", "state:<slot>:<extra>", "cap:orders"...
     dtype: str  # "f8", "i8", "bool"
-    fill: float | int | bool = 0
+    fill: float | int | bool | None = 0  # None: the program writes every element before reading it
     source: str | None = None  # filled by the caller from its inputs (e.g. "replay:0:present"), not allocated
     prefix: bool = False  # written only by the hoisted prefix: reusable while the prefix's inputs are unchanged
 
@@ -94,11 +94,12 @@ class _Gen:
         self.portfolios = [n for n in plan.nodes if n.role == "portfolio"]
         self.risks = [n for n in plan.nodes if n.role == "risk"]
         self.executions = [n for n in plan.nodes if n.role == "execution"]
+        self.local = _local_outputs(plan)
 
     def ident(self, path: str) -> str:
         return self.plan.node(path).ident
 
-    def buffer(self, name: str, shape: tuple[str, ...], dtype: str, fill: float | int | bool = 0,
+    def buffer(self, name: str, shape: tuple[str, ...], dtype: str, fill: float | int | bool | None = 0,
                source: str | None = None, prefix: bool = False) -> str:
         self.buffers.append(Buffer(name, shape, dtype, fill, source, prefix))
         return name
@@ -111,7 +112,8 @@ class _Gen:
             return f"{BAR_ARRAYS[item.field]}[t, s]"
         source = self.plan.node(item.source)  # type: ignore[arg-type]
         if item.event in ("FEATURE", "REGIME"):
-            return f"out_{source.ident}[t, s, {source.fields.index(item.field)}]"
+            k = source.fields.index(item.field)
+            return f"o_{source.ident}_{k}" if source.path in self.local else f"out_{source.ident}[t, s, {k}]"
         if item.event == "SIGNAL":
             return f"out_{source.ident}[t, s, {('direction', 'strength').index(item.field)}]"
         if item.event == "ORDER":
@@ -175,6 +177,8 @@ class _Gen:
                 base = f"ordp_{self.ident(edge.source)}[s]"
             elif item.event == "PORTFOLIO":
                 base = f"fb_present_{self.ident(edge.source)} != 0.0"
+            elif edge.source in self.local:
+                base = f"pr_{self.ident(edge.source)}"
             else:
                 base = f"pres_{self.ident(edge.source)}[t, s]"
             guard = self.guard(edge.guards)
@@ -184,8 +188,9 @@ class _Gen:
     # ---- series containers (feature, classifier, strategy) ----
 
     def series_buffers(self, node: NodePlan) -> None:
-        self.buffer(f"out_{node.ident}", ("T", "S", f"F:{len(node.fields)}"), "f8", float("nan"), prefix=node.hoisted)
-        self.buffer(f"pres_{node.ident}", ("T", "S"), "bool", False, prefix=node.hoisted)
+        if node.path not in self.local:  # written at every (t, s), present or not
+            self.buffer(f"out_{node.ident}", ("T", "S", f"F:{len(node.fields)}"), "f8", None, prefix=node.hoisted)
+            self.buffer(f"pres_{node.ident}", ("T", "S"), "bool", None, prefix=node.hoisted)
         signal = node.container.setting("signal")
         if signal is not None and isinstance(signal.expr, Replay):
             k = signal.expr.index
@@ -217,7 +222,6 @@ class _Gen:
             w(f"if {condition(setting.reads)}:")
             with w.indent():
                 w(f"v_{setting.name} = {self.expr(setting.expr, node)}")
-        out = f"out_{node.ident}"
         if node.role == "strategy":
             signal = node.container.setting("signal")
             active = node.container.setting("active")
@@ -227,22 +231,33 @@ class _Gen:
             if active is not None:
                 self.kernels.add("truthy_nb")
                 test = f"({test}) and truthy_nb(v_active)"
-            w(f"if {test}:")
-            with w.indent():
-                if replay is None:
-                    self.kernels.add("sign_nb")
-                    w(f"{out}[t, s, 0] = sign_nb(v_signal)")
-                    w(f"{out}[t, s, 1] = abs(v_signal) if v_signal == v_signal else 0.0")
-                else:
-                    w(f"{out}[t, s, 0] = rp{replay}_values[t, s, 0]")
-                    w(f"{out}[t, s, 1] = rp{replay}_values[t, s, 1]")
-                w(f"pres_{node.ident}[t, s] = True")
+            if replay is None:
+                self.kernels.add("sign_nb")
+                values = ("sign_nb(v_signal)", "abs(v_signal) if v_signal == v_signal else 0.0")
+            else:
+                values = (f"rp{replay}_values[t, s, 0]", f"rp{replay}_values[t, s, 1]")
+            self.series_output(node, test, values)
             return
-        w(f"if {trigger}:")
+        self.series_output(node, trigger, tuple(f"v_{name}" for name in node.fields))
+
+    def series_output(self, node: NodePlan, test: str, values: tuple[str, ...]) -> None:
+        """Send the event when `test` holds: into locals of the fused prefix, or into the output buffers."""
+        w, x = self.w, node.ident
+        if node.path in self.local:
+            w(f"pr_{x} = {test}")
+            for k, value in enumerate(values):
+                w(f"o_{x}_{k} = {value} if pr_{x} else np.nan")
+            return
+        w(f"if {test}:")
         with w.indent():
-            for k, name in enumerate(node.fields):
-                w(f"{out}[t, s, {k}] = v_{name}")
-            w(f"pres_{node.ident}[t, s] = True")
+            for k, value in enumerate(values):
+                w(f"out_{x}[t, s, {k}] = {value}")
+            w(f"pres_{x}[t, s] = True")
+        w("else:")
+        with w.indent():
+            for k in range(len(values)):
+                w(f"out_{x}[t, s, {k}] = np.nan")
+            w(f"pres_{x}[t, s] = False")
 
     # ---- risk ----
 
@@ -424,20 +439,29 @@ class _Gen:
         w(f"cnt[{counter}] = n + 1")
 
     def make_room(self) -> None:
-        """Grow the record tables, once per step, to hold the most rows one step can add.
+        """Set `t1`: the steps from `t0` the record tables surely have room for, grown first if none.
 
         One order per risk container and symbol; one fill per execution slot, symbol and
-        portfolio it reaches. A check here, not at every row, keeps the tables out of the hot path.
+        portfolio it reaches. The tables are replaced here, between chunks, never inside the
+        loop over steps: a table reassigned in the hot loop costs reference counting at every step.
         """
         w = self.w
-        self.kernels.add("grow_nb")
         fills = sum(2 * len(self.plan.node(item.source).inputs_of("ORDER"))  # type: ignore[arg-type]
                     for node in self.portfolios for item in node.inputs_of("FILL"))
-        for kind, counter, most in (("orders", 0, len(self.risks)), ("fills", 1, fills)):
-            if most:
-                w(f"if cnt[{counter}] + {most} * S > {kind}.shape[0]:")
+        most = [(kind, counter, n) for kind, counter, n in (("orders", 0, len(self.risks)), ("fills", 1, fills)) if n]
+        w("t1 = T")
+        if not most:
+            return
+        self.kernels.add("grow_nb")
+        for kind, counter, n in most:
+            w(f"t1 = min(t1, t0 + (({kind}.shape[0] - cnt[{counter}]) // ({n} * max(S, 1))))")
+        w("if t1 == t0:")
+        with w.indent():
+            for kind, counter, n in most:
+                w(f"if cnt[{counter}] + {n} * S > {kind}.shape[0]:")
                 with w.indent():
-                    w(f"{kind} = grow_nb({kind}, cnt[{counter}] + {most} * S)")
+                    w(f"{kind} = grow_nb({kind}, cnt[{counter}] + {n} * S)")
+            w("continue")
 
     # ---- execution ----
 
@@ -579,6 +603,28 @@ class _Gen:
         w(f"fb_equity_{j} = equity_{j}")
         w(f"fb_drawdown_{j} = drawdown_{j}")
 
+    # ---- the hoisted prefix ----
+
+    def prefix(self, hoisted: list[NodePlan]) -> None:
+        """Every hoisted container in one loop per symbol, in schedule order, its events passed in locals.
+
+        Outputs no step-loop container and no ledger reads (`_local_outputs`) never reach memory.
+        """
+        w = self.w
+        w("if not reuse_prefix:  # else the hoisted outputs of an earlier call with the same inputs stand")
+        with w.indent():
+            w("# hoisted: " + ", ".join(f"{n.role} `{n.path}`" for n in hoisted) + ", whole series per symbol")
+            w("for s in range(S):")
+            with w.indent():
+                for node in hoisted:
+                    for state in node.states:  # one view of the symbol's state row, not one per bar
+                        w(f"row_{node.ident}_{state.instance} = st_{node.ident}_{state.instance}[s]")
+                w("for t in range(T):")
+                with w.indent():
+                    for node in hoisted:
+                        w(f"# {node.role} `{node.path}`")
+                        self.series_body(node)
+
     # ---- the module ----
 
     def generate(self) -> Generated:
@@ -592,8 +638,8 @@ class _Gen:
             self.execution_buffers(node)
         for node in self.portfolios:
             self.portfolio_buffers(node)
-        self.buffer("equity", ("T", "P"), "f8", float("nan"))
-        self.buffer("cash", ("T", "P"), "f8", float("nan"))
+        self.buffer("equity", ("T", "P"), "f8", None)  # written at every step
+        self.buffer("cash", ("T", "P"), "f8", None)
         self.buffer("exposed", ("T",), "bool", False)
         # records as rows of floats (whole numbers are exact): step, symbol, quantity, price, risk / step, symbol,
         # quantity, price, commission, portfolio, execution; they grow in the loop and are returned
@@ -611,29 +657,23 @@ class _Gen:
         hoisted = [n for n in series if n.hoisted]
         stepped = [n for n in plan.nodes if not n.hoisted and n.role != "data"]
         if hoisted:
-            w("if not reuse_prefix:  # else the hoisted outputs of an earlier call with the same inputs stand")
-        with w.indent():
-            for node in hoisted:
-                w(f"# {node.role} `{node.path}`: hoisted, whole series per symbol")
-                w("for s in range(S):")
-                with w.indent():
-                    for state in node.states:  # one view of the symbol's state row, not one per bar
-                        w(f"row_{node.ident}_{state.instance} = st_{node.ident}_{state.instance}[s]")
-                    w("for t in range(T):")
-                    with w.indent():
-                        self.series_body(node)
-        w("# the step loop")
-        w("for t in range(T):")
+            self.prefix(hoisted)
+        w("# the step loop, in chunks of steps the record tables have room for")
+        w("t0 = 0")
+        w("while t0 < T:")
         with w.indent():
             self.make_room()
-            for node in stepped:
-                w(f"# {node.role} `{node.path}`")
-                if node.role in SERIES_ROLES:
-                    w("for s in range(S):")
-                    with w.indent():
-                        self.series_body(node)
-                else:
-                    getattr(self, f"{node.role}_step")(node)
+            w("for t in range(t0, t1):")
+            with w.indent():
+                for node in stepped:
+                    w(f"# {node.role} `{node.path}`")
+                    if node.role in SERIES_ROLES:
+                        w("for s in range(S):")
+                        with w.indent():
+                            self.series_body(node)
+                    else:
+                        getattr(self, f"{node.role}_step")(node)
+            w("t0 = t1")
         w("return orders, fills")
         body = w.lines[body_start:]
 
@@ -655,6 +695,21 @@ class _Gen:
                          tuple(n.path for n in self.risks), tuple(n.path for n in self.executions),
                          tuple(n.path for n in plan.nodes if n.role == "strategy"),
                          tuple(sorted({i for n in hoisted for i in _slots_read(n)})))
+
+
+def _local_outputs(plan: Plan) -> set[str]:
+    """Hoisted containers whose events only hoisted containers read: kept in locals of the fused prefix.
+
+    A strategy's signals stay in memory for the ledger (signal capture reads them).
+    """
+    readers: dict[str, set[str]] = {}
+    for node in plan.nodes:
+        for item in node.inputs:
+            for source in {item.source, *(e.source for e in item.edges)} - {None}:
+                readers.setdefault(source, set()).add(node.path)  # type: ignore[arg-type]
+    hoisted = {n.path for n in plan.nodes if n.hoisted}
+    return {n.path for n in plan.nodes if n.hoisted and n.role in SERIES_ROLES and n.role != "strategy"
+            and readers.get(n.path, set()) <= hoisted}
 
 
 def _slots_read(node: NodePlan) -> set[int]:

@@ -170,7 +170,8 @@ def run_program(program: Program, market: MarketData, owner: np.ndarray, symlit:
             buffers[b.name] = cached.arrays[b.name]  # type: ignore[union-attr]
         else:
             dtype = {"f8": np.float64, "i8": np.int64, "bool": np.bool_}[b.dtype]
-            buffers[b.name] = np.full(_shape(b, dims, params, caps), b.fill, dtype=dtype)
+            shape = _shape(b, dims, params, caps)
+            buffers[b.name] = np.empty(shape, dtype) if b.fill is None else np.full(shape, b.fill, dtype)
     buffers["orders"], buffers["fills"] = program.function(
         market.open, market.high, market.low, market.close, market.volume, market.present,
         owner, symlit, params, trade_from, reuse, *buffers.values())
