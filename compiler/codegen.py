@@ -278,38 +278,39 @@ class _Gen:
         if node.container.config.has_exits:
             w(f"rkx_{node.ident}[:, 3] = 0.0")
 
-    def risk_step(self, node: NodePlan) -> None:
-        w, cfg, rk = self.w, node.container.config, f"rk_{node.ident}"
+    def risk_before(self, node: NodePlan) -> None:
+        w = self.w
         for item in node.inputs_of("PORTFOLIO"):
             source = self.ident(item.edges[0].source)
             w(f"if {self.presence(item)}:")
             with w.indent():
                 w(f"seen_equity_{node.ident} = fb_equity_{source}")
                 w(f"seen_drawdown_{node.ident} = fb_drawdown_{source}")
-        w("for s in range(S):")
-        with w.indent():
-            w(f"ordp_{node.ident}[s] = False")
-            w("n_sig = 0")
-            w("total = 0.0")
-            w("first = 0.0")
-            w("agree = True")
-            for item in node.inputs_of("SIGNAL"):
-                w(f"if {self.presence(item)}:")
-                with w.indent():
-                    w(f"d = out_{self.ident(item.source)}[t, s, 0]")  # type: ignore[arg-type]
-                    w("if n_sig == 0:")
-                    with w.indent():
-                        w("first = d")
-                    w("elif d != first:")
-                    with w.indent():
-                        w("agree = False")
-                    w("n_sig += 1")
-                    w("total = total + d")
-            if cfg.has_exits:
-                self.risk_exits(node, cfg, rk)
-            w("if n_sig > 0 and t >= trade_from:  # warm-up steps before trade_from send no orders")
+
+    def risk_symbol(self, node: NodePlan) -> None:
+        w, cfg, rk = self.w, node.container.config, f"rk_{node.ident}"
+        w(f"ordp_{node.ident}[s] = False")
+        w("n_sig = 0")
+        w("total = 0.0")
+        w("first = 0.0")
+        w("agree = True")
+        for item in node.inputs_of("SIGNAL"):
+            w(f"if {self.presence(item)}:")
             with w.indent():
-                self.risk_act(node, cfg, rk)
+                w(f"d = out_{self.ident(item.source)}[t, s, 0]")  # type: ignore[arg-type]
+                w("if n_sig == 0:")
+                with w.indent():
+                    w("first = d")
+                w("elif d != first:")
+                with w.indent():
+                    w("agree = False")
+                w("n_sig += 1")
+                w("total = total + d")
+        if cfg.has_exits:
+            self.risk_exits(node, cfg, rk)
+        w("if n_sig > 0 and t >= trade_from:  # warm-up steps before trade_from send no orders")
+        with w.indent():
+            self.risk_act(node, cfg, rk)
 
     def risk_exits(self, node: NodePlan, cfg, rk: str) -> None:
         """Step 1a of docs/semantics.md, section 6a: stop loss, take profit and trailing stop on this bar."""
@@ -473,47 +474,45 @@ class _Gen:
             self.buffer(f"{name}_{node.ident}", (f"K:{2 * k}", "S"), "f8", 0.0)
         self.buffer(f"fpres_{node.ident}", (f"K:{2 * k}", "S"), "bool", False)
 
-    def execution_step(self, node: NodePlan) -> None:
+    def execution_symbol(self, node: NodePlan) -> None:
         w, cfg, x = self.w, node.container.config, node.ident
         orders = node.inputs_of("ORDER")
         k_all = len(orders)
         bar = node.input("BAR")
-        w("for s in range(S):")
+        w(f"bar = {self.presence(bar) if bar else 'False'}")
+        for k in range(2 * k_all):
+            w(f"fpres_{x}[{k}, s] = False")
+        w("if bar:")
         with w.indent():
-            w(f"bar = {self.presence(bar) if bar else 'False'}")
-            for k in range(2 * k_all):
-                w(f"fpres_{x}[{k}, s] = False")
-            w("if bar:")
-            with w.indent():
-                base = "bar_open[t, s]" if cfg.fill == "next_open" else "bar_close[t, s]"
-                for k in range(k_all):
-                    w(f"if pend_{x}[{k}, s] != 0.0:")
-                    with w.indent():
-                        self.fill(node, k, f"pend_{x}[{k}, s]", base)
-                        w(f"pend_{x}[{k}, s] = 0.0")
-            for k, item in enumerate(orders):
-                source = self.plan.node(item.source)  # type: ignore[arg-type]
-                exits = source.container.config.has_exits
-                w(f"if {self.presence(item)}:")
+            base = "bar_open[t, s]" if cfg.fill == "next_open" else "bar_close[t, s]"
+            for k in range(k_all):
+                w(f"if pend_{x}[{k}, s] != 0.0:")
                 with w.indent():
-                    q = f"ordq_{source.ident}[s]"
-                    now = []
-                    if exits:  # an exit order fills now at its price, whatever the fill mode
-                        now.append((f"bar and ordpx_{source.ident}[s] == ordpx_{source.ident}[s]",
-                                    f"ordpx_{source.ident}[s]"))
-                    if cfg.fill == "close":
-                        now.append(("bar", "bar_close[t, s]"))
-                    for n, (test, price) in enumerate(now):
-                        w(f"{'if' if n == 0 else 'elif'} {test}:")
-                        with w.indent():
-                            self.fill(node, k_all + k, q, price)
-                    pend = f"pend_{x}[{k}, s] = pend_{x}[{k}, s] + {q}"
-                    if now:
-                        w("else:")
-                        with w.indent():
-                            w(pend)
-                    else:
+                    self.fill(node, k, f"pend_{x}[{k}, s]", base)
+                    w(f"pend_{x}[{k}, s] = 0.0")
+        for k, item in enumerate(orders):
+            source = self.plan.node(item.source)  # type: ignore[arg-type]
+            exits = source.container.config.has_exits
+            w(f"if {self.presence(item)}:")
+            with w.indent():
+                q = f"ordq_{source.ident}[s]"
+                now = []
+                if exits:  # an exit order fills now at its price, whatever the fill mode
+                    now.append((f"bar and ordpx_{source.ident}[s] == ordpx_{source.ident}[s]",
+                                f"ordpx_{source.ident}[s]"))
+                if cfg.fill == "close":
+                    now.append(("bar", "bar_close[t, s]"))
+                for n, (test, price) in enumerate(now):
+                    w(f"{'if' if n == 0 else 'elif'} {test}:")
+                    with w.indent():
+                        self.fill(node, k_all + k, q, price)
+                pend = f"pend_{x}[{k}, s] = pend_{x}[{k}, s] + {q}"
+                if now:
+                    w("else:")
+                    with w.indent():
                         w(pend)
+                else:
+                    w(pend)
 
     def fill(self, node: NodePlan, slot: int, quantity: str, price: str) -> None:
         """One fill of `quantity` at base `price` into a fill slot: slippage first, then commission."""
@@ -554,30 +553,33 @@ class _Gen:
         w(f"fb_equity_{j} = {cash}")
         w(f"fb_drawdown_{j} = 0.0")
 
-    def portfolio_step(self, node: NodePlan) -> None:
+    def portfolio_before(self, node: NodePlan) -> None:
+        self.w(f"ran_{node.ident} = False")
+
+    def portfolio_symbol(self, node: NodePlan) -> None:
         w, j = self.w, node.ident
         index = self.portfolios.index(node)
         bar = node.input("BAR")
-        w("ran = False")
-        w("for s in range(S):")
-        with w.indent():
-            if bar is not None:
-                w(f"if {self.presence(bar)}:")
+        if bar is not None:
+            w(f"if {self.presence(bar)}:")
+            with w.indent():
+                w(f"ran_{j} = True")
+                w(f"lastc_{j}[s] = bar_close[t, s]")
+        for item in node.inputs_of("FILL"):
+            source = self.plan.node(item.source)  # type: ignore[arg-type]
+            xi = source.ident
+            for slot in range(2 * len(source.inputs_of("ORDER"))):  # pending fills, then this step's
+                w(f"if fpres_{xi}[{slot}, s]:")
                 with w.indent():
-                    w("ran = True")
-                    w(f"lastc_{j}[s] = bar_close[t, s]")
-            for item in node.inputs_of("FILL"):
-                source = self.plan.node(item.source)  # type: ignore[arg-type]
-                xi = source.ident
-                for slot in range(2 * len(source.inputs_of("ORDER"))):  # pending fills, then this step's
-                    w(f"if fpres_{xi}[{slot}, s]:")
-                    with w.indent():
-                        w(f"q = fq_{xi}[{slot}, s]")
-                        w(f"pos_{j}[s] = pos_{j}[s] + q")
-                        w(f"cash_{j} = cash_{j} - (q * fpx_{xi}[{slot}, s] + fc_{xi}[{slot}, s])")
-                        self.record("fills", 1, ("t", "s", "q", f"fpx_{xi}[{slot}, s]", f"fc_{xi}[{slot}, s]",
-                                                 str(index), str(self.executions.index(source))))
-        w("if ran:")
+                    w(f"q = fq_{xi}[{slot}, s]")
+                    w(f"pos_{j}[s] = pos_{j}[s] + q")
+                    w(f"cash_{j} = cash_{j} - (q * fpx_{xi}[{slot}, s] + fc_{xi}[{slot}, s])")
+                    self.record("fills", 1, ("t", "s", "q", f"fpx_{xi}[{slot}, s]", f"fc_{xi}[{slot}, s]",
+                                             str(index), str(self.executions.index(source))))
+    def portfolio_after(self, node: NodePlan) -> None:
+        w, j = self.w, node.ident
+        index = self.portfolios.index(node)
+        w(f"if ran_{j}:")
         with w.indent():
             w(f"eq = cash_{j}")
             w("for s in range(S):")
@@ -598,10 +600,48 @@ class _Gen:
             with w.indent():
                 w("exposed[t] = True")
                 w("break")
-        w(f"fb_present_{j} = 1.0 if ran else 0.0")
+        w(f"fb_present_{j} = 1.0 if ran_{j} else 0.0")
         w(f"fb_cash_{j} = cash_{j}")
         w(f"fb_equity_{j} = equity_{j}")
         w(f"fb_drawdown_{j} = drawdown_{j}")
+
+    # ---- one step ----
+
+    def step(self, stepped: list[NodePlan]) -> None:
+        """One step of the containers in the step loop: each its work before, per symbol and after.
+
+        When one container writes each record table and none reads another symbol's events
+        (`_fusable`), every container's per-symbol work shares one loop over the symbols:
+        the records come out in the same order, and a symbol's events stay in cache.
+        """
+        w = self.w
+
+        def part(node: NodePlan, when: str) -> None:
+            if node.role in SERIES_ROLES:
+                if when == "symbol":
+                    self.series_body(node)
+            elif hasattr(self, f"{node.role}_{when}"):
+                getattr(self, f"{node.role}_{when}")(node)
+
+        if _fusable(stepped):
+            w("# " + ", ".join(f"{n.role} `{n.path}`" for n in stepped) + ": one loop over the symbols")
+            for node in stepped:
+                part(node, "before")
+            w("for s in range(S):")
+            with w.indent():
+                for node in stepped:
+                    w(f"# {node.role} `{node.path}`")
+                    part(node, "symbol")
+            for node in stepped:
+                part(node, "after")
+            return
+        for node in stepped:
+            w(f"# {node.role} `{node.path}`")
+            part(node, "before")
+            w("for s in range(S):")
+            with w.indent():
+                part(node, "symbol")
+            part(node, "after")
 
     # ---- the hoisted prefix ----
 
@@ -665,14 +705,7 @@ class _Gen:
             self.make_room()
             w("for t in range(t0, t1):")
             with w.indent():
-                for node in stepped:
-                    w(f"# {node.role} `{node.path}`")
-                    if node.role in SERIES_ROLES:
-                        w("for s in range(S):")
-                        with w.indent():
-                            self.series_body(node)
-                    else:
-                        getattr(self, f"{node.role}_step")(node)
+                self.step(stepped)
             w("t0 = t1")
         w("return orders, fills")
         body = w.lines[body_start:]
@@ -695,6 +728,18 @@ class _Gen:
                          tuple(n.path for n in self.risks), tuple(n.path for n in self.executions),
                          tuple(n.path for n in plan.nodes if n.role == "strategy"),
                          tuple(sorted({i for n in hoisted for i in _slots_read(n)})))
+
+
+def _fusable(stepped: list[NodePlan]) -> bool:
+    """Whether the step loop's containers can share one loop over the symbols without reordering anything.
+
+    Risk, execution and portfolio work per symbol, and the portfolio's account is updated symbol
+    by symbol either way; but two risk containers (or portfolios) would interleave their orders
+    (fills), and a series container in the step loop may read the portfolio's feedback.
+    """
+    roles = [n.role for n in stepped]
+    return set(roles) <= {"risk", "execution", "portfolio"} and roles.count("risk") <= 1 \
+        and roles.count("portfolio") <= 1
 
 
 def _local_outputs(plan: Plan) -> set[str]:
