@@ -27,7 +27,7 @@ from flowc.compiler.ir import (
     UnOp,
     walk,
 )
-from flowc.compiler.plan import SERIES_ROLES, InputPlan, NodePlan, Plan
+from flowc.compiler.plan import SERIES_ROLES, InputPlan, NodePlan, Plan, StatePlan
 
 BAR_ARRAYS = {f: f"bar_{f}" for f in ("open", "high", "low", "close", "volume")}
 OPS = {"/": "div_nb", "<": "lt_nb", "<=": "le_nb", ">": "gt_nb", ">=": "ge_nb", "==": "eq_nb", "!=": "ne_nb",
@@ -148,12 +148,29 @@ class _Gen:
             return f"({left} {e.op} {right})"
         if isinstance(e, Apply):
             assert node is not None
+            if _registers(node, e):
+                return f"a_{node.ident}_{e.instance}"  # called before the expression (`step_calls`)
             name = f"{e.component}_nb"
             self.kernels.add(name)
             args = ", ".join(self.expr(a, node, ctx) for a in e.args)
             state = f"row_{node.ident}_{e.instance}" if node.hoisted else f"st_{node.ident}_{e.instance}[s]"
             return f"{name}({state}, {args})"
         raise AssertionError(e)
+
+    def step_calls(self, e: Expr, node: NodePlan) -> None:
+        """Call the step form of each component of `e` whose counters are registers, arguments first.
+
+        Every call of an expression is made anyway (no short-circuit), and the calls of one
+        container touch disjoint states, so calling them ahead of the expression changes nothing.
+        """
+        for sub in reversed(list(walk(e))):
+            if isinstance(sub, Apply) and _registers(node, sub):
+                name = f"{sub.component}_step"
+                self.kernels.add(name)
+                counters = ", ".join(_counters(node, sub))
+                args = ", ".join(self.expr(a, node) for a in sub.args)
+                self.w(f"a_{node.ident}_{sub.instance}, {counters} = "
+                       f"{name}(row_{node.ident}_{sub.instance}, {counters}, {args})")
 
     def guard(self, guards: tuple[BoundGuard, ...] | None) -> str | None:
         if guards is None:
@@ -221,6 +238,7 @@ class _Gen:
             w(f"v_{setting.name} = np.nan")
             w(f"if {condition(setting.reads)}:")
             with w.indent():
+                self.step_calls(setting.expr, node)
                 w(f"v_{setting.name} = {self.expr(setting.expr, node)}")
         if node.role == "strategy":
             signal = node.container.setting("signal")
@@ -648,7 +666,8 @@ class _Gen:
     def prefix(self, hoisted: list[NodePlan]) -> None:
         """Every hoisted container in one loop per symbol, in schedule order, its events passed in locals.
 
-        Outputs no step-loop container and no ledger reads (`_local_outputs`) never reach memory.
+        Outputs no step-loop container and no ledger reads (`_local_outputs`) never reach memory,
+        and the counters of components with a step form stay in locals for the whole series.
         """
         w = self.w
         w("if not reuse_prefix:  # else the hoisted outputs of an earlier call with the same inputs stand")
@@ -659,11 +678,17 @@ class _Gen:
                 for node in hoisted:
                     for state in node.states:  # one view of the symbol's state row, not one per bar
                         w(f"row_{node.ident}_{state.instance} = st_{node.ident}_{state.instance}[s]")
+                        for j, counter in enumerate(_counters(node, state)):
+                            w(f"{counter} = row_{node.ident}_{state.instance}[{j}]")
                 w("for t in range(T):")
                 with w.indent():
                     for node in hoisted:
                         w(f"# {node.role} `{node.path}`")
                         self.series_body(node)
+                for node in hoisted:
+                    for state in node.states:
+                        for j, counter in enumerate(_counters(node, state)):
+                            w(f"row_{node.ident}_{state.instance}[{j}] = {counter}")
 
     # ---- the module ----
 
@@ -730,6 +755,16 @@ class _Gen:
                          tuple(sorted({i for n in hoisted for i in _slots_read(n)})))
 
 
+def _registers(node: NodePlan, call: Apply | StatePlan) -> int:
+    """How many counters of a component call the generated code keeps in locals: those of a step form, hoisted."""
+    contract = comp.series_component(call.component)
+    return contract.registers if node.hoisted and contract is not None and contract.step else 0
+
+
+def _counters(node: NodePlan, call: Apply | StatePlan) -> list[str]:
+    return [f"c_{node.ident}_{call.instance}_{j}" for j in range(_registers(node, call))]
+
+
 def _fusable(stepped: list[NodePlan]) -> bool:
     """Whether the step loop's containers can share one loop over the symbols without reordering anything.
 
@@ -773,11 +808,12 @@ def _kernel_imports(names: set[str]) -> dict[str, set[str]]:
     """`from MODULE import NAMES` lines: operators from `ops`, components from their contract's kernel."""
     modules: dict[str, set[str]] = {}
     for name in sorted(names):
-        component = comp.series_component(name[:-3]) if name not in _OPS_NAMES else None
+        base, form = name.rsplit("_", 1)
+        component = comp.series_component(base) if name not in _OPS_NAMES else None
         if component is None:
             modules.setdefault("flowc.runtime.kernels.ops", set()).add(name)
             continue
-        module, function = component.kernel.split(":")  # type: ignore[union-attr]
+        module, function = (component.step if form == "step" else component.kernel).split(":")  # type: ignore
         modules.setdefault(module, set()).add(function if function == name else f"{function} as {name}")
     return modules
 

@@ -54,6 +54,8 @@ class Component:
     state: Sizing = field(default_factory=Sizing)
     warmup: Sizing = field(default_factory=Sizing)
     kernel: str | None = None  # "module:function" of the numba kernel; None for configuration components
+    registers: int = 0  # R > 0: `step` is the kernel's step form, the counters state[0..R-1] in and out
+    step: str | None = None  # "module:function" of the step form (runtime/kernels/features.py)
 
     @property
     def signature(self) -> str:
@@ -67,9 +69,11 @@ _KERNEL_MODULES = {"feature": "flowc.runtime.kernels.features", "classifier": "f
 
 
 def _series(name: str, args: tuple[Arg, ...], summary: str, definition: str, *, state: Sizing,
-            warmup: Sizing, reads: tuple[str, ...] = (), role: str = "feature") -> Component:
-    kernel = f"{_KERNEL_MODULES[role]}:{name}_nb"
-    return Component(name, role, ANY_SETTING, args, summary, definition, reads, state, warmup, kernel=kernel)
+            warmup: Sizing, reads: tuple[str, ...] = (), role: str = "feature", registers: int = 0) -> Component:
+    module = _KERNEL_MODULES[role]
+    return Component(name, role, ANY_SETTING, args, summary, definition, reads, state, warmup,
+                     kernel=f"{module}:{name}_nb", registers=registers,
+                     step=f"{module}:{name}_step" if registers else None)
 
 
 X, N = Arg("x", Kind.SERIES), Arg("n", Kind.WINDOW)
@@ -78,26 +82,26 @@ BUILTIN: tuple[Component, ...] = (
     # ---- feature (callable in feature, classifier and strategy settings) ----
     _series("sma", (X, N), "simple moving average",
             "mean of the last n values; running sum seeded by the left-to-right sum of the first n",
-            state=Sizing("n", 3), warmup=Sizing("n", -1)),
+            state=Sizing("n", 3), warmup=Sizing("n", -1), registers=3),
     _series("ema", (X, N), "exponential moving average",
             "ewm(span=n, adjust=False).mean(); the first n-1 defined bars undefined",
-            state=Sizing(None, 2), warmup=Sizing("n", -1)),
+            state=Sizing(None, 2), warmup=Sizing("n", -1), registers=2),
     _series("rsi", (X, N), "relative strength index (Wilder)",
             "100 - 100/(1 + G/L) with G, L Wilder averages of gains and losses; 100 where L == 0",
-            state=Sizing(None, 4), warmup=Sizing("n", 0)),
+            state=Sizing(None, 4), warmup=Sizing("n", 0), registers=4),
     _series("stdev", (X, N), "rolling standard deviation (ddof 1)",
-            "rolling(n).std(ddof=1), two passes per window", state=Sizing("n", 3), warmup=Sizing("n", -1)),
+            "rolling(n).std(ddof=1), two passes per window", state=Sizing("n", 3), warmup=Sizing("n", -1), registers=2),
     _series("returns", (X,), "simple returns", "x / x.shift(1) - 1",
-            state=Sizing(None, 2), warmup=Sizing(None, 1)),
+            state=Sizing(None, 2), warmup=Sizing(None, 1), registers=2),
     _series("atr", (N,), "average true range (Wilder)",
             "true range smoothed by ewm(alpha=1/n, adjust=False); undefined for the first n bars",
-            state=Sizing(None, 3), warmup=Sizing("n", 0), reads=("high", "low", "close")),
+            state=Sizing(None, 3), warmup=Sizing("n", 0), reads=("high", "low", "close"), registers=3),
     _series("zscore", (X, N), "rolling z-score", "(x - sma(x, n)) / stdev(x, n); undefined where stdev is 0",
-            state=Sizing("n", 3), warmup=Sizing("n", -1)),
+            state=Sizing("n", 3), warmup=Sizing("n", -1), registers=3),
     _series("highest", (X, N), "rolling maximum", "max of the last n values, current included",
-            state=Sizing("n", 3), warmup=Sizing("n", -1)),
+            state=Sizing("n", 3), warmup=Sizing("n", -1), registers=2),
     _series("lowest", (X, N), "rolling minimum", "min of the last n values, current included",
-            state=Sizing("n", 3), warmup=Sizing("n", -1)),
+            state=Sizing("n", 3), warmup=Sizing("n", -1), registers=2),
     # ---- classifier ----
     _series("threshold_regime", (X, Arg("level", Kind.SERIES)), "two regimes split at a level",
             "0 where x < level, 1 where x >= level, undefined where x is undefined",
@@ -111,9 +115,9 @@ BUILTIN: tuple[Component, ...] = (
             state=Sizing(None, 0), warmup=Sizing(None, 0), role="strategy"),
     _series("breakout", (N,), "channel breakout of the close",
             "+1 where close > max of the previous n closes, -1 where < their min, else 0",
-            state=Sizing("n", 3), warmup=Sizing("n", 0), reads=("close",), role="strategy"),
+            state=Sizing("n", 3), warmup=Sizing("n", 0), reads=("close",), role="strategy", registers=2),
     _series("momentum", (X, N), "sign of the n-bar change", "sign(x - x.shift(n))",
-            state=Sizing("n", 3), warmup=Sizing("n", 0), role="strategy"),
+            state=Sizing("n", 3), warmup=Sizing("n", 0), role="strategy", registers=3),
     # ---- replay of captured signals (handled by the binder and code generator, not a kernel) ----
     Component("replay", "strategy", "signal", (Arg("path", Kind.STRING), Arg("strategy", Kind.STRING)),
               "the SIGNALs that `flowc run --capture-signals DIR` stored for one strategy, emitted again"),

@@ -91,6 +91,24 @@ def test_every_contract_with_a_kernel_has_one() -> None:
         assert kernel.__name__ == f"{name}_nb"
 
 
+@pytest.mark.parametrize("name", sorted(c.name for c in CONTRACTS.values() if c.step))
+def test_the_step_form_takes_and_returns_the_counters_the_contract_names(name: str) -> None:
+    """Driven with its counters in locals, as the hoisted prefix does, it equals the memory form bit for bit."""
+    contract = CONTRACTS[name]
+    module, function = contract.step.split(":")
+    step = getattr(features if module.endswith("features") else signals, function)
+    params = params_for(name, 5.0)
+    series = [with_gaps(walk(4))] * (len(contract.reads) + sum(a.kind == components.Kind.SERIES for a in contract.args))
+    state = np.zeros(_resolve(STATE_SIZE[name], params))
+    counters = tuple(state[: contract.registers])
+    out = np.empty(N)
+    for t in range(N):
+        out[t], *rest = step(state, *counters, *(float(s[t]) for s in series), *map(float, params.values()))
+        counters = tuple(rest)
+    assert len(counters) == contract.registers
+    np.testing.assert_array_equal(out, drive(name, *series, **params))
+
+
 @pytest.mark.parametrize("name", sorted(set(KERNELS) - {"atr", "breakout"}))
 def test_warmup_matches_the_leading_undefined_bars(name: str) -> None:
     params = params_for(name, 7.0)
