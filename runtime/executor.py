@@ -18,6 +18,7 @@ from pathlib import Path
 from types import ModuleType
 
 import numpy as np
+from numba import njit
 
 from flowc.compiler.codegen import Buffer, Generated, generate
 from flowc.compiler.plan import Plan
@@ -182,11 +183,27 @@ def run_program(program: Program, market: MarketData, owner: np.ndarray, symlit:
 
 
 def _table(rows: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """Float record rows as a structured array (integer fields are whole floats, converted exactly)."""
-    table = np.zeros(len(rows), dtype)
-    for k, field in enumerate(dtype.names):
-        table[field] = rows[:, k]
+    """Float record rows as a structured array (integer fields are whole floats, converted exactly).
+
+    Every field is 8 bytes, so the table is also a `[n, fields]` block of int64 and of float64;
+    one compiled pass fills it (numpy's field-by-field assignment took 1 ms for 40k fills).
+    """
+    assert dtype.itemsize == 8 * len(dtype.names) and all(dtype[f].itemsize == 8 for f in dtype.names)
+    table = np.empty(len(rows), dtype)
+    whole = np.array([dtype[f].kind == "i" for f in dtype.names])
+    block = (len(rows), len(dtype.names))
+    _fill_table(rows, whole, table.view(np.int64).reshape(block), table.view(np.float64).reshape(block))
     return table
+
+
+@njit(cache=True)
+def _fill_table(rows: np.ndarray, whole: np.ndarray, ints: np.ndarray, floats: np.ndarray) -> None:
+    for i in range(rows.shape[0]):
+        for k in range(rows.shape[1]):
+            if whole[k]:
+                ints[i, k] = np.int64(rows[i, k])
+            else:
+                floats[i, k] = rows[i, k]
 
 
 def _ledger(program: Program, b: dict[str, np.ndarray], n_symbols: int, params: np.ndarray) -> Ledger:
