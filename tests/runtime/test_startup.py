@@ -38,6 +38,18 @@ def test_a_run_leaving_fast_writes_every_output_and_prints_all_of_it(tmp_path):
     assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # no temporary file left behind
 
 
+def test_a_warm_run_does_not_import_pandas():
+    """pandas' import costs 0.2 s: a run whose data was read before (here the sample) loads the checked bars."""
+    warm = ("from pathlib import Path\nfrom flowc.runtime.data import load_source\n"
+            "load_source('sample', {'name': 'sp500'}, base_dir=Path('.'))\n")
+    subprocess.run([sys.executable, "-c", warm], cwd=ROOT, check=True, timeout=300)
+    script = ("import sys\nfrom flowc.runtime.cli import main\n"
+              f"code = main(['run', {str(SIMPLE)!r}, '--quiet'])\n"
+              "print(code, sorted(m for m in sys.modules if m.split('.')[0] == 'pandas'))\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.stdout.splitlines()[-1] == "0 []", done.stderr
+
+
 def test_the_exit_code_of_a_failing_command_is_kept():
     done = flowc("lint", str(ROOT / "tests" / "no-such-file.flow"))
     assert done.returncode == cli.EXIT_USAGE and "no-such-file.flow" in done.stderr
