@@ -1,7 +1,5 @@
 """`python -m flowc.runtime` is the `flowc` command."""
 
-import sys
+from flowc.runtime.cli import entry
 
-from flowc.runtime.cli import main
-
-sys.exit(main())
+entry()

@@ -7,7 +7,9 @@ the file, the line and the column instead of a pandas traceback or a silently wr
 
 `load_source` reads one `data` source of a `.flow` file into one `SymbolBars` per symbol;
 `align` puts several symbols on the union of their timestamps (`MarketData`, `[T, S]` arrays with
-NaN and `present == False` where a symbol has no bar). Neither imports numba.
+NaN and `present == False` where a symbol has no bar). Neither imports numba, and pandas only
+when a file is read: the checked columns of a CSV are cached (`data_cache`), so a warm run
+does not pay for pandas' import.
 """
 
 from __future__ import annotations
@@ -19,12 +21,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from flowc.dsl.diagnostics import Diagnostic, FlowError, did_you_mean, error
 from flowc.dsl.source import Span
+from flowc.runtime.data_cache import load_checked
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COLUMNS = ("timestamp", "open", "high", "low", "close", "volume")
 PRICES = ("open", "high", "low", "close")
@@ -106,12 +112,12 @@ def load_source(kind: str, args: Mapping[str, object], *, base_dir: Path,
         path = path if path.is_absolute() else Path(base_dir) / path
         symbol = args.get("symbol")
         if kind == "csv":
-            return [_bars(_read_csv(path, shown, span), str(symbol or path.stem.upper()), span)]
+            return [_csv_bars(path, shown, str(symbol or path.stem.upper()), span)]
         return _read_parquet(path, shown, None if symbol is None else str(symbol), span)
     if kind == "sample":
         name = str(args["name"])
         path = _sample_file(name, span)
-        return [_bars(_read_csv(path, str(path), span), str(args.get("symbol") or name.upper()), span)]
+        return [_csv_bars(path, str(path), str(args.get("symbol") or name.upper()), span)]
     if kind == "synthetic":
         values = {key: args.get(key, default) for key, default in SYNTHETIC_DEFAULTS.items()}
         return synthetic(int(values["bars"]), int(values["symbols"]), int(values["seed"]), span=span)
@@ -219,6 +225,8 @@ def _match_columns(found: Sequence[object], shown: str, unit: str, wanted: Seque
 
 def _read_csv(path: Path, shown: str, span: Span | None) -> _Table:
     """Read a CSV with pandas' C parser; every parser failure becomes a diagnostic."""
+    import pandas as pd
+
     _check_file(path, shown, span)
     try:
         with path.open("rb") as f:
@@ -262,6 +270,8 @@ def _parser_error(text: str, shown: str, span: Span | None) -> FlowError:
 
 def _read_parquet(path: Path, shown: str, symbol: str | None, span: Span | None) -> list[SymbolBars]:
     """Read a wide (one symbol) or long (a `symbol` column) Parquet file."""
+    import pandas as pd
+
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -301,6 +311,12 @@ def _read_parquet(path: Path, shown: str, symbol: str | None, span: Span | None)
 # Checks
 
 
+def _csv_bars(path: Path, shown: str, symbol: str, span: Span | None) -> SymbolBars:
+    """One symbol's bars from a CSV file, checked when read (and cached once they pass)."""
+    stamps, values = load_checked(path, FIELDS, lambda: _validate(_read_csv(path, shown, span), None, span))
+    return SymbolBars(symbol, _as_time(stamps), *(values[f] for f in FIELDS))
+
+
 def _bars(table: _Table, symbol: str, span: Span | None) -> SymbolBars:
     stamps, values = _validate(table, None, span)
     return SymbolBars(symbol, _as_time(stamps), *(values[f] for f in FIELDS))
@@ -316,6 +332,8 @@ def _validate(table: _Table, groups: np.ndarray | None,
 
     `groups` (long Parquet) gives each row's symbol: timestamps must increase within a symbol.
     """
+    import pandas as pd
+
     problems: list[Diagnostic] = []
 
     def report(code: str, bad: np.ndarray, column: str, what: Callable[[int], str], hint: str) -> None:
@@ -366,6 +384,8 @@ def _validate(table: _Table, groups: np.ndarray | None,
 
 def _timestamps(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """int64 microseconds since the epoch (UTC, naive) and a mask of the rows that hold a valid timestamp."""
+    import pandas as pd
+
     if isinstance(raw.dtype, pd.DatetimeTZDtype):
         parsed = raw.dt.tz_convert("UTC").dt.tz_localize(None)
     elif pd.api.types.is_datetime64_dtype(raw.dtype):

@@ -2,7 +2,8 @@
 
 Every engine's ledger goes through this one module, so metrics and trades
 cannot differ between engines except through what the engines recorded.
-Tables become pandas objects here, at the edge; files are written
+Tables become pandas objects here, at the edge (pandas is imported only when a table is asked
+for: a run that prints its metrics never loads it); files are written
 atomically (temporary file, then rename) and only after the run succeeded,
 so a failed run leaves no partial output.
 """
@@ -12,15 +13,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from flowc.runtime.data import MarketData
 from flowc.runtime.files import write_text
 from flowc.runtime.ledger import Ledger
 from flowc.runtime.metrics import compute_metrics
 from flowc.runtime.trades import build_trades
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -37,10 +41,14 @@ class RunResult:
 
     @property
     def index(self) -> pd.DatetimeIndex:
+        import pandas as pd
+
         return pd.DatetimeIndex(pd.to_datetime(self.market.timestamps), name="timestamp")
 
     def equity(self) -> pd.DataFrame:
         """One row per step: total equity, cash and drawdown (and each portfolio's equity when several)."""
+        import pandas as pd
+
         total = self.ledger.equity.sum(axis=1)
         peak = np.maximum.accumulate(np.maximum(total, self.ledger.cash0.sum()))
         frame = pd.DataFrame({"equity": total, "cash": self.ledger.cash.sum(axis=1),
@@ -54,9 +62,13 @@ class RunResult:
         return np.array(self.market.symbols, dtype=object)[index] if len(index) else np.array([], dtype=object)
 
     def _time(self, steps: np.ndarray) -> pd.DatetimeIndex:
+        import pandas as pd
+
         return pd.DatetimeIndex(pd.to_datetime(self.market.timestamps[steps]))
 
     def orders(self) -> pd.DataFrame:
+        import pandas as pd
+
         o = self.ledger.orders
         return pd.DataFrame({
             "timestamp": self._time(o["step"]), "step": o["step"], "symbol": self._symbols(o["symbol"]),
@@ -64,6 +76,8 @@ class RunResult:
             "risk": np.array(self.ledger.risks, dtype=object)[o["risk"]] if len(o) else []})
 
     def fills(self) -> pd.DataFrame:
+        import pandas as pd
+
         f = self.ledger.fills
         return pd.DataFrame({
             "timestamp": self._time(f["step"]), "step": f["step"], "symbol": self._symbols(f["symbol"]),
@@ -72,6 +86,8 @@ class RunResult:
             "execution": np.array(self.ledger.executions, dtype=object)[f["execution"]] if len(f) else []})
 
     def trade_table(self) -> pd.DataFrame:
+        import pandas as pd
+
         t = self.trades
         return pd.DataFrame({
             "symbol": self._symbols(t["symbol"]), "direction": t["direction"],
@@ -88,6 +104,8 @@ class RunResult:
         opening fills); realised P&L sums the closed trades and the realised part of the open one
         (commissions included); unrealised P&L marks the open position at the last known close.
         """
+        import pandas as pd
+
         close = self.market.close
         last = np.array([close[self.market.present[:, s], s][-1] if self.market.present[:, s].any() else np.nan
                          for s in range(len(self.market.symbols))])

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from flowc.compiler.ir import ReplaySpec
 from flowc.dsl.diagnostics import FlowError, did_you_mean, error
@@ -23,12 +23,17 @@ from flowc.runtime.data import MarketData
 from flowc.runtime.files import atomic_path, write_text
 from flowc.runtime.ledger import Ledger
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 INDEX = "signals.json"
 PARQUET_HINT = "Parquet needs the optional extra: pip install 'flowc[parquet]'"
 
 
 def capture(ledger: Ledger, market: MarketData, folder: str | Path, workflow: str) -> None:
     """Write every strategy's present signals to `folder` (each file atomically, the index last)."""
+    import pandas as pd
+
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     files = {}
@@ -46,6 +51,8 @@ def capture(ledger: Ledger, market: MarketData, folder: str | Path, workflow: st
 
 def load_replay(spec: ReplaySpec, market: MarketData, base_dir: Path) -> tuple[np.ndarray, np.ndarray]:
     """The captured signals of one strategy on this market's steps: presence `[T, S]`, values `[T, S, 2]`."""
+    import pandas as pd
+
     folder = base_dir / spec.path
     try:
         index = json.loads((folder / INDEX).read_text())
