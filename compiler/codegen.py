@@ -95,6 +95,7 @@ class _Gen:
         self.risks = [n for n in plan.nodes if n.role == "risk"]
         self.executions = [n for n in plan.nodes if n.role == "execution"]
         self.local = _local_outputs(plan)
+        self.fused = False  # whether the step loop's containers share one loop over the symbols (`_fusable`)
 
     def ident(self, path: str) -> str:
         return self.plan.node(path).ident
@@ -117,7 +118,7 @@ class _Gen:
         if item.event == "SIGNAL":
             return f"out_{source.ident}[t, s, {('direction', 'strength').index(item.field)}]"
         if item.event == "ORDER":
-            return f"{'ordpx' if item.field == 'price' else 'ordq'}_{source.ident}[s]"
+            return self.ev(f"{'ordpx' if item.field == 'price' else 'ordq'}_{source.ident}")
         if item.event == "PORTFOLIO":
             if item.field == "position":
                 return f"pos_{source.ident}[s]"
@@ -191,7 +192,7 @@ class _Gen:
                 base = "present[t, s]" if len(self.data) == 1 else \
                     f"(present[t, s] and owner[s] == {self.data.index(edge.source)})"
             elif item.event == "ORDER":
-                base = f"ordp_{self.ident(edge.source)}[s]"
+                base = self.ev(f"ordp_{self.ident(edge.source)}")
             elif item.event == "PORTFOLIO":
                 base = f"fb_present_{self.ident(edge.source)} != 0.0"
             elif edge.source in self.local:
@@ -201,6 +202,13 @@ class _Gen:
             guard = self.guard(edge.guards)
             terms.append(f"({base} and ({guard}))" if guard else base)
         return " or ".join(terms) if len(terms) > 1 else terms[0]
+
+    def ev(self, name: str, slot: int | None = None) -> str:
+        """An event a container passes to the next within one step and symbol: a local when they share
+        the loop over the symbols (`_fusable`), else an element of a per-symbol buffer."""
+        if self.fused:
+            return name if slot is None else f"{name}_{slot}"
+        return f"{name}[s]" if slot is None else f"{name}[{slot}, s]"
 
     # ---- series containers (feature, classifier, strategy) ----
 
@@ -281,9 +289,10 @@ class _Gen:
 
     def risk_buffers(self, node: NodePlan) -> None:
         self.buffer(f"rk_{node.ident}", ("S", "F:3"), "f8", float("nan"))  # book, last direction, held quantity
-        self.buffer(f"ordq_{node.ident}", ("S",), "f8", 0.0)
-        self.buffer(f"ordpx_{node.ident}", ("S",), "f8", float("nan"))  # NaN: a market order; else an exit's price
-        self.buffer(f"ordp_{node.ident}", ("S",), "bool", False)
+        if not self.fused:  # else locals (`ev`)
+            self.buffer(f"ordq_{node.ident}", ("S",), "f8", 0.0)
+            self.buffer(f"ordpx_{node.ident}", ("S",), "f8", float("nan"))  # NaN: a market order; else an exit's
+            self.buffer(f"ordp_{node.ident}", ("S",), "bool", False)
         if node.container.config.has_exits:
             self.buffer(f"rkx_{node.ident}", ("S", "F:4"), "f8", float("nan"))  # last close, entry, extreme, latched
 
@@ -307,7 +316,10 @@ class _Gen:
 
     def risk_symbol(self, node: NodePlan) -> None:
         w, cfg, rk = self.w, node.container.config, f"rk_{node.ident}"
-        w(f"ordp_{node.ident}[s] = False")
+        w(f"{self.ev(f'ordp_{node.ident}')} = False")
+        if self.fused:  # locals are defined on every path
+            w(f"ordq_{node.ident} = 0.0")
+            w(f"ordpx_{node.ident} = np.nan")
         w("n_sig = 0")
         w("total = 0.0")
         w("first = 0.0")
@@ -375,9 +387,9 @@ class _Gen:
                 w("if px == px:")
                 with w.indent():
                     w("order = -b")
-                    w(f"ordq_{node.ident}[s] = order")
-                    w(f"ordpx_{node.ident}[s] = px")
-                    w(f"ordp_{node.ident}[s] = True")
+                    w(f"{self.ev(f'ordq_{node.ident}')} = order")
+                    w(f"{self.ev(f'ordpx_{node.ident}')} = px")
+                    w(f"{self.ev(f'ordp_{node.ident}')} = True")
                     w(f"{rk}[s, 0] = b + order")
                     w(f"{x}[s, 3] = 1.0")
                     w("exited = True")
@@ -435,11 +447,11 @@ class _Gen:
             w(f"order = target - {rk}[s, 0]")
             w("if order != 0.0:")
             with w.indent():
-                w(f"ordq_{node.ident}[s] = order")
-                w(f"ordp_{node.ident}[s] = True")
+                w(f"{self.ev(f'ordq_{node.ident}')} = order")
+                w(f"{self.ev(f'ordp_{node.ident}')} = True")
                 if cfg.has_exits:
                     x = f"rkx_{node.ident}"
-                    w(f"ordpx_{node.ident}[s] = np.nan")
+                    w(f"{self.ev(f'ordpx_{node.ident}')} = np.nan")
                     w(f"old = {rk}[s, 0]")
                 w(f"{rk}[s, 0] = {rk}[s, 0] + order")
                 if cfg.has_exits:
@@ -488,9 +500,10 @@ class _Gen:
         # fill slots: k < K the pending order of ORDER input k, K + k the order input k delivers now
         k = len(node.inputs_of("ORDER"))
         self.buffer(f"pend_{node.ident}", (f"K:{k}", "S"), "f8", 0.0)
-        for name in ("fq", "fpx", "fc"):
-            self.buffer(f"{name}_{node.ident}", (f"K:{2 * k}", "S"), "f8", 0.0)
-        self.buffer(f"fpres_{node.ident}", (f"K:{2 * k}", "S"), "bool", False)
+        if not self.fused:  # else locals (`ev`)
+            for name in ("fq", "fpx", "fc"):
+                self.buffer(f"{name}_{node.ident}", (f"K:{2 * k}", "S"), "f8", 0.0)
+            self.buffer(f"fpres_{node.ident}", (f"K:{2 * k}", "S"), "bool", False)
 
     def execution_symbol(self, node: NodePlan) -> None:
         w, cfg, x = self.w, node.container.config, node.ident
@@ -499,7 +512,9 @@ class _Gen:
         bar = node.input("BAR")
         w(f"bar = {self.presence(bar) if bar else 'False'}")
         for k in range(2 * k_all):
-            w(f"fpres_{x}[{k}, s] = False")
+            w(f"{self.ev(f'fpres_{x}', k)} = False")
+            if self.fused:  # locals are defined on every path
+                w(f"fq_{x}_{k} = fpx_{x}_{k} = fc_{x}_{k} = 0.0")
         w("if bar:")
         with w.indent():
             base = "bar_open[t, s]" if cfg.fill == "next_open" else "bar_close[t, s]"
@@ -513,11 +528,11 @@ class _Gen:
             exits = source.container.config.has_exits
             w(f"if {self.presence(item)}:")
             with w.indent():
-                q = f"ordq_{source.ident}[s]"
+                q = self.ev(f"ordq_{source.ident}")
                 now = []
                 if exits:  # an exit order fills now at its price, whatever the fill mode
-                    now.append((f"bar and ordpx_{source.ident}[s] == ordpx_{source.ident}[s]",
-                                f"ordpx_{source.ident}[s]"))
+                    price = self.ev(f"ordpx_{source.ident}")
+                    now.append((f"bar and {price} == {price}", price))
                 if cfg.fill == "close":
                     now.append(("bar", "bar_close[t, s]"))
                 for n, (test, price) in enumerate(now):
@@ -548,10 +563,8 @@ class _Gen:
             w(f"fee = p[{cfg.commission_slot.index}]")
         else:
             w("fee = 0.0")
-        w(f"fq_{x}[{slot}, s] = q")
-        w(f"fpx_{x}[{slot}, s] = px")
-        w(f"fc_{x}[{slot}, s] = fee")
-        w(f"fpres_{x}[{slot}, s] = True")
+        for name, value in (("fq", "q"), ("fpx", "px"), ("fc", "fee"), ("fpres", "True")):
+            w(f"{self.ev(f'{name}_{x}', slot)} = {value}")
 
     # ---- portfolio ----
 
@@ -587,12 +600,13 @@ class _Gen:
             source = self.plan.node(item.source)  # type: ignore[arg-type]
             xi = source.ident
             for slot in range(2 * len(source.inputs_of("ORDER"))):  # pending fills, then this step's
-                w(f"if fpres_{xi}[{slot}, s]:")
+                px, fee = self.ev(f"fpx_{xi}", slot), self.ev(f"fc_{xi}", slot)
+                w(f"if {self.ev(f'fpres_{xi}', slot)}:")
                 with w.indent():
-                    w(f"q = fq_{xi}[{slot}, s]")
+                    w(f"q = {self.ev(f'fq_{xi}', slot)}")
                     w(f"pos_{j}[s] = pos_{j}[s] + q")
-                    w(f"cash_{j} = cash_{j} - (q * fpx_{xi}[{slot}, s] + fc_{xi}[{slot}, s])")
-                    self.record("fills", 1, ("t", "s", "q", f"fpx_{xi}[{slot}, s]", f"fc_{xi}[{slot}, s]",
+                    w(f"cash_{j} = cash_{j} - (q * {px} + {fee})")
+                    self.record("fills", 1, ("t", "s", "q", px, fee,
                                              str(index), str(self.executions.index(source))))
     def portfolio_after(self, node: NodePlan) -> None:
         w, j = self.w, node.ident
@@ -641,7 +655,7 @@ class _Gen:
             elif hasattr(self, f"{node.role}_{when}"):
                 getattr(self, f"{node.role}_{when}")(node)
 
-        if _fusable(stepped):
+        if self.fused:
             w("# " + ", ".join(f"{n.role} `{n.path}`" for n in stepped) + ": one loop over the symbols")
             for node in stepped:
                 part(node, "before")
@@ -695,6 +709,9 @@ class _Gen:
     def generate(self) -> Generated:
         plan, w = self.plan, self.w
         series = [n for n in plan.nodes if n.role in SERIES_ROLES]
+        hoisted = [n for n in series if n.hoisted]
+        stepped = [n for n in plan.nodes if not n.hoisted and n.role != "data"]
+        self.fused = _fusable(stepped)
         for node in series:
             self.series_buffers(node)
         for node in self.risks:
@@ -719,8 +736,6 @@ class _Gen:
             self.risk_init(node)
         for node in self.portfolios:
             self.portfolio_init(node)
-        hoisted = [n for n in series if n.hoisted]
-        stepped = [n for n in plan.nodes if not n.hoisted and n.role != "data"]
         if hoisted:
             self.prefix(hoisted)
         w("# the step loop, in chunks of steps the record tables have room for")
