@@ -20,6 +20,13 @@ equity, fills and orders exactly, on the same bars and the plan's own parameter 
    records is checked at the top of the step, and when it runs out the program saves its
    registers and returns the step; the caller doubles the tables and calls again from there.
 
+Since then flowc generates what forms 2 and 3 proposed, in its own way: the hoisted containers of
+a symbol share one loop, features no step-loop container reads stay in locals, kernels with
+counters are called in their step form with the counters in locals, and the record tables are
+grown between chunks of steps. `today` now lands with them; what still separates all three from
+the ledger floor is the two passes (the signals go through memory, `[T, S]`, between the hoisted
+prefix and the step loop) and the per-symbol state of risk, execution and portfolio in arrays.
+
 Below them, two floors: the hand-written loop of `baselines.py` that keeps only the equity
 curve (the target's floor), and the same loop recording the cash curve, exposure, drawdown,
 orders and fills as flowc's ledger does (the floor for the same results).
