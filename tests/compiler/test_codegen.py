@@ -1,0 +1,56 @@
+"""The shape of the generated program: the speed-ups of `compiler/codegen.py` are there, and only where sound.
+
+Results are checked elsewhere (every engine against the reference, on the examples and on random
+topologies); these tests pin down that the fast forms are the ones generated, so that a change
+which silently falls back to the slow ones fails here instead of only in a benchmark.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flowc.compiler.codegen import generate
+from flowc.runtime.manager import prepare
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def program(path: Path, hoist: bool = True):
+    return generate(prepare(path, hoist=hoist).plan)
+
+
+def test_the_hoisted_prefix_is_one_loop_per_symbol_with_features_in_locals_and_counters_in_registers():
+    g = program(EXAMPLES / "simple_backtest.flow")
+    names = {b.name for b in g.buffers}
+    assert not any(n.startswith(("out_n1", "pres_n1")) for n in names)  # features only the strategy reads
+    assert {"out_n2_strategy", "pres_n2_strategy"} <= names  # signals: the step loop and the ledger read them
+    prefix = g.source.split("if not reuse_prefix:")[1].split("# the step loop")[0]
+    assert prefix.count("for t in range(T):") == 1
+    assert prefix.count("sma_step(") == 2 and "sma_nb(" not in prefix
+
+
+def test_risk_execution_and_portfolio_share_one_loop_over_the_symbols():
+    g = program(EXAMPLES / "simple_backtest.flow")
+    step = g.source.split("for t in range(t0, t1):")[1]
+    assert step.count("for s in range(S):") == 3  # the shared one, then the portfolio's equity and exposure
+    assert not any(b.name.startswith(("ordq_", "ordp_", "fq_", "fpres_")) for b in g.buffers)  # locals
+    assert "grow_nb" not in step  # tables grow between chunks of steps, never inside one
+
+
+def test_two_risk_containers_keep_a_loop_each_so_that_orders_stay_in_their_order(tmp_path):
+    text = (EXAMPLES / "simple_backtest.flow").read_text()
+    hedge = "        hedge: risk { size = fixed(50) }\n"
+    text = text.replace("        execution: execution {", hedge + "        execution: execution {")
+    text = text.replace("feedback portfolio -> risk : PORTFOLIO",
+                        "feedback portfolio -> risk : PORTFOLIO\n    pipeline strategy -> hedge -> execution")
+    path = tmp_path / "two.flow"
+    path.write_text(text)
+    g = program(path)
+    assert len(g.risks) == 2
+    assert "one loop over the symbols" not in g.source
+    assert {"ordq_n3_risk", "ordq_n4_hedge"} <= {b.name for b in g.buffers}
+
+
+def test_without_hoisting_every_component_runs_in_its_row_form():
+    g = program(EXAMPLES / "simple_backtest.flow", hoist=False)
+    assert "_step(" not in g.source and "sma_nb(" in g.source
