@@ -57,6 +57,8 @@ class Generated:
     prefix_slots: tuple[int, ...]  # the parameter slots the hoisted prefix reads
 
 
+PREFIX_TILE = 16384  # symbol-steps per tile of the hoisted prefix: a few hundred KiB of bars and outputs
+
 FIXED_ARGS = ("bar_open", "bar_high", "bar_low", "bar_close", "bar_volume", "present", "owner", "symlit", "p",
               "trade_from", "reuse_prefix")
 
@@ -682,27 +684,32 @@ class _Gen:
 
         Outputs no step-loop container and no ledger reads (`_local_outputs`) never reach memory,
         and the counters of components with a step form stay in locals for the whole series.
+        The bars are `[T, S]`: a symbol's series is strided, so the steps go in tiles small
+        enough that the cache lines one symbol loads are still there for the next symbols.
         """
         w = self.w
         w("if not reuse_prefix:  # else the hoisted outputs of an earlier call with the same inputs stand")
         with w.indent():
-            w("# hoisted: " + ", ".join(f"{n.role} `{n.path}`" for n in hoisted) + ", whole series per symbol")
-            w("for s in range(S):")
+            w("# hoisted: " + ", ".join(f"{n.role} `{n.path}`" for n in hoisted) + ", in tiles of steps")
+            w(f"tile = max(64, {PREFIX_TILE} // max(S, 1))")
+            w("for tb in range(0, T, tile):")
             with w.indent():
-                for node in hoisted:
-                    for state in node.states:  # one view of the symbol's state row, not one per bar
-                        w(f"row_{node.ident}_{state.instance} = st_{node.ident}_{state.instance}[s]")
-                        for j, counter in enumerate(_counters(node, state)):
-                            w(f"{counter} = row_{node.ident}_{state.instance}[{j}]")
-                w("for t in range(T):")
+                w("for s in range(S):")
                 with w.indent():
                     for node in hoisted:
-                        w(f"# {node.role} `{node.path}`")
-                        self.series_body(node)
-                for node in hoisted:
-                    for state in node.states:
-                        for j, counter in enumerate(_counters(node, state)):
-                            w(f"row_{node.ident}_{state.instance}[{j}] = {counter}")
+                        for state in node.states:  # one view of the symbol's state row, not one per bar
+                            w(f"row_{node.ident}_{state.instance} = st_{node.ident}_{state.instance}[s]")
+                            for j, counter in enumerate(_counters(node, state)):
+                                w(f"{counter} = row_{node.ident}_{state.instance}[{j}]")
+                    w("for t in range(tb, min(T, tb + tile)):")
+                    with w.indent():
+                        for node in hoisted:
+                            w(f"# {node.role} `{node.path}`")
+                            self.series_body(node)
+                    for node in hoisted:
+                        for state in node.states:
+                            for j, counter in enumerate(_counters(node, state)):
+                                w(f"row_{node.ident}_{state.instance}[{j}] = {counter}")
 
     # ---- the module ----
 

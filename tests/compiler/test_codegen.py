@@ -25,7 +25,7 @@ def test_the_hoisted_prefix_is_one_loop_per_symbol_with_features_in_locals_and_c
     assert not any(n.startswith(("out_n1", "pres_n1")) for n in names)  # features only the strategy reads
     assert {"out_n2_strategy", "pres_n2_strategy"} <= names  # signals: the step loop and the ledger read them
     prefix = g.source.split("if not reuse_prefix:")[1].split("# the step loop")[0]
-    assert prefix.count("for t in range(T):") == 1
+    assert prefix.count("for t in range(tb, min(T, tb + tile)):") == 1  # one loop, in tiles of steps
     assert prefix.count("sma_step(") == 2 and "sma_nb(" not in prefix
 
 
