@@ -69,7 +69,7 @@ class Loaded:
     windows: dict[tuple[int, int], Prepared] = field(default_factory=dict)
 
     def window(self, start: int, stop: int) -> Prepared:
-        """The workflow over the steps `[start, stop)` only (same program, sliced data); cached."""
+        """The workflow over the steps `[start, stop)` only (same program, sliced data and replayed signals); cached."""
         if (start, stop) == (0, self.prepared.market.n_steps):
             return self.prepared
         found = self.windows.get((start, stop))
@@ -77,7 +77,9 @@ class Loaded:
             from flowc.runtime.sweep.windows import slice_market
 
             self.compiled()
-            found = replace(self.prepared, market=slice_market(self.prepared.market, start, stop))
+            found = replace(self.prepared, market=slice_market(self.prepared.market, start, stop),
+                            replays=[(present[start:stop], values[start:stop])
+                                     for present, values in self.prepared.replays])
             if len(self.windows) > 256:
                 self.windows.clear()
             self.windows[(start, stop)] = found

@@ -7,6 +7,9 @@ share the hoisted prefix, a point failing a check, and a driver that raises.
 
 from __future__ import annotations
 
+import pytest
+
+from flowc.runtime.cli import main
 from flowc.runtime.manager import prepare
 from flowc.runtime.sweep import batch
 from flowc.runtime.sweep.batch import driver_source, run_chunk
@@ -15,6 +18,7 @@ from flowc.runtime.sweep.job import load, make_job
 from flowc.runtime.sweep.task import Task, run_task
 from flowc.runtime.sweep.walk_forward import make_windows, window_task
 from tests.conftest import EXAMPLES
+from tests.runtime.test_replay import REPLAYED
 from tests.sweep.conftest import SMA_GRID
 from tests.sweep.flows import flow_file
 
@@ -103,3 +107,24 @@ def test_the_driver_is_generated_from_the_buffers(sma_grid):
     assert "def batch(" in source and "equity_out[k, t, j] = equity[trade_from + t, j]" in source
     for b in sma_grid.program.generated.buffers:
         assert f"{b.name} = np.full(" in source
+
+
+@pytest.fixture(scope="module")
+def replayed(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("capture")
+    assert main(["run", str(EXAMPLES / "full_backtest.flow"), "--capture-signals", str(folder / "signals"),
+                 "--quiet"]) == 0
+    path = folder / "replayed.flow"
+    path.write_text(REPLAYED)
+    return path
+
+
+def test_a_window_replays_the_signals_of_its_own_steps(replayed):
+    """A walk-forward window of a replay equals the same window of the original run."""
+    original, original_job = job_of(EXAMPLES / "full_backtest.flow")
+    _, replay_job = job_of(replayed)
+    window = make_windows(original.market.n_steps, 2000, 1000, 1000)[1]
+    tasks = [window_task({}, window, steps, 100) for steps in (window.train, window.test)]
+    rows = assert_same_as_alone(replay_job, tasks)
+    assert [r["metrics"] for r in rows] == [r["metrics"] for r in run_chunk(original_job, tasks)]
+    assert all(r["status"] == "ok" and r["metrics"]["trades"] > 0 for r in rows)
