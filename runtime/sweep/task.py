@@ -1,8 +1,8 @@
 """One point run and turned into a row: its values, metrics, status and error. Never raises for a point.
 
 Executors run chunks of points (`batch.run_chunk`, one jitted call per chunk); a point runs
-here, through Python, with the reference engine, as the probe that measures a point's cost,
-and when a batch raises, to find the point that did. The job is prepared once per process
+here, through Python, with the reference engine, and when a batch raises, to find the point
+that did. The job is prepared once per process
 (`job.load`) and periods per year are inferred once per job. A point whose run raises becomes
 a row with status `failed` and the message.
 """
