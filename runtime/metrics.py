@@ -2,9 +2,10 @@
 
 Why one module: a run, a sweep point, a walk-forward window and a report must all agree on
 what "sharpe" means, so every metric has one definition, the numba kernel `metrics_nb`:
-`compute_metrics` validates arrays and calls it, and a sweep's batched driver calls it (through
-`ledger_metrics_nb`) inside its jitted loop. Its sums are numpy's pairwise sums, so its values
-are those of the numpy formulas to the bit. The definitions follow the language spec literally:
+`compute_metrics` validates arrays and calls it, and a run's summary and a sweep's batch call
+it through `ledger_metrics_nb` (a whole chunk of points in one jitted call). Its sums are
+numpy's pairwise sums, so its values are those of the numpy formulas to the bit. The
+definitions follow the language spec literally:
 
 - returns `r_t = E_t / E_{t-1} - 1` with `E_{-1}` the starting cash; risk-free rate 0;
   standard deviations with ddof 1;

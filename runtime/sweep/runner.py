@@ -2,10 +2,10 @@
 
 The client runs the first point itself, as a chunk of one, which compiles the program and its
 batch driver (or loads them from the cache) before any worker starts, so forked pool workers
-inherit them; running it a second time
-measures what one point costs, and chunks are sized from that (about a quarter of a second
-of work each, and at least four chunks per worker). Ctrl-C stops the executor and returns
-what finished; the store already holds every finished point.
+inherit them; running it a second time measures what one point costs, and chunks are sized
+from that (about a quarter of a second of work each, and at least four chunks per worker).
+Ctrl-C stops the executor and returns what finished; the store already holds every finished
+point.
 """
 
 from __future__ import annotations
