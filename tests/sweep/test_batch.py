@@ -21,6 +21,7 @@ from tests.conftest import EXAMPLES
 from tests.runtime.test_replay import REPLAYED
 from tests.sweep.conftest import SMA_GRID
 from tests.sweep.flows import flow_file
+from tests.test_differential import SHAPES
 
 
 def job_of(path, *overrides: str):
@@ -54,6 +55,14 @@ def test_several_symbols(tmp_path):
     assert prepared.market.n_symbols == 2
     rows = assert_same_as_alone(job, [Task(point_key(v), v) for v in grid(prepared.analysis.sweeps)])
     assert all(r["status"] == "ok" and r["metrics"]["symbols"] == 2 for r in rows)
+
+
+def test_two_portfolios(tmp_path):
+    path = tmp_path / "two_books.flow"
+    path.write_text(SHAPES["two_books"].replace("workflow w {", "workflow w { sweep n in [5, 10, 20];"))
+    prepared, job = job_of(path)
+    rows = assert_same_as_alone(job, [Task(point_key(v), v) for v in grid(prepared.analysis.sweeps)])
+    assert all(r["status"] == "ok" and r["metrics"]["trades"] > 0 for r in rows)
 
 
 def test_walk_forward_windows(tmp_path):
