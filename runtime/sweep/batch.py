@@ -182,10 +182,10 @@ def driver_source(program: Program) -> str:
     body = [f"{b.name} = np.empty({(0,) * len(b.shape)}, {_dtype(b.dtype)})" for _, b in allocated if b.prefix]
     body.append("for k in range(params.shape[0]):")
     loop = ["p = params[k]"]
-    for i, b in allocated:
+    for i, b in allocated:  # np.empty then a fill: numba compiles it faster than np.full
         shape = ", ".join(f"shapes[k, {i}, {d}]" for d in range(len(b.shape)))
-        full = f"{b.name} = np.full(({shape},), {_literal(b.fill)}, {_dtype(b.dtype)})"
-        loop += ["if not reuse[k]:", f"    {full}"] if b.prefix else [full]
+        full = [f"{b.name} = np.empty(({shape},), {_dtype(b.dtype)})", f"{b.name}[...] = {_literal(b.fill)}"]
+        loop += ["if not reuse[k]:", *("    " + line for line in full)] if b.prefix else full
     arguments = [call.get(a, a) for a in FIXED_ARGS] + [b.name for b in g.buffers]
     loop += [f"orders, fills = program({', '.join(arguments)})",
              "for t in range(equity_out.shape[1]):  # loops: numba compiles slice assignments far slower",

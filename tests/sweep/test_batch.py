@@ -115,7 +115,7 @@ def test_the_driver_is_generated_from_the_buffers(sma_grid):
     source = driver_source(sma_grid.program)
     assert "def batch(" in source and "equity_out[k, t, j] = equity[trade_from + t, j]" in source
     for b in sma_grid.program.generated.buffers:
-        assert f"{b.name} = np.full(" in source
+        assert f"{b.name} = np.empty(" in source
 
 
 @pytest.fixture(scope="module")
