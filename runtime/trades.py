@@ -145,12 +145,13 @@ def trades_nb(step: np.ndarray, symbol: np.ndarray, q: np.ndarray, price: np.nda
 
 
 def _validated(step, symbol, quantity, price, commission, n_symbols):
+    """Contiguous arrays (so that `trades_nb` is compiled once, for the layout `ledger_metrics_nb` calls it with)."""
     arrays = (
-        np.asarray(step, dtype=_I8),
-        np.asarray(symbol, dtype=_I8),
-        np.asarray(quantity, dtype=_F8),
-        np.asarray(price, dtype=_F8),
-        np.asarray(commission, dtype=_F8),
+        np.ascontiguousarray(step, dtype=_I8),
+        np.ascontiguousarray(symbol, dtype=_I8),
+        np.ascontiguousarray(quantity, dtype=_F8),
+        np.ascontiguousarray(price, dtype=_F8),
+        np.ascontiguousarray(commission, dtype=_F8),
     )
     if any(a.ndim != 1 or len(a) != len(arrays[0]) for a in arrays):
         raise ValueError("fill fields must be 1-d arrays of one length")
