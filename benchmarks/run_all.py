@@ -4,9 +4,10 @@
     python benchmarks/run_all.py --write benchmarks/RESULTS.md
     python benchmarks/run_all.py --quick           # small sizes: a smoke run of every script
 
-Each script runs in its own interpreter (`peers.py`, `startup.py`, `scaling.py`, `forms.py`),
-so one's memory and compiled code never shape another's numbers; their Markdown output is
-collected in that order, under a header naming the machine, its load and the commit.
+Each script runs in its own interpreter (`peers.py`, `forms.py`, `startup.py`, `scaling.py`,
+`sweep_speed.py`), so one's memory and compiled code never shape another's numbers; their
+Markdown output is collected in that order, under a header naming the machine, its load and
+the commit.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ SECTIONS = (
     ("What the generated program could be", "forms.py", ()),
     ("Start-up", "startup.py", ()),
     ("Scaling", "scaling.py", ()),
+    ("Sweeps", "sweep_speed.py", ()),
 )
 
 

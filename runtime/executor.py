@@ -93,12 +93,17 @@ def compile_plan(plan: Plan) -> Program:
     """Generate (or find in the cache) the program of a plan and import it."""
     generated = generate(plan)
     key = cache_key(plan)
+    path, module = load_generated(f"flowc_{key}.py", f"flowc_program_{key}", generated.source)
+    return Program(plan, generated, key, path, module)
+
+
+def load_generated(filename: str, name: str, source: str) -> tuple[Path, ModuleType]:
+    """Write generated source into the cache (unless it is there already) and import it as module `name`, once."""
     folder = user_cache_dir() / "programs"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"flowc_{key}.py"
-    if not path.exists() or path.read_text(encoding="utf-8") != generated.source:
-        write_text(path, generated.source)
-    name = f"flowc_program_{key}"
+    path = folder / filename
+    if not path.exists() or path.read_text(encoding="utf-8") != source:
+        write_text(path, source)
     module = sys.modules.get(name)
     if module is None:
         spec = importlib.util.spec_from_file_location(name, path)
@@ -106,7 +111,7 @@ def compile_plan(plan: Plan) -> Program:
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         sys.modules[name] = module
-    return Program(plan, generated, key, path, module)
+    return path, module
 
 
 def check_windows(plan: Plan, params: np.ndarray) -> None:
@@ -128,7 +133,21 @@ def check_windows(plan: Plan, params: np.ndarray) -> None:
         raise FlowError(problems)
 
 
-def _shape(buffer: Buffer, dims: dict[str, int], params: np.ndarray, caps: dict[str, int]) -> tuple[int, ...]:
+RECORD_CAPACITY = {"orders": 1024, "fills": 1024}  # rows of the record tables at the start; the program doubles them
+DTYPES = {"f8": np.float64, "i8": np.int64, "bool": np.bool_}
+
+
+def buffer_dims(generated: Generated, market: MarketData) -> dict[str, int]:
+    """The sizes of the named dimensions of buffer shapes: steps, symbols, portfolios."""
+    return {"T": market.n_steps, "S": market.n_symbols, "P": len(generated.portfolios)}
+
+
+def param_shaped(buffer: Buffer) -> bool:
+    """Whether the buffer's shape depends on the parameter vector (a state sized by a param)."""
+    return any(d.startswith("state:") for d in buffer.shape)
+
+
+def buffer_shape(buffer: Buffer, dims: dict[str, int], params: np.ndarray, caps: dict[str, int]) -> tuple[int, ...]:
     shape = []
     for d in buffer.shape:
         if d in dims:
@@ -156,9 +175,7 @@ def run_program(program: Program, market: MarketData, owner: np.ndarray, symlit:
     """
     check_windows(program.plan, params)
     g = program.generated
-    T, S = market.close.shape
-    dims = {"T": T, "S": S, "P": len(g.portfolios)}
-    caps = {"orders": 1024, "fills": 1024}  # the program doubles them as it needs
+    dims = buffer_dims(g, market)
     inputs = dict(inputs or {})
     key = (tuple(id(a) for a in inputs.values()), params[list(g.prefix_slots)].tobytes())
     cached = program.prefix
@@ -170,8 +187,8 @@ def run_program(program: Program, market: MarketData, owner: np.ndarray, symlit:
         elif reuse and b.prefix:
             buffers[b.name] = cached.arrays[b.name]  # type: ignore[union-attr]
         else:
-            dtype = {"f8": np.float64, "i8": np.int64, "bool": np.bool_}[b.dtype]
-            shape = _shape(b, dims, params, caps)
+            shape = buffer_shape(b, dims, params, RECORD_CAPACITY)
+            dtype = DTYPES[b.dtype]
             buffers[b.name] = np.empty(shape, dtype) if b.fill is None else np.full(shape, b.fill, dtype)
     buffers["orders"], buffers["fills"] = program.function(
         market.open, market.high, market.low, market.close, market.volume, market.present,
@@ -179,7 +196,7 @@ def run_program(program: Program, market: MarketData, owner: np.ndarray, symlit:
     if not reuse:
         arrays = {b.name: buffers[b.name] for b in g.buffers if b.prefix}
         program.prefix = PrefixOutputs(market, key[0], key[1], {**arrays, **inputs}) if arrays else None
-    return _ledger(program, buffers, S, params)
+    return _ledger(program, buffers, market.n_symbols, params)
 
 
 def _table(rows: np.ndarray, dtype: np.dtype) -> np.ndarray:

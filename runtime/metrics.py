@@ -1,8 +1,11 @@
 """The run metrics of section 8a, computed once and in one place.
 
 Why one module: a run, a sweep point, a walk-forward window and a report must all agree on
-what "sharpe" means, so every caller hands the same arrays to `compute_metrics` and nothing
-else computes a metric. The definitions follow the language spec literally:
+what "sharpe" means, so every metric has one definition, the numba kernel `metrics_nb`:
+`compute_metrics` validates arrays and calls it, and a run's summary and a sweep's batch call
+it through `ledger_metrics_nb` (a whole chunk of points in one jitted call). Its sums are
+numpy's pairwise sums, so its values are those of the numpy formulas to the bit. The
+definitions follow the language spec literally:
 
 - returns `r_t = E_t / E_{t-1} - 1` with `E_{-1}` the starting cash; risk-free rate 0;
   standard deviations with ddof 1;
@@ -23,8 +26,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numba import njit
 
 from flowc.dsl.diagnostics import FlowError, error
+from flowc.runtime.trades import trades_nb
 
 METRIC_KEYS = (
     "final_equity", "total_return", "cagr", "volatility", "sharpe", "sortino", "max_drawdown",
@@ -48,7 +53,7 @@ def periods_per_year(timestamps: np.ndarray) -> float:
     rule never gives fewer periods than daily bars. Where the median gap exceeds a day the
     inference would be a guess: FL610 asks for an explicit `periods_per_year`.
     """
-    return _periods(_as_us(timestamps))
+    return _periods(as_us(timestamps))
 
 
 def _periods(microseconds: np.ndarray) -> float:
@@ -81,64 +86,175 @@ def compute_metrics(
     periods_per_year: float | None = None,
 ) -> dict[str, Metric]:
     """Every metric of section 8a, keyed exactly as `METRIC_KEYS`."""
-    equity = np.asarray(equity, dtype=np.float64)
-    timestamps = _as_us(timestamps)
-    trade_pnl = np.asarray(trade_pnl, dtype=np.float64)
-    exposed = np.asarray(exposed, dtype=bool)
+    equity = np.ascontiguousarray(equity, dtype=np.float64)
+    timestamps = np.ascontiguousarray(as_us(timestamps))
+    exposed = np.ascontiguousarray(exposed, dtype=np.bool_)
     if not len(equity) == len(timestamps) == len(exposed):
         raise ValueError("equity, timestamps and exposed must have one entry per step")
-    cash0 = float(cash0)
+    values = metrics_nb(equity, timestamps, float(cash0), np.ascontiguousarray(trade_pnl, dtype=np.float64),
+                        np.ascontiguousarray(fill_notional, dtype=np.float64), exposed,
+                        known_periods(timestamps, periods_per_year), bars, steps, n_symbols)
+    return as_metrics(values)
 
-    out: dict[str, Metric] = dict.fromkeys(METRIC_KEYS)
-    out.update(trades=len(trade_pnl), bars=int(bars), steps=int(steps), symbols=int(n_symbols))
+
+def known_periods(timestamps: np.ndarray, periods_per_year: float | None) -> float:
+    """Periods per year as given, else inferred from the timestamps (int64 microseconds); NaN with fewer than two."""
+    if periods_per_year is None:
+        return _periods(timestamps) if len(timestamps) >= 2 else np.nan
+    return float(periods_per_year)
+
+
+def as_metrics(values: np.ndarray) -> dict[str, Metric]:
+    """A row of `metrics_nb` as metrics: counts as ints, anything not finite as None (undefined)."""
+    pairs = zip(METRIC_KEYS, values, strict=True)
+    return {key: int(value) if key in COUNTS else _defined(float(value)) for key, value in pairs}
+
+
+COUNTS = frozenset({"trades", "bars", "steps", "symbols"})
+_FINAL, _TOTAL, _CAGR, _VOL, _SHARPE, _SORTINO, _DD, _CALMAR, _TRADES, _WIN, _EXPOSURE, _TURNOVER, _BARS, _STEPS, \
+    _SYMBOLS = range(len(METRIC_KEYS))
+
+
+@njit(cache=True, error_model="numpy")
+def metrics_nb(equity: np.ndarray, timestamps: np.ndarray, cash0: float, trade_pnl: np.ndarray,
+               fill_notional: np.ndarray, exposed: np.ndarray, periods: float, bars: int, steps: int,
+               n_symbols: int) -> np.ndarray:
+    """The metrics in `METRIC_KEYS` order, NaN where undefined; `periods` is NaN where unknown.
+
+    Sums and means are numpy's pairwise sums (`sum_nb`), so every value equals numpy's formula
+    of the spec to the bit, in a sweep's batch as in a single run. Plain loops rather than array
+    expressions: numba compiles them in a fraction of the time.
+    """
+    out = np.empty(len(METRIC_KEYS))
+    out[:] = np.nan
+    out[_TRADES], out[_BARS], out[_STEPS], out[_SYMBOLS] = len(trade_pnl), bars, steps, n_symbols
     if len(trade_pnl):
-        out["win_rate"] = float(np.mean(trade_pnl > 0.0))  # a P&L of 0 is not a win
-    if len(equity) == 0:
+        wins = 0
+        for pnl in trade_pnl:
+            wins += pnl > 0.0  # a P&L of 0 is not a win
+        out[_WIN] = wins / len(trade_pnl)
+    n = len(equity)
+    if n == 0:
         return out
-
-    last = float(equity[-1])
-    out["final_equity"] = _defined(last)
-    out["exposure"] = float(np.mean(exposed))
-    mean_equity = float(np.mean(equity))
+    last = equity[-1]
+    out[_FINAL] = last
+    held = 0
+    for t in range(n):
+        held += exposed[t]
+    out[_EXPOSURE] = held / n
+    mean_equity = sum_nb(equity) / n
     if mean_equity > 0:
-        out["turnover"] = _defined(float(np.sum(fill_notional)) / mean_equity)
-    peak = np.maximum.accumulate(np.maximum(equity, cash0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["max_drawdown"] = _defined(float(np.max(1.0 - equity / peak)))
-
+        out[_TURNOVER] = sum_nb(fill_notional) / mean_equity
+    peak, drawdown = cash0, -np.inf
+    for t in range(n):  # np.maximum.accumulate and np.max, NaN propagating
+        high = equity[t] if equity[t] != equity[t] or equity[t] > cash0 else cash0
+        peak = peak if peak != peak or peak > high else high
+        fall = 1.0 - equity[t] / peak
+        drawdown = drawdown if drawdown != drawdown or drawdown > fall else fall
+    out[_DD] = drawdown
     if cash0 > 0:
-        out["total_return"] = _defined(last / cash0 - 1)
-        years = (int(timestamps[-1]) - int(timestamps[0])) / (365.25 * US_PER_DAY)
+        out[_TOTAL] = last / cash0 - 1
+        years = (timestamps[-1] - timestamps[0]) / (365.25 * US_PER_DAY)
         if years > 0 and last > 0:
-            out["cagr"] = _defined((last / cash0) ** (1 / years) - 1)
-    if out["cagr"] is not None and out["max_drawdown"]:
-        out["calmar"] = _defined(out["cagr"] / out["max_drawdown"])
-
-    if periods_per_year is None and len(timestamps) >= 2:
-        periods_per_year = _periods(timestamps)
-    if periods_per_year is not None:
-        out.update(_return_metrics(equity, cash0, float(periods_per_year)))
+            out[_CAGR] = (last / cash0) ** (1 / years) - 1
+    if np.isfinite(out[_CAGR]) and np.isfinite(drawdown) and drawdown != 0.0:
+        out[_CALMAR] = out[_CAGR] / drawdown
+    if periods != periods:
+        return out
+    scale = np.sqrt(periods)
+    r = np.empty(n)
+    r[0] = equity[0] / cash0 - 1
+    for t in range(1, n):
+        r[t] = equity[t] / equity[t - 1] - 1
+    mean = sum_nb(r) / n
+    same, negative = True, False
+    for t in range(n):
+        same = same and r[t] == r[0]
+        negative = negative or r[t] < 0
+    work = np.empty(n)
+    if n >= 2:
+        for t in range(n):
+            work[t] = (r[t] - mean) * (r[t] - mean)
+        std = np.sqrt(sum_nb(work) / (n - 1))  # np.std(r, ddof=1)
+        out[_VOL] = std * scale
+        if not same:  # std is 0 exactly when every return is the same
+            out[_SHARPE] = mean / std * scale
+    if negative:
+        for t in range(n):
+            low = r[t] if r[t] != r[t] or r[t] < 0.0 else 0.0  # np.minimum(r, 0.0)
+            work[t] = low * low
+        out[_SORTINO] = mean / np.sqrt(sum_nb(work) / n) * scale
     return out
 
 
-def _return_metrics(equity: np.ndarray, cash0: float, periods: float) -> dict[str, Metric]:
-    """Volatility, Sharpe and Sortino of the per-step returns, annualised by `periods`."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = equity / np.concatenate(([cash0], equity[:-1])) - 1
-    out: dict[str, Metric] = {}
-    scale = math.sqrt(periods)
-    if len(r) >= 2:
-        std = float(np.std(r, ddof=1))
-        out["volatility"] = _defined(std * scale)
-        if not np.all(r == r[0]):  # std is 0 exactly when every return is the same
-            out["sharpe"] = _defined(float(np.mean(r)) / std * scale)
-    if np.any(r < 0):
-        downside = math.sqrt(float(np.mean(np.minimum(r, 0.0) ** 2)))
-        out["sortino"] = _defined(float(np.mean(r)) / downside * scale)
-    return out
+@njit(cache=True, error_model="numpy")
+def ledger_metrics_nb(equity: np.ndarray, exposed: np.ndarray, cash0: np.ndarray, fill_step: np.ndarray,
+                      fill_symbol: np.ndarray, fill_q: np.ndarray, fill_price: np.ndarray, fill_commission: np.ndarray,
+                      fill_portfolio: np.ndarray, timestamps: np.ndarray, periods: float, bars: int,
+                      n_symbols: int) -> np.ndarray:
+    """The metrics of a whole run from what its program records, as `metrics_nb` returns them.
+
+    `equity` is [T, P] (summed over the portfolios), `cash0` [P]; fills in ledger order. The
+    closed trades of every portfolio (`trades_nb` on its own fills) give the trade P&L. One
+    function for a single run's summary and a sweep's batch, so the two cannot differ.
+    """
+    n_steps, n_fills = equity.shape[0], len(fill_q)
+    if equity.shape[1] == 1:
+        total = equity[:, 0].copy()  # the sum of one value (numpy's starts at -0.0) is the value
+    else:
+        total = np.empty(n_steps)
+        for t in range(n_steps):
+            total[t] = sum_nb(equity[t])
+    notional = np.empty(n_fills)
+    for i in range(n_fills):
+        notional[i] = abs(fill_q[i]) * fill_price[i]
+    pnl = np.empty(2 * n_fills)  # a fill closes at most one trade
+    n_closed = 0
+    step, symbol = np.empty(n_fills, np.int64), np.empty(n_fills, np.int64)
+    q, price, commission = np.empty(n_fills), np.empty(n_fills), np.empty(n_fills)
+    for j in range(equity.shape[1]):
+        n = 0
+        for i in range(n_fills):
+            if fill_portfolio[i] == j:
+                step[n], symbol[n], q[n] = fill_step[i], fill_symbol[i], fill_q[i]
+                price[n], commission[n] = fill_price[i], fill_commission[i]
+                n += 1
+        rows, closed, _ = trades_nb(step[:n], symbol[:n], q[:n], price[:n], commission[:n], n_symbols)
+        for k in range(len(closed)):
+            if closed[k]:
+                pnl[n_closed] = rows[k, 7]
+                n_closed += 1
+    return metrics_nb(total, timestamps, sum_nb(cash0), pnl[:n_closed], notional, exposed, periods, bars, n_steps,
+                      n_symbols)
 
 
-def _as_us(timestamps: np.ndarray) -> np.ndarray:
+@njit(cache=True)
+def sum_nb(a: np.ndarray) -> float:
+    """numpy's sum of a float array to the bit: its pairwise summation (blocks of 8 accumulators up to 128)."""
+    n = len(a)
+    if n < 8:
+        total = -0.0
+        for i in range(n):
+            total += a[i]
+        return total
+    if n <= 128:
+        r = a[:8].copy()
+        i = 8
+        while i < n - n % 8:
+            for j in range(8):
+                r[j] += a[i + j]
+            i += 8
+        total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        while i < n:
+            total += a[i]
+            i += 1
+        return total
+    half = n // 2
+    half -= half % 8
+    return sum_nb(a[:half]) + sum_nb(a[half:])
+
+
+def as_us(timestamps: np.ndarray) -> np.ndarray:
     """int64 microseconds of a datetime64 array of any unit (integers are taken as nanoseconds)."""
     timestamps = np.asarray(timestamps)
     if timestamps.dtype.kind == "M":

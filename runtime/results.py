@@ -20,7 +20,7 @@ import numpy as np
 from flowc.runtime.data import MarketData
 from flowc.runtime.files import write_text
 from flowc.runtime.ledger import Ledger
-from flowc.runtime.metrics import compute_metrics
+from flowc.runtime.metrics import as_metrics, as_us, compute_metrics, known_periods, ledger_metrics_nb
 from flowc.runtime.trades import build_trades
 
 if TYPE_CHECKING:
@@ -144,6 +144,9 @@ class RunResult:
             write_text(folder / f"{name}.csv", frame.to_csv(index=False, float_format="%.10g"))
 
 
+FILL_COLUMNS = ("step", "symbol", "quantity", "price", "commission", "portfolio")  # ledger_metrics_nb's fills
+
+
 def summarise(workflow: str, ledger: Ledger, market: MarketData, periods_per_year: float | None) -> RunResult:
     """Trades and metrics of a ledger, for the whole run and, with several portfolios, for each."""
     n_symbols = len(market.symbols)
@@ -155,21 +158,21 @@ def summarise(workflow: str, ledger: Ledger, market: MarketData, periods_per_yea
         trades.append(_with_portfolio(closed, j))
         open_trades.append(_with_portfolio(still_open, j))
     all_trades, all_open = np.concatenate(trades), np.concatenate(open_trades)
-
-    def metrics(equity: np.ndarray, cash0: float, pnl: np.ndarray, fills: np.ndarray, exposed: np.ndarray):
-        return compute_metrics(equity=equity, timestamps=market.timestamps, cash0=cash0, trade_pnl=pnl,
-                               fill_notional=np.abs(fills["quantity"]) * fills["price"], exposed=exposed,
-                               bars=int(market.present.sum()), steps=len(market.timestamps), n_symbols=n_symbols,
-                               periods_per_year=periods_per_year)
-
-    total = metrics(ledger.equity.sum(axis=1), float(ledger.cash0.sum()), all_trades["pnl"], ledger.fills,
-                    ledger.exposed)
+    timestamps = as_us(market.timestamps)
+    bars = int(market.present.sum())
+    columns = (np.ascontiguousarray(ledger.fills[name]) for name in FILL_COLUMNS)
+    total = as_metrics(ledger_metrics_nb(np.ascontiguousarray(ledger.equity), np.ascontiguousarray(ledger.exposed),
+                                         ledger.cash0, *columns, timestamps,
+                                         known_periods(timestamps, periods_per_year), bars, n_symbols))
     per_portfolio = {}
     if len(ledger.portfolios) > 1:
         for j, name in enumerate(ledger.portfolios):
             fills = ledger.fills[ledger.fills["portfolio"] == j]
             held = np.zeros(len(market.timestamps), dtype=bool)  # exposure is reported for the whole run only
-            per_portfolio[name] = metrics(ledger.equity[:, j], float(ledger.cash0[j]), trades[j]["pnl"], fills, held)
+            per_portfolio[name] = compute_metrics(
+                equity=ledger.equity[:, j], timestamps=market.timestamps, cash0=float(ledger.cash0[j]),
+                trade_pnl=trades[j]["pnl"], fill_notional=np.abs(fills["quantity"]) * fills["price"], exposed=held,
+                bars=bars, steps=len(timestamps), n_symbols=n_symbols, periods_per_year=periods_per_year)
             per_portfolio[name]["exposure"] = None
     return RunResult(workflow, ledger, market, total, all_trades, all_open, per_portfolio)
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 from typing import TypeAlias
 
 import numpy as np
+from numba import njit
 
 _F8 = np.float64
 _I8 = np.int64
@@ -65,66 +66,10 @@ def build_trades(
 ) -> tuple[Trades, OpenTrades]:
     """The closed and the open round trips of one portfolio's fills, given in fill order."""
     step, symbol, q, price, commission = _validated(step, symbol, quantity, price, commission, n_symbols)
-
-    # 1. The position of the fill's symbol before and after each fill (`pos += q`, in order).
-    before, after = np.zeros_like(q), np.empty_like(q)
-    by_symbol = _groups(symbol)
-    for fills in by_symbol:
-        after[fills] = np.cumsum(q[fills])
-        before[fills[1:]] = after[fills[:-1]]
-
-    # 2. Legs: one per fill, two per reversal (its closing part, then its opening part).
-    reversal = np.sign(before) * np.sign(after) < 0
-    fill = np.repeat(np.arange(len(q)), np.where(reversal, 2, 1))
-    closing = np.flatnonzero(np.diff(fill, prepend=-1) == 1)[reversal]  # first leg of each reversal
-    opening = closing + 1
-    leg_q, leg_c = q[fill], commission[fill]
-    leg_before, leg_after = before[fill], after[fill]
-    leg_q[closing], leg_q[opening] = -before[reversal], after[reversal]
-    closing_share = commission[reversal] * np.abs(before[reversal]) / np.abs(q[reversal])
-    leg_c[closing], leg_c[opening] = closing_share, commission[reversal] - closing_share
-    leg_after[closing], leg_before[opening] = 0.0, 0.0
-    leg_price, leg_step, leg_symbol = price[fill], step[fill], symbol[fill]
-
-    # 3. Which trade each leg belongs to: the latest trade its symbol started (ids in fill order).
-    starts, ends = leg_before == 0.0, leg_after == 0.0
-    trade = np.where(starts, np.cumsum(starts) - 1, -1)
-    for legs in _groups(leg_symbol):
-        trade[legs] = np.maximum.accumulate(trade[legs])
-    n_trades = int(starts.sum())
-
-    # 4. Aggregate the legs per trade (np.add.at accumulates in leg order, i.e. fill order).
-    direction = np.sign(leg_q[starts]).astype(_I8)
-    adds = np.sign(leg_q) == direction[trade]
-    pnl = _sum_per_trade(trade, -leg_q * leg_price - leg_c, n_trades)
-    paid = _sum_per_trade(trade, leg_c, n_trades)
-    opened = _sum_per_trade(trade, np.where(adds, np.abs(leg_q), 0.0), n_trades)
-    opened_value = _sum_per_trade(trade, np.where(adds, np.abs(leg_q) * leg_price, 0.0), n_trades)
-    closed = _sum_per_trade(trade, np.where(adds, 0.0, np.abs(leg_q)), n_trades)
-    closed_value = _sum_per_trade(trade, np.where(adds, 0.0, np.abs(leg_q) * leg_price), n_trades)
-    largest = np.zeros(n_trades)
-    np.maximum.at(largest, trade, np.abs(leg_after))
-    exit_step = np.full(n_trades, -1, dtype=_I8)
-    exit_step[trade[ends]] = leg_step[ends]
-
-    records = np.zeros(n_trades, dtype=OPEN_TRADE_DTYPE)
-    records["symbol"] = leg_symbol[starts]
-    records["direction"] = direction
-    records["entry_step"] = leg_step[starts]
-    records["exit_step"] = exit_step
-    records["quantity"] = largest
-    records["entry_price"] = opened_value / opened
-    records["commission"] = paid
-    is_closed = exit_step >= 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        records["exit_price"] = np.where(is_closed, closed_value / closed, np.nan)
-        realised = direction * (closed_value - closed * records["entry_price"]) - paid + 0.0  # no -0.0
-    records["pnl"] = np.where(is_closed, pnl, realised)
-    records["return"] = np.where(is_closed, records["pnl"] / (records["entry_price"] * largest), np.nan)
-
-    final_position = np.zeros(n_symbols)
-    for fills in by_symbol:
-        final_position[symbol[fills[-1]]] = after[fills[-1]]
+    columns, is_closed, final_position = trades_nb(step, symbol, q, price, commission, n_symbols)
+    records = np.zeros(len(is_closed), dtype=OPEN_TRADE_DTYPE)
+    for k, name in enumerate(TRADE_DTYPE.names):
+        records[name] = columns[:, k]  # integer fields are whole floats, converted exactly
     open_trades = records[~is_closed]
     open_trades["position"] = final_position[open_trades["symbol"]]
     closed_trades = np.zeros(int(is_closed.sum()), dtype=TRADE_DTYPE)
@@ -133,13 +78,80 @@ def build_trades(
     return closed_trades, open_trades
 
 
+@njit(cache=True, error_model="numpy")
+def trades_nb(step: np.ndarray, symbol: np.ndarray, q: np.ndarray, price: np.ndarray, commission: np.ndarray,
+              n_symbols: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every round trip of validated fills, in the order of the fill that opened it, in one pass.
+
+    Returns the trades as float rows (columns in `TRADE_DTYPE` order), whether each is closed,
+    and each symbol's position after its last fill. A fill is a leg, a reversal two legs (its
+    closing part, then its opening part); each sum runs over the legs in fill order, so a
+    sweep's metrics and a run's trade table agree to the bit.
+    """
+    n = len(q)
+    rows = np.zeros((2 * n, 10))
+    is_closed = np.zeros(2 * n, dtype=np.bool_)
+    opened, opened_value = np.zeros(2 * n), np.zeros(2 * n)
+    closed, closed_value = np.zeros(2 * n), np.zeros(2 * n)
+    position = np.zeros(n_symbols)
+    current = np.zeros(n_symbols, dtype=np.int64)  # the trade each symbol is in
+    n_trades = 0
+    for i in range(n):
+        s = symbol[i]
+        before = position[s]
+        after = before + q[i]
+        position[s] = after
+        reversal = (before > 0.0 and after < 0.0) or (before < 0.0 and after > 0.0)  # closes at -before, opens
+        legs = 2 if reversal else 1
+        share = commission[i] * abs(before) / abs(q[i]) if reversal else commission[i]
+        for leg in range(legs):
+            if legs == 1:
+                lq, lc, lbefore, lafter = q[i], commission[i], before, after
+            elif leg == 0:
+                lq, lc, lbefore, lafter = -before, share, before, 0.0
+            else:
+                lq, lc, lbefore, lafter = after, commission[i] - share, 0.0, after
+            if lbefore == 0.0:  # leaving flat starts a trade
+                current[s] = n_trades
+                rows[n_trades, 0] = s
+                rows[n_trades, 1] = 1.0 if lq > 0.0 else -1.0
+                rows[n_trades, 2] = step[i]
+                rows[n_trades, 3] = -1.0
+                n_trades += 1
+            k = current[s]
+            rows[k, 7] += -lq * price[i] - lc
+            rows[k, 8] += lc
+            if (lq > 0.0) == (rows[k, 1] > 0.0):  # adds to the position
+                opened[k] += abs(lq)
+                opened_value[k] += abs(lq) * price[i]
+            else:
+                closed[k] += abs(lq)
+                closed_value[k] += abs(lq) * price[i]
+            rows[k, 4] = max(rows[k, 4], abs(lafter))
+            if lafter == 0.0:
+                rows[k, 3] = step[i]
+                is_closed[k] = True
+    for k in range(n_trades):
+        entry = opened_value[k] / opened[k]
+        rows[k, 5] = entry
+        if is_closed[k]:
+            rows[k, 6] = closed_value[k] / closed[k]
+            rows[k, 9] = rows[k, 7] / (entry * rows[k, 4])
+        else:
+            rows[k, 6] = np.nan
+            rows[k, 7] = rows[k, 1] * (closed_value[k] - closed[k] * entry) - rows[k, 8] + 0.0  # realised; no -0.0
+            rows[k, 9] = np.nan
+    return rows[:n_trades], is_closed[:n_trades], position
+
+
 def _validated(step, symbol, quantity, price, commission, n_symbols):
+    """Contiguous arrays (so that `trades_nb` is compiled once, for the layout `ledger_metrics_nb` calls it with)."""
     arrays = (
-        np.asarray(step, dtype=_I8),
-        np.asarray(symbol, dtype=_I8),
-        np.asarray(quantity, dtype=_F8),
-        np.asarray(price, dtype=_F8),
-        np.asarray(commission, dtype=_F8),
+        np.ascontiguousarray(step, dtype=_I8),
+        np.ascontiguousarray(symbol, dtype=_I8),
+        np.ascontiguousarray(quantity, dtype=_F8),
+        np.ascontiguousarray(price, dtype=_F8),
+        np.ascontiguousarray(commission, dtype=_F8),
     )
     if any(a.ndim != 1 or len(a) != len(arrays[0]) for a in arrays):
         raise ValueError("fill fields must be 1-d arrays of one length")
@@ -149,16 +161,3 @@ def _validated(step, symbol, quantity, price, commission, n_symbols):
     if np.any(q == 0.0):
         raise ValueError("a fill with quantity 0")
     return arrays
-
-
-def _groups(keys: np.ndarray) -> list[np.ndarray]:
-    """Indices of `keys` grouped by value, each group in its original (fill) order."""
-    order = np.argsort(keys, kind="stable")
-    boundaries = np.flatnonzero(np.diff(keys[order])) + 1
-    return [group for group in np.split(order, boundaries) if len(group)]
-
-
-def _sum_per_trade(trade: np.ndarray, values: np.ndarray, n_trades: int) -> np.ndarray:
-    total = np.zeros(n_trades)
-    np.add.at(total, trade, values)
-    return total

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from flowc.runtime.manager import Prepared
+from flowc.runtime.manifest import parse_data
 from flowc.runtime.sweep.executor import Executor, UnknownExecutor, make_executor
 from flowc.runtime.sweep.grid import grid, point_key
 from flowc.runtime.sweep.job import Job, make_job
@@ -30,7 +31,8 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 def run_sweep(prepared: Prepared, args: argparse.Namespace) -> int:
     """Every point of the workflow's grid, one compilation for all, ranked by the objective."""
     job = make_job(prepared, args.file, args.workflow, args.overrides, hoist=not getattr(args, "no_hoist", False),
-                   engine=getattr(args, "engine", "compiled"))
+                   engine=getattr(args, "engine", "compiled"), data=parse_data(getattr(args, "data", None) or []),
+                   start=getattr(args, "start", None), end=getattr(args, "end", None))
     watching = sys.stderr.isatty() and not args.quiet and not args.json
     try:
         store = _store(prepared, job, args)
@@ -67,7 +69,7 @@ def _plain(prepared: Prepared, job: Job, executor: Executor, store: Store | None
            watching: bool) -> int:
     sweeps = prepared.analysis.sweeps
     params = [s.param for s in sweeps]
-    tasks = [Task(point_key(values), values) for values in grid(sweeps)]
+    tasks = [Task(point_key(values), values, trade_from=prepared.trade_from) for values in grid(sweeps)]
     done = len(store.finished() & {t.key for t in tasks}) if store is not None else 0
     progress = SweepProgress(len(tasks), done=done, enabled=watching, what=prepared.analysis.name)
     outcome = run_tasks(job, tasks, executor, store=store, progress=progress)

@@ -4,7 +4,9 @@ One module per job:
 
 - `grid`: the points of the `sweep` statements and their stable keys;
 - `job`: what a worker needs to rebuild a prepared workflow by itself, and its per-process cache;
-- `task`: one point (or a chunk of points) run and turned into a row of metrics, never raising;
+- `task`: one point run through Python and turned into a row of metrics, never raising;
+- `batch`: a chunk of points as one jitted call (a driver generated per program), rows identical
+  to `task`'s;
 - `executor`, `inline`, `pool`, `cluster`: the executors (in-process, local process pool, Dask);
 - `store`: the resumable store of finished points in the output directory;
 - `progress`: the live progress bar;

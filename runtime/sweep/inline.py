@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from flowc.runtime.sweep.batch import run_chunk
 from flowc.runtime.sweep.job import Job
-from flowc.runtime.sweep.task import Row, Task, run_chunk
+from flowc.runtime.sweep.task import Row, Task
 
 
 class InlineExecutor:

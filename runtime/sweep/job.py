@@ -1,9 +1,10 @@
 """A sweep's job: the few strings a worker needs to rebuild the prepared workflow by itself, and its cache.
 
 A `Prepared` holds numpy arrays and a compiled module, which should not travel to a worker with
-every point. A `Job` is a file path, a workflow name and the `--set` overrides; each worker
-process prepares it once (parse, plan, load the data, import the compiled program from the
-on-disk cache) and keeps it in a module-level cache for every later chunk of the same job.
+every point. A `Job` is a file path, a workflow name, the `--set` overrides and the `--data`,
+`--start` and `--end` options; each worker process prepares it once (parse, plan, load the
+data, import the compiled program from the on-disk cache) and keeps it in a module-level cache
+for every later chunk of the same job.
 The client puts its own `Prepared` into the cache first, so the inline executor and forked
 pool workers never prepare anything.
 
@@ -15,6 +16,7 @@ file) fails its points with a message instead of returning results of a differen
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -29,10 +31,14 @@ class Job:
     hoist: bool = True
     engine: str = "compiled"
     fingerprint: str = ""
+    data: tuple[tuple[str, str], ...] = ()  # `--data SYMBOL=PATH`, absolute paths
+    start: str | None = None  # `--start` and `--end`, as given
+    end: str | None = None
 
     @property
     def key(self) -> tuple:
-        return (self.path, self.workflow, self.overrides, self.hoist, self.fingerprint)
+        return (self.path, self.workflow, self.overrides, self.hoist, self.fingerprint, self.data, self.start,
+                self.end)
 
 
 def fingerprint(prepared: Prepared, overrides: tuple[str, ...]) -> str:
@@ -41,8 +47,12 @@ def fingerprint(prepared: Prepared, overrides: tuple[str, ...]) -> str:
     digest.update(prepared.analysis.name.encode())
     for override in overrides:
         digest.update(b"\0set " + override.encode())
-    for path, source in sorted(prepared.analysis.sources.sources.items()):
-        digest.update(b"\0file " + path.encode() + b"\0" + source.text.encode())
+    files = {str(Path(path).absolute()) if Path(path).is_file() else path: source.text  # shown relative to the cwd
+             for path, source in prepared.analysis.sources.sources.items()}
+    for path, text in sorted(files.items()):
+        digest.update(b"\0file " + path.encode() + b"\0" + text.encode())
+    if prepared.trade_from:  # the same bars may be cut for another --start, when the warm-up reaches back to bar 0
+        digest.update(b"\0from " + str(prepared.trade_from).encode())
     market = prepared.market
     digest.update("\0".join(market.symbols).encode())
     for array in (market.timestamps, market.open, market.high, market.low, market.close, market.volume,
@@ -52,10 +62,17 @@ def fingerprint(prepared: Prepared, overrides: tuple[str, ...]) -> str:
 
 
 def make_job(prepared: Prepared, path: str | Path, workflow: str | None, overrides: tuple[str, ...] | list[str], *,
-             hoist: bool = True, engine: str = "compiled") -> Job:
-    """The job of an already prepared workflow; it is remembered, so this process never prepares it again."""
+             hoist: bool = True, engine: str = "compiled", data: Mapping[str, str | Path] | None = None,
+             start: str | None = None, end: str | None = None) -> Job:
+    """The job of a workflow prepared with these options; it is remembered, so this process never prepares it again.
+
+    `data`, `start` and `end` are those given to `prepare`: a worker that prepares the job
+    itself (a Dask worker, a spawned process) must load the same bars.
+    """
     overrides = tuple(overrides)
-    job = Job(str(Path(path).resolve()), workflow, overrides, hoist, engine, fingerprint(prepared, overrides))
+    files = tuple((symbol, str(Path(file).expanduser().absolute())) for symbol, file in (data or {}).items())
+    job = Job(str(Path(path).resolve()), workflow, overrides, hoist, engine, fingerprint(prepared, overrides), files,
+              start, end)
     remember(job, prepared)
     return job
 
@@ -69,7 +86,7 @@ class Loaded:
     windows: dict[tuple[int, int], Prepared] = field(default_factory=dict)
 
     def window(self, start: int, stop: int) -> Prepared:
-        """The workflow over the steps `[start, stop)` only (same program, sliced data); cached."""
+        """The workflow over the steps `[start, stop)` only (same program, sliced data and replayed signals); cached."""
         if (start, stop) == (0, self.prepared.market.n_steps):
             return self.prepared
         found = self.windows.get((start, stop))
@@ -77,7 +94,9 @@ class Loaded:
             from flowc.runtime.sweep.windows import slice_market
 
             self.compiled()
-            found = replace(self.prepared, market=slice_market(self.prepared.market, start, stop))
+            found = replace(self.prepared, market=slice_market(self.prepared.market, start, stop),
+                            replays=[(present[start:stop], values[start:stop])
+                                     for present, values in self.prepared.replays])
             if len(self.windows) > 256:
                 self.windows.clear()
             self.windows[(start, stop)] = found
@@ -104,7 +123,8 @@ def load(job: Job) -> Loaded:
     """The job prepared in this process: from the cache, or prepared now (once per process)."""
     loaded = _CACHE.get(job.key)
     if loaded is None:
-        prepared = prepare(job.path, job.workflow, job.overrides, hoist=job.hoist)
+        prepared = prepare(job.path, job.workflow, job.overrides, hoist=job.hoist, data=dict(job.data),
+                           start=job.start, end=job.end)
         found = fingerprint(prepared, job.overrides)
         if job.fingerprint and found != job.fingerprint:
             raise RuntimeError(f"this worker sees other sources or data for {job.path} than the client "

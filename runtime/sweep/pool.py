@@ -20,8 +20,9 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
+from flowc.runtime.sweep.batch import run_chunk
 from flowc.runtime.sweep.job import Job
-from flowc.runtime.sweep.task import Row, Task, row, run_chunk
+from flowc.runtime.sweep.task import Row, Task, row
 
 RESTARTS = 2  # pool breaks tolerated before points run one at a time
 

@@ -1,10 +1,11 @@
 """Run a list of points on an executor: skip the stored ones, store each chunk as it comes back, show progress.
 
-The client runs the first point itself, which compiles the program (or loads it from the
-cache) before any worker starts, so forked pool workers inherit it; running it a second time
-measures what one point costs, and chunks are sized from that (about a quarter of a second
-of work each, and at least four chunks per worker). Ctrl-C stops the executor and returns
-what finished; the store already holds every finished point.
+The client runs the first point itself, as a chunk of one, which compiles the program and its
+batch driver (or loads them from the cache) before any worker starts, so forked pool workers
+inherit them; running it a second time measures what one point costs, and chunks are sized
+from that (about a quarter of a second of work each, and at least four chunks per worker).
+Ctrl-C stops the executor and returns what finished; the store already holds every finished
+point.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from flowc.runtime.sweep.batch import run_chunk
 from flowc.runtime.sweep.executor import Executor, chunk_size, chunked
-from flowc.runtime.sweep.job import Job, load
+from flowc.runtime.sweep.job import Job
 from flowc.runtime.sweep.progress import SweepProgress
 from flowc.runtime.sweep.store import Store
-from flowc.runtime.sweep.task import Row, Task, run_task
+from flowc.runtime.sweep.task import Row, Task
 
 
 @dataclass
@@ -66,10 +68,9 @@ def run_tasks(job: Job, tasks: Sequence[Task], executor: Executor, *, store: Sto
     rows = None
     try:
         if todo:
-            loaded = load(job)
-            first = run_task(loaded, todo[0], job.engine)  # compiles here, before any worker starts
+            [first] = run_chunk(job, todo[:1])  # compiles the program and its driver here, before any worker starts
             outcome.first = time.perf_counter() - start
-            cost = run_task(loaded, todo[0], job.engine)["seconds"] if first["status"] == "ok" else 0.01
+            cost = run_chunk(job, todo[:1])[0]["seconds"] if first["status"] == "ok" else 0.01
             rest = todo[1:]
             size = chunk_size(len(rest), executor.workers, float(cost),  # type: ignore[arg-type]
                               target=1.0 if executor.name.startswith("dask") else 0.25)

@@ -1,9 +1,10 @@
 """One point run and turned into a row: its values, metrics, status and error. Never raises for a point.
 
-This is the function every executor runs, in this process, a pool worker or a Dask worker.
-Per point the work is the compiled run and its trades and metrics: the job is prepared once
-per process (`job.load`) and periods per year are inferred once per job. A point whose run
-raises becomes a row with status `failed` and the message; the rest of the chunk goes on.
+Executors run chunks of points (`batch.run_chunk`, one jitted call per chunk); a point runs
+here, through Python, with the reference engine, and when a batch raises, to find the point
+that did. The job is prepared once per process
+(`job.load`) and periods per year are inferred once per job. A point whose run raises becomes
+a row with status `failed` and the message.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from flowc.dsl.diagnostics import FlowError
 from flowc.runtime.manager import run_prepared
 from flowc.runtime.results import RunResult, summarise
-from flowc.runtime.sweep.job import Job, Loaded, load
+from flowc.runtime.sweep.job import Loaded
 from flowc.runtime.sweep.windows import trim
 
 Row = dict[str, object]  # key, values, window, metrics, status, error, seconds
@@ -63,13 +64,3 @@ def run_task(loaded: Loaded, task: Task, engine: str = "compiled") -> Row:
 def row(task: Task, metrics: dict, status: str, error: str | None, seconds: float = 0.0) -> Row:
     return {"key": task.key, "values": task.values, "window": task.window, "metrics": metrics,
             "status": status, "error": error, "seconds": round(seconds, 6)}
-
-
-def run_chunk(job: Job, tasks: list[Task]) -> list[Row]:
-    """Every task of a chunk, in order; a job that cannot be prepared here fails each of them."""
-    try:
-        loaded = load(job)
-    except Exception as exc:
-        text = message(exc)
-        return [row(task, {}, "failed", text) for task in tasks]
-    return [run_task(loaded, task, job.engine) for task in tasks]

@@ -2,7 +2,8 @@
 
 `walk_forward train = N, test = M, step = K` (bars) makes windows `k = 0, 1, ...` with
 train `[k*K, k*K + N)` and test `[k*K + N, k*K + N + M)`, as long as a test window starts
-before the last bar (the last one may be shorter). Where `K < M` test windows would overlap,
+before the last bar (the last one may be shorter); with `--start`, `k*K` counts from its first
+bar, and the bars before it only warm up. Where `K < M` test windows would overlap,
 so each ends where the next begins (no bar is counted twice); where `K > M` the bars between
 test windows are out of every test window.
 
@@ -51,15 +52,22 @@ class Window:
     test: tuple[int, int]
 
 
-def make_windows(n_steps: int, train: int, test: int, step: int) -> list[Window]:
+def make_windows(n_steps: int, train: int, test: int, step: int, first: int = 0) -> list[Window]:
+    """The windows over the steps `[first, n_steps)` (the steps before `first` only warm up, as with `--start`)."""
     out = []
     length = min(test, step)
-    start = 0
+    start = first
     while start + train < n_steps:
         test_start = start + train
         out.append(Window(len(out), (start, test_start), (test_start, min(test_start + length, n_steps))))
         start += step
     return out
+
+
+def windows_of(prepared: Prepared) -> list[Window]:
+    """The windows of the workflow's `walk_forward` over the steps it trades (from `--start`, if given)."""
+    wf = prepared.analysis.walk_forward or {}
+    return make_windows(prepared.market.n_steps, wf["train"], wf["test"], wf["step"], prepared.trade_from)
 
 
 def window_task(values: dict[str, object], window: Window, steps: tuple[int, int], warmup: int) -> Task:
@@ -97,12 +105,11 @@ class WalkForward:
 def walk_forward(prepared: Prepared, job: Job, executor: Executor, *, store: Store | None = None,
                  progress: SweepProgress | None = None) -> WalkForward:
     analysis = prepared.analysis
-    wf = analysis.walk_forward or {}
     objective, params = analysis.objective, [s.param for s in analysis.sweeps]
     points = grid(analysis.sweeps)
     warmup = grid_warmup(prepared.plan, (prepared.params(v) for v in points))
-    windows = make_windows(prepared.market.n_steps, wf["train"], wf["test"], wf["step"])
-    full = [Task(point_key(v), v) for v in points]
+    windows = windows_of(prepared)
+    full = [Task(point_key(v), v, trade_from=prepared.trade_from) for v in points]
     trains = [window_task(v, w, w.train, warmup) for w in windows for v in points]
     outcome = run_tasks(job, [*full, *trains], executor, store=store, progress=progress)
     by_key = {str(r["key"]): r for r in outcome.rows}
@@ -200,8 +207,7 @@ def report_walk_forward(prepared: Prepared, job: Job, executor: Executor, store:
     from flowc.runtime.commands.sweep import _finish
 
     analysis = prepared.analysis
-    wf = analysis.walk_forward or {}
-    n_windows = len(make_windows(prepared.market.n_steps, wf["train"], wf["test"], wf["step"]))
+    n_windows = len(windows_of(prepared))
     total = len(grid(analysis.sweeps)) * (n_windows + 1)
     progress = SweepProgress(total, enabled=watching, what=f"{analysis.name} (walk-forward)")
     result = walk_forward(prepared, job, executor, store=store, progress=progress)

@@ -206,3 +206,23 @@ def test_the_bundled_daily_data_give_252():
     with resources.as_file(resources.files("flowc.runtime").joinpath("sample_data", "sp500.csv")) as csv:
         stamps = pd.read_csv(csv, parse_dates=["timestamp"])["timestamp"]
     assert periods_per_year(ns(pd.DatetimeIndex(stamps))) == 252.0
+
+
+def test_each_portfolio_of_a_run_has_its_own_metrics(tmp_path):
+    """Two books: each one's CAGR and total return from its own equity over the run's years."""
+    from flowc.runtime.manager import prepare, run_prepared
+    from flowc.runtime.results import summarise
+    from tests.test_differential import SHAPES
+
+    path = tmp_path / "two_books.flow"
+    path.write_text(SHAPES["two_books"])
+    prepared = prepare(path)
+    result = summarise("w", run_prepared(prepared), prepared.market, None)
+    stamps = prepared.market.timestamps.astype("datetime64[us]").astype(np.int64)
+    years = (stamps[-1] - stamps[0]) / (365.25 * 86_400 * 10**6)
+    assert set(result.portfolio_metrics) == set(result.ledger.portfolios) and len(result.ledger.portfolios) == 2
+    for j, name in enumerate(result.ledger.portfolios):
+        m, equity, cash0 = result.portfolio_metrics[name], result.ledger.equity[:, j], result.ledger.cash0[j]
+        assert m["total_return"] == pytest.approx(equity[-1] / cash0 - 1, rel=1e-12)
+        assert m["cagr"] == pytest.approx((equity[-1] / cash0) ** (1 / years) - 1, rel=1e-12)
+        assert m["exposure"] is None

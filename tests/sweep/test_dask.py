@@ -29,6 +29,7 @@ from flowc.runtime.sweep.runner import run_tasks  # noqa: E402
 from flowc.runtime.sweep.task import Task  # noqa: E402
 from tests.sweep.conftest import SMA_GRID  # noqa: E402
 from tests.sweep.flows import flow_file  # noqa: E402
+from tests.sweep.test_range import GRID, RANGE, check, expected_rows, scaled_prices  # noqa: E402
 
 START_TIMEOUT = 60.0
 
@@ -126,3 +127,14 @@ def test_executor_dask_starts_its_own_local_cluster(capsys, expected):
     assert len(rows) == 24
     for r in rows:
         assert {k: r[k] for k in METRIC_KEYS} == expected[(r["fast"], r["slow"])]
+
+
+def test_a_sweep_on_the_cluster_honours_start_end_and_data(cluster, tmp_path, capsys, monkeypatch):
+    """The workers prepare the job themselves, from its `--data` (made absolute), `--start` and `--end`."""
+    path = flow_file(tmp_path, GRID)
+    scaled_prices(tmp_path)
+    monkeypatch.chdir(tmp_path)  # the workers run elsewhere: a relative --data path would not reach them
+    expected = expected_rows(path, {"SPX": "spx.csv"})
+    executor = "dask://" + cluster["address"].split("://", 1)[1]
+    assert main(["run", str(path), *RANGE, "--data", "SPX=spx.csv", "--executor", executor, "--json"]) == 0
+    check(json.loads(capsys.readouterr().out), expected)

@@ -23,7 +23,7 @@ from flowc.runtime.cli import main
 from flowc.runtime.commands.run import run_once
 from flowc.runtime.manager import prepare
 from flowc.runtime.metrics import METRIC_KEYS
-from flowc.runtime.sweep import task as task_module
+from flowc.runtime.sweep import batch as batch_module
 from flowc.runtime.sweep.executor import make_executor
 from flowc.runtime.sweep.grid import grid, point_key
 from flowc.runtime.sweep.job import make_job
@@ -93,15 +93,15 @@ def test_a_failing_point_is_recorded_and_the_sweep_goes_on(tmp_path, capsys):
 def test_a_dying_worker_costs_only_its_point(tmp_path, sma_grid, expected, monkeypatch):
     """A point that kills its worker process: the pool is rebuilt and every other point finishes."""
     killer = point_key({"fast": 10, "slow": 50})
-    real = task_module.run_task
+    real = batch_module.run_batch
 
-    def run_task(loaded, task, engine="compiled"):
-        if task.key == killer and os.getpid() != parent:
+    def run_batch(loaded, tasks):
+        if any(task.key == killer for task in tasks) and os.getpid() != parent:
             os._exit(3)  # like a crash in native code: no exception, no clean-up
-        return real(loaded, task, engine)
+        return real(loaded, tasks)
 
     parent = os.getpid()
-    monkeypatch.setattr(task_module, "run_task", run_task)  # forked workers inherit the patch
+    monkeypatch.setattr(batch_module, "run_batch", run_batch)  # forked workers inherit the patch
     job = make_job(sma_grid, SMA_GRID, None, ())
     tasks = [Task(point_key(v), v) for v in grid(sma_grid.analysis.sweeps)]
     tasks = [t for t in tasks if t.key != killer] + [t for t in tasks if t.key == killer]  # not the probe point
