@@ -7,6 +7,7 @@ session's cache (the compiled programs are shared with the other tests).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -105,3 +106,19 @@ def test_under_a_tracer_or_profiler_leave_exits_the_ordinary_way(monkeypatch, ho
 def test_main_returns_instead_of_leaving(capsys):
     assert cli.main(["rules"]) == cli.EXIT_OK
     assert "FL101" in capsys.readouterr().out
+
+
+def test_a_cold_cache_gets_the_summary_kernels_from_a_child_that_compiles_them_meanwhile(tmp_path):
+    """`prewarm.start` leaves a child only while numba's cache lacks them, and the child fills it."""
+    script = textwrap.dedent("""
+        from flowc.runtime import prewarm
+        child = prewarm.start()
+        assert child is not None
+        prewarm.finish(child)
+        assert child.returncode == 0
+        assert prewarm.start() is None
+    """)
+    env = {**os.environ, "FLOWC_CACHE_DIR": str(tmp_path)}
+    env.pop("NUMBA_CACHE_DIR", None)
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
