@@ -4,7 +4,7 @@ A machine's first run compiles two things with numba: the workflow's program, an
 metric kernels every summary uses (`trades.py`, `metrics.py`), each about 2.5 s here. numba
 compiles one function at a time in a process, so the kernels compile in a child process
 meanwhile, on another core, into numba's on-disk cache, from which this process then loads them
-(first run 6.0 -> 4.3 s on 2 cores). Once they are cached, `start` is one `stat` and no child.
+(first run 6.0 -> 4.1 s on 2 cores). Once they are cached, `start` is one `stat` and no child.
 """
 
 from __future__ import annotations
