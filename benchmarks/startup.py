@@ -13,7 +13,8 @@ disk). Each measurement is a fresh interpreter, as a user's shell gives one:
    analyse, lint, plan, data load (cold, it imports pandas to read the CSV; warm, the
    checked bars come from flowc's cache), code generation, writing and importing the
    generated module, numba's first dispatch (its target initialisation), compiling or
-   loading the program's machine code, the run, the metrics and the printed report; the
+   loading the program's machine code (cold, the summary's kernels compile meanwhile in a
+   second process, `runtime/prewarm.py`), the run, the metrics and the printed report; the
    child leaves as `flowc` does (atexit handlers, then no interpreter teardown).
 
     python benchmarks/startup.py [FILE] [--repeats 5]
@@ -73,7 +74,7 @@ def child(path: str) -> None:
     from flowc.compiler.plan import build_plan
     from flowc.compiler.workflow import analyse
     from flowc.dsl.loader import load
-    from flowc.runtime import cli
+    from flowc.runtime import cli, prewarm
     from flowc.runtime.commands import run  # noqa: F401
     from flowc.runtime.executor import compile_plan, run_program
     from flowc.runtime.manager import load_market
@@ -105,7 +106,9 @@ def child(path: str) -> None:
     params = np.array(analysis.binding.params.vector(analysis.values), dtype=np.float64)
     head = type(market)(market.symbols, market.timestamps[:2], market.open[:2], market.high[:2], market.low[:2],
                         market.close[:2], market.volume[:2], market.present[:2])
+    child = prewarm.start()  # as `run_prepared` does: the summary's kernels compile meanwhile, cold
     run_program(program, head, owner, symlit, params)
+    prewarm.finish(child)
     mark("program: compile (cold) or load cached code (warm)")
     ledger = run_program(program, market, owner, symlit, params)
     mark("run")
