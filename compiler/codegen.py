@@ -5,8 +5,14 @@ cost models are resolved here, so the loop holds no dictionaries and no
 Python objects. Numbers and params are read from the parameter vector `p`,
 symbols in predicates from `symlit`; the only text from the `.flow` file that
 reaches the source is container names, validated identifiers, in variable
-names and comments. Hoisted containers run first as whole-array loops (one
-symbol at a time); the rest runs inside the step loop.
+names and comments.
+
+Hoisted containers run first, all of a symbol's in one loop over a tile of
+steps (`prefix`), passing events in locals where nothing else reads them and
+keeping component counters in locals (step forms); the rest runs inside the
+step loop (`step`), in chunks of steps the record tables have room for, with
+risk, execution and portfolio sharing one loop over the symbols when that
+reorders no record. Each of these is checked against the reference engine.
 """
 
 from __future__ import annotations
