@@ -7,12 +7,13 @@ symbols in predicates from `symlit`; the only text from the `.flow` file that
 reaches the source is container names, validated identifiers, in variable
 names and comments.
 
-Hoisted containers run first, all of a symbol's in one loop over a tile of
-steps (`prefix`), passing events in locals where nothing else reads them and
-keeping component counters in locals (step forms); the rest runs inside the
-step loop (`step`), in chunks of steps the record tables have room for, with
-risk, execution and portfolio sharing one loop over the symbols when that
-reorders no record. Each of these is checked against the reference engine.
+The steps go in tiles (`tiles`). In each, the hoisted containers run first,
+all of a symbol's in one loop over the tile (`prefix`), passing events in
+locals where nothing else reads them and keeping component counters in locals
+(step forms); the rest runs in the step loop (`step`), in chunks of steps the
+record tables have room for, with risk, execution and portfolio sharing one
+loop over the symbols when that reorders no record. Each of these is checked
+against the reference engine.
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ class Generated:
     prefix_slots: tuple[int, ...]  # the parameter slots the hoisted prefix reads
 
 
-PREFIX_TILE = 16384  # symbol-steps per tile of the hoisted prefix: a few hundred KiB of bars and outputs
+PREFIX_TILE = 16384  # symbol-steps per tile (`tiles`): a few hundred KiB of bars and outputs
+MIN_TILE = 64  # steps per tile at least, however many symbols
 
 FIXED_ARGS = ("bar_open", "bar_high", "bar_low", "bar_close", "bar_volume", "present", "owner", "symlit", "p",
               "trade_from", "reuse_prefix")
@@ -122,9 +124,11 @@ class _Gen:
         source = self.plan.node(item.source)  # type: ignore[arg-type]
         if item.event in ("FEATURE", "REGIME"):
             k = source.fields.index(item.field)
-            return f"o_{source.ident}_{k}" if source.path in self.local else f"out_{source.ident}[t, s, {k}]"
+            if source.path in self.local:
+                return f"o_{source.ident}_{k}"
+            return f"out_{source.ident}[{self.row(source)}, s, {k}]"
         if item.event == "SIGNAL":
-            return f"out_{source.ident}[t, s, {('direction', 'strength').index(item.field)}]"
+            return f"out_{source.ident}[{self.row(source)}, s, {('direction', 'strength').index(item.field)}]"
         if item.event == "ORDER":
             return self.ev(f"{'ordpx' if item.field == 'price' else 'ordq'}_{source.ident}")
         if item.event == "PORTFOLIO":
@@ -206,10 +210,14 @@ class _Gen:
             elif edge.source in self.local:
                 base = f"pr_{self.ident(edge.source)}"
             else:
-                base = f"pres_{self.ident(edge.source)}[t, s]"
+                base = f"pres_{self.ident(edge.source)}[{self.row(self.plan.node(edge.source))}, s]"
             guard = self.guard(edge.guards)
             terms.append(f"({base} and ({guard}))" if guard else base)
         return " or ".join(terms) if len(terms) > 1 else terms[0]
+
+    def row(self, node: NodePlan) -> str:
+        """The row of step t in a series container's output buffers: a hoisted container's may hold one tile."""
+        return "t - ob" if node.hoisted else "t"
 
     def ev(self, name: str, slot: int | None = None) -> str:
         """An event a container passes to the next within one step and symbol: a local when they share
@@ -285,13 +293,13 @@ class _Gen:
         w(f"if {test}:")
         with w.indent():
             for k, value in enumerate(values):
-                w(f"out_{x}[t, s, {k}] = {value}")
-            w(f"pres_{x}[t, s] = True")
+                w(f"out_{x}[{self.row(node)}, s, {k}] = {value}")
+            w(f"pres_{x}[{self.row(node)}, s] = True")
         w("else:")
         with w.indent():
             for k in range(len(values)):
-                w(f"out_{x}[t, s, {k}] = np.nan")
-            w(f"pres_{x}[t, s] = False")
+                w(f"out_{x}[{self.row(node)}, s, {k}] = np.nan")
+            w(f"pres_{x}[{self.row(node)}, s] = False")
 
     # ---- risk ----
 
@@ -335,7 +343,8 @@ class _Gen:
         for item in node.inputs_of("SIGNAL"):
             w(f"if {self.presence(item)}:")
             with w.indent():
-                w(f"d = out_{self.ident(item.source)}[t, s, 0]")  # type: ignore[arg-type]
+                source = self.plan.node(item.source)  # type: ignore[arg-type]
+                w(f"d = out_{source.ident}[{self.row(source)}, s, 0]")
                 w("if n_sig == 0:")
                 with w.indent():
                     w("first = d")
@@ -477,8 +486,8 @@ class _Gen:
             w(f"{kind}[n, {k}] = {value}")
         w(f"cnt[{counter}] = n + 1")
 
-    def make_room(self) -> None:
-        """Set `t1`: the steps from `t0` the record tables surely have room for, grown first if none.
+    def make_room(self, end: str) -> None:
+        """Set `t1`: the steps from `t0` (to `end`) the record tables surely have room for, grown first if none.
 
         One order per risk container and symbol; one fill per execution slot, symbol and
         portfolio it reaches. The tables are replaced here, between chunks, never inside the
@@ -488,7 +497,7 @@ class _Gen:
         fills = sum(2 * len(self.plan.node(item.source).inputs_of("ORDER"))  # type: ignore[arg-type]
                     for node in self.portfolios for item in node.inputs_of("FILL"))
         most = [(kind, counter, n) for kind, counter, n in (("orders", 0, len(self.risks)), ("fills", 1, fills)) if n]
-        w("t1 = T")
+        w(f"t1 = {end}")
         if not most:
             return
         self.kernels.add("grow_nb")
@@ -685,37 +694,70 @@ class _Gen:
 
     # ---- the hoisted prefix ----
 
-    def prefix(self, hoisted: list[NodePlan]) -> None:
-        """Every hoisted container in one loop per symbol, in schedule order, its events passed in locals.
+    def tiles(self, hoisted: list[NodePlan], stepped: list[NodePlan]) -> None:
+        """The steps in tiles: each tile's hoisted prefix, then its step loop.
 
-        Outputs no step-loop container and no ledger reads (`_local_outputs`) never reach memory,
-        and the counters of components with a step form stay in locals for the whole series.
-        The bars are `[T, S]`: a symbol's series is strided, so the steps go in tiles small
-        enough that the cache lines one symbol loads are still there for the next symbols.
+        The hoisted outputs the step loop reads go through memory; a tile's are still in cache
+        when the step loop reads them. Their buffers hold every step when the caller keeps them
+        (signal capture, a sweep reusing the prefix); else one tile's rows, reused for every tile:
+        no page of fresh memory per step, and `t - ob` is the row of step t.
+        """
+        w = self.w
+        rows = next((b.name for b in self.buffers if b.prefix and b.shape[0] == "T"), None)
+        w(f"tile = max({MIN_TILE}, {PREFIX_TILE} // max(S, 1))  # `tile_steps`")
+        if rows is not None:
+            w(f"whole = {rows}.shape[0] == T  # the hoisted outputs hold every step; else one tile's")
+            w("if not whole:")
+            with w.indent():
+                w(f"tile = max(1, {rows}.shape[0])")
+        w("for tb in range(0, T, tile):")
+        with w.indent():
+            w("te = min(T, tb + tile)")
+            if rows is not None:
+                w("ob = 0 if whole else tb")
+            self.prefix(hoisted)
+            self.steps(stepped, "tb", "te")
+
+    def prefix(self, hoisted: list[NodePlan]) -> None:
+        """Every hoisted container in one loop per symbol over steps tb..te, in schedule order.
+
+        Their events pass in locals where nothing else reads them (`_local_outputs`), and the
+        counters of components with a step form stay in locals over the tile. The bars are
+        `[T, S]`: a symbol's series is strided, so a tile is short enough that the cache lines
+        one symbol loads are still there for the next symbols.
         """
         w = self.w
         w("if not reuse_prefix:  # else the hoisted outputs of an earlier call with the same inputs stand")
         with w.indent():
-            w("# hoisted: " + ", ".join(f"{n.role} `{n.path}`" for n in hoisted) + ", in tiles of steps")
-            w(f"tile = max(64, {PREFIX_TILE} // max(S, 1))")
-            w("for tb in range(0, T, tile):")
+            w("# hoisted: " + ", ".join(f"{n.role} `{n.path}`" for n in hoisted))
+            w("for s in range(S):")
             with w.indent():
-                w("for s in range(S):")
+                for node in hoisted:
+                    for state in node.states:  # one view of the symbol's state row, not one per bar
+                        w(f"row_{node.ident}_{state.instance} = st_{node.ident}_{state.instance}[s]")
+                        for j, counter in enumerate(_counters(node, state)):
+                            w(f"{counter} = row_{node.ident}_{state.instance}[{j}]")
+                w("for t in range(tb, te):")
                 with w.indent():
                     for node in hoisted:
-                        for state in node.states:  # one view of the symbol's state row, not one per bar
-                            w(f"row_{node.ident}_{state.instance} = st_{node.ident}_{state.instance}[s]")
-                            for j, counter in enumerate(_counters(node, state)):
-                                w(f"{counter} = row_{node.ident}_{state.instance}[{j}]")
-                    w("for t in range(tb, min(T, tb + tile)):")
-                    with w.indent():
-                        for node in hoisted:
-                            w(f"# {node.role} `{node.path}`")
-                            self.series_body(node)
-                    for node in hoisted:
-                        for state in node.states:
-                            for j, counter in enumerate(_counters(node, state)):
-                                w(f"row_{node.ident}_{state.instance}[{j}] = {counter}")
+                        w(f"# {node.role} `{node.path}`")
+                        self.series_body(node)
+                for node in hoisted:
+                    for state in node.states:
+                        for j, counter in enumerate(_counters(node, state)):
+                            w(f"row_{node.ident}_{state.instance}[{j}] = {counter}")
+
+    def steps(self, stepped: list[NodePlan], begin: str, end: str) -> None:
+        """The step loop over steps begin..end, in chunks of steps the record tables have room for."""
+        w = self.w
+        w(f"t0 = {begin}")
+        w(f"while t0 < {end}:")
+        with w.indent():
+            self.make_room(end)
+            w("for t in range(t0, t1):")
+            with w.indent():
+                self.step(stepped)
+            w("t0 = t1")
 
     # ---- the module ----
 
@@ -738,8 +780,8 @@ class _Gen:
         self.buffer("exposed", ("T",), "bool", False)
         # records as rows of floats (whole numbers are exact): step, symbol, quantity, price, risk / step, symbol,
         # quantity, price, commission, portfolio, execution; they grow in the loop and are returned
-        self.buffer("orders", ("cap:orders", "F:5"), "f8", 0.0)
-        self.buffer("fills", ("cap:fills", "F:7"), "f8", 0.0)
+        self.buffer("orders", ("cap:orders", "F:5"), "f8", None)  # rows up to `cnt` are written
+        self.buffer("fills", ("cap:fills", "F:7"), "f8", None)
         self.buffer("cnt", ("F:2",), "i8", 0)  # orders recorded, fills recorded
 
         body_start = len(w.lines)
@@ -750,16 +792,9 @@ class _Gen:
         for node in self.portfolios:
             self.portfolio_init(node)
         if hoisted:
-            self.prefix(hoisted)
-        w("# the step loop, in chunks of steps the record tables have room for")
-        w("t0 = 0")
-        w("while t0 < T:")
-        with w.indent():
-            self.make_room()
-            w("for t in range(t0, t1):")
-            with w.indent():
-                self.step(stepped)
-            w("t0 = t1")
+            self.tiles(hoisted, stepped)
+        else:
+            self.steps(stepped, "0", "T")
         w("return orders, fills")
         body = w.lines[body_start:]
 
@@ -781,6 +816,11 @@ class _Gen:
                          tuple(n.path for n in self.risks), tuple(n.path for n in self.executions),
                          tuple(n.path for n in plan.nodes if n.role == "strategy"),
                          tuple(sorted({i for n in hoisted for i in _slots_read(n)})))
+
+
+def tile_steps(n_symbols: int) -> int:
+    """Steps per tile of the generated program (`tiles`), given the number of symbols."""
+    return max(MIN_TILE, PREFIX_TILE // max(n_symbols, 1))
 
 
 def _registers(node: NodePlan, call: Apply | StatePlan) -> int:

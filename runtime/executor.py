@@ -13,14 +13,14 @@ import hashlib
 import importlib.util
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 from numba import njit
 
-from flowc.compiler.codegen import Buffer, Generated, generate
+from flowc.compiler.codegen import Buffer, Generated, generate, tile_steps
 from flowc.compiler.plan import Plan
 from flowc.dsl.cache import user_cache_dir
 from flowc.dsl.diagnostics import FlowError, error
@@ -147,8 +147,13 @@ def param_shaped(buffer: Buffer) -> bool:
     return any(d.startswith("state:") for d in buffer.shape)
 
 
-def buffer_shape(buffer: Buffer, dims: dict[str, int], params: np.ndarray, caps: dict[str, int]) -> tuple[int, ...]:
+def buffer_shape(buffer: Buffer, dims: dict[str, int], params: np.ndarray, caps: dict[str, int], *,
+                 whole: bool = True) -> tuple[int, ...]:
+    """The shape of one buffer; a hoisted output holds one tile's steps unless `whole` (see `codegen.tiles`)."""
     shape = []
+    if buffer.prefix and buffer.shape[0] == "T" and not whole:
+        return (min(dims["T"], tile_steps(dims["S"])), *buffer_shape(replace(buffer, shape=buffer.shape[1:]), dims,
+                                                                       params, caps))
     for d in buffer.shape:
         if d in dims:
             shape.append(dims[d])
@@ -165,20 +170,24 @@ def buffer_shape(buffer: Buffer, dims: dict[str, int], params: np.ndarray, caps:
 
 
 def run_program(program: Program, market: MarketData, owner: np.ndarray, symlit: np.ndarray,
-                params: np.ndarray, trade_from: int = 0, inputs: Mapping[str, np.ndarray] | None = None) -> Ledger:
+                params: np.ndarray, trade_from: int = 0, inputs: Mapping[str, np.ndarray] | None = None, *,
+                signals: bool = False) -> Ledger:
     """Run the compiled program once over the market data with one parameter vector.
 
     Risk containers act only at steps >= `trade_from`; earlier steps warm up every state. `inputs`
-    holds the arrays of buffers the program reads rather than fills (replayed signals). When the
-    market, the inputs and the parameters the hoisted prefix reads are those of the previous run,
-    the prefix's outputs (features, regimes, signals) are reused instead of recomputed.
+    holds the arrays of buffers the program reads rather than fills (replayed signals).
+
+    With `signals`, the hoisted prefix's outputs (features, regimes, signals) are kept for every
+    step: the ledger carries the strategies' signals, and the next run reuses the outputs instead
+    of recomputing them when its market, inputs and the parameters the prefix reads are the same.
+    Without, the program keeps one tile of them at a time (`codegen.tiles`).
     """
     check_windows(program.plan, params)
     g = program.generated
     dims = buffer_dims(g, market)
     inputs = dict(inputs or {})
     key = (tuple(id(a) for a in inputs.values()), params[list(g.prefix_slots)].tobytes())
-    cached = program.prefix
+    cached = program.prefix if signals else None
     reuse = cached is not None and cached.market is market and (cached.inputs, cached.values) == key
     buffers = {}
     for b in g.buffers:
@@ -187,7 +196,7 @@ def run_program(program: Program, market: MarketData, owner: np.ndarray, symlit:
         elif reuse and b.prefix:
             buffers[b.name] = cached.arrays[b.name]  # type: ignore[union-attr]
         else:
-            shape = buffer_shape(b, dims, params, RECORD_CAPACITY)
+            shape = buffer_shape(b, dims, params, RECORD_CAPACITY, whole=signals)
             dtype = DTYPES[b.dtype]
             buffers[b.name] = np.empty(shape, dtype) if b.fill is None else np.full(shape, b.fill, dtype)
     buffers["orders"], buffers["fills"] = program.function(
@@ -195,8 +204,8 @@ def run_program(program: Program, market: MarketData, owner: np.ndarray, symlit:
         owner, symlit, params, trade_from, reuse, *buffers.values())
     if not reuse:
         arrays = {b.name: buffers[b.name] for b in g.buffers if b.prefix}
-        program.prefix = PrefixOutputs(market, key[0], key[1], {**arrays, **inputs}) if arrays else None
-    return _ledger(program, buffers, market.n_symbols, params)
+        program.prefix = PrefixOutputs(market, key[0], key[1], {**arrays, **inputs}) if arrays and signals else None
+    return _ledger(program, buffers, market.n_symbols, params, signals)
 
 
 def _table(rows: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -223,7 +232,7 @@ def _fill_table(rows: np.ndarray, whole: np.ndarray, ints: np.ndarray, floats: n
                 floats[i, k] = rows[i, k]
 
 
-def _ledger(program: Program, b: dict[str, np.ndarray], n_symbols: int, params: np.ndarray) -> Ledger:
+def _ledger(program: Program, b: dict[str, np.ndarray], n_symbols: int, params: np.ndarray, signals: bool) -> Ledger:
     g, plan = program.generated, program.plan
     n_orders, n_fills = int(b["cnt"][0]), int(b["cnt"][1])
     orders = _table(b["orders"][:n_orders], ORDER_DTYPE)
@@ -243,5 +252,5 @@ def _ledger(program: Program, b: dict[str, np.ndarray], n_symbols: int, params: 
         positions=np.array([b[f"pos_{n.ident}"] for n in portfolio_nodes]).reshape(len(portfolio_nodes), n_symbols),
         orders=orders, fills=fills, unfilled=np.array(unfilled, dtype=UNFILLED_DTYPE),
         signals={path: (b[f"pres_{plan.node(path).ident}"], b[f"out_{plan.node(path).ident}"][:, :, 0],
-                        b[f"out_{plan.node(path).ident}"][:, :, 1]) for path in g.strategies},
+                        b[f"out_{plan.node(path).ident}"][:, :, 1]) for path in g.strategies} if signals else None,
     )

@@ -277,10 +277,11 @@ def _sweep_warmup(analysis: Analysis, plan: Plan) -> int:
 
 
 def run_prepared(prepared: Prepared, values: dict[str, object] | None = None, *,
-                 engine: str = "compiled", trade_from: int = 0) -> Ledger:
+                 engine: str = "compiled", trade_from: int = 0, signals: bool = False) -> Ledger:
     """Run one parameter point with the compiled program (compiled on first use) or the reference.
 
     Risk containers act only at steps >= `trade_from` (the steps before warm up every state).
+    With `signals` the ledger carries every strategy's signals (the reference's always does).
     """
     params = prepared.params(values)
     if engine == "reference":
@@ -308,7 +309,7 @@ def run_prepared(prepared: Prepared, values: dict[str, object] | None = None, *,
             prewarm.finish(child)
     start = time.perf_counter()
     ledger = run_program(prepared.program, prepared.market, prepared.owner, prepared.symlit, params,  # type: ignore
-                         trade_from, prepared.inputs())
+                         trade_from, prepared.inputs(), signals=signals)
     prepared.timings.run = time.perf_counter() - start
     return ledger
 

@@ -37,7 +37,8 @@ def capture(ledger: Ledger, market: MarketData, folder: str | Path, workflow: st
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     files = {}
-    for path, (present, direction, strength) in (ledger.signals or {}).items():
+    assert ledger.signals is not None, "capture needs a run that keeps the signals (`run_prepared(signals=True)`)"
+    for path, (present, direction, strength) in ledger.signals.items():
         steps, symbols = np.nonzero(present)
         table = pd.DataFrame({
             "timestamp": market.timestamps[steps], "symbol": np.array(market.symbols, dtype=object)[symbols],

@@ -148,12 +148,12 @@ def test_engines_agree_with_a_warm_up(shapes, seed, trade_from):
 
 def test_points_that_differ_only_after_the_prefix_share_its_outputs(shapes):
     prepared = shapes["combined"]
-    run_prepared(prepared, {"cap": 40})
+    run_prepared(prepared, {"cap": 40}, signals=True)
     kept = prepared.program.prefix
     assert kept is not None
-    second = run_prepared(prepared, {"cap": 20})  # a risk setting: features and signals are reused
+    second = run_prepared(prepared, {"cap": 20}, signals=True)  # a risk setting: features and signals are reused
     assert prepared.program.prefix is kept
     reference = run_reference(prepared.analysis, prepared.market, list(prepared.params({"cap": 20})))
     assert second.same_as(reference)
-    run_prepared(prepared, {"cap": 20, "fast": 7})  # a feature setting: the prefix runs again
+    run_prepared(prepared, {"cap": 20, "fast": 7}, signals=True)  # a feature setting: the prefix runs again
     assert prepared.program.prefix is not kept

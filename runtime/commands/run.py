@@ -70,7 +70,7 @@ def run_run(args: argparse.Namespace) -> int:
             _write_manifest(prepared, args, started, None)
         return code
     with _status(args, "running"):
-        result = run_once(prepared, engine=args.engine)
+        result = run_once(prepared, engine=args.engine, signals=bool(args.capture_signals))
     if args.capture_signals:
         from flowc.runtime.signals import capture
 
@@ -105,10 +105,14 @@ def run_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_once(prepared: Prepared, values: dict[str, object] | None = None, *, engine: str = "compiled") -> RunResult:
-    """One parameter point; with a start date, the warm-up steps before it are left out of the result."""
+def run_once(prepared: Prepared, values: dict[str, object] | None = None, *, engine: str = "compiled",
+             signals: bool = False) -> RunResult:
+    """One parameter point; with a start date, the warm-up steps before it are left out of the result.
+
+    With `signals` the ledger carries every strategy's signals (`run_prepared`).
+    """
     k = prepared.trade_from
-    ledger = run_prepared(prepared, values, engine=engine, trade_from=k)
+    ledger = run_prepared(prepared, values, engine=engine, trade_from=k, signals=signals)
     market = prepared.market
     if k:
         ledger, market = trim(ledger, k), traded_market(prepared)

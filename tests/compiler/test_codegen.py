@@ -24,9 +24,17 @@ def test_the_hoisted_prefix_is_one_loop_per_symbol_with_features_in_locals_and_c
     names = {b.name for b in g.buffers}
     assert not any(n.startswith(("out_n1", "pres_n1")) for n in names)  # features only the strategy reads
     assert {"out_n2_strategy", "pres_n2_strategy"} <= names  # signals: the step loop and the ledger read them
-    prefix = g.source.split("if not reuse_prefix:")[1].split("# the step loop")[0]
-    assert prefix.count("for t in range(tb, min(T, tb + tile)):") == 1  # one loop, in tiles of steps
+    prefix = g.source.split("if not reuse_prefix:")[1].split("t0 = tb")[0]
+    assert prefix.count("for t in range(tb, te):") == 1  # one loop over the tile's steps
     assert prefix.count("sma_step(") == 2 and "sma_nb(" not in prefix
+
+
+def test_each_tile_runs_its_prefix_then_its_step_loop_reading_the_rows_of_the_tile():
+    g = program(EXAMPLES / "simple_backtest.flow")
+    tile = g.source.split("for tb in range(0, T, tile):")[1]
+    assert tile.index("if not reuse_prefix:") < tile.index("while t0 < te:")
+    assert "out_n2_strategy[t - ob, s, 0] = " in tile and "d = out_n2_strategy[t - ob, s, 0]" in tile
+    assert all(b.prefix for b in g.buffers if b.name in ("out_n2_strategy", "pres_n2_strategy"))
 
 
 def test_risk_execution_and_portfolio_share_one_loop_over_the_symbols():

@@ -40,15 +40,19 @@ def passes_alone() -> list:
     return [(p.__module__.rsplit(".", 1)[-1], (p,)) for p in optimize.PIPELINE]
 
 
-def run_plan(plan: Plan, p: Prepared, market: MarketData | None = None, values: dict | None = None) -> Ledger:
-    """Run `plan` on the prepared data (or `market`) as plain Python: no numba compilation."""
+def run_plan(plan: Plan, p: Prepared, market: MarketData | None = None, values: dict | None = None, *,
+             signals: bool = True) -> Ledger:
+    """Run `plan` on the prepared data (or `market`) as plain Python: no numba compilation.
+
+    With `signals` (the default here) the ledger carries the strategies' signals for `same`.
+    """
     program = compile_plan(plan)  # generates, writes and imports the module; compiles nothing
     interpreted = dataclasses.replace(program, module=types.SimpleNamespace(program=program.module.program.py_func))
     market = market or p.market
     owner = p.owner if len(p.owner) == len(market.symbols) else np.zeros(len(market.symbols), dtype=np.int64)
     symlit = p.symlit if len(p.symlit) == len(market.symbols) else np.full(len(market.symbols), -1, dtype=np.int64)
     with np.errstate(all="ignore"):
-        return run_program(interpreted, market, owner, symlit, p.params(values))
+        return run_program(interpreted, market, owner, symlit, p.params(values), signals=signals)
 
 
 def same(a: Ledger, b: Ledger) -> bool:

@@ -13,11 +13,13 @@ be bit-identical. Runs are interpreted (`helpers.run_plan`), so drawing topologi
 from __future__ import annotations
 
 import random
+from unittest import mock
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import flowc.compiler.optimize as optimize
+from flowc.runtime import executor
 
 from .helpers import prepared, random_market, raw_plan, run_plan, same
 
@@ -112,6 +114,21 @@ def test_no_pass_changes_a_result_on_random_topologies(tmp_path_factory, text, s
         if plan.structure() == raw.structure():
             continue
         assert same(run_plan(plan, p, market, values), expected), (passes, text)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(text=topologies, seed=st.integers(0, 2**32 - 1), holes=st.sampled_from([0.0, 0.15]),
+       tile=st.integers(1, 9))
+def test_a_run_in_tiles_equals_the_run_that_keeps_every_step(tmp_path_factory, text, seed, holes, tile):
+    """Without `signals` the hoisted outputs hold one tile of steps (`codegen.tiles`): nothing else changes."""
+    p = prepared(tmp_path_factory.mktemp("topology"), text)
+    plan = optimize.optimize(raw_plan(p), p.analysis)
+    market = random_market(p.market.symbols, 80, seed, holes)
+    whole = run_plan(plan, p, market)
+    with mock.patch.object(executor, "tile_steps", lambda n_symbols: tile):
+        tiled = run_plan(plan, p, market, signals=False)
+    assert tiled.signals is None and tiled.same_as(whole)
 
 
 def test_the_generator_gives_every_pass_work(tmp_path):

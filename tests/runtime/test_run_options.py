@@ -30,7 +30,7 @@ def _error(capsys, *argv, code=2) -> str:
 
 @pytest.fixture(scope="module")
 def full():
-    return run_once(prepare(SIMPLE))
+    return run_once(prepare(SIMPLE), signals=True)
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,7 @@ def test_start_keeps_the_longest_warm_up_before_it(ranged):
 
 def test_the_range_trades_on_warmed_up_signals(full, ranged):
     """From the start on, features and signals equal the full run's; after the first step the orders do too."""
-    part = run_once(ranged)
+    part = run_once(ranged, signals=True)
     k0 = int(np.searchsorted(full.market.timestamps, np.datetime64(START)))
     steps = part.market.n_steps
     for path, (present, direction, _) in part.ledger.signals.items():
