@@ -642,7 +642,6 @@ class _Gen:
                 w(f"peak_{j} = eq")
             w(f"drawdown_{j} = 1.0 - eq / peak_{j}")
         w(f"equity[t, {index}] = equity_{j}")
-        w(f"cash[t, {index}] = cash_{j}")
         w("for s in range(S):")
         with w.indent():
             w(f"if pos_{j}[s] != 0.0:")
@@ -776,7 +775,6 @@ class _Gen:
         for node in self.portfolios:
             self.portfolio_buffers(node)
         self.buffer("equity", ("T", "P"), "f8", None)  # written at every step
-        self.buffer("cash", ("T", "P"), "f8", None)
         self.buffer("exposed", ("T",), "bool", False)
         # records as rows of floats (whole numbers are exact): step, symbol, quantity, price, risk / step, symbol,
         # quantity, price, commission, portfolio, execution; they grow in the loop and are returned

@@ -248,7 +248,7 @@ def _ledger(program: Program, b: dict[str, np.ndarray], n_symbols: int, params: 
     return Ledger(
         portfolios=g.portfolios, risks=g.risks, executions=g.executions,
         cash0=np.array([params[n.container.config.cash.index] for n in portfolio_nodes], dtype=np.float64),
-        equity=b["equity"], cash=b["cash"], exposed=b["exposed"],
+        equity=b["equity"], exposed=b["exposed"],
         positions=np.array([b[f"pos_{n.ident}"] for n in portfolio_nodes]).reshape(len(portfolio_nodes), n_symbols),
         orders=orders, fills=fills, unfilled=np.array(unfilled, dtype=UNFILLED_DTYPE),
         signals={path: (b[f"pres_{plan.node(path).ident}"], b[f"out_{plan.node(path).ident}"][:, :, 0],

@@ -15,6 +15,7 @@ Record order is part of the contract:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -34,13 +35,29 @@ class Ledger:
     executions: tuple[str, ...]
     cash0: np.ndarray  # [P] starting cash
     equity: np.ndarray  # [T, P] end-of-step equity (carried forward on steps a portfolio does not run)
-    cash: np.ndarray  # [T, P]
     exposed: np.ndarray  # [T] bool: some portfolio holds a non-zero position in some symbol at the end of the step
     positions: np.ndarray  # [P, S] at the end
     orders: np.ndarray  # ORDER_DTYPE
     fills: np.ndarray  # FILL_DTYPE
     unfilled: np.ndarray  # UNFILLED_DTYPE
     signals: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None  # strategy -> (present, dir, strength)
+
+    @cached_property
+    def cash(self) -> np.ndarray:
+        """[T, P] end-of-step cash, from the fills: cash changes only at a fill, by `q * price + commission`.
+
+        Derived when asked (for the equity table), so a run writes no cash curve nobody reads. The
+        fills of a portfolio are subtracted one by one in record order, as the engines do: the
+        same floating-point operations, so the curve is theirs to the bit.
+        """
+        steps, n = self.equity.shape
+        cash = np.empty((steps, n))
+        for j in range(n):
+            fills = self.fills[self.fills["portfolio"] == j]
+            spent = fills["quantity"] * fills["price"] + fills["commission"]
+            after = np.subtract.accumulate(np.concatenate(([self.cash0[j]], spent)))  # after 0, 1, ... fills
+            cash[:, j] = after[np.searchsorted(fills["step"], np.arange(steps), side="right")]
+        return cash
 
     def same_as(self, other: Ledger) -> bool:
         """Bit-identical records (NaN equal to NaN)."""

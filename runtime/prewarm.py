@@ -46,7 +46,7 @@ def _summarise_a_small_run() -> None:
     fills = np.zeros(2, FILL_DTYPE)
     fills["step"], fills["quantity"], fills["price"] = (1, 2), (1.0, -1.0), (100.0, 101.0)
     flat = np.full((steps, 1), 1e6)
-    ledger = Ledger(("portfolio",), ("risk",), ("execution",), np.array([1e6]), flat, flat.copy(),
+    ledger = Ledger(("portfolio",), ("risk",), ("execution",), np.array([1e6]), flat,
                     np.array([False, True, False]), np.zeros((1, 1)), np.zeros(0, ORDER_DTYPE), fills,
                     np.zeros(0, UNFILLED_DTYPE))
     bars = np.full((steps, 1), 100.0)

@@ -817,7 +817,6 @@ def run_reference(analysis: Analysis, market: MarketData, params: list[float] | 
 
     held = [runners[p] for p in portfolios]
     equity = np.empty((steps, len(held)))
-    cash = np.empty((steps, len(held)))
     exposed = np.zeros(steps, bool)
     for t in range(steps):
         net.t, net.before, net.now = t, net.now, {}
@@ -826,7 +825,6 @@ def run_reference(analysis: Analysis, market: MarketData, params: list[float] | 
             if trace is not None:
                 trace(t, path, net.now[path])
         equity[t] = [p.equity for p in held]
-        cash[t] = [p.cash for p in held]
         exposed[t] = any(q != 0.0 for p in held for q in p.position)
 
     unfilled = [(s, pending[s], x) for x, path in enumerate(executions)
@@ -834,7 +832,7 @@ def run_reference(analysis: Analysis, market: MarketData, params: list[float] | 
     return Ledger(
         portfolios=portfolios, risks=risks, executions=executions,
         cash0=np.array([p.cash0 for p in held], dtype=float),
-        equity=equity, cash=cash, exposed=exposed,
+        equity=equity, exposed=exposed,
         positions=np.array([p.position for p in held], dtype=float).reshape(len(held), market.n_symbols),
         orders=np.array(orders, dtype=ORDER_DTYPE),
         fills=np.array(fills, dtype=FILL_DTYPE),

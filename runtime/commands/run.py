@@ -135,7 +135,7 @@ def trim(ledger: Ledger, k: int) -> Ledger:
     fills["step"] -= k
     signals = None if ledger.signals is None else {
         path: tuple(a[k:] for a in arrays) for path, arrays in ledger.signals.items()}
-    return dataclasses.replace(ledger, equity=ledger.equity[k:], cash=ledger.cash[k:], exposed=ledger.exposed[k:],
+    return dataclasses.replace(ledger, equity=ledger.equity[k:], exposed=ledger.exposed[k:],
                                orders=orders, fills=fills, signals=signals)
 
 

@@ -38,7 +38,7 @@ def trim(ledger: Ledger, market: MarketData, k: int) -> tuple[Ledger, MarketData
     signals = None
     if ledger.signals is not None:
         signals = {path: tuple(a[k:] for a in arrays) for path, arrays in ledger.signals.items()}
-    trimmed = replace(ledger, equity=ledger.equity[k:], cash=ledger.cash[k:], exposed=ledger.exposed[k:],
+    trimmed = replace(ledger, equity=ledger.equity[k:], exposed=ledger.exposed[k:],
                       orders=orders, fills=fills, signals=signals)  # type: ignore[arg-type]
     return trimmed, slice_market(market, k, market.n_steps)
 
