@@ -18,6 +18,7 @@ against the reference engine.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flowc.compiler import components as comp
@@ -66,6 +67,7 @@ class Generated:
 
 PREFIX_TILE = 16384  # symbol-steps per tile (`tiles`): a few hundred KiB of bars and outputs
 MIN_TILE = 64  # steps per tile at least, however many symbols
+PREFIX_GROUP = 8  # settings of hoisted containers per generated function at most (`_groups`)
 
 FIXED_ARGS = ("bar_open", "bar_high", "bar_low", "bar_close", "bar_volume", "present", "owner", "symlit", "p",
               "trade_from", "reuse_prefix")
@@ -104,7 +106,8 @@ class _Gen:
         self.portfolios = [n for n in plan.nodes if n.role == "portfolio"]
         self.risks = [n for n in plan.nodes if n.role == "risk"]
         self.executions = [n for n in plan.nodes if n.role == "execution"]
-        self.local = _local_outputs(plan)
+        self.local: set[str] = set()  # hoisted containers whose events stay in locals (`_local_outputs`)
+        self.prefixes: list[tuple[str, list[str]]] = []  # the functions of the hoisted prefix and their arguments
         self.fused = False  # whether the step loop's containers share one loop over the symbols (`_fusable`)
 
     def ident(self, path: str) -> str:
@@ -693,8 +696,8 @@ class _Gen:
 
     # ---- the hoisted prefix ----
 
-    def tiles(self, hoisted: list[NodePlan], stepped: list[NodePlan]) -> None:
-        """The steps in tiles: each tile's hoisted prefix, then its step loop.
+    def tiles(self, groups: list[list[NodePlan]], stepped: list[NodePlan]) -> None:
+        """The steps in tiles: each tile's hoisted prefix, one call per group of containers, then its step loop.
 
         The hoisted outputs the step loop reads go through memory; a tile's are still in cache
         when the step loop reads them. Their buffers hold every step when the caller keeps them
@@ -712,39 +715,49 @@ class _Gen:
         w("for tb in range(0, T, tile):")
         with w.indent():
             w("te = min(T, tb + tile)")
-            if rows is not None:
-                w("ob = 0 if whole else tb")
-            self.prefix(hoisted)
+            w("ob = 0 if whole else tb" if rows is not None else "ob = 0")
+            w("if not reuse_prefix:  # else the hoisted outputs of an earlier call with the same inputs stand")
+            with w.indent():
+                for k, (name, args) in enumerate(self.prefixes):
+                    w(f"# {', '.join(f'{n.role} `{n.path}`' for n in groups[k])}")
+                    w(f"{name}({', '.join(args)})")
             self.steps(stepped, "tb", "te")
 
-    def prefix(self, hoisted: list[NodePlan]) -> None:
-        """Every hoisted container in one loop per symbol over steps tb..te, in schedule order.
+    def prefix(self, name: str, group: list[NodePlan]) -> tuple[list[str], list[str]]:
+        """A function running a group of hoisted containers over steps tb..te, all of a symbol's in one loop.
 
-        Their events pass in locals where nothing else reads them (`_local_outputs`), and the
-        counters of components with a step form stay in locals over the tile. The bars are
+        Their events pass in locals where nothing outside the group reads them (`_local_outputs`),
+        and the counters of components with a step form stay in locals over the tile. The bars are
         `[T, S]`: a symbol's series is strided, so a tile is short enough that the cache lines
-        one symbol loads are still there for the next symbols.
+        one symbol loads are still there for the next symbols. Returns the function's lines and
+        its arguments.
         """
-        w = self.w
-        w("if not reuse_prefix:  # else the hoisted outputs of an earlier call with the same inputs stand")
+        outer, w = self.w, _Writer()
+        self.w = w
+        w.depth = 1
+        w("S = present.shape[1]")
+        w("for s in range(S):")
         with w.indent():
-            w("# hoisted: " + ", ".join(f"{n.role} `{n.path}`" for n in hoisted))
-            w("for s in range(S):")
+            for node in group:
+                for state in node.states:  # one view of the symbol's state row, not one per bar
+                    w(f"row_{node.ident}_{state.instance} = st_{node.ident}_{state.instance}[s]")
+                    for j, counter in enumerate(_counters(node, state)):
+                        w(f"{counter} = row_{node.ident}_{state.instance}[{j}]")
+            w("for t in range(tb, te):")
             with w.indent():
-                for node in hoisted:
-                    for state in node.states:  # one view of the symbol's state row, not one per bar
-                        w(f"row_{node.ident}_{state.instance} = st_{node.ident}_{state.instance}[s]")
-                        for j, counter in enumerate(_counters(node, state)):
-                            w(f"{counter} = row_{node.ident}_{state.instance}[{j}]")
-                w("for t in range(tb, te):")
-                with w.indent():
-                    for node in hoisted:
-                        w(f"# {node.role} `{node.path}`")
-                        self.series_body(node)
-                for node in hoisted:
-                    for state in node.states:
-                        for j, counter in enumerate(_counters(node, state)):
-                            w(f"row_{node.ident}_{state.instance}[{j}] = {counter}")
+                for node in group:
+                    w(f"# {node.role} `{node.path}`")
+                    self.series_body(node)
+            for node in group:
+                for state in node.states:
+                    for j, counter in enumerate(_counters(node, state)):
+                        w(f"row_{node.ident}_{state.instance}[{j}] = {counter}")
+        self.w = outer
+        used = set(re.findall(r"\b\w+\b", "\n".join(w.lines)))
+        args = ["tb", "te", "ob", *(a for a in (*FIXED_ARGS, *(b.name for b in self.buffers)) if a in used)]
+        header = ["", "", '@njit(cache=True, error_model="numpy")', f"def {name}({', '.join(args)}):",
+                  f'    """{", ".join(f"{n.role} `{n.path}`" for n in group)}: steps tb..te of every symbol."""']
+        return header + w.lines, args
 
     def steps(self, stepped: list[NodePlan], begin: str, end: str) -> None:
         """The step loop over steps begin..end, in chunks of steps the record tables have room for."""
@@ -766,6 +779,8 @@ class _Gen:
         hoisted = [n for n in series if n.hoisted]
         stepped = [n for n in plan.nodes if not n.hoisted and n.role != "data"]
         self.fused = _fusable(stepped)
+        groups = _groups(plan, hoisted)
+        self.local = _local_outputs(plan, groups)
         for node in series:
             self.series_buffers(node)
         for node in self.risks:
@@ -782,6 +797,11 @@ class _Gen:
         self.buffer("fills", ("cap:fills", "F:7"), "f8", None)
         self.buffer("cnt", ("F:2",), "i8", 0)  # orders recorded, fills recorded
 
+        functions: list[str] = []
+        for k, group in enumerate(groups):
+            lines, args = self.prefix(f"prefix_{k}", group)
+            functions += lines
+            self.prefixes.append((f"prefix_{k}", args))
         body_start = len(w.lines)
         w.depth = 1
         w("T, S = bar_close.shape")
@@ -789,8 +809,8 @@ class _Gen:
             self.risk_init(node)
         for node in self.portfolios:
             self.portfolio_init(node)
-        if hoisted:
-            self.tiles(hoisted, stepped)
+        if groups:
+            self.tiles(groups, stepped)
         else:
             self.steps(stepped, "0", "T")
         w("return orders, fills")
@@ -806,6 +826,7 @@ class _Gen:
         ]
         for module, names in sorted(_kernel_imports(self.kernels).items()):
             header.append(f"from {module} import {', '.join(sorted(names))}")
+        header += functions
         header += ["", "", '@njit(cache=True, error_model="numpy")', "def program("]
         header += [f"    {a}," for a in args]
         header += ["):"]
@@ -843,8 +864,47 @@ def _fusable(stepped: list[NodePlan]) -> bool:
         and roles.count("portfolio") <= 1
 
 
-def _local_outputs(plan: Plan) -> set[str]:
-    """Hoisted containers whose events only hoisted containers read: kept in locals of the fused prefix.
+def _groups(plan: Plan, hoisted: list[NodePlan]) -> list[list[NodePlan]]:
+    """The hoisted containers in groups of at most PREFIX_GROUP settings, one generated function each.
+
+    numba's compile time grows faster than a function's size, so the prefix is cut into functions
+    of bounded size; events between containers of one group stay in locals, so a group is a
+    union of whole connected parts of the hoisted graph where these fit, in schedule order.
+    A group never reads a later group's events.
+    """
+    part = {n.path: n.path for n in hoisted}
+
+    def root(path: str) -> str:
+        while part[path] != path:
+            path = part[path]
+        return path
+
+    for node in hoisted:
+        for item in node.inputs:
+            for source in {item.source, *(e.source for e in item.edges)} & part.keys():
+                part[root(source)] = root(node.path)  # type: ignore[arg-type]
+    parts: dict[str, list[NodePlan]] = {}
+    for node in hoisted:  # schedule order, within and across parts
+        parts.setdefault(root(node.path), []).append(node)
+
+    def size(nodes: list[NodePlan]) -> int:
+        return sum(max(1, len(n.container.settings)) for n in nodes)
+
+    groups: list[list[NodePlan]] = []
+    for nodes in parts.values():
+        if groups and size(groups[-1]) + size(nodes) <= PREFIX_GROUP:
+            groups[-1] = sorted(groups[-1] + nodes, key=lambda n: n.index)
+            continue
+        groups.append([])
+        for node in nodes:  # a part too large for one group is cut in schedule order
+            if groups[-1] and size(groups[-1]) + size([node]) > PREFIX_GROUP:
+                groups.append([])
+            groups[-1].append(node)
+    return groups
+
+
+def _local_outputs(plan: Plan, groups: list[list[NodePlan]]) -> set[str]:
+    """Hoisted containers whose events only their own group reads: kept in locals of the group's loop.
 
     A strategy's signals stay in memory for the ledger (signal capture reads them).
     """
@@ -853,9 +913,8 @@ def _local_outputs(plan: Plan) -> set[str]:
         for item in node.inputs:
             for source in {item.source, *(e.source for e in item.edges)} - {None}:
                 readers.setdefault(source, set()).add(node.path)  # type: ignore[arg-type]
-    hoisted = {n.path for n in plan.nodes if n.hoisted}
-    return {n.path for n in plan.nodes if n.hoisted and n.role in SERIES_ROLES and n.role != "strategy"
-            and readers.get(n.path, set()) <= hoisted}
+    return {n.path for group in groups for n in group if n.role != "strategy"
+            and readers.get(n.path, set()) <= {m.path for m in group}}
 
 
 def _slots_read(node: NodePlan) -> set[int]:

@@ -24,7 +24,8 @@ def test_the_hoisted_prefix_is_one_loop_per_symbol_with_features_in_locals_and_c
     names = {b.name for b in g.buffers}
     assert not any(n.startswith(("out_n1", "pres_n1")) for n in names)  # features only the strategy reads
     assert {"out_n2_strategy", "pres_n2_strategy"} <= names  # signals: the step loop and the ledger read them
-    prefix = g.source.split("if not reuse_prefix:")[1].split("t0 = tb")[0]
+    prefix = g.source.split("def prefix_0(")[1].split("def program(")[0]
+    assert "def prefix_1(" not in g.source  # one group: features and strategy
     assert prefix.count("for t in range(tb, te):") == 1  # one loop over the tile's steps
     assert prefix.count("sma_step(") == 2 and "sma_nb(" not in prefix
 
@@ -32,9 +33,29 @@ def test_the_hoisted_prefix_is_one_loop_per_symbol_with_features_in_locals_and_c
 def test_each_tile_runs_its_prefix_then_its_step_loop_reading_the_rows_of_the_tile():
     g = program(EXAMPLES / "simple_backtest.flow")
     tile = g.source.split("for tb in range(0, T, tile):")[1]
-    assert tile.index("if not reuse_prefix:") < tile.index("while t0 < te:")
-    assert "out_n2_strategy[t - ob, s, 0] = " in tile and "d = out_n2_strategy[t - ob, s, 0]" in tile
+    assert tile.index("prefix_0(tb, te, ob, ") < tile.index("while t0 < te:")
+    assert "d = out_n2_strategy[t - ob, s, 0]" in tile
+    assert "out_n2_strategy[t - ob, s, 0] = " in g.source.split("def prefix_0(")[1]
     assert all(b.prefix for b in g.buffers if b.name in ("out_n2_strategy", "pres_n2_strategy"))
+
+
+def test_a_large_prefix_is_cut_into_functions_of_whole_chains_whose_features_stay_in_locals(tmp_path):
+    """Compile time grows faster than a function's size: eight chains of a feature container and
+    its strategy (three settings each) make four functions of two chains each."""
+    lines = ["containers grid {", "    backtest: backtest {", "        data: data { source = synthetic(bars = 50) }"]
+    for i in range(8):
+        lines.append(f"        f{i}: feature {{ a = sma(close, {10 + i}); b = sma(close, {30 + i}) }}")
+        lines.append(f"        s{i}: strategy {{ signal = crossover(a, b) }}")
+    lines += ["        risk: risk { size = fixed(100); combine = mean }",
+              "        execution: execution { fill = next_open() }", "        portfolio: portfolio { cash = 1000 }",
+              "    }", "}", "communication votes {", *(f"    pipeline data -> f{i} -> s{i} -> risk" for i in range(8)),
+              "    pipeline risk -> execution -> portfolio", "    broadcast data -> execution, portfolio : BAR", "}",
+              "workflow grid { containers = grid; communication = votes }"]
+    path = tmp_path / "grid.flow"
+    path.write_text("\n".join(lines) + "\n")
+    g = program(path)
+    assert "def prefix_3(" in g.source and "def prefix_4(" not in g.source
+    assert not any(b.name.startswith("out_") and "_f" in b.name for b in g.buffers)  # features in locals
 
 
 def test_risk_execution_and_portfolio_share_one_loop_over_the_symbols():

@@ -1,23 +1,26 @@
 """Plans with and without the optimisation passes, and a run of a plan without compiling it.
 
-A plan's generated program runs here as plain Python (`program.py_func`, the function numba
-would compile), calling the same numba kernels: the very code path of a compiled run, at no
-compilation cost, so random topologies can be drawn freely (each compiled topology would cost
-seconds). `tests/optimize/test_compiled.py` checks the compiled path too.
+A plan's generated program runs here as plain Python (its module executed again with numba's
+jit disabled: the functions numba would compile), calling the same numba kernels: the very code
+path of a compiled run, at no compilation cost, so random topologies can be drawn freely (each
+compiled topology would cost seconds). `tests/optimize/test_compiled.py` checks the compiled path too.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import types
+from collections.abc import Callable
 from pathlib import Path
+from unittest import mock
 
+import numba
 import numpy as np
 
 import flowc.compiler.optimize as optimize
 from flowc.compiler.plan import Plan, build_plan
 from flowc.runtime.data import MarketData
-from flowc.runtime.executor import compile_plan, run_program
+from flowc.runtime.executor import Program, compile_plan, run_program
 from flowc.runtime.ledger import Ledger
 from flowc.runtime.manager import Prepared, prepare
 
@@ -47,12 +50,20 @@ def run_plan(plan: Plan, p: Prepared, market: MarketData | None = None, values: 
     With `signals` (the default here) the ledger carries the strategies' signals for `same`.
     """
     program = compile_plan(plan)  # generates, writes and imports the module; compiles nothing
-    interpreted = dataclasses.replace(program, module=types.SimpleNamespace(program=program.module.program.py_func))
+    interpreted = dataclasses.replace(program, module=types.SimpleNamespace(program=_interpreted(program)))
     market = market or p.market
     owner = p.owner if len(p.owner) == len(market.symbols) else np.zeros(len(market.symbols), dtype=np.int64)
     symlit = p.symlit if len(p.symlit) == len(market.symbols) else np.full(len(market.symbols), -1, dtype=np.int64)
     with np.errstate(all="ignore"):
         return run_program(interpreted, market, owner, symlit, p.params(values), signals=signals)
+
+
+def _interpreted(program: Program) -> Callable:
+    """The generated module's `program` and the functions it calls, as plain Python (numba's jit disabled)."""
+    namespace: dict = {"__name__": f"interpreted_{program.key}"}
+    with mock.patch.object(numba.config, "DISABLE_JIT", True):
+        exec(compile(program.generated.source, str(program.path), "exec"), namespace)
+    return namespace["program"]
 
 
 def same(a: Ledger, b: Ledger) -> bool:
