@@ -69,6 +69,13 @@ PREFIX_TILE = 16384  # symbol-steps per tile (`tiles`): a few hundred KiB of bar
 MIN_TILE = 64  # steps per tile at least, however many symbols
 PREFIX_GROUP = 8  # settings of hoisted containers per generated function at most (`_groups`)
 
+# The record tables' rows, field by field: "i" a whole number, "f" a float (runtime/ledger.py's dtypes).
+# A row is the ledger's record itself: the program writes whole numbers through an int64 view of the
+# table, so the executor hands the rows on as structured records without a copy.
+RECORDS = {"orders": ("i", "i", "f", "f", "i"),  # step, symbol, quantity, price, risk
+           "fills": ("i", "i", "f", "f", "f", "i", "i")}  # step, symbol, quantity, price, commission, portfolio,
+# execution
+
 FIXED_ARGS = ("bar_open", "bar_high", "bar_low", "bar_close", "bar_volume", "present", "owner", "symlit", "p",
               "trade_from", "reuse_prefix")
 
@@ -485,8 +492,8 @@ class _Gen:
         """Append one row to a record table (the step loop makes room for a step's rows at its top)."""
         w = self.w
         w(f"n = cnt[{counter}]")
-        for k, value in enumerate(values):
-            w(f"{kind}[n, {k}] = {value}")
+        for k, (value, field) in enumerate(zip(values, RECORDS[kind], strict=True)):
+            w(f"{kind}{'_i' if field == 'i' else ''}[n, {k}] = {value}")
         w(f"cnt[{counter}] = n + 1")
 
     def make_room(self, end: str) -> None:
@@ -512,6 +519,7 @@ class _Gen:
                 w(f"if cnt[{counter}] + {n} * S > {kind}.shape[0]:")
                 with w.indent():
                     w(f"{kind} = grow_nb({kind}, cnt[{counter}] + {n} * S)")
+                    w(f"{kind}_i = {kind}.view(np.int64)")
             w("continue")
 
     # ---- execution ----
@@ -791,10 +799,9 @@ class _Gen:
             self.portfolio_buffers(node)
         self.buffer("equity", ("T", "P"), "f8", None)  # written at every step
         self.buffer("exposed", ("T",), "bool", False)
-        # records as rows of floats (whole numbers are exact): step, symbol, quantity, price, risk / step, symbol,
-        # quantity, price, commission, portfolio, execution; they grow in the loop and are returned
-        self.buffer("orders", ("cap:orders", "F:5"), "f8", None)  # rows up to `cnt` are written
-        self.buffer("fills", ("cap:fills", "F:7"), "f8", None)
+        # the records (`RECORDS`), grown between chunks of steps and returned; rows up to `cnt` are written
+        self.buffer("orders", ("cap:orders", f"F:{len(RECORDS['orders'])}"), "f8", None)
+        self.buffer("fills", ("cap:fills", f"F:{len(RECORDS['fills'])}"), "f8", None)
         self.buffer("cnt", ("F:2",), "i8", 0)  # orders recorded, fills recorded
 
         functions: list[str] = []
@@ -805,6 +812,8 @@ class _Gen:
         body_start = len(w.lines)
         w.depth = 1
         w("T, S = bar_close.shape")
+        w("orders_i = orders.view(np.int64)  # the whole-number fields of the records (`RECORDS`)")
+        w("fills_i = fills.view(np.int64)")
         for node in self.risks:
             self.risk_init(node)
         for node in self.portfolios:

@@ -122,7 +122,8 @@ def _drive(prepared: Prepared, program: Program, params: np.ndarray, trade_from:
                             *(inputs[b.source] for b in g.buffers if b.source))
     timestamps = np.ascontiguousarray(as_us(market.timestamps[trade_from:]))
     cash_slots = [program.plan.node(p).container.config.cash.index for p in g.portfolios]
-    return batch_metrics_nb(equity, exposed, np.ascontiguousarray(params[:, cash_slots]), fills, offsets, timestamps,
+    return batch_metrics_nb(equity, exposed, np.ascontiguousarray(params[:, cash_slots]), fills,
+                            fills.view(np.int64), offsets, timestamps,
                             known_periods(timestamps, periods_per_year), int(market.present[trade_from:].sum()),
                             market.n_symbols)
 
@@ -222,18 +223,19 @@ _STEP, _SYMBOL, _QUANTITY, _PRICE, _COMMISSION, _PORTFOLIO = (
 
 @njit(cache=True, error_model="numpy")
 def batch_metrics_nb(equity: np.ndarray, exposed: np.ndarray, cash0: np.ndarray, fills: np.ndarray,
-                     offsets: np.ndarray, timestamps: np.ndarray, periods: float, bars: int,
+                     whole: np.ndarray, offsets: np.ndarray, timestamps: np.ndarray, periods: float, bars: int,
                      n_symbols: int) -> np.ndarray:
     """`[K, n_metrics]`: each point's `ledger_metrics_nb` from the driver's records (its fills are rows
-    `offsets[k]:offsets[k + 1]`); compiled once for every program."""
+    `offsets[k]:offsets[k + 1]`, `whole` their int64 view for the whole-number fields); compiled once
+    for every program."""
     out = np.empty((equity.shape[0], len(METRIC_KEYS)))
     for k in range(equity.shape[0]):  # loops, not slices and astype: numba compiles them far faster
         n = offsets[k + 1] - offsets[k]
         step, symbol, portfolio = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
         quantity, price, commission = np.empty(n), np.empty(n), np.empty(n)
         for i in range(n):
-            row = fills[offsets[k] + i]
-            step[i], symbol[i], portfolio[i] = int(row[_STEP]), int(row[_SYMBOL]), int(row[_PORTFOLIO])
+            row, ints = fills[offsets[k] + i], whole[offsets[k] + i]
+            step[i], symbol[i], portfolio[i] = ints[_STEP], ints[_SYMBOL], ints[_PORTFOLIO]
             quantity[i], price[i], commission[i] = row[_QUANTITY], row[_PRICE], row[_COMMISSION]
         values = ledger_metrics_nb(equity[k], exposed[k], cash0[k], step, symbol, quantity, price, commission,
                                    portfolio, timestamps, periods, bars, n_symbols)
