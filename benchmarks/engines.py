@@ -79,12 +79,8 @@ class Engine:
 
 
 class Flowc(Engine):
-    """The `.flow` file compiled once; each run is `run_prepared` on the benchmark's bars.
-
-    The executor keeps the hoisted features of the last run for the next one when the bars and
-    the parameters they read are unchanged (sweeps over risk settings): the benchmark drops
-    them before each run, so every run computes everything.
-    """
+    """The `.flow` file compiled once; each run is `run_prepared` on the benchmark's bars, as
+    `flowc run` makes it (no signals kept, so nothing of one run is reused by the next)."""
 
     name = "flowc"
 
@@ -98,11 +94,6 @@ class Flowc(Engine):
         p.market = market
         p.owner = np.zeros(len(market.symbols), dtype=np.int64)
         p.symlit = np.full(len(market.symbols), -1, dtype=np.int64)
-
-    def before(self) -> None:
-        program = self.prepared.program
-        if getattr(program, "prefix", None) is not None:
-            program.prefix = None  # a sweep reuses the features of the last run; a benchmark run computes all
 
     def run(self):
         from flowc.runtime.manager import run_prepared

@@ -4,7 +4,7 @@
     python benchmarks/run_all.py --write benchmarks/RESULTS.md
     python benchmarks/run_all.py --quick           # small sizes: a smoke run of every script
 
-Each script runs in its own interpreter (`peers.py`, `forms.py`, `startup.py`, `scaling.py`,
+Each script runs in its own interpreter (`peers.py`, `startup.py`, `scaling.py`,
 `sweep_speed.py`), so one's memory and compiled code never shape another's numbers; their
 Markdown output is collected in that order, under a header naming the machine, its load and
 the commit.
@@ -25,7 +25,6 @@ import common
 HERE = Path(__file__).resolve().parent
 SECTIONS = (
     ("flowc against the field", "peers.py", ()),
-    ("What the generated program could be", "forms.py", ()),
     ("Start-up", "startup.py", ()),
     ("Scaling", "scaling.py", ()),
     ("Sweeps", "sweep_speed.py", ()),
