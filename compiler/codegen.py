@@ -72,9 +72,10 @@ PREFIX_GROUP = 8  # settings of hoisted containers per generated function at mos
 # The record tables' rows, field by field: "i" a whole number, "f" a float (runtime/ledger.py's dtypes).
 # A row is the ledger's record itself: the program writes whole numbers through an int64 view of the
 # table, so the executor hands the rows on as structured records without a copy.
-RECORDS = {"orders": ("i", "i", "f", "f", "i"),  # step, symbol, quantity, price, risk
-           "fills": ("i", "i", "f", "f", "f", "i", "i")}  # step, symbol, quantity, price, commission, portfolio,
-# execution
+RECORDS = {
+    "orders": ("i", "i", "f", "f", "i"),  # step, symbol, quantity, price, risk
+    "fills": ("i", "i", "f", "f", "f", "i", "i"),  # step, symbol, quantity, price, commission, portfolio, execution
+}
 
 FIXED_ARGS = ("bar_open", "bar_high", "bar_low", "bar_close", "bar_volume", "present", "owner", "symlit", "p",
               "trade_from", "reuse_prefix")

@@ -13,7 +13,7 @@ import hashlib
 import importlib.util
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -150,9 +150,6 @@ def buffer_shape(buffer: Buffer, dims: dict[str, int], params: np.ndarray, caps:
                  whole: bool = True) -> tuple[int, ...]:
     """The shape of one buffer; a hoisted output holds one tile's steps unless `whole` (see `codegen.tiles`)."""
     shape = []
-    if buffer.prefix and buffer.shape[0] == "T" and not whole:
-        return (min(dims["T"], tile_steps(dims["S"])), *buffer_shape(replace(buffer, shape=buffer.shape[1:]), dims,
-                                                                       params, caps))
     for d in buffer.shape:
         if d in dims:
             shape.append(dims[d])
@@ -165,6 +162,8 @@ def buffer_shape(buffer: Buffer, dims: dict[str, int], params: np.ndarray, caps:
             shape.append(caps[d[4:]])
         else:
             raise AssertionError(d)
+    if buffer.prefix and buffer.shape[0] == "T" and not whole:
+        shape[0] = min(shape[0], tile_steps(dims["S"]))
     return tuple(shape)
 
 
