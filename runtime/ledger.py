@@ -14,7 +14,7 @@ Record order is part of the contract:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -58,6 +58,21 @@ class Ledger:
             after = np.subtract.accumulate(np.concatenate(([self.cash0[j]], spent)))  # after 0, 1, ... fills
             cash[:, j] = after[np.searchsorted(fills["step"], np.arange(steps), side="right")]
         return cash
+
+    def from_step(self, k: int) -> Ledger:
+        """The ledger from step `k` on, steps renumbered from 0: a run that trades only from `k` on
+        (`trade_from`) without its warm-up, of which only the flat equity goes."""
+        if k == 0:
+            return self
+        orders, fills = self.orders.copy(), self.fills.copy()
+        if (len(orders) and orders["step"].min() < k) or (len(fills) and fills["step"].min() < k):
+            raise ValueError(f"the ledger has records before step {k}, where nothing may trade")
+        orders["step"] -= k
+        fills["step"] -= k
+        signals = None if self.signals is None else {
+            path: tuple(a[k:] for a in arrays) for path, arrays in self.signals.items()}
+        return replace(self, equity=self.equity[k:], exposed=self.exposed[k:], orders=orders, fills=fills,
+                       signals=signals)  # type: ignore[arg-type]
 
     def same_as(self, other: Ledger) -> bool:
         """Bit-identical records (NaN equal to NaN)."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import json
 import sys
 import tempfile
@@ -23,7 +22,6 @@ from flowc.dsl.diagnostics import FlowError
 from flowc.dsl.render import render_text
 from flowc.runtime import manifest
 from flowc.runtime.data import MarketData
-from flowc.runtime.ledger import Ledger
 from flowc.runtime.manager import Prepared, RunOptionError, prepare, run_prepared, slice_market
 from flowc.runtime.results import RunResult, summarise
 
@@ -111,12 +109,9 @@ def run_once(prepared: Prepared, values: dict[str, object] | None = None, *, eng
 
     With `signals` the ledger carries every strategy's signals (`run_prepared`).
     """
-    k = prepared.trade_from
-    ledger = run_prepared(prepared, values, engine=engine, trade_from=k, signals=signals)
-    market = prepared.market
-    if k:
-        ledger, market = trim(ledger, k), traded_market(prepared)
-    return summarise(prepared.analysis.name, ledger, market, prepared.analysis.periods_per_year)
+    ledger = run_prepared(prepared, values, engine=engine, trade_from=prepared.trade_from, signals=signals)
+    return summarise(prepared.analysis.name, ledger.from_step(prepared.trade_from), traded_market(prepared),
+                     prepared.analysis.periods_per_year)
 
 
 def traded_market(prepared: Prepared) -> MarketData:
@@ -124,19 +119,6 @@ def traded_market(prepared: Prepared) -> MarketData:
     if not prepared.trade_from:
         return prepared.market
     return slice_market(prepared.market, prepared.trade_from, prepared.market.n_steps)
-
-
-def trim(ledger: Ledger, k: int) -> Ledger:
-    """The ledger from step `k` on, steps renumbered from 0. Nothing trades before `k`, so only the
-    flat equity of the warm-up goes."""
-    orders, fills = ledger.orders.copy(), ledger.fills.copy()
-    assert (orders["step"] >= k).all() and (fills["step"] >= k).all(), "an order during the warm-up"
-    orders["step"] -= k
-    fills["step"] -= k
-    signals = None if ledger.signals is None else {
-        path: tuple(a[k:] for a in arrays) for path, arrays in ledger.signals.items()}
-    return dataclasses.replace(ledger, equity=ledger.equity[k:], exposed=ledger.exposed[k:],
-                               orders=orders, fills=fills, signals=signals)
 
 
 def _benchmark(result: RunResult, symbol: str) -> dict[str, object]:

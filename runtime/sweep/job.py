@@ -91,7 +91,7 @@ class Loaded:
             return self.prepared
         found = self.windows.get((start, stop))
         if found is None:
-            from flowc.runtime.sweep.windows import slice_market
+            from flowc.runtime.manager import slice_market
 
             self.compiled()
             found = replace(self.prepared, market=slice_market(self.prepared.market, start, stop),

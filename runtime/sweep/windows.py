@@ -10,37 +10,18 @@ vector; with several portfolios each keeps its share of the total.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 
 import numpy as np
 
 from flowc.runtime.data import MarketData
 from flowc.runtime.ledger import Ledger
-from flowc.runtime.manager import Prepared
-
-
-def slice_market(market: MarketData, start: int, stop: int) -> MarketData:
-    """The steps `[start, stop)` of the market data (views, no copy)."""
-    s = slice(start, stop)
-    return MarketData(market.symbols, market.timestamps[s], market.open[s], market.high[s], market.low[s],
-                      market.close[s], market.volume[s], market.present[s])
+from flowc.runtime.manager import Prepared, slice_market
 
 
 def trim(ledger: Ledger, market: MarketData, k: int) -> tuple[Ledger, MarketData]:
     """The ledger and data from step `k` on, steps renumbered from 0 (no order is sent before `k`)."""
-    if k == 0:
-        return ledger, market
-    orders, fills = ledger.orders.copy(), ledger.fills.copy()
-    if (len(orders) and orders["step"].min() < k) or (len(fills) and fills["step"].min() < k):
-        raise ValueError(f"the ledger has records before step {k}, where nothing may trade")
-    orders["step"] -= k
-    fills["step"] -= k
-    signals = None
-    if ledger.signals is not None:
-        signals = {path: tuple(a[k:] for a in arrays) for path, arrays in ledger.signals.items()}
-    trimmed = replace(ledger, equity=ledger.equity[k:], exposed=ledger.exposed[k:],
-                      orders=orders, fills=fills, signals=signals)  # type: ignore[arg-type]
-    return trimmed, slice_market(market, k, market.n_steps)
+    return ledger.from_step(k), (slice_market(market, k, market.n_steps) if k else market)
 
 
 def cash_slots(prepared: Prepared) -> list[int]:
