@@ -132,7 +132,7 @@ def check_windows(plan: Plan, params: np.ndarray) -> None:
         raise FlowError(problems)
 
 
-RECORD_CAPACITY = {"orders": 1024, "fills": 1024}  # rows of the record tables at the start; the program doubles them
+RECORD_CAPACITY = {"orders": 1024, "fills": 1024}  # rows of the record tables at the start; the program grows them
 DTYPES = {"f8": np.float64, "i8": np.int64, "bool": np.bool_}
 
 
