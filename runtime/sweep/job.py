@@ -136,10 +136,14 @@ def load(job: Job) -> Loaded:
 
 
 def _periods(prepared: Prepared) -> float | None:
-    """Periods per year, inferred once for every point (None when there are too few steps to tell)."""
+    """Periods per year, inferred once for every point (None when there are too few steps to tell).
+
+    From the steps a point trades (from `--start`), not the warm-up before them: a single run
+    infers them from its result's steps, and the rows must equal single runs.
+    """
     if prepared.analysis.periods_per_year is not None:
         return prepared.analysis.periods_per_year
     from flowc.runtime.metrics import periods_per_year
 
-    timestamps = prepared.market.timestamps
+    timestamps = prepared.market.timestamps[prepared.trade_from:]
     return periods_per_year(timestamps) if len(timestamps) >= 2 else None

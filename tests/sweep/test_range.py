@@ -93,3 +93,21 @@ def test_a_walk_forward_runs_its_windows_within_the_range(tmp_path, capsys):
     best = data["in_sample"]
     expected = expected_rows(path, {})
     assert best["metrics"] == expected[(best["params"]["fast"], best["params"]["slow"])]
+
+
+def test_a_sweep_infers_periods_per_year_from_the_steps_it_trades(tmp_path, capsys, monkeypatch):
+    """Intraday bars a minute apart up to `--start` and five minutes apart after it: the loaded
+    bars' median gap is a minute, the traded ones' five; every row annualises as its single run does."""
+    frame = pd.read_csv(sample_path("sp500")).head(90)
+    start = pd.Timestamp("2020-01-06 09:30")
+    gaps = [pd.Timedelta(minutes=1)] * 49 + [pd.Timedelta(minutes=5)] * 41
+    frame["timestamp"] = [str(start - 49 * gaps[0] + sum(gaps[:k], pd.Timedelta(0))) for k in range(90)]
+    frame.to_csv(tmp_path / "spx.csv", index=False)
+    path = flow_file(tmp_path, GRID)
+    monkeypatch.chdir(tmp_path)
+    first = str(start + pd.Timedelta(minutes=5))
+    prepared = prepare(path, data={"SPX": "spx.csv"}, start=first)
+    assert prepared.trade_from == 49  # sma(close, 50): the warm-up is every bar before the start
+    expected = {(f, s): run_once(prepared, {"fast": f, "slow": s}).metrics for f in (5, 10) for s in (30, 50)}
+    assert main(["run", str(path), "--start", first, "--data", "SPX=spx.csv", "--executor", "inline", "--json"]) == 0
+    check(json.loads(capsys.readouterr().out), expected)
