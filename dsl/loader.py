@@ -7,6 +7,7 @@ a diagnostic that shows the chain.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -51,16 +52,21 @@ def load(path: str | Path) -> SourceSet:
     return load_text(data, display_path(path.resolve()))
 
 
-def load_text(text: str | bytes, path: str) -> SourceSet:
-    """Load in-memory text (an editor buffer, a test) as if it were the file at `path`."""
+def load_text(text: str | bytes, path: str, edited: Mapping[str, str] | None = None) -> SourceSet:
+    """Load in-memory text (an editor buffer, a test) as if it were the file at `path`.
+
+    `edited` holds texts by the loader's key of a file (an editor's unsaved buffers): an import
+    of one of them reads that text instead of the file on disk.
+    """
     sources = SourceSet(main=path)
-    _Loader(sources).visit(path, text, chain=())
+    _Loader(sources, edited or {}).visit(path, text, chain=())
     return sources
 
 
 class _Loader:
-    def __init__(self, sources: SourceSet):
+    def __init__(self, sources: SourceSet, edited: Mapping[str, str]):
         self.sources = sources
+        self.edited = edited
 
     def visit(self, key: str, text: str | bytes, chain: tuple[str, ...]) -> None:
         try:
@@ -89,7 +95,9 @@ class _Loader:
             return
         if target in self.sources.modules or target in self.sources.sources:
             return
-        text = read()
+        text = self.edited.get(target)
+        if text is None:
+            text = read()
         if text is None:
             hint = ("the standard library has " + ", ".join(f'"{f}"' for f in std_files())
                     if decl.path.startswith(STD_PREFIX) else "paths are relative to the importing file")

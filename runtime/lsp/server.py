@@ -6,8 +6,9 @@ Diagnostics run `flowc lint`'s passes, so they wait until the user pauses
 (`debounce`, 250 ms unless the client's initialization options say
 `{"debounce": MS}`), and run in a worker thread so that requests are not queued
 behind them; the snapshot they lint is immutable once parsed, and they are
-dropped if the text changed while they ran. A file that another open document imports makes that
-document publish again when it is saved or changes on disk. No handler lets an
+dropped if the text changed while they ran. A document imports the buffer of another open
+document, saved or not: an edit there makes it publish again, as does a change on disk to a file
+it imports. No handler lets an
 exception out: a bug in a feature is logged and answered with nothing, and the
 server goes on.
 """
@@ -53,9 +54,10 @@ class FlowServer(LanguageServer):
         """The snapshot of the document's current text (built now if the text changed)."""
         document = self.workspace.get_text_document(uri)
         text = document.source
+        edited = {key_of(u): d.source for u, d in list(self.workspace.text_documents.items()) if u != uri}
         found = self.snapshots.get(uri)
-        if found is None or found.text != text or found.encoding != self.encoding:
-            found = Snapshot(uri, key_of(uri), text, document.version, self.encoding)
+        if found is None or found.text != text or found.encoding != self.encoding or found.edited != edited:
+            found = Snapshot(uri, key_of(uri), text, document.version, self.encoding, edited)
             self.snapshots[uri] = found
         if found.parsed.ok:
             self.last_good[uri] = found
@@ -102,9 +104,13 @@ class FlowServer(LanguageServer):
     def file_changed(self, key: str) -> None:
         """A file changed on disk: every open document that loads it analyses again."""
         invalidate()
+        self.importers_changed(key)
+
+    def importers_changed(self, key: str) -> None:
+        """Every open document that loads the file `key` (on disk or as an open buffer) publishes again."""
         for uri, snapshot in list(self.snapshots.items()):
             if snapshot.key != key and key in snapshot.sources.sources:
-                self.snapshots.pop(uri, None)
+                self.snapshots.pop(uri, None)  # its imports load again
                 self.schedule(uri)
 
 
@@ -147,6 +153,7 @@ def build_server(version: str = "0") -> FlowServer:
     @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(params: lsp.DidChangeTextDocumentParams) -> None:
         server.schedule(params.text_document.uri)
+        server.importers_changed(key_of(params.text_document.uri))  # they read this buffer
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
     def did_save(params: lsp.DidSaveTextDocumentParams) -> None:
@@ -161,6 +168,7 @@ def build_server(version: str = "0") -> FlowServer:
         server.snapshots.pop(uri, None)
         server.last_good.pop(uri, None)
         server.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+        server.importers_changed(key_of(uri))  # they read the file on disk again
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def watched_files(params: lsp.DidChangeWatchedFilesParams) -> None:

@@ -4,17 +4,19 @@ A snapshot is built from the buffer's text (never from the file on disk, which
 may be older), and everything on it is computed once, when first asked for: the
 scope, each container pattern's hierarchy and each workflow's graph (the two
 factories, without binding: what hover and navigation need), the diagnostics of
-`flowc lint` (its own full analysis), the index of names. Imports are read from
-disk through the loader, and the loaded set is reused while the imported files
-keep their size and modification time, so an edit costs one piece of parse and
-no re-reading.
+`flowc lint` (its own full analysis), the index of names. An import of another
+open document reads its buffer, saved or not; any other import is read from disk
+through the loader. The loaded set is reused while those buffers keep their text
+and the files their size and modification time, so an edit costs one piece of
+parse and no re-reading.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from flowc.compiler.communication import expand
@@ -33,7 +35,7 @@ from flowc.runtime.lsp.positions import BOM, UTF16, LineIndex
 from flowc.runtime.lsp.symbols import document_symbols
 
 _NOT_NEWLINE = re.compile(r"[^\n]")
-_loaded: dict[str, tuple[str, tuple, SourceSet]] = {}  # key -> (imports text, stamps, what load_text gave)
+_loaded: dict[str, tuple[str, tuple, SourceSet]] = {}  # key -> (imports text, versions, what load_text gave)
 
 
 @dataclass
@@ -43,6 +45,7 @@ class Snapshot:
     text: str  # as the client has it
     version: int | None = None
     encoding: str = UTF16
+    edited: Mapping[str, str] = field(default_factory=dict)  # the other open documents' texts, by key
 
     @cached_property
     def lines(self) -> LineIndex:
@@ -64,7 +67,7 @@ class Snapshot:
     @cached_property
     def sources(self) -> SourceSet:
         """This buffer's module with every file it imports, loaded as `flowc lint` would."""
-        loaded = _load_imports(self.key, self.source_text, self.module)
+        loaded = _load_imports(self.key, self.source_text, self.module, self.edited)
         sources = SourceSet(main=self.key, modules=dict(loaded.modules), sources=dict(loaded.sources),
                             diagnostics=list(loaded.diagnostics))
         sources.modules[self.key] = self.module
@@ -143,11 +146,12 @@ def _setting(decl: ast.WorkflowDecl, name: str) -> str | None:
     return None
 
 
-def _load_imports(key: str, text: str, module: ast.Module) -> SourceSet:
+def _load_imports(key: str, text: str, module: ast.Module, edited: Mapping[str, str]) -> SourceSet:
     """The files the module imports, loaded by the loader from a text that holds only the import lines.
 
     The import declarations keep their places (everything else becomes blanks), so
-    the loader's diagnostics point at the right spans of the buffer.
+    the loader's diagnostics point at the right spans of the buffer. An imported file
+    open in the editor is read from its buffer (`edited`).
     """
     imports = [d for d in module.declarations if isinstance(d, ast.Import)]
     parts, last = [], 0
@@ -157,21 +161,25 @@ def _load_imports(key: str, text: str, module: ast.Module) -> SourceSet:
         last = decl.span.end
     imports_text = "".join(parts)
     cached = _loaded.get(key)
-    if cached is not None and cached[0] == imports_text and cached[1] == _stamps(cached[2], key):
+    if cached is not None and cached[0] == imports_text and cached[1] == _versions(cached[2], key, edited):
         return cached[2]
-    loaded = load_text(imports_text, key)
+    loaded = load_text(imports_text, key, edited)
     if not loaded.diagnostics:  # a missing file may appear: load again next time
-        _loaded[key] = (imports_text, _stamps(loaded, key), loaded)
+        _loaded[key] = (imports_text, _versions(loaded, key, edited), loaded)
     else:
         _loaded.pop(key, None)
     return loaded
 
 
-def _stamps(loaded: SourceSet, main: str) -> tuple:
-    """Size and modification time of each imported file: when one changes, the imports load again."""
-    out = []
+def _versions(loaded: SourceSet, main: str, edited: Mapping[str, str]) -> tuple:
+    """The text of each imported file open in the editor, the size and modification time of each
+    other one: when one changes, the imports load again."""
+    out: list[tuple] = []
     for name in loaded.sources:
         if name == main or name.startswith(STD):
+            continue
+        if name in edited:
+            out.append((name, edited[name]))
             continue
         try:
             stat = os.stat(name)

@@ -419,3 +419,23 @@ def test_completion_of_standard_library_imports(client, workdir):
     uri = _open(client, workdir, "complete_import.flow", text)
     labels = _labels(_complete(client, uri, text, 'import "std/'))
     assert {"std/simple_backtest.flow", "std/full_backtest.flow"} <= labels
+
+
+def test_a_file_importing_an_open_buffer_sees_its_unsaved_edits(client, workdir):
+    lib_path = workdir / "params.flow"
+    both = "param fast: int = 10\nparam slow: int = 30\n"
+    lib_path.write_text(both, encoding="utf-8")
+    main = 'import "params.flow"\n' + SIMPLE.replace(both, "")
+    uri = _open(client, workdir, "uses_params.flow", main)
+    assert client.diagnostics(uri) == []
+    lib_uri = lib_path.as_uri()
+    client.open(lib_uri, both)
+    before = len(client.published(uri))
+    client.change(lib_uri, "param fast: int = 10\n")  # not saved: the file on disk still has `slow`
+    assert wait_until(lambda: len(client.published(uri)) > before and client.published(uri)[-1]["diagnostics"])
+    (problem,) = client.published(uri)[-1]["diagnostics"]
+    assert problem["range"]["start"] == dict(zip(("line", "character"), position(main, "slow)"), strict=True))
+    before = len(client.published(uri))
+    client.notify("textDocument/didClose", {"textDocument": {"uri": lib_uri}})  # back to the file on disk
+    assert wait_until(lambda: len(client.published(uri)) > before)
+    assert client.published(uri)[-1]["diagnostics"] == []
