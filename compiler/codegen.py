@@ -724,7 +724,7 @@ class _Gen:
         w("for tb in range(0, T, tile):")
         with w.indent():
             w("te = min(T, tb + tile)")
-            w("ob = 0 if whole else tb" if rows is not None else "ob = 0")
+            w(f"ob = np.uint64({'0 if whole else tb' if rows is not None else '0'})  # unsigned, as `t` (`steps`)")
             w("if not reuse_prefix:  # else the hoisted outputs of an earlier call with the same inputs stand")
             with w.indent():
                 for k, (name, args) in enumerate(self.prefixes):
@@ -752,8 +752,9 @@ class _Gen:
                     w(f"row_{node.ident}_{state.instance} = st_{node.ident}_{state.instance}[s]")
                     for j, counter in enumerate(_counters(node, state)):
                         w(f"{counter} = row_{node.ident}_{state.instance}[{j}]")
-            w("for t in range(tb, te):")
+            w("for step in range(tb, te):")
             with w.indent():
+                w("t = np.uint64(step)  # unsigned, as in the step loop (`steps`)")
                 for node in group:
                     w(f"# {node.role} `{node.path}`")
                     self.series_body(node)
@@ -769,14 +770,20 @@ class _Gen:
         return header + w.lines, args
 
     def steps(self, stepped: list[NodePlan], begin: str, end: str) -> None:
-        """The step loop over steps begin..end, in chunks of steps the record tables have room for."""
+        """The step loop over steps begin..end, in chunks of steps the record tables have room for.
+
+        The step `t` is unsigned: numba then indexes the `[T, ...]` arrays without its wraparound
+        of negative indices, a sign test and a fix-up per array at every step (1M bars: -1.7 ms).
+        `t` is only ever an index, a record's step or compared with `trade_from`.
+        """
         w = self.w
         w(f"t0 = {begin}")
         w(f"while t0 < {end}:")
         with w.indent():
             self.make_room(end)
-            w("for t in range(t0, t1):")
+            w("for step in range(t0, t1):")
             with w.indent():
+                w("t = np.uint64(step)")
                 self.step(stepped)
             w("t0 = t1")
 

@@ -26,7 +26,7 @@ def test_the_hoisted_prefix_is_one_loop_per_symbol_with_features_in_locals_and_c
     assert {"out_n2_strategy", "pres_n2_strategy"} <= names  # signals: the step loop and the ledger read them
     prefix = g.source.split("def prefix_0(")[1].split("def program(")[0]
     assert "def prefix_1(" not in g.source  # one group: features and strategy
-    assert prefix.count("for t in range(tb, te):") == 1  # one loop over the tile's steps
+    assert prefix.count("for step in range(tb, te):") == 1  # one loop over the tile's steps
     assert prefix.count("sma_step(") == 2 and "sma_nb(" not in prefix
 
 
@@ -60,7 +60,7 @@ def test_a_large_prefix_is_cut_into_functions_of_whole_chains_whose_features_sta
 
 def test_risk_execution_and_portfolio_share_one_loop_over_the_symbols():
     g = program(EXAMPLES / "simple_backtest.flow")
-    step = g.source.split("for t in range(t0, t1):")[1]
+    step = g.source.split("for step in range(t0, t1):")[1]
     assert step.count("for s in range(S):") == 3  # the shared one, then the portfolio's equity and exposure
     assert not any(b.name.startswith(("ordq_", "ordp_", "fq_", "fpres_")) for b in g.buffers)  # locals
     assert "grow_nb" not in step  # tables grow between chunks of steps, never inside one
