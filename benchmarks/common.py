@@ -143,21 +143,18 @@ class Series:
         return self.samples[-1].value
 
 
-def interleaved(runs: dict[str, Callable[[], object]], repeats: int, *, slow_after: float = 10.0,
-                before: dict[str, Callable[[], None]] | None = None) -> dict[str, Series]:
+def interleaved(runs: dict[str, Callable[[], object]], repeats: int, *,
+                slow_after: float = 10.0) -> dict[str, Series]:
     """Medians of `repeats` rounds; each round runs every engine once, in turn.
 
-    `before[name]`, if given, runs untimed before each run of `name` (dropping state a run
-    would otherwise reuse). An engine whose run took more than `slow_after` seconds is not
-    repeated (its median is of one run): the slow peers would otherwise take most of the time.
+    An engine whose run took more than `slow_after` seconds is not repeated (its median is of
+    one run): the slow peers would otherwise take most of the time.
     """
     out = {name: Series() for name in runs}
     for round_ in range(repeats):
         for name, fn in runs.items():
             if round_ > 0 and out[name].samples and out[name].samples[0].seconds > slow_after:
                 continue
-            if before and name in before:
-                before[name]()
             out[name].samples.append(measure(fn))
     return out
 

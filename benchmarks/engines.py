@@ -63,9 +63,6 @@ class Engine:
         """The timed work; returns what `outcome` reads."""
         raise NotImplementedError
 
-    def before(self) -> None:
-        """Untimed, before each timed run: drop anything a run would reuse from the last one."""
-
     def outcome(self, result: object) -> Outcome:
         raise NotImplementedError
 
@@ -212,6 +209,16 @@ class VectorbtRust(Vectorbt):
 # ---- backtesting.py ----------------------------------------------------------------------
 
 
+def _frames(market, columns: tuple[str, str, str, str, str]) -> list:
+    """One pandas frame of OHLCV bars per symbol, its columns named as the engine wants them."""
+    import pandas as pd
+
+    index = pd.DatetimeIndex(market.timestamps)
+    arrays = (market.open, market.high, market.low, market.close, market.volume)
+    return [pd.DataFrame({c: a[:, s] for c, a in zip(columns, arrays, strict=True)}, index=index)
+            for s in range(len(market.symbols))]
+
+
 def _rolling_mean(values, n, warm_up, fill):
     """pandas' rolling mean, with the last warm-up bar set to `fill` (see `BacktestingPy`)."""
     import pandas as pd
@@ -246,16 +253,11 @@ class BacktestingPy(Engine):
     package = "backtesting"
 
     def setup(self, market) -> None:
-        import pandas as pd
         from backtesting import Backtest
 
-        index = pd.DatetimeIndex(market.timestamps)
         strategy = _backtesting_strategy()
-        self.tests = []
-        for s in range(len(market.symbols)):
-            frame = pd.DataFrame({"Open": market.open[:, s], "High": market.high[:, s], "Low": market.low[:, s],
-                                  "Close": market.close[:, s], "Volume": market.volume[:, s]}, index=index)
-            self.tests.append(Backtest(frame, strategy, cash=CASH, commission=COMMISSION_PCT / 100))
+        self.tests = [Backtest(frame, strategy, cash=CASH, commission=COMMISSION_PCT / 100)
+                      for frame in _frames(market, ("Open", "High", "Low", "Close", "Volume"))]
 
     def run(self):
         with warnings.catch_warnings():
@@ -300,12 +302,7 @@ class Backtrader(Engine):
     package = "backtrader"
 
     def setup(self, market) -> None:
-        import pandas as pd
-
-        index = pd.DatetimeIndex(market.timestamps)
-        self.frames = [pd.DataFrame({"open": market.open[:, s], "high": market.high[:, s], "low": market.low[:, s],
-                                     "close": market.close[:, s], "volume": market.volume[:, s]}, index=index)
-                       for s in range(len(market.symbols))]
+        self.frames = _frames(market, ("open", "high", "low", "close", "volume"))
 
     def run(self):
         import backtrader as bt

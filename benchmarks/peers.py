@@ -62,8 +62,7 @@ def run(cases, names, repeats: int, budget: float) -> tuple[str, dict]:
             engine.setup(market)
             runs[name] = engine.run
         print(f"  {bars:,} bars x {symbols}: running {', '.join(runs)}", file=sys.stderr)
-        series = common.interleaved(runs, repeats, slow_after=budget / 6,
-                                    before={name: engines[name].before for name in runs})
+        series = common.interleaved(runs, repeats, slow_after=budget / 6)
         for name, s in series.items():
             per_bar[name] = s.seconds / total
         outcomes = {name: engines[name].outcome(s.value) for name, s in series.items()}
