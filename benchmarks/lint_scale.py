@@ -21,7 +21,7 @@ from flowc.compiler.lint import lint
 from flowc.compiler.lint.facts import forward
 from flowc.compiler.workflow import analyse
 from flowc.dsl.loader import load_text
-from flowc.runtime.commands.lint import fewer_collections
+from flowc.tools.commands.lint import fewer_collections
 
 DATA = 5  # data containers shared by every group
 

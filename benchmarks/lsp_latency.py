@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from parse_speed import generate  # noqa: E402
 
 from flowc.dsl.loader import load_text  # noqa: E402
-from flowc.runtime.commands.lint import lint_file  # noqa: E402
+from flowc.tools.commands.lint import lint_file  # noqa: E402
 from tests.lsp.client import Client, position  # noqa: E402
 
 TARGET_MS = 200.0

@@ -32,10 +32,10 @@ import tempfile
 import time
 from pathlib import Path
 
-FLOWC = [sys.executable, "-m", "flowc.runtime"]
+FLOWC = [sys.executable, "-m", "flowc.tools"]
 # `flowc` as a core install runs it: numba finds neither scipy nor yaml (an ImportError, as when absent).
 CORE = [sys.executable, "-c", "import sys; sys.modules.update(scipy=None, yaml=None); sys.argv[0] = 'flowc'; "
-                              "from flowc.runtime.cli import entry; entry()"]
+                              "from flowc.tools.cli import entry; entry()"]
 TARGETS = {"warm run": 1.0, "cold run": 6.0, "lint": 0.4}
 
 
@@ -74,11 +74,12 @@ def child(path: str) -> None:
     from flowc.compiler.plan import build_plan
     from flowc.compiler.workflow import analyse
     from flowc.dsl.loader import load
-    from flowc.runtime import cli, prewarm
-    from flowc.runtime.commands import run  # noqa: F401
+    from flowc.runtime import prewarm
     from flowc.runtime.executor import compile_plan, run_program
     from flowc.runtime.manager import load_market
     from flowc.runtime.results import summarise
+    from flowc.tools import cli
+    from flowc.tools.commands import run  # noqa: F401
 
     mark("import flowc (the rest)")
     sources = load(path)

@@ -51,7 +51,7 @@ def baseline(points: list[dict], count: int) -> float:
     start = time.perf_counter()
     for values in chosen:
         sets = [arg for name, value in values.items() for arg in ("--set", f"{name}={value}")]
-        subprocess.run([sys.executable, "-m", "flowc.runtime", "run", str(SIMPLE), *sets, "--json"], check=True,
+        subprocess.run([sys.executable, "-m", "flowc.tools", "run", str(SIMPLE), *sets, "--json"], check=True,
                        capture_output=True)
     return (time.perf_counter() - start) / len(chosen)
 
@@ -118,10 +118,10 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|")
     for name, total, rate, overall in table:
         after = f"{rate:,.0f} | {1e3 / rate:.3f}" if rate else f"- | {total:,.0f}"
-        print(f"| {name} | {_shown(total)} | {after} | {_shown(overall)} | {per_point * 1000 / total:,.0f}x |")
+        print(f"| {name} | {shown(total)} | {after} | {shown(overall)} | {per_point * 1000 / total:,.0f}x |")
 
 
-def _shown(value: float) -> str:
+def shown(value: float) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:.2f}"
 
 

@@ -1,4 +1,4 @@
-"""The runtime of flowc: kernels, data, the executor, results, the workflow manager and the CLI.
+"""The engine of flowc: kernels, data, the executor, results, the workflow manager and sweeps.
 
 Kept light on purpose: importing this package loads neither numba nor pandas,
 so `flowc lint` and `flowc fmt` start fast. It points numba's on-disk cache

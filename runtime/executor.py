@@ -57,7 +57,7 @@ class Program:
 def _versions() -> str:
     import numba
 
-    from flowc.runtime.cli import version
+    from flowc.dsl.version import version
 
     return f"python {sys.version.split()[0]} numba {numba.__version__} numpy {np.__version__} flowc {version()}"
 

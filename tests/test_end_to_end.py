@@ -11,8 +11,8 @@ import shutil
 import pandas as pd
 import pytest
 
-from flowc.runtime.cli import main
 from flowc.runtime.manager import prepare, run_prepared
+from flowc.tools.cli import main
 from tests.conftest import EXAMPLES
 from tests.oracles.sma_pandas import simple_backtest_oracle
 

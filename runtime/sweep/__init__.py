@@ -9,11 +9,11 @@ One module per job:
   to `task`'s;
 - `executor`, `inline`, `pool`, `cluster`: the executors (in-process, local process pool, Dask);
 - `store`: the resumable store of finished points in the output directory;
-- `progress`: the live progress bar;
-- `tables`: `sweep.parquet`, `sweep.csv` and the top-points table; `heatmap`: the PNG;
+- `runner`: runs the points on an executor, storing each chunk, telling a `Progress` how far it is;
 - `windows`, `walk_forward`: rolling train and test windows (the warm-up before each comes from
   `flowc.compiler.warmup`).
 
+What a sweep shows and writes (tables, heat map, progress bar) is `flowc.tools.sweeps`.
 Nothing here is imported by `flowc.runtime` itself: `flowc run` reaches it only for a workflow
 with `sweep` or `walk_forward` statements.
 """

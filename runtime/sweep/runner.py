@@ -13,14 +13,35 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from flowc.runtime.sweep.batch import run_chunk
 from flowc.runtime.sweep.executor import Executor, chunk_size, chunked
 from flowc.runtime.sweep.job import Job
-from flowc.runtime.sweep.progress import SweepProgress
 from flowc.runtime.sweep.store import Store
 from flowc.runtime.sweep.task import Row, Task
+
+
+class Progress(Protocol):
+    """What the runner tells whoever watches: points finished and failed (a terminal's bar, or nothing)."""
+
+    def __enter__(self) -> object: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def advance(self, ok: int, failed: int) -> None: ...
+
+
+class Unwatched(AbstractContextManager):
+    """Progress nobody watches."""
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def advance(self, ok: int, failed: int) -> None:
+        return None
 
 
 @dataclass
@@ -42,14 +63,14 @@ class Outcome:
 
 
 def run_tasks(job: Job, tasks: Sequence[Task], executor: Executor, *, store: Store | None = None,
-              progress: SweepProgress | None = None, on_rows: Callable[[list[Row]], None] | None = None,
+              progress: Progress | None = None, on_rows: Callable[[list[Row]], None] | None = None,
               run_id: str | None = None) -> Outcome:
     outcome = Outcome([], run_id=run_id or uuid.uuid4().hex[:12])
     finished = store.finished() if store is not None else set()
     results: dict[str, Row] = {t.key: store.rows[t.key] for t in tasks if t.key in finished}  # type: ignore[union-attr]
     outcome.reused = len(results)
     todo = [t for t in tasks if t.key not in finished]
-    progress = progress or SweepProgress(len(tasks), enabled=False)
+    progress = progress or Unwatched()
     start = time.perf_counter()
 
     def take(rows: list[Row]) -> None:

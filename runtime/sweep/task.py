@@ -10,10 +10,12 @@ a row with status `failed` and the message.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flowc.dsl.diagnostics import FlowError
 from flowc.runtime.manager import run_prepared
+from flowc.runtime.metrics import rank
 from flowc.runtime.results import RunResult, summarise
 from flowc.runtime.sweep.job import Loaded
 from flowc.runtime.sweep.windows import trim
@@ -31,6 +33,13 @@ class Task:
     start: int = 0  # the steps `[start, stop)` to run, and the first step that may trade
     stop: int = -1
     trade_from: int = 0
+
+
+def ranked(rows: Sequence[Row], objective: str) -> list[Row]:
+    """Rows best first by the objective; failed points after every finished one, in their own order."""
+    ok = [r for r in rows if r["status"] == "ok"]
+    failed = [r for r in rows if r["status"] != "ok"]
+    return [ok[i] for i in rank([r["metrics"] for r in ok], objective)] + failed  # type: ignore[misc]
 
 
 def message(exc: BaseException) -> str:

@@ -21,27 +21,20 @@ of the same grid over all bars, which is what the sweep alone would have claimed
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from flowc.compiler.warmup import grid_warmup
-from flowc.runtime.files import write_text
 from flowc.runtime.manager import Prepared, run_prepared
 from flowc.runtime.metrics import compute_metrics
 from flowc.runtime.results import RunResult, summarise
 from flowc.runtime.sweep.executor import Executor
 from flowc.runtime.sweep.grid import grid, point_key
 from flowc.runtime.sweep.job import Job, load
-from flowc.runtime.sweep.progress import SweepProgress
-from flowc.runtime.sweep.runner import Outcome, run_tasks
+from flowc.runtime.sweep.runner import Outcome, Progress, run_tasks
 from flowc.runtime.sweep.store import Store
-from flowc.runtime.sweep.tables import frame, ranked, write_tables
-from flowc.runtime.sweep.task import Row, Task
+from flowc.runtime.sweep.task import Row, Task, ranked
 from flowc.runtime.sweep.windows import starting_cash, trim, with_cash
 
 
@@ -103,7 +96,7 @@ class WalkForward:
 
 
 def walk_forward(prepared: Prepared, job: Job, executor: Executor, *, store: Store | None = None,
-                 progress: SweepProgress | None = None) -> WalkForward:
+                 progress: Progress | None = None) -> WalkForward:
     analysis = prepared.analysis
     objective, params = analysis.objective, [s.param for s in analysis.sweeps]
     points = grid(analysis.sweeps)
@@ -177,86 +170,3 @@ def _stitch(prepared: Prepared, job: Job, results: list[WindowResult]):
                               exposed=np.concatenate(exposed), bars=bars, steps=len(stamps),
                               n_symbols=market.n_symbols, periods_per_year=load(job).periods_per_year)
     return stamps, equity, metrics
-
-
-# ---- the command line ------------------------------------------------------------------
-
-
-def _iso(timestamps: np.ndarray, i: int) -> str:
-    stamp = timestamps[i] if timestamps.dtype.kind == "M" else np.datetime64(int(timestamps[i]), "ns")
-    return str(stamp.astype("datetime64[s]"))
-
-
-def summary(result: WalkForward, prepared: Prepared) -> dict[str, object]:
-    stamps = prepared.market.timestamps
-    windows = []
-    for r in result.windows:
-        (a, b), (c, d) = r.window.train, r.window.test
-        windows.append({
-            "window": r.window.index, "train_start": _iso(stamps, a), "train_end": _iso(stamps, b - 1),
-            "test_start": _iso(stamps, c), "test_end": _iso(stamps, d - 1), "chosen": r.chosen,
-            "in_sample": r.train, "out_of_sample": r.test, "starting_cash": r.starting_cash})
-    best = result.in_sample
-    return {"workflow": prepared.analysis.name, "objective": result.objective, "warmup_bars": result.warmup,
-            "in_sample": None if best is None else {"params": best["values"], "metrics": best["metrics"]},
-            "out_of_sample": result.out_of_sample, "windows": windows}
-
-
-def report_walk_forward(prepared: Prepared, job: Job, executor: Executor, store: Store | None,
-                        args: argparse.Namespace, watching: bool) -> int:
-    from flowc.runtime.commands.sweep import _finish
-
-    analysis = prepared.analysis
-    n_windows = len(windows_of(prepared))
-    total = len(grid(analysis.sweeps)) * (n_windows + 1)
-    progress = SweepProgress(total, enabled=watching, what=f"{analysis.name} (walk-forward)")
-    result = walk_forward(prepared, job, executor, store=store, progress=progress)
-    data = summary(result, prepared)
-    if args.out:
-        out = Path(args.out)
-        write_tables(out, frame(result.rows, result.params))
-    if args.out and not result.outcome.interrupted:  # an interrupted walk-forward has no test windows yet
-        write_text(out / "walk_forward.json", json.dumps(data, indent=2, allow_nan=False) + "\n")
-        import pandas as pd
-
-        equity = pd.DataFrame({"timestamp": pd.to_datetime(result.timestamps).strftime("%Y-%m-%dT%H:%M:%S"),
-                               "equity": result.equity})
-        write_text(out / "oos_equity.csv", equity.to_csv(index=False, float_format="%.10g"))
-    if args.json:
-        sys.stdout.write(json.dumps(data, indent=2) + "\n")
-    elif not args.quiet and not result.outcome.interrupted:
-        _print(data, result)
-    return _finish(result.outcome, total, args)
-
-
-def _print(data: dict, result: WalkForward) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    from flowc.runtime.commands.run import _shown
-
-    objective = result.objective
-    console = Console()
-    table = Table(title=f"{data['workflow']}: walk-forward by {objective} (warm-up {result.warmup} bars)",
-                  title_justify="left")
-    for column in ("window", "test from", "test to", *result.params, f"IS {objective}", f"OOS {objective}",
-                   "OOS return"):
-        table.add_column(column, justify="right")
-    for w in data["windows"]:
-        chosen = w["chosen"] or {}
-        table.add_row(str(w["window"]), w["test_start"][:10], w["test_end"][:10],
-                      *[_shown(chosen.get(p)) for p in result.params],
-                      _shown((w["in_sample"] or {}).get(objective)), _shown((w["out_of_sample"] or {}).get(objective)),
-                      _shown((w["out_of_sample"] or {}).get("total_return")))
-    console.print(table)
-    side = Table(title="in-sample (best point over all bars) and out-of-sample (stitched test windows)",
-                 title_justify="left")
-    side.add_column("metric")
-    side.add_column("in-sample", justify="right")
-    side.add_column("out-of-sample", justify="right")
-    best = data["in_sample"] or {"params": {}, "metrics": {}}
-    side.add_row("params", json.dumps(best["params"]), "per window")
-    for key in ("final_equity", "total_return", "cagr", "sharpe", "sortino", "max_drawdown", "calmar", "trades",
-                "win_rate", "exposure", "steps"):
-        side.add_row(key, _shown(best["metrics"].get(key)), _shown(data["out_of_sample"].get(key)))
-    console.print(side)

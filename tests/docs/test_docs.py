@@ -10,7 +10,7 @@ How a page is read, top to bottom, in a fresh working directory holding a copy o
   sweep at its first point), so an example can never drift from what runs.
 - ```` ```python file=NAME ```` is written to the working directory (a plugin, say); other
   ```` ```python ```` blocks are not run.
-- ```` ```sh ```` lines that start with `flowc` run through `flowc.runtime.cli.main`, in the
+- ```` ```sh ```` lines that start with `flowc` run through `flowc.tools.cli.main`, in the
   working directory; a trailing `# exit N` says which exit code the line must give (0
   otherwise). Other lines (`pip install ...`) are not run. Lines whose command would be slow
   (`flowc lsp`, `--executor dask...`) are not run.
@@ -171,7 +171,7 @@ def _declared_workflows(path: Path) -> list[str]:
 
 
 def _check_flow(block: Block, path: Path) -> None:
-    from flowc.runtime.commands.lint import lint_file
+    from flowc.tools.commands.lint import lint_file
 
     if "plugin" in block.options:
         from flowc.runtime.components import load_plugins
@@ -194,7 +194,7 @@ def _check_flow(block: Block, path: Path) -> None:
 
 
 def _run_sh(block: Block, cwd: Path, capsys) -> None:
-    from flowc.runtime.cli import main
+    from flowc.tools.cli import main
 
     for number, line in enumerate(block.text.splitlines()):
         line = line.strip()

@@ -15,7 +15,7 @@ from flowc.dsl import ast
 from flowc.dsl.diagnostics import FlowError
 from flowc.dsl.formatter import format_expr, format_module, format_source
 from flowc.dsl.parser import parse
-from flowc.runtime.cli import main
+from flowc.tools.cli import main
 
 from .strategies import messy_layouts, modules
 
@@ -225,7 +225,7 @@ def test_fmt_a_missing_file_is_an_io_error(messy_file: Path, tmp_path: Path, cap
 
 
 def test_fmt_does_not_import_numba_or_pandas(messy_file: Path):
-    code = ("import sys; from flowc.runtime.cli import main; main(['fmt', '--check', sys.argv[1]]); "
+    code = ("import sys; from flowc.tools.cli import main; main(['fmt', '--check', sys.argv[1]]); "
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'numba', 'pandas'}))")
     result = subprocess.run([sys.executable, "-c", code, str(messy_file)], capture_output=True, text=True,
                             check=True)

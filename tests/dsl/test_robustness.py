@@ -238,9 +238,9 @@ def _command_exists(module: str) -> bool:
 
 CLI_COMMANDS = [
     pytest.param(["fmt", "--check"], marks=pytest.mark.skipif(
-        not _command_exists("flowc.runtime.commands.fmt"), reason="`flowc fmt` does not exist yet")),
+        not _command_exists("flowc.tools.commands.fmt"), reason="`flowc fmt` does not exist yet")),
     pytest.param(["lint"], marks=pytest.mark.skipif(
-        not _command_exists("flowc.runtime.commands.lint"), reason="`flowc lint` does not exist yet")),
+        not _command_exists("flowc.tools.commands.lint"), reason="`flowc lint` does not exist yet")),
 ]
 SYNTAX_ERRORS = {  # every command reads the file, so every command must fail on these
     "missing_brace.flow": b"containers c {\n    root: backtest {\n",
@@ -260,7 +260,7 @@ IMPORT_ERRORS = {  # `fmt` formats one file and never follows imports; `lint` mu
 
 
 def run_cli(command: list[str], name: str, data: bytes, folder: Path, capsys: pytest.CaptureFixture[str]) -> int:
-    from flowc.runtime.cli import main
+    from flowc.tools.cli import main
 
     path = folder / name
     path.write_bytes(data)
@@ -289,7 +289,7 @@ def test_cli_on_broken_imports(command: list[str], name: str, tmp_path: Path,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(text=edited_example())
 def test_cli_on_edited_examples(command: list[str], text: str, tmp_path: Path) -> None:
-    from flowc.runtime.cli import main
+    from flowc.tools.cli import main
 
     path = tmp_path / "fuzz.flow"
     path.write_text(text, encoding="utf-8", newline="")

@@ -307,7 +307,7 @@ def test_rule_page(code: str) -> None:
 
 
 def test_flowc_rule_prints_the_page(capsys: pytest.CaptureFixture[str]) -> None:
-    from flowc.runtime.cli import main
+    from flowc.tools.cli import main
 
     assert main(["rule", "fl110"]) == 0
     assert capsys.readouterr().out == rule_page("FL110")

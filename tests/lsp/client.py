@@ -29,7 +29,7 @@ class ServerError(Exception):
 class Client:
     def __init__(self, cwd: Path, debounce_ms: int = 50, encodings: tuple[str, ...] = ("utf-16",)):
         env = dict(os.environ)
-        self.process = subprocess.Popen([sys.executable, "-m", "flowc.runtime", "lsp"], cwd=cwd, env=env,
+        self.process = subprocess.Popen([sys.executable, "-m", "flowc.tools", "lsp"], cwd=cwd, env=env,
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.ids = itertools.count(1)
         self.lock = threading.Condition()

@@ -9,7 +9,7 @@ import pytest
 from flowc.dsl import ast
 from flowc.dsl.loader import std_files
 from flowc.dsl.parser import parse
-from flowc.runtime.lsp.chunks import parse_buffer
+from flowc.tools.lsp.chunks import parse_buffer
 from tests.conftest import EXAMPLES, ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))

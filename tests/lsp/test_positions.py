@@ -7,7 +7,7 @@ pytest.importorskip("lsprotocol")
 from lsprotocol import types as lsp
 
 from flowc.dsl.source import SourceFile
-from flowc.runtime.lsp.positions import UTF8, UTF16, UTF32, LineIndex
+from flowc.tools.lsp.positions import UTF8, UTF16, UTF32, LineIndex
 
 TEXT = "a = 1\n# é 📈 “x”\nb📈c = 2\r\nlast"
 

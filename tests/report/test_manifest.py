@@ -11,9 +11,9 @@ from datetime import datetime
 
 import pytest
 
-from flowc.runtime.cli import main
 from flowc.runtime.data import sample_path
 from flowc.runtime.manager import prepare
+from flowc.tools.cli import main
 from tests.conftest import EXAMPLES
 
 

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flowc.runtime.cli import main
 from flowc.runtime.data import MarketData
-from flowc.runtime.report.model import buy_and_hold, monthly_returns, positions_over_time
+from flowc.tools.cli import main
+from flowc.tools.report.model import buy_and_hold, monthly_returns, positions_over_time
 from tests.conftest import EXAMPLES
 
 PNGS = ("metrics.png", "equity.png", "drawdown.png", "price-SPX.png", "trade_returns.png", "monthly_returns.png",

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from flowc.dsl.diagnostics import FlowError
-from flowc.runtime.api import backtest
+from flowc.tools.api import backtest
 from tests.conftest import EXAMPLES
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from flowc.runtime.cli import main
+from flowc.tools.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "lint"
@@ -188,7 +188,7 @@ def test_role_not_runnable_on_request(capsys, tmp_path):
 
 
 def test_lint_imports_neither_numba_nor_pandas():
-    script = ("import sys\nfrom flowc.runtime.cli import main\n"
+    script = ("import sys\nfrom flowc.tools.cli import main\n"
               f"code = main(['lint', {EXAMPLES[0]!r}, '--format', 'sarif'])\n"
               "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('numba', 'pandas'))\n"
               "print(code, heavy)\n")
@@ -225,7 +225,7 @@ def test_patterns_of_a_missing_file(capsys):
 
 
 def test_patterns_rich_table_on_a_terminal():
-    from flowc.runtime.commands.patterns import Entry, rich_table
+    from flowc.tools.commands.patterns import Entry, rich_table
 
     table = rich_table([Entry("w", "a workflow", "c", "p", "f.flow")])
     assert "pattern registry" in table and "a workflow" in table

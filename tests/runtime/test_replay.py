@@ -4,9 +4,9 @@ settings gives exactly the original run; other settings can then be swept withou
 import pytest
 
 from flowc.dsl.diagnostics import FlowError
-from flowc.runtime.cli import main
 from flowc.runtime.manager import prepare, run_prepared
 from flowc.runtime.reference import run_reference
+from flowc.tools.cli import main
 from tests.conftest import EXAMPLES
 
 REPLAYED = """

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flowc.runtime.cli import main
-from flowc.runtime.commands.run import run_once
 from flowc.runtime.data import sample_path
 from flowc.runtime.manager import prepare
+from flowc.tools.cli import main
+from flowc.tools.commands.run import run_once
 from tests.conftest import EXAMPLES
 
 SIMPLE = str(EXAMPLES / "simple_backtest.flow")

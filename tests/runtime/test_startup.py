@@ -1,6 +1,6 @@
 """The `flowc` command's start-up and exit: it leaves without the interpreter's teardown, and loses nothing.
 
-Each test runs `python -m flowc.runtime` in a child process, as a user's shell does, on the
+Each test runs `python -m flowc.tools` in a child process, as a user's shell does, on the
 session's cache (the compiled programs are shared with the other tests).
 """
 
@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from flowc.runtime import cli
+from flowc.tools import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 SIMPLE = ROOT / "examples" / "simple_backtest.flow"
 
 
 def flowc(*argv: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "flowc.runtime", *argv], cwd=cwd, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "flowc.tools", *argv], cwd=cwd, capture_output=True, text=True,
                           timeout=300)
 
 
@@ -44,7 +44,7 @@ def test_a_warm_run_does_not_import_pandas():
     warm = ("from pathlib import Path\nfrom flowc.runtime.data import load_source\n"
             "load_source('sample', {'name': 'sp500'}, base_dir=Path('.'))\n")
     subprocess.run([sys.executable, "-c", warm], cwd=ROOT, check=True, timeout=300)
-    script = ("import sys\nfrom flowc.runtime.cli import main\n"
+    script = ("import sys\nfrom flowc.tools.cli import main\n"
               f"code = main(['run', {str(SIMPLE)!r}, '--quiet'])\n"
               "print(code, sorted(m for m in sys.modules if m.split('.')[0] == 'pandas'))\n")
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)

@@ -4,10 +4,10 @@ import pytest
 from numba import njit
 
 from flowc.compiler.components import series_component
-from flowc.runtime.cli import main
 from flowc.runtime.components import register_component
 from flowc.runtime.manager import prepare, run_prepared
 from flowc.runtime.reference import run_reference
+from flowc.tools.cli import main
 from tests.runtime import plugin_components  # noqa: F401  (registers spread and above)
 
 FLOW = """

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from flowc.runtime.commands.run import run_once
 from flowc.runtime.manager import prepare
 from flowc.runtime.sweep.grid import grid
+from flowc.tools.commands.run import run_once
 from tests.conftest import EXAMPLES
 
 SMA_GRID = EXAMPLES / "sma_grid.flow"

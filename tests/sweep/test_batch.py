@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pytest
 
-from flowc.runtime.cli import main
 from flowc.runtime.manager import prepare
 from flowc.runtime.sweep import batch
 from flowc.runtime.sweep.batch import driver_source, run_chunk
@@ -17,6 +16,7 @@ from flowc.runtime.sweep.grid import grid, point_key
 from flowc.runtime.sweep.job import load, make_job
 from flowc.runtime.sweep.task import Task, run_task
 from flowc.runtime.sweep.walk_forward import make_windows, window_task
+from flowc.tools.cli import main
 from tests.conftest import EXAMPLES
 from tests.runtime.test_replay import REPLAYED
 from tests.sweep.conftest import SMA_GRID

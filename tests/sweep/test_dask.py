@@ -18,7 +18,6 @@ import pytest
 
 distributed = pytest.importorskip("distributed")
 
-from flowc.runtime.cli import main  # noqa: E402
 from flowc.runtime.manager import prepare  # noqa: E402
 from flowc.runtime.metrics import METRIC_KEYS  # noqa: E402
 from flowc.runtime.sweep.cluster import DaskExecutor  # noqa: E402
@@ -27,6 +26,7 @@ from flowc.runtime.sweep.grid import grid, point_key  # noqa: E402
 from flowc.runtime.sweep.job import make_job  # noqa: E402
 from flowc.runtime.sweep.runner import run_tasks  # noqa: E402
 from flowc.runtime.sweep.task import Task  # noqa: E402
+from flowc.tools.cli import main  # noqa: E402
 from tests.sweep.conftest import SMA_GRID  # noqa: E402
 from tests.sweep.flows import flow_file  # noqa: E402
 from tests.sweep.test_range import GRID, RANGE, check, expected_rows, scaled_prices  # noqa: E402

@@ -19,8 +19,6 @@ import time
 import pandas as pd
 import pytest
 
-from flowc.runtime.cli import main
-from flowc.runtime.commands.run import run_once
 from flowc.runtime.manager import prepare
 from flowc.runtime.metrics import METRIC_KEYS
 from flowc.runtime.sweep import batch as batch_module
@@ -30,6 +28,8 @@ from flowc.runtime.sweep.job import make_job
 from flowc.runtime.sweep.runner import run_tasks
 from flowc.runtime.sweep.store import Store
 from flowc.runtime.sweep.task import Task
+from flowc.tools.cli import main
+from flowc.tools.commands.run import run_once
 from tests.conftest import EXAMPLES
 from tests.sweep.conftest import SMA_GRID
 from tests.sweep.flows import flow_file
@@ -161,7 +161,7 @@ def test_ctrl_c_leaves_a_consistent_store_and_the_same_command_resumes(tmp_path)
     path = flow_file(tmp_path, "sweep fast in [4, 6, 8, 10, 12, 14]\nsweep slow in [30, 40, 50, 60, 70, 80, 90, 100]",
                      source="synthetic(bars = 40_000, symbols = 4, seed = 3)")
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "flowc.runtime", "run", str(path), "--executor", "process", "--workers", "2",
+    command = [sys.executable, "-m", "flowc.tools", "run", str(path), "--executor", "process", "--workers", "2",
                "--out", str(out)]
     process = subprocess.Popen([*command, "--quiet"], start_new_session=True, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)

@@ -13,11 +13,11 @@ from flowc.compiler.workflow import SweepSpec
 from flowc.runtime.metrics import METRIC_KEYS
 from flowc.runtime.sweep.executor import UnknownExecutor, chunk_size, chunked, make_executor
 from flowc.runtime.sweep.grid import grid, point_key
-from flowc.runtime.sweep.heatmap import grid_values, write_heatmap
-from flowc.runtime.sweep.progress import SweepProgress
 from flowc.runtime.sweep.store import FILE, Store, StoreMismatch
-from flowc.runtime.sweep.tables import frame, ranked
-from flowc.runtime.sweep.task import Task, message
+from flowc.runtime.sweep.task import Task, message, ranked
+from flowc.tools.sweeps.heatmap import grid_values, write_heatmap
+from flowc.tools.sweeps.progress import SweepProgress
+from flowc.tools.sweeps.tables import frame
 
 
 def row(key: str, values: dict, status: str = "ok", **metrics) -> dict:

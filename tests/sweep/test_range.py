@@ -14,12 +14,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from flowc.runtime.cli import main
-from flowc.runtime.commands.run import run_once
 from flowc.runtime.data import sample_path
 from flowc.runtime.manager import prepare
 from flowc.runtime.metrics import METRIC_KEYS
 from flowc.runtime.sweep.job import load, make_job
+from flowc.tools.cli import main
+from flowc.tools.commands.run import run_once
 from tests.sweep.flows import flow_file
 
 GRID = "sweep fast in [5, 10]\nsweep slow in [30, 50]"

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 
 from flowc.compiler.warmup import longest_warmup
-from flowc.runtime.cli import main
 from flowc.runtime.manager import prepare, run_prepared, slice_market
 from flowc.runtime.sweep.job import make_job
 from flowc.runtime.sweep.walk_forward import Window, make_windows, window_task
 from flowc.runtime.sweep.windows import starting_cash, trim, with_cash
+from flowc.tools.cli import main
 from tests.conftest import EXAMPLES
 from tests.sweep.flows import flow_file
 

@@ -22,7 +22,7 @@ from flowc.compiler.containers import ContainerNode, Hierarchy
 from flowc.compiler.schema import BAR_FIELDS
 from flowc.dsl import ast
 from flowc.dsl.source import Span
-from flowc.runtime.lsp.paths import import_target
+from flowc.tools.lsp.paths import import_target
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _STRING = re.compile(r'"(?:[^"\\\n]|\\["\\])*"')

@@ -45,7 +45,7 @@ def write_report(out: str | Path, market: MarketData, graph: object | None = Non
     """
     check_available()
     from flowc.runtime.files import write_text
-    from flowc.runtime.report import html, model
+    from flowc.tools.report import html, model
 
     folder = Path(out)
     if benchmark is None:
@@ -55,7 +55,7 @@ def write_report(out: str | Path, market: MarketData, graph: object | None = Non
     write_text(page, html.render(view))
     written = [page]
     if png:
-        from flowc.runtime.report import png as png_charts
+        from flowc.tools.report import png as png_charts
 
         written += png_charts.write_all(view, folder / "charts")
     return written

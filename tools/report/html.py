@@ -14,8 +14,8 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from flowc.runtime.report import topology
-from flowc.runtime.report.model import METRIC_ROWS, MONTHS, RunView, shown, yearly_returns
+from flowc.tools.report import topology
+from flowc.tools.report.model import METRIC_ROWS, MONTHS, RunView, shown, yearly_returns
 
 STRATEGY, BENCH, LOSS, GAIN = "#1f5fa8", "#8c8c8c", "#c0392b", "#1e8449"
 CONFIG = {"displaylogo": False, "responsive": True}

@@ -15,15 +15,15 @@ import sys
 from pathlib import Path
 
 from flowc.runtime.manager import Prepared
-from flowc.runtime.manifest import parse_data
 from flowc.runtime.sweep.executor import Executor, UnknownExecutor, make_executor
 from flowc.runtime.sweep.grid import grid, point_key
 from flowc.runtime.sweep.job import Job, make_job
-from flowc.runtime.sweep.progress import SweepProgress
 from flowc.runtime.sweep.runner import Outcome, run_tasks
 from flowc.runtime.sweep.store import Store, StoreMismatch
-from flowc.runtime.sweep.tables import flat, frame, ranked, top_table, write_tables
-from flowc.runtime.sweep.task import Task
+from flowc.runtime.sweep.task import Task, ranked
+from flowc.tools.manifest import parse_data
+from flowc.tools.sweeps.progress import SweepProgress
+from flowc.tools.sweeps.tables import flat, frame, top_table, write_tables
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -42,7 +42,7 @@ def run_sweep(prepared: Prepared, args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         if prepared.analysis.walk_forward:
-            from flowc.runtime.sweep.walk_forward import report_walk_forward
+            from flowc.tools.commands.walk_forward import report_walk_forward
 
             return report_walk_forward(prepared, job, executor, store, args, watching)
         return _plain(prepared, job, executor, store, args, watching)
@@ -79,7 +79,7 @@ def _plain(prepared: Prepared, job: Job, executor: Executor, store: Store | None
         table = frame(rows, params)
         write_tables(args.out, table)
         if len(params) >= 2:
-            from flowc.runtime.sweep.heatmap import write_heatmap
+            from flowc.tools.sweeps.heatmap import write_heatmap
 
             shown = write_heatmap(Path(args.out) / "heatmap.png", outcome.rows, [(s.param, s.values) for s in sweeps],
                                   objective, f"{prepared.analysis.name}: {objective}")
@@ -89,7 +89,7 @@ def _plain(prepared: Prepared, job: Job, executor: Executor, store: Store | None
         sys.stdout.write(json.dumps([flat(r, params) for r in rows], indent=2) + "\n")
     elif not args.quiet:
         _report(prepared, rows, params, outcome, len(tasks), executor)
-    return _finish(outcome, len(tasks), args)
+    return finish(outcome, len(tasks), args)
 
 
 def _report(prepared: Prepared, rows: list, params: list[str], outcome: Outcome, total: int,
@@ -109,7 +109,7 @@ def _report(prepared: Prepared, rows: list, params: list[str], outcome: Outcome,
                   f"{outcome.first:.2f}s (compiling), then {outcome.rate:,.0f} points/s{reused}[/dim]")
 
 
-def _finish(outcome: Outcome, total: int, args: argparse.Namespace) -> int:
+def finish(outcome: Outcome, total: int, args: argparse.Namespace) -> int:
     failed = [r for r in outcome.rows if r["status"] != "ok"]
     for r in failed[:5]:
         sys.stderr.write(f"flowc: point {json.dumps(r['values'])} failed: {r['error']}\n")

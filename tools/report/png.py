@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from flowc.runtime.report import topology
-from flowc.runtime.report.model import METRIC_ROWS, MONTHS, RunView, shown
+from flowc.tools.report import topology
+from flowc.tools.report.model import METRIC_ROWS, MONTHS, RunView, shown
 
 STRATEGY, BENCH, LOSS, GAIN = "#1f5fa8", "#8c8c8c", "#c0392b", "#1e8449"
 DPI = 100

@@ -20,7 +20,7 @@ from flowc.compiler.workflow import OBJECTIVES, WALK_FORWARD_ARGS, WORKFLOW_SETT
 from flowc.dsl.formatter import format_expr
 from flowc.dsl.loader import std_files
 from flowc.dsl.syntax_errors import ADAPTERS, DECLARATIONS
-from flowc.runtime.lsp.context import Context, context_at
+from flowc.tools.lsp.context import Context, context_at
 
 K = lsp.CompletionItemKind
 EXPRESSION_KEYWORDS = ("true", "false", "not", "and", "or")

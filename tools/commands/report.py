@@ -10,11 +10,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from flowc.runtime import manifest
+from flowc.tools import manifest
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from flowc.runtime.report import ReportUnavailable, check_available, write_report
+    from flowc.tools.report import ReportUnavailable, check_available, write_report
 
     out = Path(args.out_dir)
     try:
@@ -23,8 +23,8 @@ def run_report(args: argparse.Namespace) -> int:
     except (ReportUnavailable, ValueError) as exc:
         return _usage(str(exc))
     run = record["run"]
-    from flowc.runtime.commands.run import traded_market
     from flowc.runtime.manager import RunOptionError, prepare
+    from flowc.tools.commands.run import traded_market
 
     try:
         prepared = prepare(run["file"], run.get("workflow"), run.get("overrides", []), hoist=run.get("hoist", True),

@@ -20,10 +20,10 @@ import numpy as np
 
 from flowc.dsl.diagnostics import FlowError
 from flowc.dsl.render import render_text
-from flowc.runtime import manifest
 from flowc.runtime.data import MarketData
 from flowc.runtime.manager import Prepared, RunOptionError, prepare, run_prepared, slice_market
 from flowc.runtime.results import RunResult, summarise
+from flowc.tools import manifest
 
 SHOWN = ("final_equity", "total_return", "cagr", "volatility", "sharpe", "sortino", "max_drawdown", "calmar",
          "trades", "win_rate", "exposure", "turnover", "bars", "steps", "symbols")
@@ -38,7 +38,7 @@ def run_run(args: argparse.Namespace) -> int:
     if args.report and not args.out:
         return _usage("--report writes report.html into the output folder: add --out DIR")
     if args.report:
-        from flowc.runtime.report import ReportUnavailable, check_available
+        from flowc.tools.report import ReportUnavailable, check_available
 
         try:
             check_available()
@@ -61,7 +61,7 @@ def run_run(args: argparse.Namespace) -> int:
     if args.trace is not None:
         return trace(prepared, args.trace)
     if prepared.analysis.sweeps or prepared.analysis.walk_forward:
-        from flowc.runtime.commands.sweep import run_sweep
+        from flowc.tools.commands.sweep import run_sweep
 
         code = run_sweep(prepared, args)
         if code == 0 and args.out:
@@ -85,7 +85,7 @@ def run_run(args: argparse.Namespace) -> int:
         record = _write_manifest(prepared, args, started, float(result.ledger.cash0.sum()))
         _say(args, f"wrote {', '.join(record['results'])} and {manifest.MANIFEST} to {args.out}")
         if args.report:
-            from flowc.runtime.report import write_report
+            from flowc.tools.report import write_report
 
             begun = time.perf_counter()
             files = write_report(args.out, traded_market(prepared), prepared.analysis.graph,
@@ -96,9 +96,9 @@ def run_run(args: argparse.Namespace) -> int:
         shown = {**result.metrics, "timings": timings, **({"benchmark": bench} if bench else {})}
         sys.stdout.write(json.dumps(shown, indent=2) + "\n")
     elif not args.quiet:
-        rows = [(k, _shown(result.metrics.get(k))) for k in SHOWN]
+        rows = [(k, cell(result.metrics.get(k))) for k in SHOWN]
         if bench:
-            rows.append((f"benchmark {bench['symbol']} total_return", _shown(bench["total_return"])))
+            rows.append((f"benchmark {bench['symbol']} total_return", cell(bench["total_return"])))
         _table(f"{result.workflow}", rows, timings)
     return 0
 
@@ -122,7 +122,7 @@ def traded_market(prepared: Prepared) -> MarketData:
 
 
 def _benchmark(result: RunResult, symbol: str) -> dict[str, object]:
-    from flowc.runtime.report.model import buy_and_hold
+    from flowc.tools.report.model import buy_and_hold
 
     cash0 = float(result.ledger.cash0.sum())
     equity = buy_and_hold(result.market, cash0, [symbol])
@@ -204,7 +204,7 @@ def _value(v: float) -> str:
 
 def reproduce(args: argparse.Namespace) -> int:
     """Rerun the run recorded in OUT_DIR/manifest.json and compare inputs, versions and results."""
-    from flowc.runtime.cli import build_parser
+    from flowc.tools.cli import build_parser
 
     out = args.reproduce
     try:
@@ -305,7 +305,8 @@ def _timings(prepared: Prepared) -> dict[str, float]:
     return t
 
 
-def _shown(value: object) -> str:
+def cell(value: object) -> str:
+    """A value as it stands in a terminal table: n/a for none, separators, six significant digits."""
     if value is None:
         return "n/a"
     if isinstance(value, float):

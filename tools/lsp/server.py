@@ -25,11 +25,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
-from flowc.runtime.lsp import completion, diagnostics, formatting, hover, navigation
-from flowc.runtime.lsp.actions import fix_of
-from flowc.runtime.lsp.paths import key_of
-from flowc.runtime.lsp.positions import UTF16
-from flowc.runtime.lsp.snapshot import Snapshot, invalidate
+from flowc.tools.lsp import completion, diagnostics, formatting, hover, navigation
+from flowc.tools.lsp.actions import fix_of
+from flowc.tools.lsp.paths import key_of
+from flowc.tools.lsp.positions import UTF16
+from flowc.tools.lsp.snapshot import Snapshot, invalidate
 
 DEBOUNCE = 0.25
 log = logging.getLogger("flowc.lsp")

@@ -27,12 +27,12 @@ from flowc.dsl import ast
 from flowc.dsl.diagnostics import Diagnostic
 from flowc.dsl.loader import SourceSet, load_text
 from flowc.dsl.source import SourceFile
-from flowc.runtime.commands.lint import keep, lint_file, suppressions
-from flowc.runtime.lsp.chunks import Parsed, parse_buffer
-from flowc.runtime.lsp.index import Index, build_index
-from flowc.runtime.lsp.paths import STD
-from flowc.runtime.lsp.positions import BOM, UTF16, LineIndex
-from flowc.runtime.lsp.symbols import document_symbols
+from flowc.tools.commands.lint import keep, lint_file, suppressions
+from flowc.tools.lsp.chunks import Parsed, parse_buffer
+from flowc.tools.lsp.index import Index, build_index
+from flowc.tools.lsp.paths import STD
+from flowc.tools.lsp.positions import BOM, UTF16, LineIndex
+from flowc.tools.lsp.symbols import document_symbols
 
 _NOT_NEWLINE = re.compile(r"[^\n]")
 _loaded: dict[str, tuple[str, tuple, SourceSet]] = {}  # key -> (imports text, versions, what load_text gave)

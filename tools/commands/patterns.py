@@ -64,7 +64,7 @@ def registry(sources: SourceSet) -> list[Entry]:
     """The workflows of a loaded file and its imports, in load order."""
     scope = collect(sources)
     return [Entry(name, decl.description or "", _setting(decl, "containers"), _setting(decl, "communication"),
-                  _shown(scope.workflow_files[name]))
+                  shown(scope.workflow_files[name]))
             for name, decl in scope.workflows.items()]
 
 
@@ -75,7 +75,7 @@ def _setting(decl: ast.WorkflowDecl, name: str) -> str:
     return "-"
 
 
-def _shown(path: str) -> str:
+def shown(path: str) -> str:
     """Standard-library files as users import them: `std/simple_backtest.flow`."""
     return STD_PREFIX + path[len("<std>/"):] if path.startswith("<std>/") else path
 

@@ -12,9 +12,9 @@ from collections.abc import Iterable
 
 from lsprotocol import types as lsp
 
-from flowc.runtime.lsp.index import Occurrence, Symbol
-from flowc.runtime.lsp.paths import uri_of
-from flowc.runtime.lsp.positions import LineIndex
+from flowc.tools.lsp.index import Occurrence, Symbol
+from flowc.tools.lsp.paths import uri_of
+from flowc.tools.lsp.positions import LineIndex
 
 
 def definition(snapshot, occurrence: Occurrence) -> list[lsp.Location]:

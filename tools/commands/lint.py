@@ -146,7 +146,7 @@ def render(diagnostics: Sequence[Diagnostic], sources: dict[str, SourceFile], fm
         return render_json(diagnostics)
     if fmt == "sarif":
         from flowc.dsl.sarif import render_sarif
-        from flowc.runtime.cli import version
+        from flowc.dsl.version import version
 
         return render_sarif(diagnostics, version())
     return render_text(diagnostics, sources, color=sys.stdout.isatty())

@@ -13,17 +13,10 @@ from pathlib import Path
 import pandas as pd
 
 from flowc.runtime.files import atomic_path, write_text
-from flowc.runtime.metrics import METRIC_KEYS, rank
+from flowc.runtime.metrics import METRIC_KEYS
 from flowc.runtime.sweep.task import Row
 
 STATUS_COLUMNS = ("status", "error")
-
-
-def ranked(rows: Sequence[Row], objective: str) -> list[Row]:
-    """Rows best first by the objective; failed points after every finished one, in their own order."""
-    ok = [r for r in rows if r["status"] == "ok"]
-    failed = [r for r in rows if r["status"] != "ok"]
-    return [ok[i] for i in rank([r["metrics"] for r in ok], objective)] + failed  # type: ignore[misc]
 
 
 def flat(row: Row, params: Sequence[str]) -> dict[str, object]:
@@ -73,7 +66,7 @@ def top_table(title: str, rows: Sequence[Row], params: Sequence[str], objective:
     """A rich table of the best `limit` points (rows already ranked)."""
     from rich.table import Table
 
-    from flowc.runtime.commands.run import _shown
+    from flowc.tools.commands.run import cell
 
     metrics = list(dict.fromkeys([objective, "total_return", "max_drawdown", "trades"]))
     table = Table(title=title, title_justify="left")
@@ -81,6 +74,6 @@ def top_table(title: str, rows: Sequence[Row], params: Sequence[str], objective:
     for column in [*params, *metrics]:
         table.add_column(column, justify="right", style="bold" if column == objective else None)
     for i, r in enumerate(rows[:limit], 1):
-        table.add_row(str(i), *[_shown(r["values"].get(p)) for p in params],  # type: ignore[union-attr]
-                      *[_shown(r["metrics"].get(m)) for m in metrics])  # type: ignore[union-attr]
+        table.add_row(str(i), *[cell(r["values"].get(p)) for p in params],  # type: ignore[union-attr]
+                      *[cell(r["metrics"].get(m)) for m in metrics])  # type: ignore[union-attr]
     return table

@@ -51,7 +51,7 @@ def versions() -> dict[str, str]:
     import numba
     import pandas
 
-    from flowc.runtime.cli import version
+    from flowc.dsl.version import version
 
     return {"flowc": version(), "python": platform.python_version(), "numba": numba.__version__,
             "numpy": np.__version__, "pandas": pandas.__version__,

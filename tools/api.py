@@ -1,6 +1,6 @@
 """The Python API in one call: run a workflow of a `.flow` file and get its results as pandas objects.
 
-    from flowc.runtime.api import backtest
+    from flowc.tools.api import backtest
     result = backtest("examples/simple_backtest.flow", params={"fast": 5})
     result.metrics["sharpe"], result.equity(), result.trade_table(), result.positions()
 

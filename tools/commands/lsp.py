@@ -14,13 +14,13 @@ EXIT_USAGE = 2
 
 def run_lsp(args: argparse.Namespace) -> int:
     try:
-        from flowc.runtime.lsp.server import serve
+        from flowc.tools.lsp.server import serve
     except ImportError as exc:
         if exc.name not in ("pygls", "lsprotocol") and not str(exc.name or "").startswith(("pygls.", "lsprotocol.")):
             raise
         sys.stderr.write("flowc lsp: the language server needs pygls; install it with `pip install 'flowc[lsp]'`\n")
         return EXIT_USAGE
-    from flowc.runtime.cli import version
+    from flowc.dsl.version import version
 
     serve(version())
     return 0

@@ -15,21 +15,14 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from importlib import metadata
 from typing import NoReturn
 
 from flowc.dsl.diagnostics import Diagnostic, FlowError, has_errors
 from flowc.dsl.render import render_text
 from flowc.dsl.source import SourceFile
+from flowc.dsl.version import version
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
-
-
-def version() -> str:
-    try:
-        return metadata.version("flowc")
-    except metadata.PackageNotFoundError:  # running from a checkout without install
-        return "0+unknown"
 
 
 def print_diagnostics(diagnostics: Sequence[Diagnostic], sources: dict[str, SourceFile]) -> None:
@@ -41,13 +34,13 @@ def print_diagnostics(diagnostics: Sequence[Diagnostic], sources: dict[str, Sour
 
 
 def cmd_fmt(args: argparse.Namespace) -> int:
-    from flowc.runtime.commands.fmt import run_fmt
+    from flowc.tools.commands.fmt import run_fmt
 
     return run_fmt(args.files, check=args.check, diff=args.diff)
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    from flowc.runtime.commands.lint import run_lint
+    from flowc.tools.commands.lint import run_lint
 
     return run_lint(args)
 
@@ -77,37 +70,37 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_patterns(args: argparse.Namespace) -> int:
-    from flowc.runtime.commands.patterns import run_patterns
+    from flowc.tools.commands.patterns import run_patterns
 
     return run_patterns(args.files)
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
-    from flowc.runtime.commands.compile import run_graph
+    from flowc.tools.commands.compile import run_graph
 
     return run_graph(args)
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
-    from flowc.runtime.commands.compile import run_compile
+    from flowc.tools.commands.compile import run_compile
 
     return run_compile(args)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from flowc.runtime.commands.run import run_run
+    from flowc.tools.commands.run import run_run
 
     return run_run(args)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from flowc.runtime.commands.report import run_report
+    from flowc.tools.commands.report import run_report
 
     return run_report(args)
 
 
 def cmd_lsp(args: argparse.Namespace) -> int:
-    from flowc.runtime.commands.lsp import run_lsp
+    from flowc.tools.commands.lsp import run_lsp
 
     return run_lsp(args)
 
@@ -234,7 +227,7 @@ def _dispatch(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> tu
 
 
 def entry() -> NoReturn:
-    """The `flowc` console script (and `python -m flowc.runtime`): run the command, then leave."""
+    """The `flowc` console script (and `python -m flowc.tools`): run the command, then leave."""
     code, args = _dispatch(build_parser(), None)
     if getattr(args, "leave_fast", True):
         leave(code)

@@ -12,7 +12,7 @@ from flowc.compiler import components
 from flowc.compiler.schema import REQUIRED_SETTINGS, ROLE_SETTINGS
 from flowc.dsl import ast
 from flowc.dsl.formatter import format_expr
-from flowc.runtime.lsp.index import Occurrence, Symbol
+from flowc.tools.lsp.index import Occurrence, Symbol
 
 EVENT_NOTES = {
     "BAR": "one bar of one symbol",

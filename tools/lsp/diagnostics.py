@@ -15,9 +15,9 @@ from lsprotocol import types as lsp
 
 from flowc.dsl import ast
 from flowc.dsl.diagnostics import Diagnostic
-from flowc.runtime.lsp.actions import fix_of
-from flowc.runtime.lsp.paths import import_target, uri_of
-from flowc.runtime.lsp.positions import LineIndex
+from flowc.tools.lsp.actions import fix_of
+from flowc.tools.lsp.paths import import_target, uri_of
+from flowc.tools.lsp.positions import LineIndex
 
 SOURCE = "flowc"
 UNNECESSARY = frozenset({"FL402", "FL506", "FL507"})

@@ -1,0 +1,1 @@
+"""What a sweep shows and writes: its tables and files, its heat map, its live progress."""
