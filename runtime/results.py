@@ -19,12 +19,16 @@ import numpy as np
 
 from flowc.runtime.data import MarketData
 from flowc.runtime.files import write_text
+from flowc.runtime.interpret import form
 from flowc.runtime.ledger import Ledger
-from flowc.runtime.metrics import as_metrics, as_us, compute_metrics, known_periods, ledger_metrics_nb
-from flowc.runtime.trades import build_trades
+from flowc.runtime.metrics import as_metrics, as_us, compute_metrics, known_periods, ledger_metrics_nb, metrics_nb
+from flowc.runtime.trades import build_trades, trades_nb
 
 if TYPE_CHECKING:
     import pandas as pd
+
+
+INTERPRET_LIMIT = 250_000  # equity rows and fills a summary interprets rather than wait ~2.5 s for its kernels' compile
 
 
 @dataclass
@@ -147,23 +151,32 @@ class RunResult:
 FILL_COLUMNS = ("step", "symbol", "quantity", "price", "commission", "portfolio")  # ledger_metrics_nb's fills
 
 
-def summarise(workflow: str, ledger: Ledger, market: MarketData, periods_per_year: float | None) -> RunResult:
-    """Trades and metrics of a ledger, for the whole run and, with several portfolios, for each."""
+def summarise(workflow: str, ledger: Ledger, market: MarketData, periods_per_year: float | None, *,
+              interpret_limit: int = INTERPRET_LIMIT) -> RunResult:
+    """Trades and metrics of a ledger, for the whole run and, with several portfolios, for each.
+
+    The kernels run compiled when they are compiled already or the ledger's equity rows and fills
+    are over `interpret_limit`; a smaller ledger's summary does not wait for their compile, and
+    runs them interpreted (`interpret`). A limit below 0 compiles them whatever the size.
+    """
     n_symbols = len(market.symbols)
+    work = ledger.equity.size + len(ledger.fills)
+    trades_kernel, metrics_kernel, ledger_metrics = (
+        form(k, work, interpret_limit) for k in (trades_nb, metrics_nb, ledger_metrics_nb))
     trades, open_trades = [], []
     for j in range(len(ledger.portfolios)):
         f = ledger.fills[ledger.fills["portfolio"] == j]
         closed, still_open = build_trades(f["step"], f["symbol"], f["quantity"], f["price"], f["commission"],
-                                          n_symbols=n_symbols)
+                                          n_symbols=n_symbols, kernel=trades_kernel)
         trades.append(_with_portfolio(closed, j))
         open_trades.append(_with_portfolio(still_open, j))
     all_trades, all_open = np.concatenate(trades), np.concatenate(open_trades)
     timestamps = as_us(market.timestamps)
     bars = int(market.present.sum())
     columns = (np.ascontiguousarray(ledger.fills[name]) for name in FILL_COLUMNS)
-    total = as_metrics(ledger_metrics_nb(np.ascontiguousarray(ledger.equity), np.ascontiguousarray(ledger.exposed),
-                                         ledger.cash0, *columns, timestamps,
-                                         known_periods(timestamps, periods_per_year), bars, n_symbols))
+    total = as_metrics(ledger_metrics(np.ascontiguousarray(ledger.equity), np.ascontiguousarray(ledger.exposed),
+                                      ledger.cash0, *columns, timestamps, known_periods(timestamps, periods_per_year),
+                                      bars, n_symbols))
     per_portfolio = {}
     if len(ledger.portfolios) > 1:
         for j, name in enumerate(ledger.portfolios):
@@ -172,7 +185,8 @@ def summarise(workflow: str, ledger: Ledger, market: MarketData, periods_per_yea
             per_portfolio[name] = compute_metrics(
                 equity=ledger.equity[:, j], timestamps=market.timestamps, cash0=float(ledger.cash0[j]),
                 trade_pnl=trades[j]["pnl"], fill_notional=np.abs(fills["quantity"]) * fills["price"], exposed=held,
-                bars=bars, steps=len(timestamps), n_symbols=n_symbols, periods_per_year=periods_per_year)
+                bars=bars, steps=len(timestamps), n_symbols=n_symbols, periods_per_year=periods_per_year,
+                kernel=metrics_kernel)
             per_portfolio[name]["exposure"] = None
     return RunResult(workflow, ledger, market, total, all_trades, all_open, per_portfolio)
 

@@ -21,7 +21,9 @@ import numpy as np
 from flowc.dsl.diagnostics import FlowError
 from flowc.dsl.render import render_text
 from flowc.runtime.data import MarketData
+from flowc.runtime.interpret import compiled
 from flowc.runtime.manager import Prepared, RunOptionError, prepare, run_prepared, slice_market
+from flowc.runtime.metrics import ledger_metrics_nb
 from flowc.runtime.results import RunResult, summarise
 from flowc.tools import manifest
 
@@ -73,8 +75,11 @@ def run_run(args: argparse.Namespace) -> int:
         from flowc.runtime.signals import capture
 
         capture(result.ledger, result.market, args.capture_signals, result.workflow)
+    _say_engine(args, prepared)
     _say(args, f"run: {_seconds(prepared.timings.jit)} to compile or load the machine code, "
                f"{_seconds(prepared.timings.run)} to run {result.metrics['steps']:,} steps")
+    _say(args, "summary: trade and metric kernels " + (
+        "compiled" if compiled(ledger_metrics_nb) else "interpreted (they compile in the background)"))
     timings = _timings(prepared)
     bench = _benchmark(result, args.benchmark) if args.benchmark else None
     extra: dict[str, object] = {"workflow": result.workflow, "timings": timings}
@@ -275,6 +280,16 @@ def _say(args: argparse.Namespace, message: str) -> None:
 
 def _seconds(value: float) -> str:
     return f"{value:.3f}s"
+
+
+def _say_engine(args: argparse.Namespace, prepared: Prepared) -> None:
+    """Which engine answered, and why."""
+    choice = prepared.choice
+    if choice is None:
+        _say(args, f"engine: {args.engine} (as asked)")
+    else:
+        later = "; compiling it in the background for the next run" if prepared.background else ""
+        _say(args, f"engine: {choice.engine}: {choice.reason}{later}")
 
 
 def _say_prepared(args: argparse.Namespace, prepared: Prepared) -> None:

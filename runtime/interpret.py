@@ -1,0 +1,70 @@
+"""numba kernels run as plain Python: the same code, interpreted, for work too small to wait for a compile.
+
+A numba kernel's Python function is its definition: `interpreted(kernel)` runs that function with
+every kernel it calls interpreted too, so nothing compiles. The kernels this serves (trades and
+metrics) are written as loops over doubles, which Python evaluates in the same IEEE arithmetic
+and the same order as the machine code, so both forms give the same bits (`tests/runtime/
+test_interpret.py` holds them to it). `compiled(kernel)` says whether the machine code is at hand:
+compiled in this process already, or in numba's on-disk cache.
+"""
+
+from __future__ import annotations
+
+import os
+import types
+from collections.abc import Callable, Iterator
+
+import numpy as np
+from numba.core.registry import CPUDispatcher
+
+_INTERPRETED: dict[int, Callable] = {}
+
+
+def interpreted(kernel: CPUDispatcher) -> Callable:
+    """The kernel's Python function, calling the interpreted form of every kernel it calls."""
+    done = _INTERPRETED.get(id(kernel))
+    if done is not None:
+        return done
+    py = kernel.py_func
+    namespace = dict(py.__globals__)
+    function = types.FunctionType(py.__code__, namespace, py.__name__, py.__defaults__, py.__closure__)
+    _INTERPRETED[id(kernel)] = quiet(function)
+    for name in set(_names(py.__code__)):  # after registering, so a recursive kernel calls its own interpreted form
+        callee = namespace.get(name)
+        if isinstance(callee, CPUDispatcher):
+            namespace[name] = interpreted(callee)
+    return _INTERPRETED[id(kernel)]
+
+
+def quiet(function: Callable) -> Callable:
+    """numpy's scalars warn where the machine code silently gives inf or NaN (`error_model="numpy"`)."""
+
+    def call(*args, **kwargs):
+        with np.errstate(all="ignore"):
+            return function(*args, **kwargs)
+
+    call.__name__, call.__doc__, call.__wrapped__ = function.__name__, function.__doc__, function  # type: ignore
+    return call
+
+
+def _names(code: types.CodeType) -> Iterator[str]:
+    yield from code.co_names
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):  # comprehensions and nested functions
+            yield from _names(const)
+
+
+def compiled(kernel: CPUDispatcher) -> bool:
+    """Whether the kernel's machine code is at hand: compiled in this process, or in numba's on-disk cache."""
+    if kernel.signatures:
+        return True
+    try:
+        index = kernel._cache._cache_file._index_path
+    except AttributeError:  # a numba that keeps its cache elsewhere: assume the compile is needed
+        return False
+    return os.path.exists(index)
+
+
+def form(kernel: CPUDispatcher, work: int, limit: int) -> Callable:
+    """The compiled kernel when it is at hand or `work` is over `limit`, else its interpreted form."""
+    return kernel if work > limit or compiled(kernel) else interpreted(kernel)
