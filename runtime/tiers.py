@@ -29,6 +29,7 @@ from flowc.dsl.cache import user_cache_dir
 
 REFERENCE_SECONDS = 5e-6  # per container, symbol and step, a little above what the reference engine takes
 COMPILE_SECONDS = (1.0, 0.45)  # numba's fixed cost, and its cost per container
+POINT_SECONDS = 5e-4  # a sweep point taken through Python rather than the batch driver, besides its engine time
 STALE_SECONDS = 900.0  # a background compile's lock older than this was left by a child that died
 BACKGROUND = "FLOWC_BACKGROUND_COMPILE"  # set to 0 to never start a background compile
 
