@@ -4,13 +4,14 @@ A numba kernel's Python function is its definition: `interpreted(kernel)` runs t
 every kernel it calls interpreted too, so nothing compiles. The kernels this serves (trades and
 metrics) are written as loops over doubles, which Python evaluates in the same IEEE arithmetic
 and the same order as the machine code, so both forms give the same bits (`tests/runtime/
-test_interpret.py` holds them to it). `compiled(kernel)` says whether the machine code is at hand:
-compiled in this process already, or in numba's on-disk cache.
+test_interpret.py` holds them to it). `in_process`, `on_disk` and `target_ready` tell what the
+machine code would cost to have; `tiers` weighs that against interpreting.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import types
 from collections.abc import Callable, Iterator
 
@@ -54,10 +55,13 @@ def _names(code: types.CodeType) -> Iterator[str]:
             yield from _names(const)
 
 
-def compiled(kernel: CPUDispatcher) -> bool:
-    """Whether the kernel's machine code is at hand: compiled in this process, or in numba's on-disk cache."""
-    if kernel.signatures:
-        return True
+def in_process(kernel: CPUDispatcher) -> bool:
+    """Whether the kernel's machine code is loaded in this process already."""
+    return bool(kernel.signatures)
+
+
+def on_disk(kernel: CPUDispatcher) -> bool:
+    """Whether numba's on-disk cache holds the kernel's machine code."""
     try:
         index = kernel._cache._cache_file._index_path
     except AttributeError:  # a numba that keeps its cache elsewhere: assume the compile is needed
@@ -65,6 +69,6 @@ def compiled(kernel: CPUDispatcher) -> bool:
     return os.path.exists(index)
 
 
-def form(kernel: CPUDispatcher, work: int, limit: int) -> Callable:
-    """The compiled kernel when it is at hand or `work` is over `limit`, else its interpreted form."""
-    return kernel if work > limit or compiled(kernel) else interpreted(kernel)
+def target_ready() -> bool:
+    """Whether numba's CPU target is initialised in this process (it is before any machine code runs, once)."""
+    return "numba.np.arraymath" in sys.modules  # the last of the registries its initialisation imports

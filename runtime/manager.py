@@ -331,7 +331,7 @@ def _choose(prepared: Prepared, params: np.ndarray) -> str:
     market = prepared.market
     program = compile_plan(prepared.plan)
     prepared.choice = tiers.choose(program, market.n_symbols, market.n_steps)
-    if prepared.choice.engine == "reference":
+    if prepared.choice.engine == "reference" and not prepared.choice.cached:
         prepared.background = tiers.compile_later(program, _head(market), prepared.owner, prepared.symlit, params,
                                                   prepared.inputs(slice(0, HEAD_STEPS)))
     return prepared.choice.engine

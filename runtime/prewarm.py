@@ -52,7 +52,7 @@ def summarise_a_small_run() -> None:
     bars = np.full((steps, 1), 100.0)
     market = MarketData(("X",), np.arange(steps).astype("datetime64[D]").astype("datetime64[us]"), bars, bars,
                         bars, bars, bars, np.ones((steps, 1), dtype=bool))
-    summarise("prewarm", ledger, market, None, interpret_limit=-1)
+    summarise("prewarm", ledger, market, None, compiled=True)
 
 
 if __name__ == "__main__":

@@ -19,16 +19,13 @@ import numpy as np
 
 from flowc.runtime.data import MarketData
 from flowc.runtime.files import write_text
-from flowc.runtime.interpret import form
 from flowc.runtime.ledger import Ledger
 from flowc.runtime.metrics import as_metrics, as_us, compute_metrics, known_periods, ledger_metrics_nb, metrics_nb
+from flowc.runtime.tiers import kernel_form
 from flowc.runtime.trades import build_trades, trades_nb
 
 if TYPE_CHECKING:
     import pandas as pd
-
-
-INTERPRET_LIMIT = 250_000  # equity rows and fills a summary interprets rather than wait ~2.5 s for its kernels' compile
 
 
 @dataclass
@@ -40,6 +37,7 @@ class RunResult:
     trades: np.ndarray  # TRADE_DTYPE plus the portfolio index, closed round trips
     open_trades: np.ndarray
     portfolio_metrics: dict[str, dict[str, float | int | None]] = field(default_factory=dict)
+    interpreted: bool = False  # whether the summary's kernels ran interpreted (`tiers.kernel_form`)
 
     # ---- pandas at the edge ----
 
@@ -152,17 +150,17 @@ FILL_COLUMNS = ("step", "symbol", "quantity", "price", "commission", "portfolio"
 
 
 def summarise(workflow: str, ledger: Ledger, market: MarketData, periods_per_year: float | None, *,
-              interpret_limit: int = INTERPRET_LIMIT) -> RunResult:
+              compiled: bool = False) -> RunResult:
     """Trades and metrics of a ledger, for the whole run and, with several portfolios, for each.
 
-    The kernels run compiled when they are compiled already or the ledger's equity rows and fills
-    are over `interpret_limit`; a smaller ledger's summary does not wait for their compile, and
-    runs them interpreted (`interpret`). A limit below 0 compiles them whatever the size.
+    The kernels run compiled, or interpreted where that costs less than loading or compiling
+    them (`tiers.kernel_form`: a small ledger's summary does not wait for their compile); always
+    compiled with `compiled`.
     """
     n_symbols = len(market.symbols)
     work = ledger.equity.size + len(ledger.fills)
     trades_kernel, metrics_kernel, ledger_metrics = (
-        form(k, work, interpret_limit) for k in (trades_nb, metrics_nb, ledger_metrics_nb))
+        k if compiled else kernel_form(k, work) for k in (trades_nb, metrics_nb, ledger_metrics_nb))
     trades, open_trades = [], []
     for j in range(len(ledger.portfolios)):
         f = ledger.fills[ledger.fills["portfolio"] == j]
@@ -188,7 +186,8 @@ def summarise(workflow: str, ledger: Ledger, market: MarketData, periods_per_yea
                 bars=bars, steps=len(timestamps), n_symbols=n_symbols, periods_per_year=periods_per_year,
                 kernel=metrics_kernel)
             per_portfolio[name]["exposure"] = None
-    return RunResult(workflow, ledger, market, total, all_trades, all_open, per_portfolio)
+    return RunResult(workflow, ledger, market, total, all_trades, all_open, per_portfolio,
+                     interpreted=ledger_metrics is not ledger_metrics_nb)
 
 
 def _with_portfolio(trades: np.ndarray, portfolio: int) -> np.ndarray:

@@ -1,15 +1,16 @@
-"""Which engine answers a run, and what compiles in the background for the next one.
+"""Which engine answers a run, which form of the summary's kernels, and what compiles in the background.
 
-A topology's first run would wait for numba to compile its program, seconds per container,
-where the plain-Python reference engine answers a small run in a fraction of that, with the
-same bits (both are held to that by the differential and property tests). `choose` estimates
-both costs: the compiled engine answers when its program is at hand (compiled in this process or
-in numba's cache) or when interpreting would take longer than compiling; otherwise the reference
-engine answers, and `compile_later` starts a detached child that compiles the program and the
-summary's kernels into the caches, so the next run of the topology, or a sweep of it, is compiled.
+A topology's first run would wait for numba to compile its program, seconds per container, where
+the plain-Python reference engine answers a small run in a fraction of that, with the same bits
+(both are held to that by the differential and property tests). Even machine code in numba's
+cache is not free: loading it initialises numba's CPU target once per process. `choose` weighs
+what each engine would cost this run: the reference's time to interpret, against the compiled
+engine's time to initialise the target and load (or compile) its program. When the reference
+answers and the program is not compiled, `compile_later` starts a detached child compiling the
+program and the summary's kernels into the caches, so a later, larger run or sweep of the topology
+finds them. The summary's trade and metric kernels are weighed the same way (`kernel_form`).
 
-Measured on a 2-core VM (`benchmarks/startup.py`): the reference engine takes about 4 us per
-container, symbol and step; numba about 1 s plus 0.45 s per container to compile a program.
+Costs measured on a 2-core VM (`benchmarks/startup.py`, `benchmarks/new_topology.py`).
 """
 
 from __future__ import annotations
@@ -20,15 +21,20 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from flowc.dsl.cache import user_cache_dir
+from flowc.runtime.interpret import in_process, interpreted, on_disk, target_ready
 
 REFERENCE_SECONDS = 5e-6  # per container, symbol and step, a little above what the reference engine takes
-COMPILE_SECONDS = (1.0, 0.45)  # numba's fixed cost, and its cost per container
+COMPILE_SECONDS = (1.0, 0.45)  # numba's fixed cost of compiling a program, and its cost per container
+TARGET_SECONDS = 0.25  # numba's CPU target initialisation, once per process, before any machine code runs
+LOAD_SECONDS = 0.03  # per container: loading cached machine code
+SUMMARY_SECONDS = (2e-6, 2.5)  # the summary's kernels: interpreted per equity row and fill; compiled, once
 POINT_SECONDS = 5e-4  # a sweep point taken through Python rather than the batch driver, besides its engine time
 STALE_SECONDS = 900.0  # a background compile's lock older than this was left by a child that died
 BACKGROUND = "FLOWC_BACKGROUND_COMPILE"  # set to 0 to never start a background compile
@@ -38,25 +44,39 @@ BACKGROUND = "FLOWC_BACKGROUND_COMPILE"  # set to 0 to never start a background 
 class Choice:
     engine: str  # "compiled" or "reference"
     reason: str  # in words, for `flowc run -v`
+    cached: bool = False  # whether the program's machine code is compiled (in this process or on disk)
 
 
-def estimate(n_containers: int, n_symbols: int, n_steps: int) -> tuple[float, float]:
-    """Seconds the reference engine would take to run, and numba to compile the program."""
+def compile_seconds(n_containers: int) -> float:
+    """About how long numba takes to compile a program of `n_containers` containers."""
     fixed, per_container = COMPILE_SECONDS
-    return REFERENCE_SECONDS * n_containers * n_symbols * n_steps, fixed + per_container * n_containers
+    return fixed + per_container * n_containers
+
+
+def machine_code_seconds(kernel, compile_cost: float, n_functions: int = 1) -> float:
+    """What running `kernel` compiled would cost before it runs: nothing, loading it, or compiling it."""
+    if in_process(kernel):
+        return 0.0
+    start = 0.0 if target_ready() else TARGET_SECONDS
+    return start + (LOAD_SECONDS * n_functions if on_disk(kernel) else compile_cost)
 
 
 def choose(program, n_symbols: int, n_steps: int) -> Choice:
     """The engine for one run of `program` (an `executor.Program`, generated and imported, maybe not compiled)."""
-    from flowc.runtime.interpret import compiled
+    containers = len(program.plan.nodes)
+    interpreting = REFERENCE_SECONDS * containers * n_symbols * n_steps
+    cached = in_process(program.function) or on_disk(program.function)
+    compiled = machine_code_seconds(program.function, compile_seconds(containers), containers)
+    state = "compiled" if cached else "not compiled yet"
+    reason = f"its program is {state}: about {interpreting:.2g}s to interpret against {compiled:.2g}s to " + (
+        "load" if cached else "compile")
+    return Choice("reference" if interpreting < compiled else "compiled", reason, cached)
 
-    if compiled(program.function):
-        return Choice("compiled", "its program is compiled (numba's cache holds it)")
-    interpreting, compiling = estimate(len(program.plan.nodes), n_symbols, n_steps)
-    if interpreting < compiling:
-        return Choice("reference", f"its program is not compiled yet: about {interpreting:.2g}s to interpret "
-                                   f"against {compiling:.2g}s to compile")
-    return Choice("compiled", f"interpreting would take about {interpreting:.2g}s, compiling {compiling:.2g}s")
+
+def kernel_form(kernel, work: int) -> Callable:
+    """The summary's `kernel` compiled, or interpreted where that costs less for `work` rows and fills."""
+    per_row, compile_cost = SUMMARY_SECONDS
+    return interpreted(kernel) if per_row * work < machine_code_seconds(kernel, compile_cost) else kernel
 
 
 def compile_later(program, head, owner: np.ndarray, symlit: np.ndarray, params: np.ndarray,

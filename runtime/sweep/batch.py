@@ -39,13 +39,13 @@ from flowc.runtime.executor import (
     load_generated,
     param_shaped,
 )
-from flowc.runtime.interpret import compiled
+from flowc.runtime.interpret import in_process, on_disk
 from flowc.runtime.ledger import FILL_DTYPE
 from flowc.runtime.manager import Prepared
 from flowc.runtime.metrics import METRIC_KEYS, as_metrics, as_us, known_periods, ledger_metrics_nb
 from flowc.runtime.sweep.job import Job, Loaded, load
 from flowc.runtime.sweep.task import Row, Task, message, row, run_task
-from flowc.runtime.tiers import POINT_SECONDS, estimate
+from flowc.runtime.tiers import POINT_SECONDS, compile_seconds
 
 DRIVER_ARGS = ("params", "reuse", "shapes", "trade_from", "equity_out", "exposed_out", "fills_out", "offsets")
 
@@ -71,7 +71,8 @@ def batched(loaded: Loaded, points: int) -> bool:
     """
     loaded.compiled()
     program: Program = loaded.prepared.program  # type: ignore[assignment]
-    return compiled(driver(program)) or points * POINT_SECONDS > estimate(len(program.plan.nodes), 0, 0)[1]
+    driven = driver(program)
+    return on_disk(driven) or in_process(driven) or points * POINT_SECONDS > compile_seconds(len(program.plan.nodes))
 
 
 def run_batch(loaded: Loaded, tasks: list[Task]) -> list[Row]:

@@ -6,7 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flowc.runtime.interpret import compiled, form, interpreted
+from flowc.runtime import tiers
+from flowc.runtime.interpret import in_process, interpreted
 from flowc.runtime.metrics import ledger_metrics_nb, metrics_nb, sum_nb
 from flowc.runtime.trades import trades_nb
 
@@ -79,8 +80,8 @@ def test_a_recursive_kernel_calls_its_own_interpreted_form():
     assert "sum_nb" in run.__wrapped__.__globals__ and run.__wrapped__.__globals__["sum_nb"] is run
 
 
-def test_the_compiled_kernel_answers_once_compiled_or_over_the_limit():
+def test_the_compiled_kernel_answers_once_loaded_or_for_large_work():
     metrics_nb(np.ones(3), np.arange(3, dtype=np.int64), 1.0, np.ones(0), np.ones(0), np.ones(3, np.bool_),
                np.nan, 3, 3, 1)
-    assert compiled(metrics_nb) and form(metrics_nb, 1, 10) is metrics_nb
-    assert form(trades_nb, 11, 10) is trades_nb
+    assert in_process(metrics_nb) and tiers.kernel_form(metrics_nb, 1) is metrics_nb
+    assert tiers.kernel_form(trades_nb, 10**9) is trades_nb  # interpreting would outlast any compile

@@ -37,9 +37,15 @@ def test_a_compiled_program_always_answers():
     assert tiers.choose(_program(6), n_symbols=1, n_steps=10).engine == "compiled"
 
 
-def test_estimates_grow_with_the_work_and_the_containers():
-    assert tiers.estimate(6, 1, 1000)[0] < tiers.estimate(6, 2, 1000)[0] < tiers.estimate(12, 2, 1000)[0]
-    assert tiers.estimate(6, 1, 1000)[1] < tiers.estimate(12, 1, 1000)[1]
+def test_machine_code_costs_nothing_once_loaded_and_a_compile_when_nowhere():
+    assert tiers.compile_seconds(6) < tiers.compile_seconds(12)
+    assert tiers.machine_code_seconds(_never_called, 9.0) == 0.0  # called above: in this process
+
+    @njit
+    def fresh(x):
+        return x
+
+    assert tiers.machine_code_seconds(fresh, 9.0) >= 9.0
 
 
 def _run(env: dict[str, str], *argv: str) -> tuple[dict, str]:
@@ -52,7 +58,7 @@ def _run(env: dict[str, str], *argv: str) -> tuple[dict, str]:
 
 
 def test_a_new_topology_answers_from_the_reference_then_runs_compiled(tmp_path):
-    """Fresh caches: the first run interprets and starts a child; once it is done the next run is compiled."""
+    """Fresh caches: the first run interprets and starts a child, which fills numba's cache for the next run."""
     env = {**os.environ, "FLOWC_CACHE_DIR": str(tmp_path / "flowc"), "NUMBA_CACHE_DIR": str(tmp_path / "numba"),
            tiers.BACKGROUND: "1"}
     first, said = _run(env)
@@ -63,8 +69,12 @@ def test_a_new_topology_answers_from_the_reference_then_runs_compiled(tmp_path):
     while any(programs.glob("*.compiling")) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(programs.glob("*.compiling")), "the background compile did not finish"
-    second, said = _run(env)
-    assert "engine: compiled: its program is compiled" in said and "kernels compiled" in said
-    assert second == first
+    cached = {path.name.split("-")[0] for path in (tmp_path / "numba").rglob("*.nbi")}
+    assert {"metrics.ledger_metrics_nb", "trades.trades_nb"} <= cached
+    assert any(name.startswith("flowc_") and name.endswith(".program") for name in cached)
+    second, said = _run(env)  # 5,031 bars: interpreting still costs less than loading the machine code
+    assert "its program is compiled" in said and "compiling it in the background" not in said
+    compiled, said = _run(env, "--engine", "compiled")
+    assert second == first == compiled
     forced, said = _run({**env, tiers.BACKGROUND: "0"}, "--engine", "reference")
     assert forced == first and "engine: reference (as asked)" in said

@@ -146,8 +146,9 @@ def test_a_window_replays_the_signals_of_its_own_steps(replayed):
 
 def test_a_small_sweep_runs_its_points_one_by_one_until_the_driver_is_compiled(sma_grid, monkeypatch):
     loaded = load(make_job(sma_grid, SMA_GRID, None, ()))
-    monkeypatch.setattr(batch, "compiled", lambda kernel: False)
+    monkeypatch.setattr(batch, "on_disk", lambda kernel: False)
+    monkeypatch.setattr(batch, "in_process", lambda kernel: False)
     assert not batch.batched(loaded, 24)  # 24 points through Python: milliseconds; the driver: seconds
     assert batch.batched(loaded, 1_000_000)
-    monkeypatch.setattr(batch, "compiled", lambda kernel: True)
+    monkeypatch.setattr(batch, "on_disk", lambda kernel: True)
     assert batch.batched(loaded, 1)

@@ -21,9 +21,7 @@ import numpy as np
 from flowc.dsl.diagnostics import FlowError
 from flowc.dsl.render import render_text
 from flowc.runtime.data import MarketData
-from flowc.runtime.interpret import compiled
 from flowc.runtime.manager import Prepared, RunOptionError, prepare, run_prepared, slice_market
-from flowc.runtime.metrics import ledger_metrics_nb
 from flowc.runtime.results import RunResult, summarise
 from flowc.tools import manifest
 
@@ -78,8 +76,7 @@ def run_run(args: argparse.Namespace) -> int:
     _say_engine(args, prepared)
     _say(args, f"run: {_seconds(prepared.timings.jit)} to compile or load the machine code, "
                f"{_seconds(prepared.timings.run)} to run {result.metrics['steps']:,} steps")
-    _say(args, "summary: trade and metric kernels " + (
-        "compiled" if compiled(ledger_metrics_nb) else "interpreted (they compile in the background)"))
+    _say(args, f"summary: trade and metric kernels {'interpreted' if result.interpreted else 'compiled'}")
     timings = _timings(prepared)
     bench = _benchmark(result, args.benchmark) if args.benchmark else None
     extra: dict[str, object] = {"workflow": result.workflow, "timings": timings}
