@@ -235,3 +235,24 @@ def load_average() -> str:
         return "load average " + " ".join(f"{v:.2f}" for v in os.getloadavg())
     except OSError:
         return ""
+
+
+# ---- topologies ---------------------------------------------------------------------------
+
+
+def strategies(k: int) -> str:
+    """A topology of `k` feature containers and `k` strategies voting in one risk container."""
+    lines = ["containers grid {", "    backtest: backtest {",
+             '        data: data { source = synthetic(bars = 500) }']
+    for i in range(k):
+        lines.append(f"        f{i}: feature {{ a = sma(close, {10 + i}); b = sma(close, {30 + i}) }}")
+        lines.append(f"        s{i}: strategy {{ signal = crossover(a, b) }}")
+    lines += ["        risk: risk { size = fixed(100); long_only = true; combine = mean }",
+              "        execution: execution { fill = next_open(); commission = percent(0.1) }",
+              "        portfolio: portfolio { cash = 1_000_000 }", "    }", "}", "", "communication votes {"]
+    for i in range(k):
+        lines.append(f"    pipeline data -> f{i} -> s{i} -> risk")
+    lines += ["    pipeline risk -> execution -> portfolio", "    broadcast data -> execution, portfolio : BAR",
+              "    feedback portfolio -> risk : PORTFOLIO", "}", "",
+              "workflow grid { containers = grid; communication = votes }", ""]
+    return "\n".join(lines)

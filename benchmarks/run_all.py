@@ -4,8 +4,8 @@
     python benchmarks/run_all.py --write benchmarks/RESULTS.md
     python benchmarks/run_all.py --quick           # small sizes: a smoke run of every script
 
-Each script runs in its own interpreter (`peers.py`, `startup.py`, `scaling.py`,
-`sweep_speed.py`), so one's memory and compiled code never shape another's numbers; their
+Each script runs in its own interpreter (`peers.py`, `startup.py`, `new_topology.py`,
+`scaling.py`, `sweep_speed.py`), so one's memory and compiled code never shape another's numbers; their
 Markdown output is collected in that order, under a header naming the machine, its load and
 the commit.
 """
@@ -26,6 +26,7 @@ HERE = Path(__file__).resolve().parent
 SECTIONS = (
     ("flowc against the field", "peers.py", ()),
     ("Start-up", "startup.py", ()),
+    ("A topology never run before", "new_topology.py", ()),
     ("Scaling", "scaling.py", ()),
     ("Sweeps", "sweep_speed.py", ()),
 )

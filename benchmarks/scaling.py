@@ -68,24 +68,6 @@ def _slope(xs, ys) -> float:
     return float(np.polyfit(np.log(xs), np.log(ys), 1)[0])
 
 
-def strategies(k: int) -> str:
-    """A topology of `k` feature containers and `k` strategies voting in one risk container."""
-    lines = ["containers grid {", "    backtest: backtest {",
-             '        data: data { source = synthetic(bars = 500) }']
-    for i in range(k):
-        lines.append(f"        f{i}: feature {{ a = sma(close, {10 + i}); b = sma(close, {30 + i}) }}")
-        lines.append(f"        s{i}: strategy {{ signal = crossover(a, b) }}")
-    lines += ["        risk: risk { size = fixed(100); long_only = true; combine = mean }",
-              "        execution: execution { fill = next_open(); commission = percent(0.1) }",
-              "        portfolio: portfolio { cash = 1_000_000 }", "    }", "}", "", "communication votes {"]
-    for i in range(k):
-        lines.append(f"    pipeline data -> f{i} -> s{i} -> risk")
-    lines += ["    pipeline risk -> execution -> portfolio", "    broadcast data -> execution, portfolio : BAR",
-              "    feedback portfolio -> risk : PORTFOLIO", "}", "",
-              "workflow grid { containers = grid; communication = votes }", ""]
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> str:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true")
@@ -126,7 +108,7 @@ def main(argv: list[str] | None = None) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         for k in ks:
             path = Path(tmp) / f"k{k}.flow"
-            path.write_text(strategies(k))
+            path.write_text(common.strategies(k))
             p = _prepared(path, market)
             start = time.perf_counter()
             _run(p)

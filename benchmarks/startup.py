@@ -36,7 +36,7 @@ FLOWC = [sys.executable, "-m", "flowc.tools"]
 # `flowc` as a core install runs it: numba finds neither scipy nor yaml (an ImportError, as when absent).
 CORE = [sys.executable, "-c", "import sys; sys.modules.update(scipy=None, yaml=None); sys.argv[0] = 'flowc'; "
                               "from flowc.tools.cli import entry; entry()"]
-TARGETS = {"warm run": 1.0, "cold run": 6.0, "lint": 0.4}
+TARGETS = {"warm run": 0.7, "cold run": 3.0, "lint": 0.3}
 
 
 def child(path: str) -> None:

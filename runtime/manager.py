@@ -23,6 +23,7 @@ from flowc.dsl.diagnostics import Diagnostic, FlowError, did_you_mean, has_error
 from flowc.dsl.loader import SourceSet, load
 from flowc.runtime.data import MarketData, SymbolBars, align, load_source, sample_path, source_symbols
 from flowc.runtime.ledger import Ledger
+from flowc.runtime.tiers import Choice
 
 
 class RunOptionError(ValueError):
@@ -57,6 +58,8 @@ class Prepared:
     warmup: int = 0  # with --start: the bars of warm-up the workflow needs (its longest)
     data_files: list[Path] = field(default_factory=list)  # every data file read, in load order
     replays: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)  # replayed signals, per replay()
+    choice: Choice | None = None  # the engine `auto` chose, and why
+    background: bool = False  # whether a background compile of the program was started
 
     def inputs(self, steps: slice = slice(None)) -> dict[str, np.ndarray]:
         """The arrays the program reads besides the bars: replayed signals, by buffer source name."""
@@ -278,12 +281,15 @@ def _sweep_warmup(analysis: Analysis, plan: Plan) -> int:
 
 def run_prepared(prepared: Prepared, values: dict[str, object] | None = None, *,
                  engine: str = "compiled", trade_from: int = 0, signals: bool = False) -> Ledger:
-    """Run one parameter point with the compiled program (compiled on first use) or the reference.
+    """Run one parameter point with the compiled program (compiled on first use), the reference, or
+    with `auto` the engine `tiers.choose` picks (recorded in `prepared.choice`).
 
     Risk containers act only at steps >= `trade_from` (the steps before warm up every state).
     With `signals` the ledger carries every strategy's signals (the reference's always does).
     """
     params = prepared.params(values)
+    if engine == "auto":
+        engine = _choose(prepared, params)
     if engine == "reference":
         from flowc.runtime.reference import run_reference
 
@@ -314,12 +320,33 @@ def run_prepared(prepared: Prepared, values: dict[str, object] | None = None, *,
     return ledger
 
 
+def _choose(prepared: Prepared, params: np.ndarray) -> str:
+    """The engine for `auto`: when the reference answers, the program compiles in the background for the next run."""
+    from flowc.runtime import tiers
+    from flowc.runtime.executor import compile_plan
+
+    if prepared.program is not None:
+        prepared.choice = tiers.Choice("compiled", "its program was compiled by an earlier run of this process")
+        return "compiled"
+    market = prepared.market
+    program = compile_plan(prepared.plan)
+    prepared.choice = tiers.choose(program, market.n_symbols, market.n_steps)
+    if prepared.choice.engine == "reference" and not prepared.choice.cached:
+        prepared.background = tiers.compile_later(program, _head(market), prepared.owner, prepared.symlit, params,
+                                                  prepared.inputs(slice(0, HEAD_STEPS)))
+    return prepared.choice.engine
+
+
 def _warm_up(prepared: Prepared, params: np.ndarray) -> None:
     """Compile (or load from numba's cache) by running on the first few steps, so timings separate JIT."""
     from flowc.runtime.executor import run_program
 
-    market = prepared.market
-    head = MarketData(market.symbols, market.timestamps[:2], market.open[:2], market.high[:2], market.low[:2],
-                      market.close[:2], market.volume[:2], market.present[:2])
-    run_program(prepared.program, head, prepared.owner, prepared.symlit, params,  # type: ignore[arg-type]
-                inputs=prepared.inputs(slice(0, 2)))
+    run_program(prepared.program, _head(prepared.market), prepared.owner, prepared.symlit, params,  # type: ignore
+                inputs=prepared.inputs(slice(0, HEAD_STEPS)))
+
+
+HEAD_STEPS = 2  # steps a run on the head of the data takes: enough to call every function of the program
+
+
+def _head(market: MarketData) -> MarketData:
+    return slice_market(market, 0, min(HEAD_STEPS, market.n_steps))

@@ -24,6 +24,7 @@ of returns (total return, CAGR) is undefined where the starting cash is not posi
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 from numba import njit
@@ -84,14 +85,15 @@ def compute_metrics(
     steps: int,
     n_symbols: int,
     periods_per_year: float | None = None,
+    kernel: Callable | None = None,
 ) -> dict[str, Metric]:
-    """Every metric of section 8a, keyed exactly as `METRIC_KEYS`."""
+    """Every metric of section 8a, keyed exactly as `METRIC_KEYS`; `kernel` is `metrics_nb` or its interpreted form."""
     equity = np.ascontiguousarray(equity, dtype=np.float64)
     timestamps = np.ascontiguousarray(as_us(timestamps))
     exposed = np.ascontiguousarray(exposed, dtype=np.bool_)
     if not len(equity) == len(timestamps) == len(exposed):
         raise ValueError("equity, timestamps and exposed must have one entry per step")
-    values = metrics_nb(equity, timestamps, float(cash0), np.ascontiguousarray(trade_pnl, dtype=np.float64),
+    values = (kernel or metrics_nb)(equity, timestamps, float(cash0), np.ascontiguousarray(trade_pnl, dtype=np.float64),
                         np.ascontiguousarray(fill_notional, dtype=np.float64), exposed,
                         known_periods(timestamps, periods_per_year), bars, steps, n_symbols)
     return as_metrics(values)

@@ -36,7 +36,7 @@ def finish(child: subprocess.Popen | None) -> None:
         child.wait()
 
 
-def _summarise_a_small_run() -> None:
+def summarise_a_small_run() -> None:
     """`summarise` on three steps with one round trip: every kernel compiles for the types a run passes."""
     from flowc.runtime.data import MarketData
     from flowc.runtime.ledger import FILL_DTYPE, ORDER_DTYPE, UNFILLED_DTYPE, Ledger
@@ -52,8 +52,8 @@ def _summarise_a_small_run() -> None:
     bars = np.full((steps, 1), 100.0)
     market = MarketData(("X",), np.arange(steps).astype("datetime64[D]").astype("datetime64[us]"), bars, bars,
                         bars, bars, bars, np.ones((steps, 1), dtype=bool))
-    summarise("prewarm", ledger, market, None)
+    summarise("prewarm", ledger, market, None, compiled=True)
 
 
 if __name__ == "__main__":
-    _summarise_a_small_run()
+    summarise_a_small_run()

@@ -20,8 +20,9 @@ import numpy as np
 from flowc.runtime.data import MarketData
 from flowc.runtime.files import write_text
 from flowc.runtime.ledger import Ledger
-from flowc.runtime.metrics import as_metrics, as_us, compute_metrics, known_periods, ledger_metrics_nb
-from flowc.runtime.trades import build_trades
+from flowc.runtime.metrics import as_metrics, as_us, compute_metrics, known_periods, ledger_metrics_nb, metrics_nb
+from flowc.runtime.tiers import kernel_form
+from flowc.runtime.trades import build_trades, trades_nb
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -36,6 +37,7 @@ class RunResult:
     trades: np.ndarray  # TRADE_DTYPE plus the portfolio index, closed round trips
     open_trades: np.ndarray
     portfolio_metrics: dict[str, dict[str, float | int | None]] = field(default_factory=dict)
+    interpreted: bool = False  # whether the summary's kernels ran interpreted (`tiers.kernel_form`)
 
     # ---- pandas at the edge ----
 
@@ -147,23 +149,32 @@ class RunResult:
 FILL_COLUMNS = ("step", "symbol", "quantity", "price", "commission", "portfolio")  # ledger_metrics_nb's fills
 
 
-def summarise(workflow: str, ledger: Ledger, market: MarketData, periods_per_year: float | None) -> RunResult:
-    """Trades and metrics of a ledger, for the whole run and, with several portfolios, for each."""
+def summarise(workflow: str, ledger: Ledger, market: MarketData, periods_per_year: float | None, *,
+              compiled: bool = False) -> RunResult:
+    """Trades and metrics of a ledger, for the whole run and, with several portfolios, for each.
+
+    The kernels run compiled, or interpreted where that costs less than loading or compiling
+    them (`tiers.kernel_form`: a small ledger's summary does not wait for their compile); always
+    compiled with `compiled`.
+    """
     n_symbols = len(market.symbols)
+    work = ledger.equity.size + len(ledger.fills)
+    trades_kernel, metrics_kernel, ledger_metrics = (
+        k if compiled else kernel_form(k, work) for k in (trades_nb, metrics_nb, ledger_metrics_nb))
     trades, open_trades = [], []
     for j in range(len(ledger.portfolios)):
         f = ledger.fills[ledger.fills["portfolio"] == j]
         closed, still_open = build_trades(f["step"], f["symbol"], f["quantity"], f["price"], f["commission"],
-                                          n_symbols=n_symbols)
+                                          n_symbols=n_symbols, kernel=trades_kernel)
         trades.append(_with_portfolio(closed, j))
         open_trades.append(_with_portfolio(still_open, j))
     all_trades, all_open = np.concatenate(trades), np.concatenate(open_trades)
     timestamps = as_us(market.timestamps)
     bars = int(market.present.sum())
     columns = (np.ascontiguousarray(ledger.fills[name]) for name in FILL_COLUMNS)
-    total = as_metrics(ledger_metrics_nb(np.ascontiguousarray(ledger.equity), np.ascontiguousarray(ledger.exposed),
-                                         ledger.cash0, *columns, timestamps,
-                                         known_periods(timestamps, periods_per_year), bars, n_symbols))
+    total = as_metrics(ledger_metrics(np.ascontiguousarray(ledger.equity), np.ascontiguousarray(ledger.exposed),
+                                      ledger.cash0, *columns, timestamps, known_periods(timestamps, periods_per_year),
+                                      bars, n_symbols))
     per_portfolio = {}
     if len(ledger.portfolios) > 1:
         for j, name in enumerate(ledger.portfolios):
@@ -172,9 +183,11 @@ def summarise(workflow: str, ledger: Ledger, market: MarketData, periods_per_yea
             per_portfolio[name] = compute_metrics(
                 equity=ledger.equity[:, j], timestamps=market.timestamps, cash0=float(ledger.cash0[j]),
                 trade_pnl=trades[j]["pnl"], fill_notional=np.abs(fills["quantity"]) * fills["price"], exposed=held,
-                bars=bars, steps=len(timestamps), n_symbols=n_symbols, periods_per_year=periods_per_year)
+                bars=bars, steps=len(timestamps), n_symbols=n_symbols, periods_per_year=periods_per_year,
+                kernel=metrics_kernel)
             per_portfolio[name]["exposure"] = None
-    return RunResult(workflow, ledger, market, total, all_trades, all_open, per_portfolio)
+    return RunResult(workflow, ledger, market, total, all_trades, all_open, per_portfolio,
+                     interpreted=ledger_metrics is not ledger_metrics_nb)
 
 
 def _with_portfolio(trades: np.ndarray, portfolio: int) -> np.ndarray:

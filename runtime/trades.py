@@ -28,6 +28,7 @@ gives the trade's P&L at a price; for a closed trade that formula equals its `pn
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TypeAlias
 
 import numpy as np
@@ -63,10 +64,14 @@ def build_trades(
     commission: np.ndarray,
     *,
     n_symbols: int,
+    kernel: Callable | None = None,
 ) -> tuple[Trades, OpenTrades]:
-    """The closed and the open round trips of one portfolio's fills, given in fill order."""
+    """The closed and the open round trips of one portfolio's fills, given in fill order.
+
+    `kernel` is `trades_nb` (the default) or its interpreted form (`interpret.form`).
+    """
     step, symbol, q, price, commission = _validated(step, symbol, quantity, price, commission, n_symbols)
-    columns, is_closed, final_position = trades_nb(step, symbol, q, price, commission, n_symbols)
+    columns, is_closed, final_position = (kernel or trades_nb)(step, symbol, q, price, commission, n_symbols)
     records = np.zeros(len(is_closed), dtype=OPEN_TRADE_DTYPE)
     for k, name in enumerate(TRADE_DTYPE.names):
         records[name] = columns[:, k]  # integer fields are whole floats, converted exactly

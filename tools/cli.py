@@ -138,12 +138,14 @@ def build_parser() -> argparse.ArgumentParser:
     _set_option(p)
     p.add_argument("--out", metavar="DIR", help="write metrics.json, equity.csv, trades.csv, ... to DIR")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON on stdout")
-    p.add_argument("--engine", choices=("compiled", "reference"), default="compiled",
-                   help="the compiled numba program (default) or the plain-Python reference")
+    p.add_argument("--engine", choices=("auto", "compiled", "reference"), default="auto",
+                   help="auto (default): the compiled program when it is compiled or worth compiling, else the "
+                        "reference while the program compiles in the background; compiled: the numba program; "
+                        "reference: the plain-Python reference engine. All give the same results")
     p.add_argument("--no-hoist", action="store_true",
                    help="run every container step by step (no whole-array prefix); same results, slower")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no table")
-    p.add_argument("--verbose", action="store_true", help="print every stage and its timing")
+    p.add_argument("-v", "--verbose", action="store_true", help="print every stage and its timing")
     p.add_argument("--executor", default="process", metavar="KIND",
                    help="for sweeps: inline, process (default), dask (a local cluster) or dask://HOST:PORT")
     p.add_argument("--workers", type=int, default=None, help="for sweeps: workers of the local pool")

@@ -39,11 +39,13 @@ from flowc.runtime.executor import (
     load_generated,
     param_shaped,
 )
+from flowc.runtime.interpret import in_process, on_disk
 from flowc.runtime.ledger import FILL_DTYPE
 from flowc.runtime.manager import Prepared
 from flowc.runtime.metrics import METRIC_KEYS, as_metrics, as_us, known_periods, ledger_metrics_nb
 from flowc.runtime.sweep.job import Job, Loaded, load
 from flowc.runtime.sweep.task import Row, Task, message, row, run_task
+from flowc.runtime.tiers import POINT_SECONDS, compile_seconds
 
 DRIVER_ARGS = ("params", "reuse", "shapes", "trade_from", "equity_out", "exposed_out", "fills_out", "offsets")
 
@@ -55,9 +57,22 @@ def run_chunk(job: Job, tasks: list[Task]) -> list[Row]:
     except Exception as exc:
         text = message(exc)
         return [row(task, {}, "failed", text) for task in tasks]
-    if job.engine != "compiled":
+    if job.engine != "compiled" or not batched(loaded, job.points):
         return [run_task(loaded, task, job.engine) for task in tasks]
     return run_batch(loaded, tasks)
+
+
+def batched(loaded: Loaded, points: int) -> bool:
+    """Whether a sweep of `points` runs in the driver: it is compiled already, or compiling it costs less
+    than taking the points one by one through Python with the program the driver would call.
+
+    The driver links the program into itself, so its compile costs about as much as the program's:
+    a small sweep of a topology that a single run compiled need not wait for it (`tiers`).
+    """
+    loaded.compiled()
+    program: Program = loaded.prepared.program  # type: ignore[assignment]
+    driven = driver(program)
+    return on_disk(driven) or in_process(driven) or points * POINT_SECONDS > compile_seconds(len(program.plan.nodes))
 
 
 def run_batch(loaded: Loaded, tasks: list[Task]) -> list[Row]:

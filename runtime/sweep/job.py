@@ -34,6 +34,7 @@ class Job:
     data: tuple[tuple[str, str], ...] = ()  # `--data SYMBOL=PATH`, absolute paths
     start: str | None = None  # `--start` and `--end`, as given
     end: str | None = None
+    points: int = 0  # how many points the sweep runs (`batch.batched` weighs them against a compile)
 
     @property
     def key(self) -> tuple:

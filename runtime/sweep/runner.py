@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from flowc.runtime.sweep.batch import run_chunk
@@ -70,6 +70,7 @@ def run_tasks(job: Job, tasks: Sequence[Task], executor: Executor, *, store: Sto
     results: dict[str, Row] = {t.key: store.rows[t.key] for t in tasks if t.key in finished}  # type: ignore[union-attr]
     outcome.reused = len(results)
     todo = [t for t in tasks if t.key not in finished]
+    job = replace(job, points=len(todo))
     progress = progress or Unwatched()
     start = time.perf_counter()
 

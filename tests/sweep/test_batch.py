@@ -7,6 +7,8 @@ share the hoisted prefix, a point failing a check, and a driver that raises.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from flowc.runtime.manager import prepare
@@ -29,8 +31,11 @@ def job_of(path, *overrides: str):
     return prepared, make_job(prepared, path, None, overrides)
 
 
+MANY = 10**9  # points enough that the driver is worth compiling (`batch.batched`)
+
+
 def assert_same_as_alone(job, tasks: list[Task]) -> list[dict]:
-    batched = run_chunk(job, tasks)
+    batched = run_chunk(replace(job, points=MANY), tasks)
     loaded = load(job)
     alone = [run_task(loaded, task) for task in tasks]
     assert [r["key"] for r in batched] == [t.key for t in tasks]
@@ -105,7 +110,7 @@ def test_a_driver_that_raises_runs_its_points_one_by_one(sma_grid, expected, mon
         raise RuntimeError("boom")
 
     monkeypatch.setattr(batch, "_drive", broken)
-    job = make_job(sma_grid, SMA_GRID, None, ())
+    job = replace(make_job(sma_grid, SMA_GRID, None, ()), points=MANY)
     rows = run_chunk(job, [Task(point_key(v), v) for v in grid(sma_grid.analysis.sweeps)[:3]])
     assert [r["metrics"] for r in rows] == [expected[(r["values"]["fast"], r["values"]["slow"])] for r in rows]
 
@@ -137,3 +142,13 @@ def test_a_window_replays_the_signals_of_its_own_steps(replayed):
     rows = assert_same_as_alone(replay_job, tasks)
     assert [r["metrics"] for r in rows] == [r["metrics"] for r in run_chunk(original_job, tasks)]
     assert all(r["status"] == "ok" and r["metrics"]["trades"] > 0 for r in rows)
+
+
+def test_a_small_sweep_runs_its_points_one_by_one_until_the_driver_is_compiled(sma_grid, monkeypatch):
+    loaded = load(make_job(sma_grid, SMA_GRID, None, ()))
+    monkeypatch.setattr(batch, "on_disk", lambda kernel: False)
+    monkeypatch.setattr(batch, "in_process", lambda kernel: False)
+    assert not batch.batched(loaded, 24)  # 24 points through Python: milliseconds; the driver: seconds
+    assert batch.batched(loaded, 1_000_000)
+    monkeypatch.setattr(batch, "on_disk", lambda kernel: True)
+    assert batch.batched(loaded, 1)

@@ -93,15 +93,23 @@ def test_a_failing_point_is_recorded_and_the_sweep_goes_on(tmp_path, capsys):
 def test_a_dying_worker_costs_only_its_point(tmp_path, sma_grid, expected, monkeypatch):
     """A point that kills its worker process: the pool is rebuilt and every other point finishes."""
     killer = point_key({"fast": 10, "slow": 50})
-    real = batch_module.run_batch
+    real_batch, real_task = batch_module.run_batch, batch_module.run_task
 
-    def run_batch(loaded, tasks):
+    def die_at_killer(tasks):
         if any(task.key == killer for task in tasks) and os.getpid() != parent:
             os._exit(3)  # like a crash in native code: no exception, no clean-up
-        return real(loaded, tasks)
+
+    def run_batch(loaded, tasks):
+        die_at_killer(tasks)
+        return real_batch(loaded, tasks)
+
+    def run_task(loaded, task, *args):  # a small sweep runs its points one by one (`batch.batched`)
+        die_at_killer([task])
+        return real_task(loaded, task, *args)
 
     parent = os.getpid()
     monkeypatch.setattr(batch_module, "run_batch", run_batch)  # forked workers inherit the patch
+    monkeypatch.setattr(batch_module, "run_task", run_task)
     job = make_job(sma_grid, SMA_GRID, None, ())
     tasks = [Task(point_key(v), v) for v in grid(sma_grid.analysis.sweeps)]
     tasks = [t for t in tasks if t.key != killer] + [t for t in tasks if t.key == killer]  # not the probe point

@@ -73,8 +73,10 @@ def run_run(args: argparse.Namespace) -> int:
         from flowc.runtime.signals import capture
 
         capture(result.ledger, result.market, args.capture_signals, result.workflow)
+    _say_engine(args, prepared)
     _say(args, f"run: {_seconds(prepared.timings.jit)} to compile or load the machine code, "
                f"{_seconds(prepared.timings.run)} to run {result.metrics['steps']:,} steps")
+    _say(args, f"summary: trade and metric kernels {'interpreted' if result.interpreted else 'compiled'}")
     timings = _timings(prepared)
     bench = _benchmark(result, args.benchmark) if args.benchmark else None
     extra: dict[str, object] = {"workflow": result.workflow, "timings": timings}
@@ -275,6 +277,16 @@ def _say(args: argparse.Namespace, message: str) -> None:
 
 def _seconds(value: float) -> str:
     return f"{value:.3f}s"
+
+
+def _say_engine(args: argparse.Namespace, prepared: Prepared) -> None:
+    """Which engine answered, and why."""
+    choice = prepared.choice
+    if choice is None:
+        _say(args, f"engine: {args.engine} (as asked)")
+    else:
+        later = "; compiling it in the background for the next run" if prepared.background else ""
+        _say(args, f"engine: {choice.engine}: {choice.reason}{later}")
 
 
 def _say_prepared(args: argparse.Namespace, prepared: Prepared) -> None:

@@ -29,9 +29,13 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def run_sweep(prepared: Prepared, args: argparse.Namespace) -> int:
-    """Every point of the workflow's grid, one compilation for all, ranked by the objective."""
+    """Every point of the workflow's grid, one compilation for all, ranked by the objective.
+
+    `--engine auto` is the compiled engine here: a sweep's points share one compilation.
+    """
+    engine = getattr(args, "engine", "auto").replace("auto", "compiled")
     job = make_job(prepared, args.file, args.workflow, args.overrides, hoist=not getattr(args, "no_hoist", False),
-                   engine=getattr(args, "engine", "compiled"), data=parse_data(getattr(args, "data", None) or []),
+                   engine=engine, data=parse_data(getattr(args, "data", None) or []),
                    start=getattr(args, "start", None), end=getattr(args, "end", None))
     watching = sys.stderr.isatty() and not args.quiet and not args.json
     try:

@@ -1,0 +1,139 @@
+"""Which engine answers a run, which form of the summary's kernels, and what compiles in the background.
+
+A topology's first run would wait for numba to compile its program, seconds per container, where
+the plain-Python reference engine answers a small run in a fraction of that, with the same bits
+(both are held to that by the differential and property tests). Even machine code in numba's
+cache is not free: loading it initialises numba's CPU target once per process. `choose` weighs
+what each engine would cost this run: the reference's time to interpret, against the compiled
+engine's time to initialise the target and load (or compile) its program. When the reference
+answers and the program is not compiled, `compile_later` starts a detached child compiling the
+program and the summary's kernels into the caches, so a later, larger run or sweep of the topology
+finds them. The summary's trade and metric kernels are weighed the same way (`kernel_form`).
+
+Costs measured on a 2-core VM (`benchmarks/startup.py`, `benchmarks/new_topology.py`).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from flowc.dsl.cache import user_cache_dir
+from flowc.runtime.interpret import in_process, interpreted, on_disk, target_ready
+
+REFERENCE_SECONDS = 5e-6  # per container, symbol and step, a little above what the reference engine takes
+COMPILE_SECONDS = (1.0, 0.45)  # numba's fixed cost of compiling a program, and its cost per container
+TARGET_SECONDS = 0.25  # numba's CPU target initialisation, once per process, before any machine code runs
+LOAD_SECONDS = 0.03  # per container: loading cached machine code
+SUMMARY_SECONDS = (2e-6, 2.5)  # the summary's kernels: interpreted per equity row and fill; compiled, once
+POINT_SECONDS = 5e-4  # a sweep point taken through Python rather than the batch driver, besides its engine time
+STALE_SECONDS = 900.0  # a background compile's lock older than this was left by a child that died
+BACKGROUND = "FLOWC_BACKGROUND_COMPILE"  # set to 0 to never start a background compile
+
+
+@dataclass(frozen=True)
+class Choice:
+    engine: str  # "compiled" or "reference"
+    reason: str  # in words, for `flowc run -v`
+    cached: bool = False  # whether the program's machine code is compiled (in this process or on disk)
+
+
+def compile_seconds(n_containers: int) -> float:
+    """About how long numba takes to compile a program of `n_containers` containers."""
+    fixed, per_container = COMPILE_SECONDS
+    return fixed + per_container * n_containers
+
+
+def machine_code_seconds(kernel, compile_cost: float, n_functions: int = 1) -> float:
+    """What running `kernel` compiled would cost before it runs: nothing, loading it, or compiling it."""
+    if in_process(kernel):
+        return 0.0
+    start = 0.0 if target_ready() else TARGET_SECONDS
+    return start + (LOAD_SECONDS * n_functions if on_disk(kernel) else compile_cost)
+
+
+def choose(program, n_symbols: int, n_steps: int) -> Choice:
+    """The engine for one run of `program` (an `executor.Program`, generated and imported, maybe not compiled)."""
+    containers = len(program.plan.nodes)
+    interpreting = REFERENCE_SECONDS * containers * n_symbols * n_steps
+    cached = in_process(program.function) or on_disk(program.function)
+    compiled = machine_code_seconds(program.function, compile_seconds(containers), containers)
+    state = "compiled" if cached else "not compiled yet"
+    reason = f"its program is {state}: about {interpreting:.2g}s to interpret against {compiled:.2g}s to " + (
+        "load" if cached else "compile")
+    return Choice("reference" if interpreting < compiled else "compiled", reason, cached)
+
+
+def kernel_form(kernel, work: int) -> Callable:
+    """The summary's `kernel` compiled, or interpreted where that costs less for `work` rows and fills."""
+    per_row, compile_cost = SUMMARY_SECONDS
+    return interpreted(kernel) if per_row * work < machine_code_seconds(kernel, compile_cost) else kernel
+
+
+def compile_later(program, head, owner: np.ndarray, symlit: np.ndarray, params: np.ndarray,
+                  inputs: dict[str, np.ndarray]) -> bool:
+    """Start a detached child compiling `program` and the summary's kernels into the caches.
+
+    False when disabled (`FLOWC_BACKGROUND_COMPILE=0`) or when another child is compiling the
+    same program. The child runs the program on `head`, the first steps of the run's data with
+    their `inputs` (which compiles every function it calls for the types a run passes), then a
+    small summary; the lock goes with it.
+    """
+    if os.environ.get(BACKGROUND, "1") == "0":
+        return False
+    lock = _lock(program.key)
+    if lock is None:
+        return False
+    job = (program.plan, head, owner, symlit, params, inputs, str(lock))
+    handle, path = tempfile.mkstemp(prefix="flowc-compile-", suffix=".pkl")
+    with os.fdopen(handle, "wb") as f:
+        pickle.dump(job, f)
+    subprocess.Popen([sys.executable, "-m", "flowc.runtime.tiers", path], stdin=subprocess.DEVNULL,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                     env={**os.environ, BACKGROUND: "0"})
+    return True
+
+
+def _lock(key: str) -> Path | None:
+    """The lock of a background compile of the program `key`, taken; None if a live child holds it."""
+    folder = user_cache_dir() / "programs"
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = folder / f"flowc_{key}.compiling"
+    try:
+        if time.time() - lock.stat().st_mtime > STALE_SECONDS:
+            lock.unlink(missing_ok=True)
+    except FileNotFoundError:
+        pass
+    try:
+        os.close(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return None
+    return lock
+
+
+def _compile(job_path: str) -> None:
+    """The child: compile the program by running it on the head of the data, then the summary's kernels."""
+    from flowc.runtime import prewarm
+    from flowc.runtime.executor import compile_plan, run_program
+
+    with open(job_path, "rb") as f:
+        plan, head, owner, symlit, params, inputs, lock = pickle.load(f)
+    os.unlink(job_path)
+    try:
+        run_program(compile_plan(plan), head, owner, symlit, params, inputs=inputs)
+        prewarm.summarise_a_small_run()
+    finally:
+        Path(lock).unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    _compile(sys.argv[1])
