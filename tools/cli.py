@@ -159,7 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("lint", cmd_lint, "check files and their topologies; print diagnostics")
     p.add_argument("files", nargs="+")
-    p.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    p.add_argument("--format", choices=("text", "json", "sarif", "json-list"), default="text",
+                   help="json: an object with format_version, valid, error_count, warning_count and diagnostics; "
+                        "json-list: the bare list of diagnostics (deprecated, goes in the next release)")
     p.add_argument("--select", action="append", default=[], metavar="CODES",
                    help="only these codes or prefixes (comma-separated, repeatable)")
     p.add_argument("--ignore", action="append", default=[], metavar="CODES",
