@@ -17,8 +17,8 @@ from flowc.dsl.diagnostics import Diagnostic, FlowError, has_errors
 from flowc.dsl.loader import SourceSet, load
 from flowc.dsl.render import render_text
 from flowc.dsl.source import SourceFile
+from flowc.tools.exit_codes import EXIT_ERRORS, EXIT_OK, EXIT_USAGE
 
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 DRAWINGS = {"dot": to_dot, "mermaid": to_mermaid, "graph": graph_text}
 
 

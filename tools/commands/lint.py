@@ -26,8 +26,8 @@ from flowc.dsl.diagnostics import Diagnostic, FlowError, has_errors, sort_key
 from flowc.dsl.loader import SourceSet, load
 from flowc.dsl.render import render_json, render_json_list, render_text
 from flowc.dsl.source import SourceFile
+from flowc.tools.exit_codes import EXIT_ERRORS, EXIT_OK, EXIT_USAGE
 
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 SUPPRESSION = re.compile(r"flowc:\s*ignore(?:\[([^\]]*)\])?(?![\w\[])")
 ALL = frozenset({"FL"})  # the prefix every code starts with: `# flowc: ignore` suppresses all
 
