@@ -52,7 +52,6 @@ from flowc.dsl.diagnostics import Diagnostic, did_you_mean, error
 from flowc.dsl.source import Span
 
 SERIES_ROLES = ("feature", "classifier", "strategy")
-ARITHMETIC = ("+", "-", "*", "/")
 
 
 @dataclass

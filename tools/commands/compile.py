@@ -50,13 +50,9 @@ def _emit_graph(args: argparse.Namespace, form: str) -> int:
 
 
 def _emit_program(args: argparse.Namespace) -> int:
-    try:
-        from flowc.compiler.codegen import generate
-        from flowc.compiler.plan import build_plan
-    except ImportError:
-        sys.stderr.write(f"flowc compile: --emit {args.emit} is not available yet\n")
-        return EXIT_USAGE
+    from flowc.compiler.codegen import generate
     from flowc.compiler.lint import RUN_PASSES, lint
+    from flowc.compiler.plan import build_plan
 
     analysis = _analysis(args)
     if not isinstance(analysis, Analysis):
