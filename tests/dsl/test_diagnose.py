@@ -21,7 +21,7 @@ from flowc.dsl.codes import DETAIL, RULES
 from flowc.dsl.diagnostics import diagnose
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("dsl", "compiler")  # the packages whose call sites are converted
+PACKAGES = ("dsl", "compiler", "runtime")  # the packages whose call sites are converted
 ALLOWED = {ROOT / "dsl" / "diagnostics.py", ROOT / "dsl" / "codes.py"}
 FORBIDDEN_CALLS = {"Diagnostic", "error", "warning"}
 
