@@ -48,11 +48,10 @@ from flowc.compiler.schema import (
 )
 from flowc.compiler.scope import Scope, Value, literal
 from flowc.dsl import ast
-from flowc.dsl.diagnostics import Diagnostic, did_you_mean, error
+from flowc.dsl.diagnostics import Diagnostic, diagnose, did_you_mean
 from flowc.dsl.source import Span
 
 SERIES_ROLES = ("feature", "classifier", "strategy")
-ARITHMETIC = ("+", "-", "*", "/")
 
 
 @dataclass
@@ -83,7 +82,7 @@ class Binder:
         self.out = Binding()
 
     def problem(self, code: str, message: str, span: Span | None, hint: str | None = None) -> None:
-        self.out.diagnostics.append(error(code, message, span, hint))
+        self.out.diagnostics.append(diagnose(code, span, hint, detail=message))
 
     # ---- what a container can see ----
 

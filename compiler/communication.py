@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from flowc.compiler.containers import Hierarchy
 from flowc.compiler.scope import Scope
 from flowc.dsl import ast
-from flowc.dsl.diagnostics import Diagnostic, did_you_mean, error
+from flowc.dsl.diagnostics import Diagnostic, diagnose, did_you_mean
 from flowc.dsl.source import Span
 
 
@@ -61,9 +61,10 @@ class _Expander:
             if ident.name in self.scope.events:
                 known.append(ident.name)
             else:
-                self.problems.append(error(
-                    "FL210", f"unknown event `{ident.name}`", ident.span,
-                    did_you_mean(ident.name, self.scope.events) or "events: " + ", ".join(self.scope.events)))
+                self.problems.append(diagnose(
+                    "FL210", ident.span,
+                    did_you_mean(ident.name, self.scope.events) or "events: " + ", ".join(self.scope.events),
+                    name=ident.name))
         return known
 
     def role(self, path: str):
@@ -98,15 +99,15 @@ class _Expander:
         starts = self.emitters(source, event)
         if not starts:
             role = self.h.nodes[source].role
-            self.problems.append(error(
-                "FL301", f"`{source}` ({role}) cannot produce {event}", stmt.span,
-                f"a {role} container produces {_listing(self.produces(source))}"))
+            self.problems.append(diagnose("FL301", stmt.span,
+                                          f"a {role} container produces {_listing(self.produces(source))}",
+                                          source=source, role=role, event=event))
             return
         if event not in self.accepts(target):
             role = self.h.nodes[target].role
-            self.problems.append(error(
-                "FL302", f"`{target}` ({role}) cannot consume {event}", stmt.span,
-                f"a {role} container consumes {_listing(self.accepts(target))}"))
+            self.problems.append(diagnose("FL302", stmt.span,
+                                          f"a {role} container consumes {_listing(self.accepts(target))}",
+                                          target=target, role=role, event=event))
             return
         for start in starts:
             self.routes.append(RouteSpec(start, target, event, feedback, guard, adapter, stmt.span))
@@ -124,9 +125,10 @@ class _Expander:
                 ra, rb = self.h.nodes[a].role, self.h.nodes[b].role
                 span = Span(ref_a.span.path, ref_a.span.line, ref_a.span.column, ref_b.span.end_line,
                             ref_b.span.end_column, ref_a.span.start, ref_b.span.end)
-                self.problems.append(error(
-                    "FL303", f"nothing that `{a}` ({ra}) produces can `{b}` ({rb}) consume", span,
-                    f"{ra} produces {_listing(self.produces(a))}; {rb} consumes {_listing(self.accepts(b))}"))
+                self.problems.append(diagnose(
+                    "FL303", span,
+                    f"{ra} produces {_listing(self.produces(a))}; {rb} consumes {_listing(self.accepts(b))}",
+                    source=a, source_role=ra, target=b, target_role=rb))
             for event in fits:
                 self.add(a, b, event, stmt, "pipeline")
 
@@ -151,8 +153,8 @@ class _Expander:
         earlier: list[ast.Expr] = []
         for i, case in enumerate(stmt.cases):
             if case.predicate is None and i != len(stmt.cases) - 1:
-                self.problems.append(error("FL101", "`else` must be the last case of a selective statement",
-                                           case.span, "move the `else` case to the end"))
+                self.problems.append(diagnose("FL101", case.span, "move the `else` case to the end",
+                                              detail="`else` must be the last case of a selective statement"))
             target = self.ref(case.target)
             required = () if case.predicate is None else (case.predicate,)
             guard = Guard(required=required, excluded=tuple(earlier))

@@ -181,10 +181,6 @@ def candidates(role: str, setting: str) -> list[str]:
     return sorted(names)
 
 
-def all_components() -> list[Component]:
-    return list(_registry.values())
-
-
 def series_component(name: str) -> Component | None:
     """The per-bar component of that name (names of series components are unique)."""
     return next((c for c in _registry.values() if c.name == name and c.kernel), None)

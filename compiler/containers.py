@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from flowc.compiler.scope import Scope
 from flowc.dsl import ast
-from flowc.dsl.diagnostics import Diagnostic, did_you_mean, error
+from flowc.dsl.diagnostics import Diagnostic, diagnose, did_you_mean
 from flowc.dsl.source import Span
 
 
@@ -45,11 +45,13 @@ class Hierarchy:
             if len(matches) == 1:
                 return matches[0], None
             if len(matches) > 1:
-                return None, error("FL206", f"`{dotted}` names {len(matches)} containers in `{self.pattern}`",
-                                   ref.span, "use the dotted path: " + " or ".join(f"`{m}`" for m in matches))
+                return None, diagnose("FL206", ref.span,
+                                      "use the dotted path: " + " or ".join(f"`{m}`" for m in matches),
+                                      detail=f"`{dotted}` names {len(matches)} containers in `{self.pattern}`")
         names = list(self.by_name) + list(self.nodes)
-        return None, error("FL205", f"the container pattern `{self.pattern}` has no container `{dotted}`",
-                           ref.span, did_you_mean(dotted, names) or "containers: " + ", ".join(self.nodes))
+        return None, diagnose("FL205", ref.span,
+                              did_you_mean(dotted, names) or "containers: " + ", ".join(self.nodes),
+                              pattern=self.pattern, name=dotted)
 
     def descendants(self, path: str) -> list[str]:
         out: list[str] = []
@@ -64,14 +66,15 @@ def build_hierarchy(decl: ast.ContainersDecl, scope: Scope) -> tuple[Hierarchy, 
     problems: list[Diagnostic] = []
     for item in decl.items:
         if isinstance(item, ast.Setting):
-            problems.append(error("FL504", f"a container pattern holds containers, not settings (`{item.name}`)",
-                                  item.span, "put the setting inside a container"))
+            problems.append(diagnose(
+                "FL504", item.span, "put the setting inside a container",
+                detail=f"a container pattern holds containers, not settings (`{item.name}`)"))
     roots = decl.roots
     if len(roots) != 1:
-        problems.append(error(
-            "FL305", f"the container pattern `{decl.name}` has {len(roots)} root containers; it needs exactly one",
-            roots[1].span if len(roots) > 1 else decl.span,
-            "wrap the containers in one root, e.g. `backtest: backtest { ... }`"))
+        problems.append(diagnose(
+            "FL305", roots[1].span if len(roots) > 1 else decl.span,
+            "wrap the containers in one root, e.g. `backtest: backtest { ... }`",
+            detail=f"the container pattern `{decl.name}` has {len(roots)} root containers; it needs exactly one"))
     if not roots:
         return hierarchy, problems
     root = roots[0]
@@ -83,15 +86,18 @@ def build_hierarchy(decl: ast.ContainersDecl, scope: Scope) -> tuple[Hierarchy, 
 def _add(hierarchy: Hierarchy, node: ast.Container, path: str, parent: str | None, scope: Scope,
          problems: list[Diagnostic]) -> None:
     if node.role.name not in scope.roles:
-        problems.append(error("FL211", f"unknown role `{node.role.name}`", node.role.span,
-                              did_you_mean(node.role.name, scope.roles) or "roles: " + ", ".join(scope.roles)))
+        problems.append(diagnose(
+            "FL211", node.role.span,
+            did_you_mean(node.role.name, scope.roles) or "roles: " + ", ".join(scope.roles),
+            name=node.role.name))
     if path in hierarchy.nodes:
-        problems.append(error("FL202", f"the container `{path}` is declared twice", node.span))
+        problems.append(diagnose("FL202", node.span, detail=f"the container `{path}` is declared twice"))
         return
     seen: set[str] = set()
     for setting in node.settings:
         if setting.name in seen:
-            problems.append(error("FL202", f"the setting `{setting.name}` is set twice in `{path}`", setting.span))
+            problems.append(diagnose("FL202", setting.span,
+                                     detail=f"the setting `{setting.name}` is set twice in `{path}`"))
         seen.add(setting.name)
     # Children are addressed from the root's children down, so `classifier.trend`, not `backtest.classifier.trend`.
     child_paths = tuple(_child_path(path, parent, c.name) for c in node.children)

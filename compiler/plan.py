@@ -20,7 +20,7 @@ from flowc.compiler import components as comp
 from flowc.compiler.graph import FlowGraph
 from flowc.compiler.ir import Apply, BoundContainer, BoundGuard, Slot, walk
 from flowc.compiler.workflow import Analysis
-from flowc.dsl.diagnostics import Diagnostic, error
+from flowc.dsl.diagnostics import Diagnostic, diagnose
 
 RUNNABLE_ROLES = ("data", "feature", "classifier", "strategy", "risk", "execution", "portfolio")
 SERIES_ROLES = ("feature", "classifier", "strategy")
@@ -132,8 +132,8 @@ def build_plan(analysis: Analysis, *, hoist: bool = True) -> tuple[Plan | None, 
     try:
         order = schedule(graph)
     except nx.NetworkXUnfeasible:
-        return None, [error("FL401", "the topology has a cycle with no feedback route", None,
-                            "`flowc lint` prints the cycle")]
+        return None, [diagnose("FL401", None, "`flowc lint` prints the cycle",
+                               detail="the topology has a cycle with no feedback route")]
     up_front = hoistable(graph) if hoist else set()
     nodes = []
     for index, path in enumerate(order):
@@ -152,20 +152,24 @@ def build_plan(analysis: Analysis, *, hoist: bool = True) -> tuple[Plan | None, 
 def _unsupported(graph: FlowGraph) -> list[Diagnostic]:
     problems = []
     if not graph.of_role("portfolio"):
-        problems.append(error("FL304", "the workflow has no portfolio container, so a run has nothing to account",
-                              None, "add e.g. `portfolio: portfolio { cash = 1_000_000 }` and route FILL to it"))
+        problems.append(diagnose(
+            "FL304", None, "add e.g. `portfolio: portfolio { cash = 1_000_000 }` and route FILL to it",
+            detail="the workflow has no portfolio container, so a run has nothing to account"))
     for path in graph.nodes:
         role = graph.role(path)
         if role not in RUNNABLE_ROLES:
-            problems.append(error("FL307", f"`{path}` has the user role `{role}`, which version 1 cannot run",
-                                  graph.container(path).span, "user roles can be linted and graphed"))
+            problems.append(diagnose("FL307", graph.container(path).span,
+                                     "user roles can be linted and graphed",
+                                     detail=f"`{path}` has the user role `{role}`, which version 1 cannot run"))
     for e in graph.edges():
         if e.feedback and e.event != "PORTFOLIO":
-            problems.append(error("FL307", f"a feedback route of {e.event} (`{e.source} -> {e.target}`) cannot "
-                                           "run in version 1; only PORTFOLIO feeds back", e.origins[0]))
+            problems.append(diagnose(
+                "FL307", e.origins[0],
+                detail=f"a feedback route of {e.event} (`{e.source} -> {e.target}`) cannot "
+                       "run in version 1; only PORTFOLIO feeds back"))
         if e.guards is not None and e.event == "FILL":
-            problems.append(error("FL307", "a `when` predicate on FILL routes cannot run in version 1",
-                                  e.origins[0]))
+            problems.append(diagnose("FL307", e.origins[0],
+                                     detail="a `when` predicate on FILL routes cannot run in version 1"))
     return problems
 
 

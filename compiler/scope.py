@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from flowc.compiler.schema import EVENTS, ROLES, EventType, Role
 from flowc.dsl import ast
-from flowc.dsl.diagnostics import Diagnostic, did_you_mean, error
+from flowc.dsl.diagnostics import Diagnostic, diagnose, did_you_mean
 from flowc.dsl.loader import SourceSet
 
 PARAM_TYPES = ("int", "float", "bool", "str")
@@ -48,9 +48,10 @@ def _declare(scope: Scope, path: str, decl: ast.Decl) -> None:
         if _fresh(scope, scope.events, decl.name, "event", decl):
             for f in decl.fields:
                 if f.type.name not in FIELD_TYPES:
-                    scope.diagnostics.append(error(
-                        "FL501", f"unknown field type `{f.type.name}`", f.type.span,
-                        did_you_mean(f.type.name, FIELD_TYPES) or f"field types: {', '.join(FIELD_TYPES)}"))
+                    scope.diagnostics.append(diagnose(
+                        "FL501", f.type.span,
+                        did_you_mean(f.type.name, FIELD_TYPES) or f"field types: {', '.join(FIELD_TYPES)}",
+                        detail=f"unknown field type `{f.type.name}`"))
             scope.events[decl.name] = EventType(decl.name, tuple(f.name for f in decl.fields), builtin=False)
     elif isinstance(decl, ast.RoleDecl):
         if _fresh(scope, scope.roles, decl.name, "role", decl):
@@ -73,29 +74,32 @@ def _fresh(scope: Scope, table: Mapping[str, object], name: str, kind: str, decl
         return True
     where = getattr(previous, "span", None)
     hint = f"the first is at {where}" if where and where.line else "built-in names cannot be redefined"
-    scope.diagnostics.append(error("FL202", f"the {kind} `{name}` is declared twice", decl.span, hint))
+    scope.diagnostics.append(diagnose("FL202", decl.span, hint,
+                                      detail=f"the {kind} `{name}` is declared twice"))
     return False
 
 
 def _declare_param(scope: Scope, decl: ast.Param) -> None:
     if decl.type.name not in PARAM_TYPES:
-        scope.diagnostics.append(error(
-            "FL501", f"unknown parameter type `{decl.type.name}`", decl.type.span,
-            did_you_mean(decl.type.name, PARAM_TYPES) or f"parameter types: {', '.join(PARAM_TYPES)}"))
+        scope.diagnostics.append(diagnose(
+            "FL501", decl.type.span,
+            did_you_mean(decl.type.name, PARAM_TYPES) or f"parameter types: {', '.join(PARAM_TYPES)}",
+            detail=f"unknown parameter type `{decl.type.name}`"))
         return
     if decl.default is not None:
         problem = check_value(decl.type.name, literal(decl.default))
         if problem:
-            scope.diagnostics.append(error("FL501", f"the default of `{decl.name}` {problem}",
-                                           decl.default.span))
+            scope.diagnostics.append(diagnose("FL501", decl.default.span,
+                                              detail=f"the default of `{decl.name}` {problem}"))
             return
     previous = scope.params.get(decl.name)
     if previous is None:
         scope.params[decl.name] = decl
     elif previous.type.name != decl.type.name or previous.default != decl.default:
-        scope.diagnostics.append(error(
-            "FL202", f"the param `{decl.name}` is declared twice with a different type or default",
-            decl.span, f"the first is at {previous.span}; the same type and default would be one param"))
+        scope.diagnostics.append(diagnose(
+            "FL202", decl.span,
+            f"the first is at {previous.span}; the same type and default would be one param",
+            detail=f"the param `{decl.name}` is declared twice with a different type or default"))
 
 
 def literal(expr: ast.Expr | None) -> Value | None:
@@ -149,17 +153,18 @@ def param_values(scope: Scope, overrides: Iterable[str]) -> tuple[dict[str, Valu
         name, sep, text = item.partition("=")
         name = name.strip()
         if not sep or not name:
-            problems.append(error("FL511", f"`--set {item}` is not of the form NAME=VALUE", None))
+            problems.append(diagnose("FL511", None, detail=f"`--set {item}` is not of the form NAME=VALUE"))
             continue
         decl = scope.params.get(name)
         if decl is None:
             hint = did_you_mean(name, scope.params) or (
                 "declared params: " + ", ".join(sorted(scope.params)) if scope.params else "no params declared")
-            problems.append(error("FL511", f"`--set {name}`: there is no param `{name}`", None, hint))
+            problems.append(diagnose("FL511", None, hint,
+                                     detail=f"`--set {name}`: there is no param `{name}`"))
             continue
         try:
             values[name] = parse_override(text, decl.type.name)
         except ValueError as exc:
-            problems.append(error("FL511", f"`--set {name}={text}`: `{name}` {exc}", decl.span,
-                                  f"`{name}` is declared `{decl.type.name}`"))
+            problems.append(diagnose("FL511", decl.span, f"`{name}` is declared `{decl.type.name}`",
+                                     detail=f"`--set {name}={text}`: `{name}` {exc}"))
     return values, problems

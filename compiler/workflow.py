@@ -16,7 +16,7 @@ from flowc.compiler.containers import Hierarchy, build_hierarchy
 from flowc.compiler.graph import FlowGraph, build_graph
 from flowc.compiler.scope import Scope, Value, check_value, collect, literal, param_values
 from flowc.dsl import ast
-from flowc.dsl.diagnostics import Diagnostic, did_you_mean, error
+from flowc.dsl.diagnostics import Diagnostic, diagnose, did_you_mean
 from flowc.dsl.loader import SourceSet
 
 OBJECTIVES = ("sharpe", "sortino", "total_return", "cagr", "calmar", "max_drawdown", "final_equity",
@@ -64,16 +64,18 @@ def select(sources: SourceSet, scope: Scope, name: str | None) -> tuple[ast.Work
             return scope.workflows[name], None
         hint = did_you_mean(name, scope.workflows) or (
             "workflows: " + ", ".join(scope.workflows) if scope.workflows else "no workflow is declared")
-        return None, error("FL208", f"there is no workflow `{name}`", None, hint)
+        return None, diagnose("FL208", None, hint, detail=f"there is no workflow `{name}`")
     own = workflows_in(sources, scope, sources.main)
     if len(own) == 1:
         return scope.workflows[own[0]], None
     choices = own or list(scope.workflows)
     if not choices:
-        return None, error("FL208", f"`{sources.main}` declares no workflow", None,
-                           'import one, e.g. `import "std/simple_backtest.flow"`, or declare `workflow NAME { ... }`')
-    return None, error("FL208", f"`{sources.main}` has {len(choices)} workflows; choose one with -w", None,
-                       "workflows: " + ", ".join(choices))
+        return None, diagnose(
+            "FL208", None,
+            'import one, e.g. `import "std/simple_backtest.flow"`, or declare `workflow NAME { ... }`',
+            detail=f"`{sources.main}` declares no workflow")
+    return None, diagnose("FL208", None, "workflows: " + ", ".join(choices),
+                          detail=f"`{sources.main}` has {len(choices)} workflows; choose one with -w")
 
 
 def analyse(sources: SourceSet, workflow: str | None = None, overrides: tuple[str, ...] = ()) -> Analysis:
@@ -104,8 +106,9 @@ def analyse(sources: SourceSet, workflow: str | None = None, overrides: tuple[st
     for name, decl_param in scope.params.items():
         if name not in result.values and name in result.binding.used_params and not any(
                 s.param == name for s in result.sweeps):
-            result.diagnostics.append(error("FL508", f"the param `{name}` has no default and no value",
-                                            decl_param.span, f"give it a default or run with `--set {name}=...`"))
+            result.diagnostics.append(diagnose("FL508", decl_param.span,
+                                               f"give it a default or run with `--set {name}=...`",
+                                               detail=f"the param `{name}` has no default and no value"))
     return result
 
 
@@ -115,9 +118,10 @@ def _workflow_settings(result: Analysis, decl: ast.WorkflowDecl):
     for item in decl.items:
         if isinstance(item, ast.WorkflowSetting):
             if item.name not in WORKFLOW_SETTINGS:
-                result.diagnostics.append(error(
-                    "FL504", f"a workflow has no setting `{item.name}`", item.span,
-                    did_you_mean(item.name, WORKFLOW_SETTINGS) or "settings: " + ", ".join(WORKFLOW_SETTINGS)))
+                result.diagnostics.append(diagnose(
+                    "FL504", item.span,
+                    did_you_mean(item.name, WORKFLOW_SETTINGS) or "settings: " + ", ".join(WORKFLOW_SETTINGS),
+                    detail=f"a workflow has no setting `{item.name}`"))
             named[item.name] = item
         elif isinstance(item, ast.Sweep):
             _sweep(result, item)
@@ -127,15 +131,16 @@ def _workflow_settings(result: Analysis, decl: ast.WorkflowDecl):
         value = named["objective"].value
         objective = value.id if isinstance(value, ast.Name) else getattr(value, "value", None)
         if objective not in OBJECTIVES:
-            result.diagnostics.append(error("FL509", f"unknown objective `{objective}`", value.span,
-                                            did_you_mean(str(objective), OBJECTIVES) or ", ".join(OBJECTIVES)))
+            result.diagnostics.append(diagnose(
+                "FL509", value.span, did_you_mean(str(objective), OBJECTIVES) or ", ".join(OBJECTIVES),
+                detail=f"unknown objective `{objective}`"))
         else:
             result.objective = objective
     if "periods_per_year" in named:
         value = literal(named["periods_per_year"].value)
         if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
-            result.diagnostics.append(error("FL509", "`periods_per_year` must be a positive number",
-                                            named["periods_per_year"].value.span))
+            result.diagnostics.append(diagnose("FL509", named["periods_per_year"].value.span,
+                                               detail="`periods_per_year` must be a positive number"))
         else:
             result.periods_per_year = float(value)
     found = []
@@ -143,14 +148,16 @@ def _workflow_settings(result: Analysis, decl: ast.WorkflowDecl):
                              ("communication", scope.communications, "communication pattern")):
         setting = named.get(key)
         if setting is None:
-            result.diagnostics.append(error("FL508", f"the workflow `{decl.name}` needs `{key} = NAME`", decl.span))
+            result.diagnostics.append(diagnose("FL508", decl.span,
+                                               detail=f"the workflow `{decl.name}` needs `{key} = NAME`"))
             return None
         ref = setting.value
         if not isinstance(ref, ast.Name) or ref.id not in table:
             shown = ref.id if isinstance(ref, ast.Name) else "this"
-            result.diagnostics.append(error(
-                "FL207", f"there is no {kind} `{shown}`", ref.span,
-                did_you_mean(shown, table) or (f"{kind}s: " + ", ".join(table) if table else None)))
+            result.diagnostics.append(diagnose(
+                "FL207", ref.span,
+                did_you_mean(shown, table) or (f"{kind}s: " + ", ".join(table) if table else None),
+                kind=kind, name=shown))
             return None
         found.append(table[ref.id])
     return found[0], found[1]
@@ -160,21 +167,23 @@ def _sweep(result: Analysis, item: ast.Sweep) -> None:
     scope = result.scope
     decl = scope.params.get(item.param)
     if decl is None:
-        result.diagnostics.append(error("FL505", f"`sweep {item.param}`: there is no param `{item.param}`",
-                                        item.span, did_you_mean(item.param, scope.params)
-                                        or f"declare it: `param {item.param}: int = ...`"))
+        result.diagnostics.append(diagnose("FL505", item.span, did_you_mean(item.param, scope.params)
+                                                    or f"declare it: `param {item.param}: int = ...`",
+                                           param=item.param))
         return
     values = sweep_values(item.values)
     if isinstance(values, str):
-        result.diagnostics.append(error("FL501", f"`sweep {item.param}`: {values}", item.values.span))
+        result.diagnostics.append(diagnose("FL501", item.values.span,
+                                           detail=f"`sweep {item.param}`: {values}"))
         return
     for value in values:
         problem = check_value(decl.type.name, value)
         if problem:
-            result.diagnostics.append(error("FL501", f"`sweep {item.param}`: {value!r} {problem}", item.values.span))
+            result.diagnostics.append(diagnose("FL501", item.values.span,
+                                               detail=f"`sweep {item.param}`: {value!r} {problem}"))
             return
     if any(s.param == item.param for s in result.sweeps):
-        result.diagnostics.append(error("FL202", f"`{item.param}` is swept twice", item.span))
+        result.diagnostics.append(diagnose("FL202", item.span, detail=f"`{item.param}` is swept twice"))
         return
     result.sweeps.append(SweepSpec(item.param, tuple(values)))
 
@@ -202,17 +211,18 @@ def _walk_forward(result: Analysis, item: ast.WalkForward) -> None:
     for kw in item.args:
         value = literal(kw.value)
         if kw.name not in WALK_FORWARD_ARGS:
-            result.diagnostics.append(error("FL510", f"`walk_forward` takes no argument `{kw.name}`", kw.span,
-                                            did_you_mean(kw.name, WALK_FORWARD_ARGS)))
+            result.diagnostics.append(diagnose("FL510", kw.span, did_you_mean(kw.name, WALK_FORWARD_ARGS),
+                                               detail=f"`walk_forward` takes no argument `{kw.name}`"))
         elif not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            result.diagnostics.append(error("FL509", f"`{kw.name}` must be a positive whole number of bars",
-                                            kw.value.span))
+            result.diagnostics.append(diagnose("FL509", kw.value.span,
+                                               detail=f"`{kw.name}` must be a positive whole number of bars"))
         else:
             args[kw.name] = value
     missing = [a for a in ("train", "test") if a not in args]
     if missing:
-        result.diagnostics.append(error("FL502", f"`walk_forward` needs {' and '.join(missing)}", item.span,
-                                        "e.g. `walk_forward train = 500, test = 100, step = 100`"))
+        result.diagnostics.append(diagnose("FL502", item.span,
+                                           "e.g. `walk_forward train = 500, test = 100, step = 100`",
+                                           detail=f"`walk_forward` needs {' and '.join(missing)}"))
         return
     args.setdefault("step", args["test"])
     result.walk_forward = args

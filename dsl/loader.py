@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from flowc.dsl import ast
-from flowc.dsl.diagnostics import Diagnostic, FlowError, error
+from flowc.dsl.diagnostics import Diagnostic, FlowError, diagnose
 from flowc.dsl.parser import decode, parse
 from flowc.dsl.source import SourceFile
 
@@ -47,8 +47,8 @@ def load(path: str | Path) -> SourceSet:
         data = path.read_bytes()
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise FlowError([error("FL601", f"cannot read `{path}`: {reason}", None,
-                               "check the path; `flowc` reads `.flow` files")]) from None
+        raise FlowError([diagnose("FL601", None, "check the path; `flowc` reads `.flow` files",
+                                  detail=f"cannot read `{path}`: {reason}")]) from None
     return load_text(data, display_path(path.resolve()))
 
 
@@ -89,9 +89,9 @@ class _Loader:
         target, read = resolve_import(importer, decl.path)
         if target in chain:
             cycle = " -> ".join( (*chain[chain.index(target):], target))
-            self.sources.diagnostics.append(error(
-                "FL203", f"import cycle: {cycle}", decl.span,
-                "move the shared declarations into a file that both import"))
+            self.sources.diagnostics.append(diagnose("FL203", decl.span,
+                                                     "move the shared declarations into a file that both import",
+                                                     cycle=cycle))
             return
         if target in self.sources.modules or target in self.sources.sources:
             return
@@ -101,8 +101,7 @@ class _Loader:
         if text is None:
             hint = ("the standard library has " + ", ".join(f'"{f}"' for f in std_files())
                     if decl.path.startswith(STD_PREFIX) else "paths are relative to the importing file")
-            self.sources.diagnostics.append(error(
-                "FL204", f'cannot find the imported file "{decl.path}"', decl.span, hint))
+            self.sources.diagnostics.append(diagnose("FL204", decl.span, hint, path=decl.path))
             return
         self.visit(target, text, chain)
 

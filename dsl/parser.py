@@ -20,7 +20,7 @@ from lark import Token, Transformer, v_args
 
 from flowc.dsl import ast
 from flowc.dsl.cache import user_cache_dir
-from flowc.dsl.diagnostics import Diagnostic, FlowError, error
+from flowc.dsl.diagnostics import Diagnostic, FlowError, diagnose
 from flowc.dsl.source import SourceFile, Span
 from flowc.dsl.syntax_errors import (
     LexContext,
@@ -166,9 +166,10 @@ def decode(data: bytes, path: str) -> str:
             message = f"the file is not valid UTF-8: it ends in the middle of a character (byte {byte})"
         else:
             message = f"the file is not valid UTF-8: byte {byte} is not a valid character here"
-        raise FlowError([error(
-            "FL104", message, source.span(offset, offset + 1),
+        raise FlowError([diagnose(
+            "FL104", source.span(offset, offset + 1),
             "save the file as UTF-8 (it looks like another encoding, such as Latin-1 or Windows-1252)",
+            detail=message,
         )], {path: source}) from None
 
 
@@ -189,8 +190,8 @@ def _too_deep(source: SourceFile, token: Token) -> Diagnostic:
 
 
 def _too_deep_at(span: Span) -> Diagnostic:
-    return error("FL109", f"blocks or expressions are nested more than {MAX_NESTING} levels deep",
-                 span, "split the expression into several settings")
+    return diagnose("FL109", span, "split the expression into several settings",
+                    detail=f"blocks or expressions are nested more than {MAX_NESTING} levels deep")
 
 
 def _token_span(source: SourceFile, token: Token) -> Span:
@@ -369,10 +370,9 @@ class _ToAst(Transformer):
             if isinstance(argument, ast.Keyword):
                 kwargs.append(argument)
             elif kwargs:
-                raise FlowError([error(
-                    "FL101", "a positional argument cannot follow a keyword argument",
-                    argument.span, f"write the positional arguments of `{func}` first",
-                )])
+                raise FlowError([diagnose("FL101", argument.span,
+                                          f"write the positional arguments of `{func}` first",
+                                          detail="a positional argument cannot follow a keyword argument")])
             else:
                 args.append(argument)
         return ast.Call(str(func), tuple(args), tuple(kwargs), span=self._span(meta))
@@ -387,8 +387,8 @@ class _ToAst(Transformer):
     def _chain(self, meta, children):
         """Fold `a op b op c` into left-nested Binary nodes."""
         if len(children) > 2 * MAX_OPERANDS:
-            raise FlowError([error("FL109", f"an expression has more than {MAX_OPERANDS} operands",
-                                   self._span(meta), "split it into several settings")])
+            raise FlowError([diagnose("FL109", self._span(meta), "split it into several settings",
+                                      detail=f"an expression has more than {MAX_OPERANDS} operands")])
         result = children[0]
         for op, right in zip(children[1::2], children[2::2], strict=False):
             span = self.source.span(result.span.start, right.span.end)

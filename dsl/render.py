@@ -1,6 +1,8 @@
 """Renderers of diagnostics: rustc/ruff-style text with the source line and a caret, or JSON.
 
-SARIF lives with the lint command's outputs; all renderers read the same Diagnostic values.
+The JSON document is an envelope in the manner of `terraform validate -json`: a format version,
+whether the input is valid, the counts, and the diagnostics. SARIF is in `sarif.py`; all
+renderers read the same Diagnostic values.
 """
 
 from __future__ import annotations
@@ -73,5 +75,29 @@ def to_json(d: Diagnostic) -> dict:
     }
 
 
-def render_json(diagnostics: Iterable[Diagnostic]) -> str:
+# "MAJOR.MINOR", as Terraform's: a new field raises the minor number (readers ignore fields they do not
+# know), a field removed or changed in meaning raises the major one (readers check it).
+JSON_FORMAT_VERSION = "1.0"
+
+
+def json_document(diagnostics: Iterable[Diagnostic], valid: bool | None = None) -> dict:
+    """The envelope of `flowc lint --format json`; `valid` defaults to "no error among the diagnostics"."""
+    shown = sorted(diagnostics, key=sort_key)
+    errors = sum(d.is_error for d in shown)
+    return {
+        "format_version": JSON_FORMAT_VERSION,
+        "valid": errors == 0 if valid is None else valid and errors == 0,
+        "error_count": errors,
+        "warning_count": len(shown) - errors,
+        "diagnostics": [to_json(d) for d in shown],
+    }
+
+
+def render_json(diagnostics: Iterable[Diagnostic], valid: bool | None = None) -> str:
+    """The JSON document of `flowc lint --format json` (see `json_document`)."""
+    return json.dumps(json_document(diagnostics, valid), indent=2) + "\n"
+
+
+def render_json_list(diagnostics: Iterable[Diagnostic]) -> str:
+    """The bare list of `--format json-list`, the JSON format of 0.1: deprecated, goes in the next release."""
     return json.dumps([to_json(d) for d in sorted(diagnostics, key=sort_key)], indent=2) + "\n"

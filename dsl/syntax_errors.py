@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import lark
 from lark import Token
 
-from flowc.dsl.diagnostics import Diagnostic, Fix, error
+from flowc.dsl.diagnostics import Diagnostic, Fix, diagnose
 from flowc.dsl.source import SourceFile, Span
 
 # The spec's keywords, plus `walk_forward`. A keyword is a keyword only where the grammar expects it.
@@ -130,9 +130,9 @@ def glued_keyword(source: SourceFile, keyword: Token, rest: Token) -> Diagnostic
     span = _span(source, keyword.start_pos, end)
     word = source.text[keyword.start_pos:end]
     remainder = source.text[keyword.end_pos:end]
-    return error("FL105", f"unknown keyword `{word}`", span,
-                 f"did you mean `{keyword} {remainder}`? a keyword is a word of its own",
-                 Fix(_span(source, keyword.end_pos, keyword.end_pos), " ", f"add a space after `{keyword}`"))
+    return diagnose("FL105", span, f"did you mean `{keyword} {remainder}`? a keyword is a word of its own",
+                    Fix(_span(source, keyword.end_pos, keyword.end_pos), " ", f"add a space after `{keyword}`"),
+                    detail=f"unknown keyword `{word}`")
 
 
 # ---- naming what was expected --------------------------------------------------------------------
@@ -272,7 +272,8 @@ def _bad_character(source: SourceFile, offset: int) -> Diagnostic:
         hint = "a name is made of ASCII letters, digits and `_`"
     if hint is None:
         hint = "this character can only appear inside a string or a comment"
-    return error("FL103", f"unexpected character {_describe_char(char)}", source.span(offset, offset + 1), hint)
+    return diagnose("FL103", source.span(offset, offset + 1), hint,
+                    detail=f"unexpected character {_describe_char(char)}")
 
 
 def _bad_string(source: SourceFile, offset: int) -> Diagnostic:
@@ -285,15 +286,15 @@ def _bad_string(source: SourceFile, offset: int) -> Diagnostic:
                 i += 2
                 continue
             escape = text[i:i + 2].rstrip("\r\n")
-            return error("FL101", f"unknown escape `{escape}` in a string", source.span(i, i + len(escape)),
-                         'a string knows only `\\"` (a quote) and `\\\\` (a backslash); in a path write `/`')
+            return diagnose("FL101", source.span(i, i + len(escape)),
+                            'a string knows only `\\"` (a quote) and `\\\\` (a backslash); in a path write `/`',
+                            detail=f"unknown escape `{escape}` in a string")
         i += 1
     line_end = text.find("\n", offset)
     line_end = len(text) if line_end < 0 else line_end
     end = line_end - 1 if line_end > offset and text[line_end - 1] == "\r" else line_end
-    return error("FL108", 'unterminated string: there is no closing `"` before the end of the line',
-                 source.span(offset, max(end, offset + 1)),
-                 'close it with `"`; a string cannot span lines')
+    return diagnose("FL108", source.span(offset, max(end, offset + 1)),
+                    'close it with `"`; a string cannot span lines')
 
 
 # ---- the end of the file -------------------------------------------------------------------------
@@ -304,8 +305,9 @@ def _end_of_file(source: SourceFile, expected: frozenset[str], context: LexConte
     if context.brackets:
         bracket = context.brackets[-1]
         closer = ")" if bracket.type == "LPAR" else "]"
-        return error("FL102", f"the file ends before the `{bracket}` opened at {_at(source, bracket)} is closed",
-                     span, f"add `{closer}` where the {'call or group' if closer == ')' else 'list'} ends")
+        return diagnose("FL102", span,
+                        f"add `{closer}` where the {'call or group' if closer == ')' else 'list'} ends",
+                        detail=f"the file ends before the `{bracket}` opened at {_at(source, bracket)} is closed")
     statement_complete = bool({"_NL", "RBRACE"} & expected)
     if context.blocks and statement_complete:
         span = source.end_span
@@ -313,10 +315,10 @@ def _end_of_file(source: SourceFile, expected: frozenset[str], context: LexConte
         message = (f"expected `}}` to close {block.what} (opened at {_at(source, block.token)}), "
                    "found the end of the file")
         hint = _unclosed_by_indentation(source) or _close_all_hint(source, context.blocks)
-        return error("FL110", message, span, hint)
+        return diagnose("FL110", span, hint, detail=message)
     phrase = _expected_phrase(expected, context) if expected else "more"
     after = f" after {_shown(context.previous)}" if context.previous is not None else ""
-    return error("FL102", f"the file ends too early: expected {phrase}{after}", span)
+    return diagnose("FL102", span, detail=f"the file ends too early: expected {phrase}{after}")
 
 
 def _close_all_hint(source: SourceFile, blocks: Sequence[OpenBlock]) -> str:
@@ -440,7 +442,8 @@ def _generic(source: SourceFile, token: Token, expected: frozenset[str], context
         hint = _closed_too_early(source, previous)
     if hint is None and context.statement and context.statement[0].type in _FORMS:
         hint = f"the form is {_FORMS[context.statement[0].type]}"
-    return error("FL101", f"expected {phrase}{after}, found {_shown(token)}", _token_span(source, token), hint)
+    return diagnose("FL101", _token_span(source, token), hint,
+                    detail=f"expected {phrase}{after}, found {_shown(token)}")
 
 
 def _is_group(source: SourceFile, bracket: Token) -> bool:
@@ -500,18 +503,19 @@ def _check_stray_closer(source: SourceFile, token: Token, expected: frozenset[st
     span = _token_span(source, token)
     if token.type == "RBRACE" and not context.blocks and not context.brackets:
         hint = _closed_early_by_indentation(source, token.start_pos) or "delete it, or add the `{` it should close"
-        return error("FL101", "unexpected `}`: every block is already closed", span, hint)
+        return diagnose("FL101", span, hint, detail="unexpected `}`: every block is already closed")
     if token.type in ("RPAR", "RSQB"):
         opener = "(" if token.type == "RPAR" else "["
         if not context.brackets:
-            return error("FL101", f"unexpected `{token}`: there is no open `{opener}` to close", span,
-                         f"delete it, or add the `{opener}` it should close")
+            return diagnose("FL101", span, f"delete it, or add the `{opener}` it should close",
+                            detail=f"unexpected `{token}`: there is no open `{opener}` to close")
         bracket = context.brackets[-1]
         if _CLOSERS[bracket.type] != token.type:
             closer = _PUNCTUATION[_CLOSERS[bracket.type]]
-            return error("FL101", f"expected `{closer}` to close the `{bracket}` opened at {_at(source, bracket)}, "
-                         f"found `{token}`", span, f"replace `{token}` with `{closer}`",
-                         Fix(span, closer, f"replace `{token}` with `{closer}`"))
+            return diagnose("FL101", span, f"replace `{token}` with `{closer}`",
+                            Fix(span, closer, f"replace `{token}` with `{closer}`"),
+                            detail=f"expected `{closer}` to close the `{bracket}` opened at {_at(source, bracket)}, "
+                                   f"found `{token}`")
     return None
 
 
@@ -526,9 +530,10 @@ def _check_unclosed_bracket(source: SourceFile, token: Token, expected: frozense
         return None
     if _token_span(source, token).line > _token_span(source, bracket).line:
         shown = _PUNCTUATION[closer]
-        return error("FL101", f"expected `{shown}` to close the `{bracket}` opened at {_at(source, bracket)}, "
-                     f"found {_shown(token)}", _token_span(source, token),
-                     f"add `{shown}` where the {'call or group' if shown == ')' else 'list'} ends")
+        return diagnose("FL101", _token_span(source, token),
+                        f"add `{shown}` where the {'call or group' if shown == ')' else 'list'} ends",
+                        detail=f"expected `{shown}` to close the `{bracket}` opened at {_at(source, bracket)}, "
+                               f"found {_shown(token)}")
     return None
 
 
@@ -553,31 +558,31 @@ def _check_declaration_in_block(source: SourceFile, token: Token, expected: froz
         return None  # a workflow's own settings, `containers = NAME`
     line = _token_span(source, start).line
     after = _last_code_line(source, _token_span(source, block.token).line, line)
-    return error("FL110", f"`{start}` starts a declaration, but {block.what} (opened at "
-                 f"{_at(source, block.token)}) is not closed", _token_span(source, start),
-                 f"add `}}` after line {after} to close {block.what}")
+    return diagnose("FL110", _token_span(source, start),
+                    f"add `}}` after line {after} to close {block.what}",
+                    detail=f"`{start}` starts a declaration, but {block.what} (opened at "
+                           f"{_at(source, block.token)}) is not closed")
 
 
 def _check_wrong_arrow(source: SourceFile, token: Token, expected: frozenset[str],
         context: LexContext) -> Diagnostic | None:
     span = _token_span(source, token)
     if token.type == "_FATARROW" and "_ARROW" in expected:
-        return error("FL107", "expected `->`, found `=>`", span,
-                     "routes are written `source -> target`; `=>` only follows a predicate in `selective`",
-                     Fix(span, "->", "replace `=>` with `->`"))
+        return diagnose("FL107", span,
+                        "routes are written `source -> target`; `=>` only follows a predicate in `selective`",
+                        Fix(span, "->", "replace `=>` with `->`"), detail="expected `->`, found `=>`")
     if token.type == "_ARROW" and "_FATARROW" in expected:
-        return error("FL107", "expected `=>`, found `->`", span,
-                     "a case of `selective` is written `predicate => target`",
-                     Fix(span, "=>", "replace `->` with `=>`"))
+        return diagnose("FL107", span, "a case of `selective` is written `predicate => target`",
+                        Fix(span, "=>", "replace `->` with `=>`"), detail="expected `=>`, found `->`")
     previous = context.previous
     in_cases = bool(context.blocks) and context.blocks[-1].kind == "selective"
     if (in_cases and str(token) == ">" and previous is not None and previous.type == "MINUS"
             and previous.end_pos == token.start_pos):
         # After a predicate the lexer reads `->` as a minus and a `>`.
         span = _span(source, previous.start_pos, token.end_pos)
-        return error("FL107", "expected `=>` after the predicate, found `->`", span,
-                     "a case of `selective` is written `predicate => target`",
-                     Fix(span, "=>", "replace `->` with `=>`"))
+        return diagnose("FL107", span, "a case of `selective` is written `predicate => target`",
+                        Fix(span, "=>", "replace `->` with `=>`"),
+                        detail="expected `=>` after the predicate, found `->`")
     return None
 
 
@@ -589,18 +594,22 @@ def _check_equal_for_colon(source: SourceFile, token: Token, expected: frozenset
         if statement and statement[0].type == "PARAM":
             name = statement[1] if len(statement) > 1 else "name"
             kind = _guess_type(source.text[token.end_pos:].split("\n", 1)[0])
-            return error("FL106", f"expected `:` and a type after `param {name}`, found `=`", span,
-                         f"a param is declared with its type: `param {name}: {kind} = ...`")
+            return diagnose("FL106", span,
+                            f"a param is declared with its type: `param {name}: {kind} = ...`",
+                            detail=f"expected `:` and a type after `param {name}`, found `=`")
         if context.blocks and context.blocks[-1].kind == "event":
-            return error("FL106", "expected `:` between a field's name and its type, found `=`", span,
-                         "an event field is written `name: type`", Fix(span, ":", "replace `=` with `:`"))
-        return error("FL106", "expected `:` here, found `=`", span, None, Fix(span, ":", "replace `=` with `:`"))
+            return diagnose("FL106", span, "an event field is written `name: type`",
+                            Fix(span, ":", "replace `=` with `:`"),
+                            detail="expected `:` between a field's name and its type, found `=`")
+        return diagnose("FL106", span, None, Fix(span, ":", "replace `=` with `:`"),
+                        detail="expected `:` here, found `=`")
     if (token.type == "LBRACE" and len(statement) == 3 and statement[0].type == "NAME"
             and statement[1].type == "EQUAL" and statement[2].type == "NAME"):
         equal = _token_span(source, statement[1])
-        return error("FL106", f"expected `:` after the container name `{statement[0]}`, found `=`", equal,
-                     f"a container is declared `{statement[0]}: {statement[2]} {{ ... }}`; "
-                     "`name = value` is a setting", Fix(equal, ":", "replace `=` with `:`"))
+        return diagnose("FL106", equal,
+                        f"a container is declared `{statement[0]}: {statement[2]} {{ ... }}`; "
+                        "`name = value` is a setting", Fix(equal, ":", "replace `=` with `:`"),
+                        detail=f"expected `:` after the container name `{statement[0]}`, found `=`")
     return None
 
 
@@ -624,16 +633,18 @@ def _check_misspelt_keyword(source: SourceFile, token: Token, expected: frozense
     if token.type == "NAME" and keywords and "NAME" not in expected:
         close = difflib.get_close_matches(str(token), keywords, n=1, cutoff=0.6)
         if close:
-            return error("FL105", f"unknown keyword `{token}`", span, f"did you mean `{close[0]}`?",
-                         Fix(span, close[0], f"replace with `{close[0]}`"))
+            return diagnose("FL105", span, f"did you mean `{close[0]}`?",
+                            Fix(span, close[0], f"replace with `{close[0]}`"),
+                            detail=f"unknown keyword `{token}`")
     statement = context.statement
     in_workflow = bool(context.blocks) and context.blocks[-1].kind == "workflow"
     if in_workflow and len(statement) == 1 and statement[0].type == "NAME" and token.type != "EQUAL":
         close = difflib.get_close_matches(str(statement[0]), WORKFLOW_STATEMENTS, n=1, cutoff=0.6)
         if close:
             word = _token_span(source, statement[0])
-            return error("FL105", f"unknown keyword `{statement[0]}`", word, f"did you mean `{close[0]}`?",
-                         Fix(word, close[0], f"replace with `{close[0]}`"))
+            return diagnose("FL105", word, f"did you mean `{close[0]}`?",
+                            Fix(word, close[0], f"replace with `{close[0]}`"),
+                            detail=f"unknown keyword `{statement[0]}`")
     return None
 
 
@@ -647,8 +658,8 @@ def _check_else_not_last(source: SourceFile, token: Token, expected: frozenset[s
         start = statement[kinds.index("ELSE")]
         end = next(t for t in statement[kinds.index("ELSE"):] if t.type == "COMMA")
         case = source.text[start.start_pos:end.start_pos].strip()
-        return error("FL101", "a case follows `else`; `else` must be the last case of `selective`",
-                     _token_span(source, token), f"move `{case}` to the end of the cases")
+        return diagnose("FL101", _token_span(source, token), f"move `{case}` to the end of the cases",
+                        detail="a case follows `else`; `else` must be the last case of `selective`")
     return None
 
 
@@ -665,21 +676,23 @@ def _check_statement_shape(source: SourceFile, token: Token, expected: frozenset
         fix = None
         if token.type in _EXPRESSION_START | _EXPRESSION_EXTRA:
             fix = Fix(_span(source, token.start_pos, token.start_pos), "= ", f"insert `=` after `{name}`")
-        return error("FL101", f"expected `=` or `:` after `{name}`, found {_shown(token)}", span, hint, fix)
+        return diagnose("FL101", span, hint, fix,
+                        detail=f"expected `=` or `:` after `{name}`, found {_shown(token)}")
     if block == "workflow" and len(statement) == 1 and statement[0].type == "NAME" and expected == {"EQUAL"}:
         name = statement[0]
-        return error("FL101", f"expected `=` after `{name}`, found {_shown(token)}", span,
-                     f"a workflow setting is written `{name} = value`")
+        return diagnose("FL101", span, f"a workflow setting is written `{name} = value`",
+                        detail=f"expected `=` after `{name}`, found {_shown(token)}")
     if block in ("container", "pattern") and len(statement) == 3 and statement[1].type == "COLON" \
             and "LBRACE" in expected and token.type != "LBRACE":
         name, role = statement[0], statement[2]
-        return error("FL101", f"expected `{{` after `{name}: {role}`, found {_shown(token)}", span,
-                     f"a setting is written `{name} = value`; `{name}: {role} {{ ... }}` would declare a child "
-                     "container", Fix(_token_span(source, statement[1]), " =", "replace `:` with `=`"))
+        return diagnose("FL101", span,
+                        f"a setting is written `{name} = value`; `{name}: {role} {{ ... }}` would declare a child "
+                        "container", Fix(_token_span(source, statement[1]), " =", "replace `:` with `=`"),
+                        detail=f"expected `{{` after `{name}: {role}`, found {_shown(token)}")
     if statement[:1] and statement[0].type == "PIPELINE" and "_ARROW" in expected \
             and not any(t.type == "_ARROW" for t in statement):
-        return error("FL101", f"expected `->` after `{statement[-1]}`, found {_shown(token)}", span,
-                     "a pipeline has at least two stages: `pipeline a -> b`")
+        return diagnose("FL101", span, "a pipeline has at least two stages: `pipeline a -> b`",
+                        detail=f"expected `->` after `{statement[-1]}`, found {_shown(token)}")
     return None
 
 

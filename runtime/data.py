@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from flowc.dsl.diagnostics import Diagnostic, FlowError, did_you_mean, error
+from flowc.dsl.diagnostics import Diagnostic, FlowError, diagnose, did_you_mean
 from flowc.dsl.source import Span
 from flowc.runtime.data_cache import load_checked
 
@@ -132,8 +132,8 @@ def sample_path(name: str) -> Path:
 def _sample_file(name: str, span: Span | None) -> Path:
     if name not in SAMPLES:
         listed = " and ".join(f"`{s}`" for s in SAMPLES)
-        raise FlowError([error("FL509", f"unknown sample `{name}`; the samples are {listed}", span,
-                               did_you_mean(name.lower(), SAMPLES))])
+        raise FlowError([diagnose("FL509", span, did_you_mean(name.lower(), SAMPLES),
+                                  detail=f"unknown sample `{name}`; the samples are {listed}")])
     return Path(str(resources.files("flowc.runtime").joinpath("sample_data", f"{name}.csv")))
 
 
@@ -157,8 +157,8 @@ def synthetic(bars: int, symbols: int = 1, seed: int = 0, *, span: Span | None =
     """
     for name, value, least in (("bars", bars, 1), ("symbols", symbols, 1), ("seed", seed, 0)):
         if value < least:
-            raise FlowError([error("FL509", f"`{name} = {value}` is out of range", span,
-                                   f"`{name}` must be at least {least}")])
+            raise FlowError([diagnose("FL509", span, f"`{name}` must be at least {least}",
+                                      detail=f"`{name} = {value}` is out of range")])
     stamps = _business_days(bars)
     rng = np.random.default_rng(seed)
     shape = (symbols, bars)
@@ -193,7 +193,7 @@ class _Table:
 
 
 def _fail(code: str, message: str, span: Span | None, hint: str | None = None) -> FlowError:
-    return FlowError([error(code, message, span, hint)])
+    return FlowError([diagnose(code, span, hint, detail=message)])
 
 
 def _check_file(path: Path, shown: str, span: Span | None) -> None:
@@ -341,8 +341,9 @@ def _validate(table: _Table, groups: np.ndarray | None,
         if rows.size:
             i = int(rows[0])
             more = f" ({rows.size - 1} more {table.unit}s like it)" if rows.size > 1 else ""
-            problems.append(error(code, f"`{table.shown}` {table.unit} {table.numbers[i]}, column "
-                                        f"`{table.names[column]}`: {what(i)}{more}", span, hint))
+            problems.append(diagnose(code, span, hint,
+                                     detail=f"`{table.shown}` {table.unit} {table.numbers[i]}, column "
+                                            f"`{table.names[column]}`: {what(i)}{more}"))
 
     def cell(column: str, i: int) -> str:
         value = table.raw[column].iloc[i]
@@ -415,11 +416,12 @@ def _check_order(table: _Table, stamps: np.ndarray, ok: np.ndarray, groups: np.n
     shown = [str(table.raw["timestamp"].iloc[k]) for k in (i, j)]
     whose = f" (symbol `{table.raw['symbol'].iloc[i]}`)" if groups is not None else ""
     more = f" ({bad.size - 1} more {table.unit}s like it)" if bad.size > 1 else ""
-    problems.append(error("FL604", f"`{table.shown}` {table.unit} {table.numbers[i]}, column "
-                                   f"`{table.names['timestamp']}`: `{shown[0]}` is not after `{shown[1]}` "
-                                   f"on {table.unit} {table.numbers[j]}{whose}{more}", span,
-                          "timestamps must be strictly increasing, without duplicates: sort the rows "
-                          "by timestamp and drop repeated ones"))
+    problems.append(diagnose("FL604", span,
+                             "timestamps must be strictly increasing, without duplicates: sort the rows "
+                             "by timestamp and drop repeated ones",
+                             detail=f"`{table.shown}` {table.unit} {table.numbers[i]}, column "
+                                    f"`{table.names['timestamp']}`: `{shown[0]}` is not after `{shown[1]}` "
+                                    f"on {table.unit} {table.numbers[j]}{whose}{more}"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -432,8 +434,8 @@ def align(series: Sequence[SymbolBars], *, span: Span | None = None) -> MarketDa
         raise _fail("FL607", "no data sources", span, "a data container needs at least one source")
     twice = {name: n for name, n in Counter(s.symbol for s in series).items() if n > 1}
     if twice:
-        raise FlowError([error("FL609", f"the symbol `{name}` comes from {n} data sources", span,
-                               'give each source its own name with `symbol = "..."`')
+        raise FlowError([diagnose("FL609", span, 'give each source its own name with `symbol = "..."`',
+                                  name=name, n=n)
                          for name, n in twice.items()])
     first = series[0].timestamps
     if all(np.array_equal(s.timestamps, first) for s in series[1:]):

@@ -22,7 +22,7 @@ import numpy as np
 from flowc.compiler.codegen import RECORDS, Buffer, Generated, generate, tile_steps
 from flowc.compiler.plan import Plan
 from flowc.dsl.cache import user_cache_dir
-from flowc.dsl.diagnostics import FlowError, error
+from flowc.dsl.diagnostics import FlowError, diagnose
 from flowc.runtime.data import MarketData
 from flowc.runtime.files import write_text
 from flowc.runtime.ledger import FILL_DTYPE, ORDER_DTYPE, UNFILLED_DTYPE, Ledger
@@ -125,9 +125,10 @@ def check_windows(plan: Plan, params: np.ndarray) -> None:
             least = 2 if state.component in ("stdev", "zscore") else 1
             if not (value == int(value) and value >= least):
                 name = plan.param_names[slot.index] or "a literal"
-                problems.append(error("FL509", f"the window of `{state.component}` in `{node.path}` is {value:g} "
-                                               f"(from {name}); it must be a whole number >= {least}",
-                                      node.container.settings[0].span if node.container.settings else None))
+                problems.append(diagnose(
+                    "FL509", node.container.settings[0].span if node.container.settings else None,
+                    detail=f"the window of `{state.component}` in `{node.path}` is {value:g} "
+                           f"(from {name}); it must be a whole number >= {least}"))
     if problems:
         raise FlowError(problems)
 

@@ -29,7 +29,7 @@ from collections.abc import Callable
 import numpy as np
 from numba import njit
 
-from flowc.dsl.diagnostics import FlowError, error
+from flowc.dsl.diagnostics import FlowError, diagnose
 from flowc.runtime.trades import trades_nb
 
 METRIC_KEYS = (
@@ -63,11 +63,9 @@ def _periods(microseconds: np.ndarray) -> float:
         raise ValueError("periods per year need at least two timestamps")
     gap = float(np.median(gaps))
     if gap > US_PER_DAY:
-        raise FlowError([error(
-            "FL610",
-            f"bars are {gap / US_PER_DAY:g} days apart (median gap); periods per year cannot be inferred",
-            hint="set `periods_per_year` in the workflow (for example 52 for weekly bars)",
-        )])
+        raise FlowError([diagnose(
+            "FL610", hint="set `periods_per_year` in the workflow (for example 52 for weekly bars)",
+            detail=f"bars are {gap / US_PER_DAY:g} days apart (median gap); periods per year cannot be inferred")])
     if gap <= 0:
         raise ValueError("timestamps must be strictly increasing")
     return TRADING_DAYS * max(1.0, SESSION_US / gap)

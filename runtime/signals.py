@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from flowc.compiler.ir import ReplaySpec
-from flowc.dsl.diagnostics import FlowError, did_you_mean, error
+from flowc.dsl.diagnostics import FlowError, diagnose, did_you_mean
 from flowc.runtime.data import MarketData
 from flowc.runtime.files import atomic_path, write_text
 from flowc.runtime.ledger import Ledger
@@ -58,19 +58,21 @@ def load_replay(spec: ReplaySpec, market: MarketData, base_dir: Path) -> tuple[n
     try:
         index = json.loads((folder / INDEX).read_text())
     except (OSError, ValueError):
-        raise FlowError([error("FL601", f"`{folder}` holds no captured signals", spec.span,
-                               "capture them first: `flowc run FILE --capture-signals DIR`")]) from None
+        raise FlowError([diagnose("FL601", spec.span,
+                                  "capture them first: `flowc run FILE --capture-signals DIR`",
+                                  detail=f"`{folder}` holds no captured signals")]) from None
     strategies = index.get("strategies", {})
     if spec.strategy not in strategies:
         hint = did_you_mean(spec.strategy, strategies) or "captured: " + ", ".join(strategies)
-        raise FlowError([error("FL509", f"`{folder}` has no signals of a strategy `{spec.strategy}`", spec.span,
-                               hint)])
+        raise FlowError([diagnose("FL509", spec.span, hint,
+                                  detail=f"`{folder}` has no signals of a strategy `{spec.strategy}`")])
     try:
         table = pd.read_parquet(folder / strategies[spec.strategy])
     except ImportError:
-        raise FlowError([error("FL601", "replaying signals needs pyarrow", spec.span, PARQUET_HINT)]) from None
+        raise FlowError([diagnose("FL601", spec.span, PARQUET_HINT,
+                                  detail="replaying signals needs pyarrow")]) from None
     except OSError as exc:
-        raise FlowError([error("FL601", f"cannot read the captured signals: {exc}", spec.span)]) from None
+        raise FlowError([diagnose("FL601", spec.span, detail=f"cannot read the captured signals: {exc}")]) from None
     stamps = table["timestamp"].to_numpy().astype("datetime64[us]")
     steps = np.searchsorted(market.timestamps, stamps)
     column = {name: s for s, name in enumerate(market.symbols)}
@@ -78,9 +80,10 @@ def load_replay(spec: ReplaySpec, market: MarketData, base_dir: Path) -> tuple[n
     inside = np.minimum(steps, len(market.timestamps) - 1)
     matched = (steps < len(market.timestamps)) & (market.timestamps[inside] == stamps) & (symbols >= 0)
     if not matched.all():
-        raise FlowError([error(
-            "FL509", f"{int((~matched).sum())} captured signals of `{spec.strategy}` fall on timestamps or symbols "
-                     "the data does not have", spec.span, "replay on the data the signals were captured from")])
+        raise FlowError([diagnose(
+            "FL509", spec.span, "replay on the data the signals were captured from",
+            detail=f"{int((~matched).sum())} captured signals of `{spec.strategy}` fall on timestamps or symbols "
+                   "the data does not have")])
     present = np.zeros(market.close.shape, dtype=bool)
     values = np.full((*market.close.shape, 2), np.nan)
     present[steps, symbols] = True
@@ -93,5 +96,5 @@ def _parquet(table: pd.DataFrame, target: Path) -> None:
     try:
         table.to_parquet(target, index=False)
     except ImportError:
-        raise FlowError([error("FL601", "capturing signals needs pyarrow", None, PARQUET_HINT)]) from None
+        raise FlowError([diagnose("FL601", None, PARQUET_HINT, detail="capturing signals needs pyarrow")]) from None
 

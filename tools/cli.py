@@ -1,7 +1,7 @@
 """The `flowc` command line: the outermost layer, where diagnostics become text and exit codes.
 
-Exit codes: 0 clean (warnings allowed), 1 errors in the input, 2 usage or I/O
-errors. Bad input never shows a traceback: stages return diagnostics (or
+Exit codes (`flowc.tools.exit_codes`): 0 clean (warnings allowed), 1 errors in the
+input, 2 usage or I/O errors, 130 interrupted. Bad input never shows a traceback: stages return diagnostics (or
 raise FlowError with them) and this module prints them. Heavy modules (numba,
 pandas) are imported inside the commands that need them, so `flowc lint` and
 `flowc fmt` start fast.
@@ -21,8 +21,7 @@ from flowc.dsl.diagnostics import Diagnostic, FlowError, has_errors
 from flowc.dsl.render import render_text
 from flowc.dsl.source import SourceFile
 from flowc.dsl.version import version
-
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+from flowc.tools.exit_codes import EXIT_ERRORS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
 
 def print_diagnostics(diagnostics: Sequence[Diagnostic], sources: dict[str, SourceFile]) -> None:
@@ -161,7 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("lint", cmd_lint, "check files and their topologies; print diagnostics")
     p.add_argument("files", nargs="+")
-    p.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    p.add_argument("--format", choices=("text", "json", "sarif", "json-list"), default="text",
+                   help="json: an object with format_version, valid, error_count, warning_count and diagnostics; "
+                        "json-list: the bare list of diagnostics (deprecated, goes in the next release)")
     p.add_argument("--select", action="append", default=[], metavar="CODES",
                    help="only these codes or prefixes (comma-separated, repeatable)")
     p.add_argument("--ignore", action="append", default=[], metavar="CODES",
@@ -223,7 +224,7 @@ def _dispatch(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> tu
         return (EXIT_ERRORS if has_errors(exc.diagnostics) else EXIT_OK), args
     except KeyboardInterrupt:
         sys.stderr.write("flowc: interrupted\n")
-        return 130, args
+        return EXIT_INTERRUPTED, args
     except BrokenPipeError:
         return EXIT_OK, args
 

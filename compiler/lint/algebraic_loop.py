@@ -18,7 +18,7 @@ import networkx as nx
 from flowc.compiler.graph import Edge, FlowGraph
 from flowc.compiler.lint.facts import forward as forward_graph
 from flowc.compiler.workflow import Analysis
-from flowc.dsl.diagnostics import Diagnostic, error
+from flowc.dsl.diagnostics import Diagnostic, diagnose
 from flowc.dsl.source import Span
 
 
@@ -36,9 +36,10 @@ def algebraic_loop(analysis: Analysis) -> Iterator[Diagnostic]:
         hops = list(pairwise(cycle))
         # Point at the route written last: usually the one that closed the loop.
         closing = max(hops, key=lambda hop: _position(_origin(graph, *hop)))
-        yield error("FL401", "algebraic loop: " + " -> ".join(cycle), _origin(graph, *closing),
-                    "every cycle needs a feedback route (a one-step delay), e.g. "
-                    f"`feedback {closing[0]} -> {closing[1]} : {_events(graph, *closing)}`")
+        yield diagnose("FL401", _origin(graph, *closing),
+                       "every cycle needs a feedback route (a one-step delay), e.g. "
+                       f"`feedback {closing[0]} -> {closing[1]} : {_events(graph, *closing)}`",
+                       detail="algebraic loop: " + " -> ".join(cycle))
 
 
 def witness_cycle(forward: nx.DiGraph, component: set[str], start: str) -> list[str]:

@@ -16,7 +16,7 @@ import networkx as nx
 
 from flowc.compiler.lint.facts import feedback_routes, forward
 from flowc.compiler.workflow import Analysis
-from flowc.dsl.diagnostics import Diagnostic, warning
+from flowc.dsl.diagnostics import Diagnostic, diagnose
 
 
 def feedback_no_cycle(analysis: Analysis) -> Iterator[Diagnostic]:
@@ -41,8 +41,8 @@ def feedback_no_cycle(analysis: Analysis) -> Iterator[Diagnostic]:
         reaches[c] = mask
     for edge in feedback:
         if not reaches[component[edge.target]] & bit[edge.source]:
-            yield warning(
-                "FL405", f"the feedback route `{edge.source} -> {edge.target} : {edge.event}` closes no cycle: "
-                         f"`{edge.target}` does not reach `{edge.source}`", edge.origins[0],
+            yield diagnose(
+                "FL405", edge.origins[0],
                 f"a forward route delivers in the same step: `route {edge.source} -> {edge.target} : "
-                f"{edge.event}`, unless the one-step delay is wanted")
+                f"{edge.event}`, unless the one-step delay is wanted", source=edge.source,
+                target=edge.target, event=edge.event)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from flowc.compiler.lint.facts import events_in, first_of_role
 from flowc.compiler.workflow import Analysis
 from flowc.dsl import ast
-from flowc.dsl.diagnostics import Diagnostic, error
+from flowc.dsl.diagnostics import Diagnostic, diagnose
 
 # role -> (event, why) pairs every container of the role needs
 ALWAYS = {
@@ -44,14 +44,15 @@ def missing_input(analysis: Analysis) -> Iterator[Diagnostic]:
             if "max_drawdown" in settings:
                 needs.append(("PORTFOLIO", "it reads the drawdown for `max_drawdown`"))
         if node.role == "strategy" and not inputs:
-            yield error("FL304", f"the strategy `{path}` has no input", node.span,
-                        f"route BAR or FEATURE to it, e.g. `route {first_of_role(graph, 'feature', nodes, 'features')}"
-                        f" -> {path} : FEATURE`")
+            yield diagnose(
+                "FL304", node.span,
+                f"route BAR or FEATURE to it, e.g. `route {first_of_role(graph, 'feature', nodes, 'features')}"
+                f" -> {path} : FEATURE`", detail=f"the strategy `{path}` has no input")
         for event, why in needs:
             if event in inputs:
                 continue
             inputs.add(event)  # one diagnostic per missing event
             source_role, adapter = USUAL[event]
             source = first_of_role(graph, source_role, nodes, source_role)
-            yield error("FL304", f"the {node.role} container `{path}` has no {event} input, and {why}", node.span,
-                        f"e.g. `{adapter} {source} -> {path} : {event}`")
+            yield diagnose("FL304", node.span, f"e.g. `{adapter} {source} -> {path} : {event}`",
+                           detail=f"the {node.role} container `{path}` has no {event} input, and {why}")

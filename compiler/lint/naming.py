@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from flowc.compiler.workflow import Analysis
 from flowc.dsl import ast
-from flowc.dsl.diagnostics import Diagnostic, warning
+from flowc.dsl.diagnostics import Diagnostic, diagnose
 from flowc.dsl.source import Span
 
 SNAKE = re.compile(r"[a-z_][a-z0-9_]*")
@@ -31,7 +31,7 @@ def naming(analysis: Analysis) -> Iterator[Diagnostic]:
 
 
 def _warn(kind: str, name: str, span: Span, style: str, suggestion: str) -> Diagnostic:
-    return warning("FL902", f"the {kind} `{name}` is not {style}", span, f"e.g. `{suggestion}`")
+    return diagnose("FL902", span, f"e.g. `{suggestion}`", kind=kind, name=name, style=style)
 
 
 def _words(name: str) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from flowc.compiler.lint.facts import events_out, role_of
 from flowc.compiler.workflow import Analysis
-from flowc.dsl.diagnostics import Diagnostic, warning
+from flowc.dsl.diagnostics import Diagnostic, diagnose
 
 RESULTS = {"portfolio": "PORTFOLIO"}  # role -> the event that is the run's output
 
@@ -33,6 +33,6 @@ def never_consumed(analysis: Analysis) -> Iterator[Diagnostic]:
         carried = events_out(graph, path)
         for event in sorted(role.produces - carried - {RESULTS.get(role.name)}):
             consumer = consumers.get(event, "TARGET")
-            yield warning("FL404", f"`{path}` ({role.name}) produces {event}, and no route carries it",
-                          graph.container(path).span,
-                          f"route it, e.g. `route {path} -> {consumer} : {event}`, or remove what makes it")
+            yield diagnose("FL404", graph.container(path).span,
+                           f"route it, e.g. `route {path} -> {consumer} : {event}`, or remove what makes it",
+                           path=path, role=role.name, event=event)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from flowc.compiler.lint.facts import reachable, role_of
 from flowc.compiler.workflow import Analysis
-from flowc.dsl.diagnostics import Diagnostic, warning
+from flowc.dsl.diagnostics import Diagnostic, diagnose
 
 
 def no_portfolio(analysis: Analysis) -> Iterator[Diagnostic]:
@@ -27,6 +27,6 @@ def no_portfolio(analysis: Analysis) -> Iterator[Diagnostic]:
             continue
         node = graph.container(path)
         produced = ", ".join(sorted(role.produces))
-        yield warning("FL403", f"the output of `{path}` ({node.role}) never reaches a portfolio", node.span,
-                      f"route its {produced} toward a portfolio, or remove it" if portfolios
-                      else "the workflow has no portfolio container")
+        yield diagnose("FL403", node.span,
+                       f"route its {produced} toward a portfolio, or remove it" if portfolios
+                       else "the workflow has no portfolio container", path=path, role=node.role)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from flowc.compiler.lint.facts import role_of
 from flowc.compiler.workflow import Analysis
-from flowc.dsl.diagnostics import Diagnostic, error
+from flowc.dsl.diagnostics import Diagnostic, diagnose
 
 
 def role_not_runnable(analysis: Analysis) -> Iterator[Diagnostic]:
@@ -22,6 +22,7 @@ def role_not_runnable(analysis: Analysis) -> Iterator[Diagnostic]:
         role = role_of(analysis, path)
         if role is not None and not role.builtin:
             node = graph.container(path)
-            yield error("FL307", f"`{path}` has the user-declared role `{role.name}`, which cannot run in "
-                                 "version 1", node.role_span,
-                        "user roles can be linted and graphed; a run needs the built-in roles")
+            yield diagnose("FL307", node.role_span,
+                           "user roles can be linted and graphed; a run needs the built-in roles",
+                           detail=f"`{path}` has the user-declared role `{role.name}`, which cannot run in "
+                                  "version 1")

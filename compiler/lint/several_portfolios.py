@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from flowc.compiler.workflow import Analysis
-from flowc.dsl.diagnostics import Diagnostic, error
+from flowc.dsl.diagnostics import Diagnostic, diagnose
 
 
 def several_portfolios(analysis: Analysis) -> Iterator[Diagnostic]:
@@ -22,6 +22,7 @@ def several_portfolios(analysis: Analysis) -> Iterator[Diagnostic]:
         sources = list(dict.fromkeys(e.source for e in routes))
         if len(sources) > 1:
             second = next(e for e in routes if e.source == sources[1])
-            yield error("FL306", f"`{path}` receives PORTFOLIO from {len(sources)} portfolios: "
-                                 + ", ".join(f"`{s}`" for s in sources), second.origins[0],
-                        "a risk container sizes against one portfolio; route PORTFOLIO to it from one")
+            yield diagnose("FL306", second.origins[0],
+                           "a risk container sizes against one portfolio; route PORTFOLIO to it from one",
+                           detail=f"`{path}` receives PORTFOLIO from {len(sources)} portfolios: "
+                                  + ", ".join(f"`{s}`" for s in sources))

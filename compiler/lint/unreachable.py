@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from flowc.compiler.lint.facts import first_of_role, reachable, role_of
 from flowc.compiler.workflow import Analysis
-from flowc.dsl.diagnostics import Diagnostic, warning
+from flowc.dsl.diagnostics import Diagnostic, diagnose
 
 
 def unreachable(analysis: Analysis) -> Iterator[Diagnostic]:
@@ -25,6 +25,6 @@ def unreachable(analysis: Analysis) -> Iterator[Diagnostic]:
     for path in nodes:
         if path not in reached:
             node = graph.container(path)
-            yield warning("FL402", f"`{path}` ({node.role}) is unreachable: no route from a data container "
-                                   "reaches it", node.span,
-                          f"route events to it, e.g. `broadcast {data} -> {path} : BAR`, or remove it")
+            yield diagnose("FL402", node.span,
+                           f"route events to it, e.g. `broadcast {data} -> {path} : BAR`, or remove it",
+                           path=path, role=node.role)

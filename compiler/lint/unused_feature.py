@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from flowc.compiler.ir import Local, walk
 from flowc.compiler.lint.facts import role_of, usage_known
 from flowc.compiler.workflow import Analysis
-from flowc.dsl.diagnostics import Diagnostic, warning
+from flowc.dsl.diagnostics import Diagnostic, diagnose
 
 
 def unused_feature(analysis: Analysis) -> Iterator[Diagnostic]:
@@ -28,5 +28,6 @@ def unused_feature(analysis: Analysis) -> Iterator[Diagnostic]:
         local = {node.name for s in bound.settings for node in walk(s.expr) if isinstance(node, Local)}
         for setting in graph.container(path).settings:
             if (path, setting.name) not in read and setting.name not in local:
-                yield warning("FL507", f"the feature `{setting.name}` of `{path}` is never read", setting.span,
-                              "no container or route predicate reads it; use it or remove it")
+                yield diagnose("FL507", setting.span,
+                               "no container or route predicate reads it; use it or remove it",
+                               setting=setting.name, path=path)

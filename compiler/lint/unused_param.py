@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from flowc.compiler.lint.facts import usage_known
 from flowc.compiler.workflow import Analysis
 from flowc.dsl import ast
-from flowc.dsl.diagnostics import Diagnostic, warning
+from flowc.dsl.diagnostics import Diagnostic, diagnose
 
 
 def unused_param(analysis: Analysis) -> Iterator[Diagnostic]:
@@ -22,5 +22,5 @@ def unused_param(analysis: Analysis) -> Iterator[Diagnostic]:
     used = analysis.binding.used_params | {s.param for s in analysis.sweeps}
     for decl in module.declarations:
         if isinstance(decl, ast.Param) and decl.name not in used:
-            yield warning("FL506", f"the param `{decl.name}` is never read", decl.span,
-                          "use it in a setting, sweep it, or remove it")
+            yield diagnose("FL506", decl.span, "use it in a setting, sweep it, or remove it",
+                           name=decl.name)

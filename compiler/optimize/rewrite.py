@@ -45,10 +45,6 @@ def inputs_of(e: Expr) -> list[Input]:
     return [n for n in walk(e) if isinstance(n, Input)]
 
 
-def locals_of(e: Expr) -> set[str]:
-    return {n.name for n in walk(e) if isinstance(n, Local)}
-
-
 def with_settings(node: NodePlan, settings: tuple[BoundSetting, ...]) -> NodePlan:
     """The node with new settings: reads recomputed in order, fields and states following."""
     done: dict[str, frozenset[InputKey]] = {}

@@ -268,7 +268,7 @@ def diagnose_quietly(text: str) -> str:
 # ---- rule pages ------------------------------------------------------------------------------------
 
 SECTIONS = ("## What it does", "## Why is this bad?", "## Example", "## Fix")
-FLOW_BLOCK = re.compile(r"```flow\n(.*?)```", re.DOTALL)
+FLOW_BLOCK = re.compile(r"```flow[^\n]*\n(.*?)```", re.DOTALL)
 # Codes whose bad example cannot be a literal .flow snippet: bytes that are not UTF-8, 65 levels of nesting.
 NOT_SHOWN_LITERALLY = {"FL104", "FL109"}
 

@@ -46,10 +46,10 @@ def test_chunks_balance_work_and_time():
 
 
 def test_failure_messages():
-    from flowc.dsl.diagnostics import FlowError, error
+    from flowc.dsl.diagnostics import FlowError, diagnose
 
     assert message(ValueError("bad")) == "ValueError: bad"
-    assert message(FlowError([error("FL509", "the window is 0")])) == "FL509 the window is 0"
+    assert message(FlowError([diagnose("FL509", detail="the window is 0")])) == "FL509 the window is 0"
 
 
 def test_store_keeps_rows_across_openings_and_survives_a_cut_line(tmp_path):

@@ -17,8 +17,8 @@ from flowc.dsl.diagnostics import Diagnostic, FlowError, has_errors
 from flowc.dsl.loader import SourceSet, load
 from flowc.dsl.render import render_text
 from flowc.dsl.source import SourceFile
+from flowc.tools.exit_codes import EXIT_ERRORS, EXIT_OK, EXIT_USAGE
 
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 DRAWINGS = {"dot": to_dot, "mermaid": to_mermaid, "graph": graph_text}
 
 
@@ -50,13 +50,9 @@ def _emit_graph(args: argparse.Namespace, form: str) -> int:
 
 
 def _emit_program(args: argparse.Namespace) -> int:
-    try:
-        from flowc.compiler.codegen import generate
-        from flowc.compiler.plan import build_plan
-    except ImportError:
-        sys.stderr.write(f"flowc compile: --emit {args.emit} is not available yet\n")
-        return EXIT_USAGE
+    from flowc.compiler.codegen import generate
     from flowc.compiler.lint import RUN_PASSES, lint
+    from flowc.compiler.plan import build_plan
 
     analysis = _analysis(args)
     if not isinstance(analysis, Analysis):

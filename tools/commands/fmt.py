@@ -1,6 +1,6 @@
 """`flowc fmt`: rewrite `.flow` files in the canonical style, or check that they already are.
 
-Exit codes as in `flowc.tools.cli`: 0 nothing to change, 1 a file would change (with
+Exit codes as in `flowc.tools.exit_codes`: 0 nothing to change, 1 a file would change (with
 `--check` or `--diff`) or does not parse, 2 a file could not be read or written. A file
 is rewritten only when its text changes, through a temporary file in the same directory
 and `os.replace`, so an interrupted run never leaves a half-written file; it is written
@@ -21,7 +21,8 @@ from flowc.dsl.diagnostics import FlowError
 from flowc.dsl.formatter import format_source
 from flowc.dsl.parser import decode
 from flowc.dsl.source import SourceFile
-from flowc.tools.cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, print_diagnostics
+from flowc.tools.cli import print_diagnostics
+from flowc.tools.exit_codes import EXIT_ERRORS, EXIT_OK, EXIT_USAGE
 
 _LINES = re.compile(r"[^\n]*\n|[^\n]+\Z")  # unlike str.splitlines, only `\n` ends a line
 

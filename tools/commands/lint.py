@@ -3,7 +3,8 @@
 A file's own workflows are analysed and linted one by one (a file with none
 is checked for syntax, imports and names); the diagnostics are merged,
 filtered (`--select`, `--ignore`, `# flowc: ignore[CODE]` comments) and
-printed as text, JSON or SARIF. Exit 1 if an error remains, 2 for a usage or
+printed as text, JSON (one document with counts; `json-list`, the bare list,
+for one more release) or SARIF. Exit 1 if an error remains, 2 for a usage or
 I/O problem. Nothing here imports numba or pandas.
 """
 
@@ -23,10 +24,10 @@ from flowc.dsl import ast
 from flowc.dsl.codes import RULES
 from flowc.dsl.diagnostics import Diagnostic, FlowError, has_errors, sort_key
 from flowc.dsl.loader import SourceSet, load
-from flowc.dsl.render import render_json, render_text
+from flowc.dsl.render import render_json, render_json_list, render_text
 from flowc.dsl.source import SourceFile
+from flowc.tools.exit_codes import EXIT_ERRORS, EXIT_OK, EXIT_USAGE
 
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 SUPPRESSION = re.compile(r"flowc:\s*ignore(?:\[([^\]]*)\])?(?![\w\[])")
 ALL = frozenset({"FL"})  # the prefix every code starts with: `# flowc: ignore` suppresses all
 
@@ -79,7 +80,10 @@ def _lint(args: argparse.Namespace) -> int:
         modules.update(loaded.modules)
         found.update(dict.fromkeys(lint_file(loaded, tuple(args.overrides), passes)))
     shown = sorted(keep(found, suppressions(modules), select, ignore), key=sort_key)
-    sys.stdout.write(render(shown, sources, args.format))
+    sys.stdout.write(render(shown, sources, args.format, valid=status == EXIT_OK))
+    if args.format == "json-list":
+        sys.stderr.write("flowc lint: --format json-list is deprecated and goes in the next release; "
+                         "--format json prints the same list as `diagnostics`, with counts\n")
     if args.format == "text":
         sys.stderr.write(summary(shown, len(args.files)))
     if status == EXIT_OK and has_errors(shown):
@@ -141,9 +145,12 @@ def keep(found: Iterable[Diagnostic], suppressed: dict[str, dict[int, frozenset[
         yield d
 
 
-def render(diagnostics: Sequence[Diagnostic], sources: dict[str, SourceFile], fmt: str) -> str:
+def render(diagnostics: Sequence[Diagnostic], sources: dict[str, SourceFile], fmt: str, valid: bool = True) -> str:
+    """`valid` is false when a file could not be read: the JSON document then says so."""
     if fmt == "json":
-        return render_json(diagnostics)
+        return render_json(diagnostics, valid)
+    if fmt == "json-list":
+        return render_json_list(diagnostics)
     if fmt == "sarif":
         from flowc.dsl.sarif import render_sarif
         from flowc.dsl.version import version

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-EXIT_USAGE = 2
+from flowc.tools.exit_codes import EXIT_OK, EXIT_USAGE
 
 
 def run_lsp(args: argparse.Namespace) -> int:
@@ -23,4 +23,4 @@ def run_lsp(args: argparse.Namespace) -> int:
     from flowc.dsl.version import version
 
     serve(version())
-    return 0
+    return EXIT_OK

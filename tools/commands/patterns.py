@@ -17,8 +17,8 @@ from flowc.dsl.diagnostics import Diagnostic, FlowError, has_errors
 from flowc.dsl.loader import STD_PREFIX, SourceSet, load, load_text, std_files
 from flowc.dsl.render import render_text
 from flowc.dsl.source import SourceFile
+from flowc.tools.exit_codes import EXIT_ERRORS, EXIT_OK, EXIT_USAGE
 
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 HEADERS = ("name", "description", "containers", "communication", "file")
 
 

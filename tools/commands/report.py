@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from flowc.tools import manifest
+from flowc.tools.exit_codes import EXIT_OK, EXIT_USAGE
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -39,9 +40,9 @@ def run_report(args: argparse.Namespace) -> int:
     charts = [f for f in files if f.suffix == ".png"]
     sys.stdout.write(f"wrote {files[0]}" + (f" and {len(charts)} charts in {charts[0].parent}" if charts else "")
                      + "\n")
-    return 0
+    return EXIT_OK
 
 
 def _usage(message: str) -> int:
     sys.stderr.write(f"flowc: {message}\n")
-    return 2
+    return EXIT_USAGE

@@ -24,10 +24,10 @@ from flowc.runtime.data import MarketData
 from flowc.runtime.manager import Prepared, RunOptionError, prepare, run_prepared, slice_market
 from flowc.runtime.results import RunResult, summarise
 from flowc.tools import manifest
+from flowc.tools.exit_codes import EXIT_ERRORS, EXIT_OK, EXIT_USAGE
 
 SHOWN = ("final_equity", "total_return", "cagr", "volatility", "sharpe", "sortino", "max_drawdown", "calmar",
          "trades", "win_rate", "exposure", "turnover", "bars", "steps", "symbols")
-EXIT_OK, EXIT_DIFFERENT, EXIT_USAGE = 0, 1, 2
 
 
 def run_run(args: argparse.Namespace) -> int:
@@ -102,7 +102,7 @@ def run_run(args: argparse.Namespace) -> int:
         if bench:
             rows.append((f"benchmark {bench['symbol']} total_return", cell(bench["total_return"])))
         _table(f"{result.workflow}", rows, timings)
-    return 0
+    return EXIT_OK
 
 
 def run_once(prepared: Prepared, values: dict[str, object] | None = None, *, engine: str = "compiled",
@@ -258,7 +258,7 @@ def reproduce(args: argparse.Namespace) -> int:
         lines += [f"  version changed: {item}" for item in versions]
         lines.append(f"  results differ: {', '.join(results)}" if results else f"  results match: {checked}")
         sys.stdout.write("\n".join(lines) + "\n")
-    return EXIT_OK if same and not inputs else EXIT_DIFFERENT
+    return EXIT_OK if same and not inputs else EXIT_ERRORS
 
 
 # ---- printing ---------------------------------------------------------------------------

@@ -21,11 +21,10 @@ from flowc.runtime.sweep.job import Job, make_job
 from flowc.runtime.sweep.runner import Outcome, run_tasks
 from flowc.runtime.sweep.store import Store, StoreMismatch
 from flowc.runtime.sweep.task import Task, ranked
+from flowc.tools.exit_codes import EXIT_ERRORS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from flowc.tools.manifest import parse_data
 from flowc.tools.sweeps.progress import SweepProgress
 from flowc.tools.sweeps.tables import flat, frame, top_table, write_tables
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def run_sweep(prepared: Prepared, args: argparse.Namespace) -> int:
@@ -124,4 +123,4 @@ def finish(outcome: Outcome, total: int, args: argparse.Namespace) -> int:
         hint = " run the same command again to resume" if args.out else " use --out DIR to make sweeps resumable"
         sys.stderr.write(f"flowc: interrupted with {missing} of {total} points not run;{hint}\n")
         return EXIT_INTERRUPTED
-    return EXIT_FAILED if failed else EXIT_OK
+    return EXIT_ERRORS if failed else EXIT_OK

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass, replace
 
 from flowc.dsl import ast
 from flowc.dsl.diagnostics import Diagnostic, Fix, FlowError
@@ -163,4 +163,4 @@ def _node_fields(cls: type) -> tuple[str, ...]:
 def _shift_diagnostic(d: Diagnostic, offset: int, lines: int) -> Diagnostic:
     span = shift(d.span, offset, lines) if d.span is not None else None
     fix = Fix(shift(d.fix.span, offset, lines), d.fix.replacement, d.fix.title) if d.fix else None
-    return Diagnostic(d.code, d.message, span, d.hint, d.severity, fix)
+    return replace(d, span=span, fix=fix)
