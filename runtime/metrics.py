@@ -34,7 +34,8 @@ from flowc.runtime.trades import trades_nb
 
 METRIC_KEYS = (
     "final_equity", "total_return", "cagr", "volatility", "sharpe", "sortino", "max_drawdown",
-    "calmar", "trades", "win_rate", "exposure", "turnover", "bars", "steps", "symbols",
+    "calmar", "trades", "win_rate", "avg_trade", "best_trade", "worst_trade", "profit_factor", "expectancy",
+    "avg_bars_held", "sqn", "max_losing_streak", "exposure", "turnover", "bars", "steps", "symbols",
 )
 ASCENDING = frozenset({"max_drawdown"})  # ranked smallest first; every other metric largest first
 
@@ -76,7 +77,7 @@ def compute_metrics(
     equity: np.ndarray,
     timestamps: np.ndarray,
     cash0: float,
-    trade_pnl: np.ndarray,
+    trades: np.ndarray,
     fill_notional: np.ndarray,
     exposed: np.ndarray,
     bars: int,
@@ -85,15 +86,20 @@ def compute_metrics(
     periods_per_year: float | None = None,
     kernel: Callable | None = None,
 ) -> dict[str, Metric]:
-    """Every metric of section 8a, keyed exactly as `METRIC_KEYS`; `kernel` is `metrics_nb` or its interpreted form."""
+    """Every metric of section 8a, keyed exactly as `METRIC_KEYS`; `kernel` is `metrics_nb` or its interpreted form.
+
+    `trades` are the closed trades (`trades.TRADE_DTYPE` fields), their steps on the same clock as `timestamps`.
+    """
     equity = np.ascontiguousarray(equity, dtype=np.float64)
     timestamps = np.ascontiguousarray(as_us(timestamps))
     exposed = np.ascontiguousarray(exposed, dtype=np.bool_)
     if not len(equity) == len(timestamps) == len(exposed):
         raise ValueError("equity, timestamps and exposed must have one entry per step")
-    values = (kernel or metrics_nb)(equity, timestamps, float(cash0), np.ascontiguousarray(trade_pnl, dtype=np.float64),
-                        np.ascontiguousarray(fill_notional, dtype=np.float64), exposed,
-                        known_periods(timestamps, periods_per_year), bars, steps, n_symbols)
+    columns = [np.ascontiguousarray(c, dtype=np.float64) for c in (
+        trades["pnl"], trades["return"], trades["exit_step"] - trades["entry_step"], trades["exit_step"])]
+    values = (kernel or metrics_nb)(equity, timestamps, float(cash0), *columns,
+                                    np.ascontiguousarray(fill_notional, dtype=np.float64), exposed,
+                                    known_periods(timestamps, periods_per_year), bars, steps, n_symbols)
     return as_metrics(values)
 
 
@@ -110,16 +116,19 @@ def as_metrics(values: np.ndarray) -> dict[str, Metric]:
     return {key: int(value) if key in COUNTS else _defined(float(value)) for key, value in pairs}
 
 
-COUNTS = frozenset({"trades", "bars", "steps", "symbols"})
-_FINAL, _TOTAL, _CAGR, _VOL, _SHARPE, _SORTINO, _DD, _CALMAR, _TRADES, _WIN, _EXPOSURE, _TURNOVER, _BARS, _STEPS, \
-    _SYMBOLS = range(len(METRIC_KEYS))
+COUNTS = frozenset({"trades", "max_losing_streak", "bars", "steps", "symbols"})
+(_FINAL, _TOTAL, _CAGR, _VOL, _SHARPE, _SORTINO, _DD, _CALMAR, _TRADES, _WIN, _AVG_TRADE, _BEST, _WORST, _PROFIT_FACTOR,
+ _EXPECTANCY, _BARS_HELD, _SQN, _STREAK, _EXPOSURE, _TURNOVER, _BARS, _STEPS, _SYMBOLS) = range(len(METRIC_KEYS))
 
 
 @njit(cache=True, error_model="numpy")
 def metrics_nb(equity: np.ndarray, timestamps: np.ndarray, cash0: float, trade_pnl: np.ndarray,
+               trade_return: np.ndarray, trade_bars: np.ndarray, trade_exit: np.ndarray,
                fill_notional: np.ndarray, exposed: np.ndarray, periods: float, bars: int, steps: int,
                n_symbols: int) -> np.ndarray:
     """The metrics in `METRIC_KEYS` order, NaN where undefined; `periods` is NaN where unknown.
+
+    The closed trades come as columns: P&L, return, bars held and the step of the closing fill.
 
     Sums and means are numpy's pairwise sums (`sum_nb`), so every value equals numpy's formula
     of the spec to the bit, in a sweep's batch as in a single run. Plain loops rather than array
@@ -133,6 +142,7 @@ def metrics_nb(equity: np.ndarray, timestamps: np.ndarray, cash0: float, trade_p
         for pnl in trade_pnl:
             wins += pnl > 0.0  # a P&L of 0 is not a win
         out[_WIN] = wins / len(trade_pnl)
+    trade_stats_nb(trade_pnl, trade_return, trade_bars, trade_exit, out)
     n = len(equity)
     if n == 0:
         return out
@@ -188,6 +198,50 @@ def metrics_nb(equity: np.ndarray, timestamps: np.ndarray, cash0: float, trade_p
 
 
 @njit(cache=True, error_model="numpy")
+def trade_stats_nb(pnl: np.ndarray, ret: np.ndarray, held: np.ndarray, exit_step: np.ndarray,
+                   out: np.ndarray) -> None:
+    """The trade statistics of the closed trades into `out` (docs/language.md, section 11).
+
+    Means are numpy's pairwise sums over `k`; the losing streak runs over the trades in the order
+    of their closing fills (ties: the order given), and is 0 without a losing trade.
+    """
+    k = len(pnl)
+    streak = longest = 0
+    for i in np.argsort(exit_step, kind="mergesort"):
+        streak = streak + 1 if pnl[i] < 0.0 else 0  # a P&L of 0 ends a streak, as it is no loss
+        longest = max(longest, streak)
+    out[_STREAK] = longest
+    if k == 0:
+        return
+    out[_AVG_TRADE] = sum_nb(pnl) / k
+    out[_EXPECTANCY] = sum_nb(ret) / k
+    out[_BARS_HELD] = sum_nb(held) / k
+    best, worst = -np.inf, np.inf
+    for r in ret:
+        best = r if r > best else best  # an undefined return is neither
+        worst = r if r < worst else worst
+    if best > -np.inf:
+        out[_BEST], out[_WORST] = best, worst
+    gains, losses = np.zeros(k), np.zeros(k)
+    for i in range(k):
+        if pnl[i] > 0.0:
+            gains[i] = pnl[i]
+        elif pnl[i] < 0.0:
+            losses[i] = -pnl[i]
+    lost = sum_nb(losses)
+    if lost > 0.0:
+        out[_PROFIT_FACTOR] = sum_nb(gains) / lost
+    if k >= 2:
+        mean = out[_AVG_TRADE]
+        work = np.empty(k)
+        for i in range(k):
+            work[i] = (pnl[i] - mean) * (pnl[i] - mean)
+        std = np.sqrt(sum_nb(work) / (k - 1))
+        if std > 0.0:
+            out[_SQN] = np.sqrt(k) * mean / std
+
+
+@njit(cache=True, error_model="numpy")
 def ledger_metrics_nb(equity: np.ndarray, exposed: np.ndarray, cash0: np.ndarray, fill_step: np.ndarray,
                       fill_symbol: np.ndarray, fill_q: np.ndarray, fill_price: np.ndarray, fill_commission: np.ndarray,
                       fill_portfolio: np.ndarray, timestamps: np.ndarray, periods: float, bars: int,
@@ -195,7 +249,7 @@ def ledger_metrics_nb(equity: np.ndarray, exposed: np.ndarray, cash0: np.ndarray
     """The metrics of a whole run from what its program records, as `metrics_nb` returns them.
 
     `equity` is [T, P] (summed over the portfolios), `cash0` [P]; fills in ledger order. The
-    closed trades of every portfolio (`trades_nb` on its own fills) give the trade P&L. One
+    closed trades of every portfolio (`trades_nb` on its own fills) give the trade statistics. One
     function for a single run's summary and a sweep's batch, so the two cannot differ.
     """
     n_steps, n_fills = equity.shape[0], len(fill_q)
@@ -208,7 +262,7 @@ def ledger_metrics_nb(equity: np.ndarray, exposed: np.ndarray, cash0: np.ndarray
     notional = np.empty(n_fills)
     for i in range(n_fills):
         notional[i] = abs(fill_q[i]) * fill_price[i]
-    pnl = np.empty(2 * n_fills)  # a fill closes at most one trade
+    closing = np.empty((4, 2 * n_fills))  # P&L, return, steps held, closing step; a fill closes at most one trade
     n_closed = 0
     step, symbol = np.empty(n_fills, np.int64), np.empty(n_fills, np.int64)
     q, price, commission = np.empty(n_fills), np.empty(n_fills), np.empty(n_fills)
@@ -222,10 +276,12 @@ def ledger_metrics_nb(equity: np.ndarray, exposed: np.ndarray, cash0: np.ndarray
         rows, closed, _ = trades_nb(step[:n], symbol[:n], q[:n], price[:n], commission[:n], n_symbols)
         for k in range(len(closed)):
             if closed[k]:
-                pnl[n_closed] = rows[k, 7]
+                closing[0, n_closed], closing[1, n_closed] = rows[k, 7], rows[k, 9]
+                closing[2, n_closed], closing[3, n_closed] = rows[k, 3] - rows[k, 2], rows[k, 3]
                 n_closed += 1
-    return metrics_nb(total, timestamps, sum_nb(cash0), pnl[:n_closed], notional, exposed, periods, bars, n_steps,
-                      n_symbols)
+    trades = closing[:, :n_closed].copy()  # each column contiguous for the sums
+    return metrics_nb(total, timestamps, sum_nb(cash0), trades[0], trades[1], trades[2], trades[3], notional,
+                      exposed, periods, bars, n_steps, n_symbols)
 
 
 @njit(cache=True)

@@ -94,7 +94,8 @@ class RunResult:
         return pd.DataFrame({
             "symbol": self._symbols(t["symbol"]), "direction": t["direction"],
             "entry_time": self._time(t["entry_step"]), "exit_time": self._time(t["exit_step"]),
-            "entry_step": t["entry_step"], "exit_step": t["exit_step"], "quantity": t["quantity"],
+            "entry_step": t["entry_step"], "exit_step": t["exit_step"], "bars_held": t["exit_step"] - t["entry_step"],
+            "quantity": t["quantity"],
             "entry_price": t["entry_price"], "exit_price": t["exit_price"], "pnl": t["pnl"],
             "commission": t["commission"], "return": t["return"],
             "portfolio": np.array(self.ledger.portfolios, dtype=object)[t["portfolio"]] if len(t) else []})
@@ -182,7 +183,7 @@ def summarise(workflow: str, ledger: Ledger, market: MarketData, periods_per_yea
             held = np.zeros(len(market.timestamps), dtype=bool)  # exposure is reported for the whole run only
             per_portfolio[name] = compute_metrics(
                 equity=ledger.equity[:, j], timestamps=market.timestamps, cash0=float(ledger.cash0[j]),
-                trade_pnl=trades[j]["pnl"], fill_notional=np.abs(fills["quantity"]) * fills["price"], exposed=held,
+                trades=trades[j], fill_notional=np.abs(fills["quantity"]) * fills["price"], exposed=held,
                 bars=bars, steps=len(timestamps), n_symbols=n_symbols, periods_per_year=periods_per_year,
                 kernel=metrics_kernel)
             per_portfolio[name]["exposure"] = None

@@ -36,6 +36,7 @@ from flowc.runtime.sweep.runner import Outcome, Progress, run_tasks
 from flowc.runtime.sweep.store import Store
 from flowc.runtime.sweep.task import Row, Task, ranked
 from flowc.runtime.sweep.windows import starting_cash, trim, with_cash
+from flowc.runtime.trades import TRADE_DTYPE
 
 
 @dataclass(frozen=True)
@@ -153,19 +154,23 @@ def _stitch(prepared: Prepared, job: Job, results: list[WindowResult]):
         return market.timestamps[:0], np.zeros(0), {}
     stamps = np.concatenate([market.timestamps[r.window.test[0]:r.window.test[1]] for r in results])
     equity = np.concatenate([r.equity for r in results])
-    pnl, notional, exposed, bars = [], [], [], 0
+    trades, notional, exposed, bars, offset = [], [], [], 0, 0
     for r in results:
         a, b = r.window.test
         bars += int(market.present[a:b].sum())
         found = r.run
+        offset += b - a
         if found is None:
             exposed.append(np.zeros(b - a, dtype=bool))
             continue
-        pnl.append(found.trades["pnl"])
+        shifted = found.trades.copy()  # on the stitched clock: after the earlier windows
+        shifted["entry_step"] += offset - (b - a)
+        shifted["exit_step"] += offset - (b - a)
+        trades.append(shifted)
         notional.append(np.abs(found.ledger.fills["quantity"]) * found.ledger.fills["price"])
         exposed.append(found.ledger.exposed)
     metrics = compute_metrics(equity=equity, timestamps=stamps, cash0=results[0].starting_cash,
-                              trade_pnl=np.concatenate(pnl) if pnl else np.zeros(0),
+                              trades=np.concatenate(trades) if trades else np.zeros(0, TRADE_DTYPE),
                               fill_notional=np.concatenate(notional) if notional else np.zeros(0),
                               exposed=np.concatenate(exposed), bars=bars, steps=len(stamps),
                               n_symbols=market.n_symbols, periods_per_year=load(job).periods_per_year)

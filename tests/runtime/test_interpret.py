@@ -67,8 +67,10 @@ def test_trades_interpreted_equal_compiled(ledger):
 def test_metrics_and_sums_interpreted_equal_compiled(values, periods):
     equity = np.abs(np.array(values, dtype=np.float64)) + 1.0
     n = len(equity)
-    args = (equity, np.arange(n, dtype=np.int64) * 86_400_000_000, 1e6, equity[: n // 3] - 10.0, equity[: n // 2],
-            np.ones(n, dtype=np.bool_), periods, n, n, 1)
+    trades = equity[: n // 3] - 10.0
+    args = (equity, np.arange(n, dtype=np.int64) * 86_400_000_000, 1e6, trades, trades / 1e3, np.ones(len(trades)),
+            np.arange(len(trades), dtype=np.float64)[::-1].copy(), equity[: n // 2], np.ones(n, dtype=np.bool_),
+            periods, n, n, 1)
     _same(interpreted(metrics_nb)(*args), metrics_nb(*args))
     _same(interpreted(sum_nb)(equity), sum_nb(equity))
     if n:  # an empty sum is -0.0 here (the identity that keeps the sign of one value), 0.0 in numpy
@@ -81,7 +83,8 @@ def test_a_recursive_kernel_calls_its_own_interpreted_form():
 
 
 def test_the_compiled_kernel_answers_once_loaded_or_for_large_work():
-    metrics_nb(np.ones(3), np.arange(3, dtype=np.int64), 1.0, np.ones(0), np.ones(0), np.ones(3, np.bool_),
+    none = np.ones(0)
+    metrics_nb(np.ones(3), np.arange(3, dtype=np.int64), 1.0, none, none, none, none, none, np.ones(3, np.bool_),
                np.nan, 3, 3, 1)
     assert in_process(metrics_nb) and tiers.kernel_form(metrics_nb, 1) is metrics_nb
     assert tiers.kernel_form(trades_nb, 10**9) is trades_nb  # interpreting would outlast any compile

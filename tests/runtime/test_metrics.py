@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from flowc.dsl.diagnostics import FlowError
-from flowc.runtime.metrics import METRIC_KEYS, compute_metrics, periods_per_year, rank
+from flowc.runtime.metrics import COUNTS, METRIC_KEYS, compute_metrics, periods_per_year, rank
+from flowc.runtime.trades import TRADE_DTYPE
 
 DAY = 86_400 * 10**9
 HOUR = 3_600 * 10**9
@@ -26,14 +27,24 @@ def days(n: int, start: str = "2020-01-06") -> np.ndarray:
     return ns(pd.date_range(start, periods=n, freq="D"))
 
 
-def metrics(equity, *, cash0=100.0, timestamps=None, trade_pnl=(), fill_notional=(), exposed=None,
+def closed(pnl, returns=None, held=None) -> np.ndarray:
+    """Closed trades with these P&Ls (returns and steps held too, when given), closing one step apart in order."""
+    trades = np.zeros(len(pnl), TRADE_DTYPE)
+    trades["pnl"] = pnl
+    trades["return"] = np.nan if returns is None else returns
+    trades["exit_step"] = np.arange(len(pnl))
+    trades["entry_step"] = trades["exit_step"] - (0 if held is None else np.asarray(held))
+    return trades
+
+
+def metrics(equity, *, cash0=100.0, timestamps=None, trade_pnl=(), trades=None, fill_notional=(), exposed=None,
             **kwargs):
     equity = np.asarray(equity, dtype=float)
     return compute_metrics(
         equity=equity,
         timestamps=days(len(equity)) if timestamps is None else timestamps,
         cash0=cash0,
-        trade_pnl=np.asarray(trade_pnl, dtype=float),
+        trades=closed(trade_pnl) if trades is None else trades,
         fill_notional=np.asarray(fill_notional, dtype=float),
         exposed=np.zeros(len(equity), bool) if exposed is None else np.asarray(exposed),
         bars=kwargs.pop("bars", len(equity)),
@@ -47,7 +58,8 @@ def metrics(equity, *, cash0=100.0, timestamps=None, trade_pnl=(), fill_notional
 
 def test_every_metric_of_a_small_run():
     # cash0 100, E = 110, 99, 121 on three consecutive days: r = 0.1, -0.1, 0.2222...
-    m = metrics([110.0, 99.0, 121.0], trade_pnl=[5.0, 0.0, -3.0, 2.0], fill_notional=[1000.0, 500.0],
+    pnl, returns, held = [5.0, 0.0, -3.0, 2.0], [0.05, 0.0, -0.03, 0.02], [2, 1, 1, 4]
+    m = metrics([110.0, 99.0, 121.0], trades=closed(pnl, returns, held), fill_notional=[1000.0, 500.0],
                 exposed=[True, False, True], bars=3, steps=3, n_symbols=1)
     assert list(m) == list(METRIC_KEYS)
     r = [110 / 100 - 1, 99 / 110 - 1, 121 / 99 - 1]
@@ -65,8 +77,13 @@ def test_every_metric_of_a_small_run():
     assert m["exposure"] == pytest.approx(2 / 3)
     assert m["turnover"] == pytest.approx(1500 / 110)  # mean over steps, not cash0
     assert (m["bars"], m["steps"], m["symbols"]) == (3, 3, 1)
-    assert all(type(m[k]) is int for k in ("trades", "bars", "steps", "symbols"))
-    assert all(type(m[k]) is float for k in METRIC_KEYS if k not in ("trades", "bars", "steps", "symbols"))
+    assert m["avg_trade"] == statistics.mean(pnl) and m["expectancy"] == pytest.approx(statistics.mean(returns))
+    assert (m["best_trade"], m["worst_trade"]) == (0.05, -0.03)
+    assert m["profit_factor"] == 7.0 / 3.0 and m["avg_bars_held"] == 2.0
+    assert m["sqn"] == pytest.approx(math.sqrt(4) * statistics.mean(pnl) / statistics.stdev(pnl))
+    assert m["max_losing_streak"] == 1
+    assert all(type(m[k]) is int for k in COUNTS)
+    assert all(type(m[k]) is float for k in METRIC_KEYS if k not in COUNTS)
 
 
 def test_first_return_is_against_the_starting_cash():
@@ -226,3 +243,27 @@ def test_each_portfolio_of_a_run_has_its_own_metrics(tmp_path):
         assert m["total_return"] == pytest.approx(equity[-1] / cash0 - 1, rel=1e-12)
         assert m["cagr"] == pytest.approx((equity[-1] / cash0) ** (1 / years) - 1, rel=1e-12)
         assert m["exposure"] is None
+
+
+# --- trade statistics --------------------------------------------------------------------------
+
+
+def test_the_losing_streak_counts_trades_in_the_order_they_close():
+    trades = closed([-1.0, 2.0, -1.0, -2.0, 0.0, -1.0])
+    trades["exit_step"] = [5, 0, 1, 2, 3, 4]  # the first trade closes last: -1 (t1), -2 (t2), 0, -1, -1
+    m = metrics([100.0] * 6, trades=trades)
+    assert m["max_losing_streak"] == 2  # the zero ends the streak of two; the last two losses make two again
+
+
+def test_without_a_losing_trade_the_profit_factor_is_undefined_and_without_trades_every_statistic():
+    m = metrics([100.0, 101.0], trades=closed([1.0, 2.0], [0.01, 0.02]))
+    assert m["profit_factor"] is None and m["max_losing_streak"] == 0 and m["best_trade"] == 0.02
+    empty = metrics([100.0, 101.0])
+    assert empty["trades"] == 0 and empty["max_losing_streak"] == 0
+    assert all(empty[k] is None for k in ("avg_trade", "best_trade", "worst_trade", "profit_factor", "expectancy",
+                                          "avg_bars_held", "sqn"))
+
+
+def test_one_trade_has_no_sqn_and_equal_trades_neither():
+    assert metrics([100.0, 101.0], trades=closed([1.0]))["sqn"] is None
+    assert metrics([100.0, 101.0], trades=closed([1.0, 1.0]))["sqn"] is None

@@ -22,12 +22,10 @@ from flowc.dsl.diagnostics import FlowError
 from flowc.dsl.render import render_text
 from flowc.runtime.data import MarketData
 from flowc.runtime.manager import Prepared, RunOptionError, prepare, run_prepared, slice_market
+from flowc.runtime.metrics import METRIC_KEYS
 from flowc.runtime.results import RunResult, summarise
 from flowc.tools import manifest
 from flowc.tools.exit_codes import EXIT_ERRORS, EXIT_OK, EXIT_USAGE
-
-SHOWN = ("final_equity", "total_return", "cagr", "volatility", "sharpe", "sortino", "max_drawdown", "calmar",
-         "trades", "win_rate", "exposure", "turnover", "bars", "steps", "symbols")
 
 
 def run_run(args: argparse.Namespace) -> int:
@@ -98,7 +96,7 @@ def run_run(args: argparse.Namespace) -> int:
         shown = {**result.metrics, "timings": timings, **({"benchmark": bench} if bench else {})}
         sys.stdout.write(json.dumps(shown, indent=2) + "\n")
     elif not args.quiet:
-        rows = [(k, cell(result.metrics.get(k))) for k in SHOWN]
+        rows = [(k, cell(result.metrics.get(k))) for k in METRIC_KEYS]
         if bench:
             rows.append((f"benchmark {bench['symbol']} total_return", cell(bench["total_return"])))
         _table(f"{result.workflow}", rows, timings)

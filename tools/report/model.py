@@ -130,10 +130,11 @@ def benchmark_metrics(equity: np.ndarray, market: MarketData, cash0: float,
                       periods_per_year: float | None) -> dict[str, float | None]:
     """The return metrics of the benchmark, computed by the same code as the run's."""
     from flowc.runtime.metrics import compute_metrics
+    from flowc.runtime.trades import TRADE_DTYPE
 
     try:
         found = compute_metrics(equity=equity, timestamps=market.timestamps, cash0=cash0,
-                                trade_pnl=np.zeros(0), fill_notional=np.zeros(0),
+                                trades=np.zeros(0, TRADE_DTYPE), fill_notional=np.zeros(0),
                                 exposed=np.ones(len(equity), dtype=bool), bars=market.bars,
                                 steps=market.n_steps, n_symbols=market.n_symbols,
                                 periods_per_year=periods_per_year)
@@ -189,6 +190,9 @@ def shown(value: object, key: str = "") -> str:
     return str(value)
 
 
-PERCENT = {"total_return", "cagr", "volatility", "max_drawdown", "win_rate", "exposure"}
+PERCENT = {"total_return", "cagr", "volatility", "max_drawdown", "win_rate", "best_trade", "worst_trade",
+           "expectancy", "exposure"}
 METRIC_ROWS = ("final_equity", "total_return", "cagr", "volatility", "sharpe", "sortino", "max_drawdown", "calmar",
-               "trades", "win_rate", "exposure", "turnover", "open_trades", "unfilled", "bars", "steps", "symbols")
+               "trades", "win_rate", "avg_trade", "best_trade", "worst_trade", "profit_factor", "expectancy",
+               "avg_bars_held", "sqn", "max_losing_streak", "exposure", "turnover", "open_trades", "unfilled", "bars",
+               "steps", "symbols")

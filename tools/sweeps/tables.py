@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from flowc.runtime.files import atomic_path, write_text
-from flowc.runtime.metrics import METRIC_KEYS
+from flowc.runtime.metrics import COUNTS, METRIC_KEYS
 from flowc.runtime.sweep.task import Row
 
 STATUS_COLUMNS = ("status", "error")
@@ -40,7 +40,7 @@ def frame(rows: Sequence[Row], params: Sequence[str]) -> pd.DataFrame:
     columns = (["window"] if any(r.get("window") is not None for r in rows) else []) + [
         *params, *METRIC_KEYS, *STATUS_COLUMNS]
     table = pd.DataFrame([flat(r, params) for r in rows], columns=columns)
-    for metric in ("trades", "bars", "steps", "symbols"):
+    for metric in COUNTS:
         table[metric] = table[metric].astype("Int64")
     return table
 
