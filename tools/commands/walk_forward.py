@@ -15,6 +15,7 @@ import numpy as np
 
 from flowc.runtime.files import write_text
 from flowc.runtime.manager import Prepared
+from flowc.runtime.results import format_stamps, stamp_unit
 from flowc.runtime.sweep.executor import Executor
 from flowc.runtime.sweep.grid import grid
 from flowc.runtime.sweep.job import Job
@@ -61,9 +62,10 @@ def report_walk_forward(prepared: Prepared, job: Job, executor: Executor, store:
         write_text(out / "walk_forward.json", json.dumps(data, indent=2, allow_nan=False) + "\n")
         import pandas as pd
 
-        equity = pd.DataFrame({"timestamp": pd.to_datetime(result.timestamps).strftime("%Y-%m-%dT%H:%M:%S"),
+        stamps = pd.to_datetime(result.timestamps).values
+        equity = pd.DataFrame({"timestamp": format_stamps(stamps, stamp_unit(prepared.market.timestamps)),
                                "equity": result.equity})
-        write_text(out / "oos_equity.csv", equity.to_csv(index=False, float_format="%.10g"))
+        write_text(out / "oos_equity.csv", equity.to_csv(index=False))
     if args.json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
     elif not args.quiet and not result.outcome.interrupted:

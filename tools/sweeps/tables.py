@@ -50,7 +50,7 @@ def write_tables(folder: str | Path, table: pd.DataFrame) -> list[Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = [folder / "sweep.csv"]
-    write_text(written[0], table.to_csv(index=False, float_format="%.10g"))
+    write_text(written[0], table.to_csv(index=False))
     try:
         import pyarrow  # noqa: F401
     except ImportError:
