@@ -68,12 +68,18 @@ def select(sources: SourceSet, scope: Scope, name: str | None) -> tuple[ast.Work
     own = workflows_in(sources, scope, sources.main)
     if len(own) == 1:
         return scope.workflows[own[0]], None
-    choices = own or list(scope.workflows)
-    if not choices:
+    imported = [name for name in scope.workflows if name not in own]
+    if own:
+        return None, error("FL208", f"`{sources.main}` declares {len(own)} workflows; choose one with -w", None,
+                           "workflows: " + ", ".join(own))
+    if not imported:
         return None, error("FL208", f"`{sources.main}` declares no workflow", None,
                            'import one, e.g. `import "std/simple_backtest.flow"`, or declare `workflow NAME { ... }`')
-    return None, error("FL208", f"`{sources.main}` has {len(choices)} workflows; choose one with -w", None,
-                       "workflows: " + ", ".join(choices))
+    if len(imported) == 1:
+        return None, error("FL208", f"`{sources.main}` declares no workflow; it imports `{imported[0]}`; "
+                                    f"run it with -w {imported[0]}", None)
+    return None, error("FL208", f"`{sources.main}` declares no workflow; it imports {len(imported)}: "
+                                f"{', '.join(f'`{n}`' for n in imported)}; choose one with -w", None)
 
 
 def analyse(sources: SourceSet, workflow: str | None = None, overrides: tuple[str, ...] = ()) -> Analysis:
