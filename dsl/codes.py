@@ -84,6 +84,8 @@ _RULES = [
     Rule("FL609", "duplicate-symbol", E, "two data sources with the same symbol"),
     Rule("FL610", "periods-per-year-required", E, "bars more than a day apart need `periods_per_year`"),
     Rule("FL611", "run-failed", E, "the run stopped on a condition the program reported"),
+    Rule("FL612", "window-never-fills", W, "a window longer than the data: its setting is never defined"),
+    Rule("FL613", "signal-never-defined", E, "every signal waits for a window longer than the data"),
     # FL9xx: style
     Rule("FL901", "not-formatted", W, "the file differs from what `flowc fmt` writes"),
     Rule("FL902", "naming-convention", W, "a name that is not snake_case (events: UPPER_CASE)"),

@@ -250,6 +250,14 @@ def prepare(path: str | Path, workflow: str | None = None, overrides: Sequence[s
     literals = analysis.binding.symbol_literals  # type: ignore[union-attr]
     symlit = np.array([literals.index(s) if s in literals else -1 for s in market.symbols], dtype=np.int64)
     warnings = [d for d in analysis.diagnostics if not d.is_error]
+    if not analysis.sweeps and not analysis.walk_forward:  # a sweep's windows differ from point to point
+        from flowc.runtime.data_length import window_problems
+
+        problems = window_problems(plan, np.array(analysis.binding.params.vector(analysis.values),  # type: ignore
+                                                  dtype=np.float64), market)
+        if has_errors(problems):
+            raise _fail(problems, analysis.sources)
+        warnings.extend(problems)
     return Prepared(analysis, plan, market, owner, symlit, warnings, timings, trade_from=trade_from, warmup=warmup,
                     data_files=files, replays=replays)
 
