@@ -3,7 +3,8 @@
 A setting whose warm-up (`compiler.warmup`) is at least the bars a symbol has is undefined on every
 bar. FL612 warns about each setting whose own windows make it so (not the settings that merely read
 it); FL613 is an error when every strategy's signal is undefined on every bar, since then the run
-can never trade. The memory side is the executor's: a ring never holds more slots than there are
+can never trade. FL614 is an error for a walk-forward whose first train window leaves no bar to
+test on. The memory side is the executor's: a ring never holds more slots than there are
 steps (`executor.buffer_shape`).
 """
 
@@ -14,6 +15,8 @@ import numpy as np
 from flowc.compiler.ir import Apply, BinOp, UnOp
 from flowc.compiler.plan import Plan
 from flowc.compiler.warmup import setting_warmups
+from flowc.compiler.workflow import Analysis
+from flowc.dsl import ast
 from flowc.dsl.diagnostics import Diagnostic, error, warning
 from flowc.runtime.data import MarketData
 
@@ -64,3 +67,24 @@ def _windows(expr: object, plan: Plan, params: np.ndarray) -> list[str]:
     elif isinstance(expr, UnOp):
         out.extend(_windows(expr.operand, plan, params))
     return out
+
+
+def walk_forward_problem(analysis: Analysis, n_steps: int, first: int = 0) -> Diagnostic | None:
+    """FL614 when the walk-forward's windows over the steps `[first, n_steps)` make no test window.
+
+    A window needs `train` bars and at least one more to test on (`sweep.walk_forward.make_windows`).
+    """
+    wf = analysis.walk_forward
+    if not wf:
+        return None
+    bars = n_steps - first
+    if first + wf["train"] < n_steps:
+        return None
+    item = next((i for i in (analysis.workflow.items if analysis.workflow else ())
+                 if isinstance(i, ast.WalkForward)), None)
+    selected = " selected" if first else ""
+    return error("FL614", f"`walk_forward train = {wf['train']:,}, test = {wf['test']:,}` needs more than "
+                          f"{wf['train']:,} bars (the train window and at least one bar to test; "
+                          f"{wf['train'] + wf['test']:,} for a whole test window), and the{selected} data has "
+                          f"{bars:,} bars", item.span if item is not None else None,
+                 f"shorten `train` to less than {bars:,} bars, or select more data")

@@ -250,6 +250,12 @@ def prepare(path: str | Path, workflow: str | None = None, overrides: Sequence[s
     literals = analysis.binding.symbol_literals  # type: ignore[union-attr]
     symlit = np.array([literals.index(s) if s in literals else -1 for s in market.symbols], dtype=np.int64)
     warnings = [d for d in analysis.diagnostics if not d.is_error]
+    if analysis.walk_forward:
+        from flowc.runtime.data_length import walk_forward_problem
+
+        problem = walk_forward_problem(analysis, market.n_steps, trade_from)
+        if problem is not None:
+            raise _fail([problem], analysis.sources)
     if not analysis.sweeps and not analysis.walk_forward:  # a sweep's windows differ from point to point
         from flowc.runtime.data_length import window_problems
 

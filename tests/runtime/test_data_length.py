@@ -60,3 +60,14 @@ def test_a_window_longer_than_the_data_runs_like_the_reference(prepared):
     reference = run_prepared(prepared, {"slow": 6000}, engine="reference")
     assert len(compiled.fills) == len(reference.fills) == 0
     assert np.array_equal(compiled.equity, reference.equity)
+
+
+def test_a_walk_forward_with_no_possible_window_is_an_error(tmp_path, capsys):
+    from tests.sweep.flows import flow_file
+
+    path = flow_file(tmp_path, "sweep fast in [5, 10]\nwalk_forward train = 10000, test = 250")
+    assert main(["run", str(path), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "FL614" in err and "needs more than 10,000 bars" in err and "the data has 5,031 bars" in err
+    assert main(["run", str(path), "--quiet", "--start", "2015-01-02"]) == 1
+    assert "the selected data has 1,006 bars" in capsys.readouterr().err
