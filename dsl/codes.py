@@ -87,6 +87,7 @@ _RULES = [
     Rule("FL612", "window-never-fills", W, "a window longer than the data: its setting is never defined"),
     Rule("FL613", "signal-never-defined", E, "every signal waits for a window longer than the data"),
     Rule("FL614", "no-walk-forward-window", E, "a walk-forward whose train window leaves no bar to test on"),
+    Rule("FL615", "data-gap", W, "a gap between two bars far longer than the data's usual spacing"),
     # FL9xx: style
     Rule("FL901", "not-formatted", W, "the file differs from what `flowc fmt` writes"),
     Rule("FL902", "naming-convention", W, "a name that is not snake_case (events: UPPER_CASE)"),

@@ -143,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-hoist", action="store_true",
                    help="run every container step by step (no whole-array prefix); same results, slower")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no table")
-    p.add_argument("--verbose", action="store_true", help="print every stage and its timing")
+    p.add_argument("-v", "--verbose", action="store_true", help="print every stage and its timing")
     p.add_argument("--executor", default="process", metavar="KIND",
                    help="for sweeps: inline, process (default), dask (a local cluster) or dask://HOST:PORT")
     p.add_argument("--workers", type=int, default=None, help="for sweeps: workers of the local pool")

@@ -295,7 +295,12 @@ def _say_prepared(args: argparse.Namespace, prepared: Prepared) -> None:
         last = np.datetime_as_string(market.timestamps[-1], "s")
         warm = (f"; {k} steps of warm-up from {np.datetime_as_string(market.timestamps[0], 's')} "
                 f"(longest warm-up {prepared.warmup} bars)") if k else ""
-        _say(args, f"range: {first} to {last}, {market.n_steps - k:,} steps{warm}")
+        gap = ""
+        if prepared.gap is not None:
+            from flowc.runtime.data_gaps import describe
+
+            gap = f"; largest gap `{prepared.gap['symbol']}`, {describe(prepared.gap)}"
+        _say(args, f"range: {first} to {last}, {market.n_steps - k:,} steps{warm}{gap}")
 
 
 def _timings(prepared: Prepared) -> dict[str, float]:
