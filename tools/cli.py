@@ -149,6 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None, help="for sweeps: workers of the local pool")
     p.add_argument("--capture-signals", metavar="DIR", help="store every SIGNAL of every strategy in DIR")
     p.add_argument("--report", action="store_true", help="also write report.html and PNG charts to --out")
+    p.add_argument("--force", action="store_true",
+                   help="with --out: replace a sweep's results by a run's, or a run's by a sweep's")
     p.add_argument("--reproduce", metavar="OUT_DIR", help="rerun the run recorded in OUT_DIR/manifest.json")
     p.add_argument("--start", help="first date or timestamp to trade (warm-up uses earlier bars)")
     p.add_argument("--end", help="last date or timestamp")

@@ -23,7 +23,7 @@ from flowc.dsl.render import render_text
 from flowc.runtime.data import MarketData
 from flowc.runtime.manager import Prepared, RunOptionError, prepare, run_prepared, slice_market
 from flowc.runtime.results import RunResult, summarise
-from flowc.tools import manifest
+from flowc.tools import manifest, out_folder
 
 SHOWN = ("final_equity", "total_return", "cagr", "volatility", "sharpe", "sortino", "max_drawdown", "calmar",
          "trades", "win_rate", "exposure", "turnover", "bars", "steps", "symbols")
@@ -60,6 +60,13 @@ def run_run(args: argparse.Namespace) -> int:
                       f"{', '.join(prepared.market.symbols)}")
     if args.trace is not None:
         return trace(prepared, args.trace)
+    sweeping = bool(prepared.analysis.sweeps or prepared.analysis.walk_forward)
+    if sweeping and args.report:
+        what = "walk-forwards" if prepared.analysis.walk_forward else "sweeps"
+        return _usage(f"--report writes the report of a single run; {what} have none yet: leave out --report")
+    if args.out and (refused := out_folder.conflict(args.out, "sweep" if sweeping else "run",
+                                                    getattr(args, "force", False))):
+        return _usage(refused)
     if prepared.analysis.sweeps or prepared.analysis.walk_forward:
         from flowc.tools.commands.sweep import run_sweep
 

@@ -22,7 +22,7 @@ from flowc.runtime.sweep.job import Job
 from flowc.runtime.sweep.store import Store
 from flowc.runtime.sweep.walk_forward import WalkForward, walk_forward, windows_of
 from flowc.tools.sweeps.progress import SweepProgress
-from flowc.tools.sweeps.tables import frame, write_tables
+from flowc.tools.sweeps.tables import frame, parquet_note, write_tables
 
 
 def _iso(timestamps: np.ndarray, i: int) -> str:
@@ -57,7 +57,9 @@ def report_walk_forward(prepared: Prepared, job: Job, executor: Executor, store:
     data = summary(result, prepared)
     if args.out:
         out = Path(args.out)
-        write_tables(out, frame(result.rows, result.params))
+        note = parquet_note(write_tables(out, frame(result.rows, result.params)))
+        if note and not args.quiet:
+            sys.stderr.write(note)
     if args.out and not result.outcome.interrupted:  # an interrupted walk-forward has no test windows yet
         write_text(out / "walk_forward.json", json.dumps(data, indent=2, allow_nan=False) + "\n")
         import pandas as pd

@@ -62,6 +62,13 @@ def write_tables(folder: str | Path, table: pd.DataFrame) -> list[Path]:
     return written
 
 
+def parquet_note(written: Sequence[Path]) -> str | None:
+    """What to tell the user when `write_tables` could write only the CSV (said on any stderr, not only a TTY)."""
+    if any(p.suffix == ".parquet" for p in written):
+        return None
+    return f"flowc: no sweep.parquet: it needs pyarrow (pip install pyarrow); {written[0]} has the same table\n"
+
+
 def top_table(title: str, rows: Sequence[Row], params: Sequence[str], objective: str, limit: int = 10):
     """A rich table of the best `limit` points (rows already ranked)."""
     from rich.table import Table
