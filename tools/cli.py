@@ -175,6 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("report", cmd_report, "write report.html and PNG charts for an existing --out directory")
     p.add_argument("out_dir")
+    p.add_argument("--plugin", dest="report_plugins", action="append", default=[], metavar="MODULE",
+                   help="a plugin the run used (its manifest names it; its file must be the same)")
     p.add_argument("--benchmark", metavar="SYMBOL", help="the buy-and-hold benchmark")
 
     p = command("lsp", cmd_lsp, "run the language server over stdio (needs `pip install 'flowc[lsp]'`)")
