@@ -64,3 +64,25 @@ def test_a_reachable_container_without_bar_still_gets_fl209():
     text = edit(add_container("s2: strategy { signal = crossover(close, fast_ma) }"),
                 add_route("route features -> s2 : FEATURE"), add_route("route s2 -> risk : SIGNAL"))
     assert "FL209" in {d.code for d in found(text)}
+
+
+# ---- lint checks a file's patterns, workflow or not -------------------------------------------
+
+PATTERNS = BASE[:BASE.index("workflow w")].replace("sma(close, fast)", "smaa(close, fast)").replace(
+    "size = fixed(100) }", "size = fixed(100); stop_los = 5 }").replace("portfolio : BAR", "portfolio : BARS")
+
+
+def test_lint_of_a_pattern_file_without_a_workflow_reports_its_mistakes():
+    from flowc.tools.commands.lint import lint_file
+
+    problems = lint_file(load_text(PATTERNS, "patterns.flow"))
+    assert sorted((d.code, d.span.line) for d in problems) == [("FL210", 20), ("FL503", 8), ("FL504", 12)], problems
+    assert lint_file(load_text(BASE[:BASE.index("workflow w")], "clean.flow")) == []
+
+
+def test_a_pattern_a_workflow_pairs_is_reported_once():
+    from flowc.tools.commands.lint import lint_file
+
+    paired = PATTERNS + "\nworkflow w {\n    containers = c\n    communication = p\n}\n"
+    codes = [d.code for d in lint_file(load_text(paired, "paired.flow"))]
+    assert [codes.count(c) for c in ("FL210", "FL503", "FL504")] == [1, 1, 1], codes
