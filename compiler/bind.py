@@ -67,11 +67,17 @@ class Binding:
 
 
 class _Names:
-    """What a name means at one place: locals, delivered fields, params."""
+    """What a name means at one place: locals, delivered fields, params.
 
-    def __init__(self, locals_: dict[str, frozenset[InputKey]], fields: dict[str, Input]):
+    `failed` holds the settings declared above whose definition did not bind: still declared
+    names, so a use of one is no new error (the failed definition already has its diagnostic).
+    """
+
+    def __init__(self, locals_: dict[str, frozenset[InputKey]], fields: dict[str, Input],
+                 failed: frozenset[str] = frozenset()):
         self.locals = locals_
         self.fields = fields
+        self.failed = failed
 
 
 class Binder:
@@ -80,8 +86,12 @@ class Binder:
         self.scope = scope
         self.values = values
         self.out = Binding()
+        self.unreached = _unreached(graph, scope)
+        self.current = ""  # the container being bound
 
     def problem(self, code: str, message: str, span: Span | None, hint: str | None = None) -> None:
+        if code == "FL209" and self.current in self.unreached:
+            return  # no data container reaches it, so nothing is delivered to it: FL402 (a warning) says so
         self.out.diagnostics.append(diagnose(code, span, hint, detail=message))
 
     # ---- what a container can see ----
@@ -202,6 +212,8 @@ class Binder:
     def name(self, e: ast.Name, names: _Names) -> Expr | None:
         if e.id in names.locals:
             return Local(e.id)
+        if e.id in names.failed:
+            return None  # declared above; its definition failed and says why
         if e.id in names.fields:
             found = names.fields[e.id]
             self.out.used_inputs.add((found.source or "BAR", found.event, found.field))
@@ -287,7 +299,7 @@ class Binder:
         result = self.expr(e, names, role, setting, instances)
         if result is None and len(self.out.diagnostics) == before:
             for node in _names_in(e):
-                if (node.id not in names.locals and node.id not in names.fields
+                if (node.id not in names.locals and node.id not in names.fields and node.id not in names.failed
                         and node.id not in self.scope.params and node.id != "symbol"
                         and not self.missing_route(node.id, path, node.span)):
                     self.unknown(node, names)
@@ -297,11 +309,13 @@ class Binder:
     # ---- containers ----
 
     def series_container(self, path: str) -> BoundContainer:
+        self.current = path
         node = self.graph.container(path)
         fields = self.delivered(path)
         locals_: dict[str, frozenset[InputKey]] = {}
         bound: list[BoundSetting] = []
         instances: list[int] = []
+        failed: set[str] = set()
         allowed = ROLE_SETTINGS.get(node.role)
         for required in REQUIRED_SETTINGS.get(node.role, ()):
             if required not in {s.name for s in node.settings}:
@@ -317,9 +331,10 @@ class Binder:
             if _is_replay(node.role, setting):
                 expr = self.replay(setting.value)  # type: ignore[arg-type]
             else:
-                expr = self.bind_expr(setting.value, _Names(dict(locals_), fields), node.role, setting.name, path,
-                                      instances)
+                expr = self.bind_expr(setting.value, _Names(dict(locals_), fields, frozenset(failed)), node.role,
+                                      setting.name, path, instances)
             if expr is None:
+                failed.add(setting.name)
                 continue
             needs = reads(expr, locals_)
             locals_[setting.name] = needs
@@ -345,6 +360,7 @@ class Binder:
                      did_you_mean(setting.name, allowed) or f"{role} settings: {', '.join(allowed) or 'none'}")
 
     def config_container(self, path: str) -> BoundContainer:
+        self.current = path
         node = self.graph.container(path)
         settings = {s.name: s for s in node.settings}
         allowed = ROLE_SETTINGS.get(node.role) or frozenset()
@@ -487,6 +503,7 @@ class Binder:
         return _Names({}, {f: Input(edge.event, source, f) for f in field_names})
 
     def guards(self, edge: Edge) -> None:
+        self.current = ""
         if edge.guards is None:
             return
         names = self.guard_names(edge)
@@ -502,6 +519,18 @@ class Binder:
                 return
             bound.append(BoundGuard(tuple(required), tuple(excluded)))  # type: ignore[arg-type]
         self.out.guards[(edge.source, edge.target, edge.event, edge.feedback)] = tuple(bound)
+
+
+def _unreached(graph: FlowGraph, scope: Scope) -> frozenset[str]:
+    """The containers no data container reaches (FL402's), when there is a data container at all."""
+    import networkx as nx
+
+    sources = [n for n in graph.nodes if (role := scope.roles.get(graph.role(n))) and role.produces
+               and not role.consumes]
+    if not sources:
+        return frozenset()
+    reached = {node for layer in nx.bfs_layers(graph.g, sources) for node in layer}
+    return frozenset(n for n in graph.nodes if n not in reached)
 
 
 def _is_replay(role: str, setting: ast.Setting) -> bool:

@@ -21,6 +21,16 @@ from flowc.compiler.plan import SERIES_ROLES, NodePlan, Plan
 
 def longest_warmup(plan: Plan, params: np.ndarray) -> int:
     """The largest warm-up, in bars, of any setting of any feature, classifier or strategy container."""
+    return max(setting_warmups(plan, params).values(), default=0)
+
+
+def setting_warmups(plan: Plan, params: np.ndarray, *, chained: bool = True) -> dict[tuple[str, str], int]:
+    """The warm-up, in bars, of every setting of every feature, classifier and strategy container,
+    keyed by (container path, setting name): a setting is undefined on that many first bars.
+
+    Without `chained`, only the setting's own calls count (what it reads from other settings and
+    containers is taken as defined from the first bar): where a long warm-up comes from.
+    """
     nodes = {n.path: n for n in plan.nodes}
     memo: dict[tuple[str, str], int] = {}
 
@@ -36,6 +46,8 @@ def longest_warmup(plan: Plan, params: np.ndarray) -> int:
         if isinstance(e, Apply):
             own = _own(node.role, name, e, params)
             return own + max((expr(node, name, a) for a in e.args), default=0)
+        if not chained and isinstance(e, Input | Local):
+            return 0
         if isinstance(e, Input):
             source = nodes.get(e.source) if e.source is not None else None
             if source is None or source.role not in SERIES_ROLES:
@@ -50,8 +62,8 @@ def longest_warmup(plan: Plan, params: np.ndarray) -> int:
             return expr(node, name, e.operand)
         return 0
 
-    return max((setting(n, s.name) for n in plan.nodes if n.role in SERIES_ROLES for s in n.container.settings),
-               default=0)
+    return {(n.path, s.name): setting(n, s.name) for n in plan.nodes if n.role in SERIES_ROLES
+            for s in n.container.settings}
 
 
 def _own(role: str, setting: str, call: Apply, params: np.ndarray) -> int:

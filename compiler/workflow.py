@@ -68,14 +68,19 @@ def select(sources: SourceSet, scope: Scope, name: str | None) -> tuple[ast.Work
     own = workflows_in(sources, scope, sources.main)
     if len(own) == 1:
         return scope.workflows[own[0]], None
-    choices = own or list(scope.workflows)
-    if not choices:
+    imported = [name for name in scope.workflows if name not in own]
+    if own:
+        return None, diagnose("FL208", None, "workflows: " + ", ".join(own),
+                              detail=f"`{sources.main}` declares {len(own)} workflows; choose one with -w")
+    if not imported:
         return None, diagnose(
-            "FL208", None,
-            'import one, e.g. `import "std/simple_backtest.flow"`, or declare `workflow NAME { ... }`',
+            "FL208", None, 'import one, e.g. `import "std/simple_backtest.flow"`, or declare `workflow NAME { ... }`',
             detail=f"`{sources.main}` declares no workflow")
-    return None, diagnose("FL208", None, "workflows: " + ", ".join(choices),
-                          detail=f"`{sources.main}` has {len(choices)} workflows; choose one with -w")
+    if len(imported) == 1:
+        return None, diagnose("FL208", None, detail=f"`{sources.main}` declares no workflow; it imports "
+                                                   f"`{imported[0]}`; run it with -w {imported[0]}")
+    return None, diagnose("FL208", None, detail=f"`{sources.main}` declares no workflow; it imports {len(imported)}: "
+                                             f"{', '.join(f'`{n}`' for n in imported)}; choose one with -w")
 
 
 def analyse(sources: SourceSet, workflow: str | None = None, overrides: tuple[str, ...] = ()) -> Analysis:
@@ -110,6 +115,48 @@ def analyse(sources: SourceSet, workflow: str | None = None, overrides: tuple[st
                                                f"give it a default or run with `--set {name}=...`",
                                                detail=f"the param `{name}` has no default and no value"))
     return result
+
+
+def analyse_patterns(sources: SourceSet, scope: Scope, overrides: tuple[str, ...] = (),
+                     skip: frozenset[str] = frozenset()) -> list[Diagnostic]:
+    """The diagnostics of the main file's container and communication patterns on their own, without a workflow.
+
+    For `flowc lint` of a file whose patterns no workflow of its own pairs (a library of patterns):
+    a container pattern is built and its settings bound as if no route connected its containers
+    (each unreachable container's reads of what routes would deliver follow from that and are not
+    reported, see `bind`); of a communication pattern, the events its adapters name are checked
+    (what its routes mean depends on the containers it is paired with). Patterns named in `skip`
+    (those a workflow already analysed) are left out.
+    """
+    values, problems = param_values(scope, overrides)
+    found: list[Diagnostic] = list(problems)
+    main = sources.main
+    for name, decl in scope.containers.items():
+        if name in skip or decl.span.path != main:
+            continue
+        hierarchy, problems = build_hierarchy(decl, scope)
+        found.extend(problems)
+        binding = bind(build_graph(hierarchy, [], scope), scope, values)
+        found.extend(binding.diagnostics)
+    for name, decl in scope.communications.items():
+        if name in skip or decl.span.path != main:
+            continue
+        for adapter in decl.adapters:
+            for ident in getattr(adapter, "events", ()):
+                if ident.name not in scope.events:
+                    found.append(diagnose("FL210", ident.span, did_you_mean(ident.name, scope.events)
+                                          or "events: " + ", ".join(scope.events), name=ident.name))
+    return list(dict.fromkeys(found))
+
+
+def paired_patterns(analysis: Analysis) -> set[str]:
+    """The container and communication patterns a workflow's analysis paired (by name)."""
+    names = set()
+    for item in analysis.workflow.items if analysis.workflow else ():
+        if isinstance(item, ast.WorkflowSetting) and item.name in ("containers", "communication") and isinstance(
+                item.value, ast.Name):
+            names.add(item.value.id)
+    return names
 
 
 def _workflow_settings(result: Analysis, decl: ast.WorkflowDecl):

@@ -112,6 +112,10 @@ _RULES = [
          "the symbol `{name}` comes from {n} data sources"),
     Rule("FL610", "periods-per-year-required", E, "bars more than a day apart need `periods_per_year`"),
     Rule("FL611", "run-failed", E, "the run stopped on a condition the program reported"),
+    Rule("FL612", "window-never-fills", W, "a window longer than the data: its setting is never defined"),
+    Rule("FL613", "signal-never-defined", E, "every signal waits for a window longer than the data"),
+    Rule("FL614", "no-walk-forward-window", E, "a walk-forward whose train window leaves no bar to test on"),
+    Rule("FL615", "data-gap", W, "a gap between two bars far longer than the data's usual spacing"),
     # FL9xx: style
     Rule("FL901", "not-formatted", W, "the file differs from what `flowc fmt` writes"),
     Rule("FL902", "naming-convention", W, "a name that is not snake_case (events: UPPER_CASE)",

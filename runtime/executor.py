@@ -147,9 +147,25 @@ def param_shaped(buffer: Buffer) -> bool:
     return any(d.startswith("state:") for d in buffer.shape)
 
 
+def ring_buffers(plan: Plan) -> frozenset[str]:
+    """The state buffers of the standard windowed kernels (their rings wrap at the buffer's length).
+
+    Only those may be cut to the data's length (`buffer_shape`); a plugin's state is its own.
+    """
+    from flowc.compiler.components import BUILTIN, series_component
+
+    return frozenset(f"st_{node.ident}_{state.instance}" for node in plan.nodes for state in node.states
+                     if state.size_slot is not None and (contract := series_component(state.component)) in BUILTIN
+                     and contract is not None and contract.state.arg is not None)
+
+
 def buffer_shape(buffer: Buffer, dims: dict[str, int], params: np.ndarray, caps: dict[str, int], *,
-                 whole: bool = True) -> tuple[int, ...]:
-    """The shape of one buffer; a hoisted output holds one tile's steps unless `whole` (see `codegen.tiles`)."""
+                 whole: bool = True, rings: frozenset[str] = frozenset()) -> tuple[int, ...]:
+    """The shape of one buffer; a hoisted output holds one tile's steps unless `whole` (see `codegen.tiles`).
+
+    A ring of `rings` holds at most one slot per step: a longer window can never fill, and memory
+    follows the data, not the window (`kernels.features._push`).
+    """
     shape = []
     for d in buffer.shape:
         if d in dims:
@@ -158,7 +174,10 @@ def buffer_shape(buffer: Buffer, dims: dict[str, int], params: np.ndarray, caps:
             shape.append(int(d[2:]))
         elif d.startswith("state:"):
             _, slot, extra = d.split(":")
-            shape.append(max(0, (int(params[int(slot)]) if int(slot) >= 0 else 0) + int(extra)))
+            window = int(params[int(slot)]) if int(slot) >= 0 else 0
+            if buffer.name in rings:
+                window = min(window, max(1, dims["T"]))
+            shape.append(max(0, window + int(extra)))
         elif d.startswith("cap:"):
             shape.append(caps[d[4:]])
         else:
@@ -189,13 +208,14 @@ def run_program(program: Program, market: MarketData, owner: np.ndarray, symlit:
     cached = program.prefix if signals else None
     reuse = cached is not None and cached.market is market and (cached.inputs, cached.values) == key
     buffers = {}
+    rings = ring_buffers(program.plan)
     for b in g.buffers:
         if b.source is not None:
             buffers[b.name] = inputs[b.source]
         elif reuse and b.prefix:
             buffers[b.name] = cached.arrays[b.name]  # type: ignore[union-attr]
         else:
-            shape = buffer_shape(b, dims, params, RECORD_CAPACITY, whole=signals)
+            shape = buffer_shape(b, dims, params, RECORD_CAPACITY, whole=signals, rings=rings)
             dtype = DTYPES[b.dtype]
             buffers[b.name] = np.empty(shape, dtype) if b.fill is None else np.full(shape, b.fill, dtype)
     buffers["orders"], buffers["fills"] = program.function(

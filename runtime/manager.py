@@ -22,6 +22,7 @@ from flowc.compiler.workflow import Analysis, analyse
 from flowc.dsl.diagnostics import Diagnostic, FlowError, did_you_mean, has_errors
 from flowc.dsl.loader import SourceSet, load
 from flowc.runtime.data import MarketData, SymbolBars, align, load_source, sample_path, source_symbols
+from flowc.runtime.data_gaps import gap_problem, largest_gap
 from flowc.runtime.ledger import Ledger
 from flowc.runtime.tiers import Choice
 
@@ -57,6 +58,7 @@ class Prepared:
     trade_from: int = 0  # with --start: the first step risk may act at; the steps before it warm up
     warmup: int = 0  # with --start: the bars of warm-up the workflow needs (its longest)
     data_files: list[Path] = field(default_factory=list)  # every data file read, in load order
+    gap: dict[str, object] | None = None  # the largest gap between two bars of a symbol (`data_gaps`)
     replays: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)  # replayed signals, per replay()
     choice: Choice | None = None  # the engine `auto` chose, and why
     background: bool = False  # whether a background compile of the program was started
@@ -253,8 +255,25 @@ def prepare(path: str | Path, workflow: str | None = None, overrides: Sequence[s
     literals = analysis.binding.symbol_literals  # type: ignore[union-attr]
     symlit = np.array([literals.index(s) if s in literals else -1 for s in market.symbols], dtype=np.int64)
     warnings = [d for d in analysis.diagnostics if not d.is_error]
+    gap = largest_gap(market, trade_from)
+    if (problem := gap_problem(gap)) is not None:
+        warnings.append(problem)
+    if analysis.walk_forward:
+        from flowc.runtime.data_length import walk_forward_problem
+
+        problem = walk_forward_problem(analysis, market.n_steps, trade_from)
+        if problem is not None:
+            raise _fail([problem], analysis.sources)
+    if not analysis.sweeps and not analysis.walk_forward:  # a sweep's windows differ from point to point
+        from flowc.runtime.data_length import window_problems
+
+        problems = window_problems(plan, np.array(analysis.binding.params.vector(analysis.values),  # type: ignore
+                                                  dtype=np.float64), market)
+        if has_errors(problems):
+            raise _fail(problems, analysis.sources)
+        warnings.extend(problems)
     return Prepared(analysis, plan, market, owner, symlit, warnings, timings, trade_from=trade_from, warmup=warmup,
-                    data_files=files, replays=replays)
+                    data_files=files, replays=replays, gap=gap)
 
 
 def _replays(analysis: Analysis, market: MarketData) -> list[tuple[np.ndarray, np.ndarray]]:

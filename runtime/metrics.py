@@ -154,7 +154,7 @@ def metrics_nb(equity: np.ndarray, timestamps: np.ndarray, cash0: float, trade_p
     out[_EXPOSURE] = held / n
     mean_equity = sum_nb(equity) / n
     if mean_equity > 0:
-        out[_TURNOVER] = sum_nb(fill_notional) / mean_equity
+        out[_TURNOVER] = sum_nb(fill_notional) / mean_equity + 0.0  # no fill: 0, not numpy's -0.0
     peak, drawdown = cash0, -np.inf
     for t in range(n):  # np.maximum.accumulate and np.max, NaN propagating
         high = equity[t] if equity[t] != equity[t] or equity[t] > cash0 else cash0
@@ -319,7 +319,7 @@ def as_us(timestamps: np.ndarray) -> np.ndarray:
 
 
 def _defined(value: float) -> float | None:
-    return value if math.isfinite(value) else None
+    return value + 0.0 if math.isfinite(value) else None  # + 0.0: never a -0 on screen or in JSON
 
 
 def rank(points: list[dict], objective: str) -> list[int]:

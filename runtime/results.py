@@ -139,12 +139,43 @@ class RunResult:
         metrics["unfilled"] = len(self.ledger.unfilled)
         metrics["open_trades"] = len(self.open_trades)
         write_text(folder / "metrics.json", json.dumps(metrics, indent=2, allow_nan=False) + "\n")
+        unit = stamp_unit(self.market.timestamps)
         equity = self.equity()
-        equity.index = equity.index.strftime("%Y-%m-%dT%H:%M:%S")
-        write_text(folder / "equity.csv", equity.to_csv(float_format="%.10g"))
+        equity.index = format_stamps(equity.index.values, unit)
+        equity.index.name = "timestamp"
+        write_text(folder / "equity.csv", equity.to_csv())
         for name, frame in (("trades", self.trade_table()), ("orders", self.orders()), ("fills", self.fills()),
                             ("positions", self.positions())):
-            write_text(folder / f"{name}.csv", frame.to_csv(index=False, float_format="%.10g"))
+            for column in ("timestamp", "entry_time", "exit_time"):
+                if column in frame:
+                    frame[column] = format_stamps(frame[column].values, unit)
+            write_text(folder / f"{name}.csv", frame.to_csv(index=False))
+
+
+# CSV files hold numbers at full precision: pandas writes the shortest text that reads back as the
+# same float (no `float_format`), so a CSV compares exactly with the Python API's values.
+
+_UNITS = ("D", "s", "ms", "us", "ns")
+
+
+def stamp_unit(timestamps: np.ndarray) -> str:
+    """The coarsest unit that holds every timestamp exactly: `D` for daily data (all at midnight),
+    else seconds, or the sub-second unit the data needs. Every CSV of a run uses its data's unit."""
+    stamps = np.asarray(timestamps).astype("datetime64[ns]")
+    stamps = stamps[~np.isnat(stamps)]
+    for unit in _UNITS:
+        if np.array_equal(stamps.astype(f"datetime64[{unit}]").astype("datetime64[ns]"), stamps):
+            return unit
+    return "ns"
+
+
+def format_stamps(timestamps: np.ndarray, unit: str) -> np.ndarray:
+    """Timestamps as CSV text in `unit` (`stamp_unit`): `1999-01-04` for daily data,
+    `1999-01-04T14:30:00` (and fractions where the data has them) for intraday; NaT as empty."""
+    stamps = np.asarray(timestamps).astype("datetime64[ns]")
+    text = np.datetime_as_string(stamps, unit=unit).astype(object)
+    text[np.isnat(stamps)] = ""
+    return text
 
 
 FILL_COLUMNS = ("step", "symbol", "quantity", "price", "commission", "portfolio")  # ledger_metrics_nb's fills

@@ -150,6 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None, help="for sweeps: workers of the local pool")
     p.add_argument("--capture-signals", metavar="DIR", help="store every SIGNAL of every strategy in DIR")
     p.add_argument("--report", action="store_true", help="also write report.html and PNG charts to --out")
+    p.add_argument("--force", action="store_true",
+                   help="with --out: replace a sweep's results by a run's, or a run's by a sweep's")
     p.add_argument("--reproduce", metavar="OUT_DIR", help="rerun the run recorded in OUT_DIR/manifest.json")
     p.add_argument("--start", help="first date or timestamp to trade (warm-up uses earlier bars)")
     p.add_argument("--end", help="last date or timestamp")
@@ -176,6 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("report", cmd_report, "write report.html and PNG charts for an existing --out directory")
     p.add_argument("out_dir")
+    p.add_argument("--plugin", dest="report_plugins", action="append", default=[], metavar="MODULE",
+                   help="a plugin the run used (its manifest names it; its file must be the same)")
     p.add_argument("--benchmark", metavar="SYMBOL", help="the buy-and-hold benchmark")
 
     p = command("lsp", cmd_lsp, "run the language server over stdio (needs `pip install 'flowc[lsp]'`)")

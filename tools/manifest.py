@@ -144,7 +144,7 @@ def build(prepared, args: argparse.Namespace, *, started: str, finished: str, ou
             flow.append({"path": path, "sha256": sha256_text(source.text)})
     data = [{"path": str(path), "sha256": sha256_file(path), "bytes": path.stat().st_size}
             for path in dict.fromkeys(prepared.data_files)]
-    plugins = [{"name": name, **_plugin_file(name)} for name in getattr(args, "plugin", None) or []]
+    plugins = [{"name": name, **plugin_file(name)} for name in getattr(args, "plugin", None) or []]
     generated = [{"container": c.path, "source": spec.kind, "args": dict(spec.args)}
                  for c in analysis.binding.containers.values() if c.role == "data"
                  for spec in c.config.sources if spec.kind == "synthetic"]
@@ -170,7 +170,8 @@ def build(prepared, args: argparse.Namespace, *, started: str, finished: str, ou
                    "steps": int(len(stamps) - k),
                    "first": shown(stamps[k]) if len(stamps) > k else None,
                    "last": shown(stamps[-1]) if len(stamps) else None,
-                   "warmup_bars": prepared.warmup, "warmup_from": shown(stamps[0]) if k else None},
+                   "warmup_bars": prepared.warmup, "warmup_from": shown(stamps[0]) if k else None,
+                   "largest_gap": getattr(prepared, "gap", None)},
         "cash": cash0,
         "periods_per_year": analysis.periods_per_year,
         "started_at": started,
@@ -180,7 +181,7 @@ def build(prepared, args: argparse.Namespace, *, started: str, finished: str, ou
     return manifest
 
 
-def _plugin_file(name: str) -> dict[str, str]:
+def plugin_file(name: str) -> dict[str, str]:
     """The source file of a plugin (a `.py` path or a module name) and its hash, where it has one."""
     import importlib.util
 

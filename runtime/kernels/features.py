@@ -47,11 +47,17 @@ _RING = 3  # header slots before the ring buffer of windowed kernels
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _push(state: np.ndarray, pos: float, run: float, x: float, n: int) -> tuple[float, float, float]:
-    """Write x into the ring; the value it replaced (n calls ago), and the next position and run."""
+    """Write x into the ring; the value it replaced (n calls ago), and the next position and run.
+
+    A window longer than the data gets a ring of only as many slots as there are steps (the
+    executor's `buffer_shape`): it wraps there, and `run` never reaches `n`, so every window
+    function stays undefined, as it would with all `n` slots.
+    """
     i = int(pos)
+    m = min(n, state.shape[0] - _RING)
     old = state[_RING + i]
     state[_RING + i] = x
-    return old, (i + 1.0 if i + 1 < n else 0.0), (0.0 if np.isnan(x) else run + 1.0)
+    return old, (i + 1.0 if i + 1 < m else 0.0), (0.0 if np.isnan(x) else run + 1.0)
 
 
 @njit(cache=True, error_model="numpy", inline="always")

@@ -38,6 +38,7 @@ from flowc.runtime.executor import (
     check_windows,
     load_generated,
     param_shaped,
+    ring_buffers,
 )
 from flowc.runtime.interpret import in_process, on_disk
 from flowc.runtime.ledger import FILL_DTYPE
@@ -147,12 +148,13 @@ def _shapes(program: Program, market: MarketData, params: np.ndarray) -> np.ndar
     """`[K, n_buffers, max_ndim]`: every buffer's shape at every point (only param-sized ones vary)."""
     buffers = program.generated.buffers
     dims = buffer_dims(program.generated, market)
+    rings = ring_buffers(program.plan)
     shapes = np.zeros((len(params), len(buffers), max(len(b.shape) for b in buffers)), dtype=np.int64)
     for i, b in enumerate(buffers):
         if b.source is not None:
             continue
         for k in range(len(params)) if param_shaped(b) else (0,):
-            shape = buffer_shape(b, dims, params[k], RECORD_CAPACITY)
+            shape = buffer_shape(b, dims, params[k], RECORD_CAPACITY, rings=rings)
             shapes[k if param_shaped(b) else slice(None), i, :len(shape)] = shape
     return shapes
 

@@ -105,7 +105,9 @@ CASES: dict[str, tuple[str, str, dict]] = {
               edit(NESTED, NESTED_TWICE, add_route("route box.s -> risk : SIGNAL")), {}),
     "FL207": (edit(("containers = c", "containers = cc")), BASE, {}),
     "FL208": (BASE, BASE, {"workflow": "nope"}),
-    "FL209": (edit(("pipeline data -> features -> strategy", "pipeline features -> strategy")), BASE, {}),
+    "FL209": (edit(("strategy, execution, portfolio : BAR", "execution, portfolio : BAR"),
+                   ("crossover(fast_ma, slow_ma)", "crossover(close, slow_ma)")),
+              edit(("crossover(fast_ma, slow_ma)", "crossover(close, slow_ma)")), {}),
     "FL210": (edit(("portfolio : BAR", "portfolio : BARS")), BASE, {}),
     "FL211": (edit(("risk: risk {", "risk: riks {")), BASE, {}),
     # ---- roles and events ----

@@ -28,8 +28,8 @@ def test_open_positions_are_marked(tmp_path):
     flow = (EXAMPLES / "simple_backtest.flow").read_text().replace("long_only = true", "long_only = false")
     path = tmp_path / "open.flow"
     path.write_text(flow)
-    result = backtest(path, params={"fast": 3, "slow": 6000})  # slow never defined: flat; no trade
-    assert result.positions()["position"].abs().sum() == 0
+    with pytest.raises(FlowError, match="FL613"):  # slow never defined: no signal, said before the run
+        backtest(path, params={"fast": 3, "slow": 6000})
     result = backtest(path, params={"fast": 3, "slow": 5000})  # defined near the end: still long
     positions = result.positions()
     row = positions.loc[0]

@@ -45,8 +45,8 @@ def test_start_and_end_select_the_steps(capsys, tmp_path):
     out = tmp_path / "r"
     metrics = _json(capsys, SIMPLE, "--start", START, "--end", END, "--out", str(out))
     equity = pd.read_csv(out / "equity.csv")
-    assert equity["timestamp"].iloc[0] == "2005-01-03T00:00:00"
-    assert equity["timestamp"].iloc[-1] == "2006-12-29T00:00:00"  # a bare --end date takes the whole day
+    assert equity["timestamp"].iloc[0] == "2005-01-03"
+    assert equity["timestamp"].iloc[-1] == "2006-12-29"  # a bare --end date takes the whole day
     assert metrics["steps"] == len(equity) == 503 and metrics["bars"] == 503
     assert pd.read_csv(out / "orders.csv")["step"].min() >= 0
 

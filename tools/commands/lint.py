@@ -1,7 +1,9 @@
 """`flowc lint FILE...`: every diagnostic of each file and of each workflow it declares.
 
 A file's own workflows are analysed and linted one by one (a file with none
-is checked for syntax, imports and names); the diagnostics are merged,
+is checked for syntax, imports and names), and so is every container and
+communication pattern it declares that none of its workflows pairs (bound
+as far as it can be without a pairing); the diagnostics are merged,
 filtered (`--select`, `--ignore`, `# flowc: ignore[CODE]` comments) and
 printed as text, JSON (one document with counts; `json-list`, the bare list,
 for one more release) or SARIF. Exit 1 if an error remains, 2 for a usage or
@@ -19,7 +21,7 @@ from contextlib import contextmanager
 
 from flowc.compiler.lint import PASSES, RUN_PASSES, Pass, lint_workflows
 from flowc.compiler.scope import collect
-from flowc.compiler.workflow import Analysis, analyse, workflows_in
+from flowc.compiler.workflow import Analysis, analyse, analyse_patterns, paired_patterns, workflows_in
 from flowc.dsl import ast
 from flowc.dsl.codes import RULES
 from flowc.dsl.diagnostics import Diagnostic, FlowError, has_errors, sort_key
@@ -99,7 +101,11 @@ def lint_file(loaded: SourceSet, overrides: tuple[str, ...] = (), passes: Sequen
         analyses = [analyse(loaded, name, overrides) for name in names]
     else:
         analyses = [Analysis(loaded, scope, diagnostics=[*loaded.diagnostics, *scope.diagnostics])]
-    return lint_workflows(analyses, passes)
+    found = lint_workflows(analyses, passes)
+    if loaded.main_module is not None and not has_errors([*loaded.diagnostics, *scope.diagnostics]):
+        paired = frozenset().union(*(paired_patterns(a) for a in analyses))
+        found.extend(d for d in analyse_patterns(loaded, scope, overrides, paired) if d not in found)
+    return found
 
 
 def selectors(values: Iterable[str]) -> frozenset[str]:

@@ -24,7 +24,7 @@ from flowc.runtime.data import MarketData
 from flowc.runtime.manager import Prepared, RunOptionError, prepare, run_prepared, slice_market
 from flowc.runtime.metrics import METRIC_KEYS
 from flowc.runtime.results import RunResult, summarise
-from flowc.tools import manifest
+from flowc.tools import manifest, out_folder
 from flowc.tools.exit_codes import EXIT_ERRORS, EXIT_OK, EXIT_USAGE
 
 
@@ -58,6 +58,13 @@ def run_run(args: argparse.Namespace) -> int:
                       f"{', '.join(prepared.market.symbols)}")
     if args.trace is not None:
         return trace(prepared, args.trace)
+    sweeping = bool(prepared.analysis.sweeps or prepared.analysis.walk_forward)
+    if sweeping and args.report:
+        what = "walk-forwards" if prepared.analysis.walk_forward else "sweeps"
+        return _usage(f"--report writes the report of a single run; {what} have none yet: leave out --report")
+    if args.out and (refused := out_folder.conflict(args.out, "sweep" if sweeping else "run",
+                                                    getattr(args, "force", False))):
+        return _usage(refused)
     if prepared.analysis.sweeps or prepared.analysis.walk_forward:
         from flowc.tools.commands.sweep import run_sweep
 
@@ -305,7 +312,12 @@ def _say_prepared(args: argparse.Namespace, prepared: Prepared) -> None:
         last = np.datetime_as_string(market.timestamps[-1], "s")
         warm = (f"; {k} steps of warm-up from {np.datetime_as_string(market.timestamps[0], 's')} "
                 f"(longest warm-up {prepared.warmup} bars)") if k else ""
-        _say(args, f"range: {first} to {last}, {market.n_steps - k:,} steps{warm}")
+        gap = ""
+        if prepared.gap is not None:
+            from flowc.runtime.data_gaps import describe
+
+            gap = f"; largest gap `{prepared.gap['symbol']}`, {describe(prepared.gap)}"
+        _say(args, f"range: {first} to {last}, {market.n_steps - k:,} steps{warm}{gap}")
 
 
 def _timings(prepared: Prepared) -> dict[str, float]:

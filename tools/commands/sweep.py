@@ -24,7 +24,7 @@ from flowc.runtime.sweep.task import Task, ranked
 from flowc.tools.exit_codes import EXIT_ERRORS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from flowc.tools.manifest import parse_data
 from flowc.tools.sweeps.progress import SweepProgress
-from flowc.tools.sweeps.tables import flat, frame, top_table, write_tables
+from flowc.tools.sweeps.tables import flat, frame, parquet_note, top_table, write_tables
 
 
 def run_sweep(prepared: Prepared, args: argparse.Namespace) -> int:
@@ -80,13 +80,15 @@ def _plain(prepared: Prepared, job: Job, executor: Executor, store: Store | None
     rows = ranked(outcome.rows, objective)
     if args.out:
         table = frame(rows, params)
-        write_tables(args.out, table)
+        note = parquet_note(write_tables(args.out, table))
+        if note and not args.quiet:
+            sys.stderr.write(note)
         if len(params) >= 2:
             from flowc.tools.sweeps.heatmap import write_heatmap
 
             shown = write_heatmap(Path(args.out) / "heatmap.png", outcome.rows, [(s.param, s.values) for s in sweeps],
                                   objective, f"{prepared.analysis.name}: {objective}")
-            if shown is None and watching:
+            if shown is None and not args.quiet:
                 sys.stderr.write("flowc: no heatmap.png: it needs matplotlib (pip install 'flowc[report]')\n")
     if args.json:
         sys.stdout.write(json.dumps([flat(r, params) for r in rows], indent=2) + "\n")

@@ -15,13 +15,14 @@ import numpy as np
 
 from flowc.runtime.files import write_text
 from flowc.runtime.manager import Prepared
+from flowc.runtime.results import format_stamps, stamp_unit
 from flowc.runtime.sweep.executor import Executor
 from flowc.runtime.sweep.grid import grid
 from flowc.runtime.sweep.job import Job
 from flowc.runtime.sweep.store import Store
 from flowc.runtime.sweep.walk_forward import WalkForward, walk_forward, windows_of
 from flowc.tools.sweeps.progress import SweepProgress
-from flowc.tools.sweeps.tables import frame, write_tables
+from flowc.tools.sweeps.tables import frame, parquet_note, write_tables
 
 
 def _iso(timestamps: np.ndarray, i: int) -> str:
@@ -56,14 +57,17 @@ def report_walk_forward(prepared: Prepared, job: Job, executor: Executor, store:
     data = summary(result, prepared)
     if args.out:
         out = Path(args.out)
-        write_tables(out, frame(result.rows, result.params))
+        note = parquet_note(write_tables(out, frame(result.rows, result.params)))
+        if note and not args.quiet:
+            sys.stderr.write(note)
     if args.out and not result.outcome.interrupted:  # an interrupted walk-forward has no test windows yet
         write_text(out / "walk_forward.json", json.dumps(data, indent=2, allow_nan=False) + "\n")
         import pandas as pd
 
-        equity = pd.DataFrame({"timestamp": pd.to_datetime(result.timestamps).strftime("%Y-%m-%dT%H:%M:%S"),
+        stamps = pd.to_datetime(result.timestamps).values
+        equity = pd.DataFrame({"timestamp": format_stamps(stamps, stamp_unit(prepared.market.timestamps)),
                                "equity": result.equity})
-        write_text(out / "oos_equity.csv", equity.to_csv(index=False, float_format="%.10g"))
+        write_text(out / "oos_equity.csv", equity.to_csv(index=False))
     if args.json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
     elif not args.quiet and not result.outcome.interrupted:

@@ -47,7 +47,7 @@ def figures(view: RunView) -> dict[str, object]:
                    line={"color": BENCH, "width": 1.0, "dash": "dot"})
     found["chart-drawdown"] = dd
 
-    trades = view.trades
+    trades, markers = view.trades, view.markers
     for j in view.charted_symbols:
         symbol = view.market.symbols[j]
         fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.04)
@@ -55,18 +55,18 @@ def figures(view: RunView) -> dict[str, object]:
         present = view.market.present[:, j]
         fig.add_scatter(x=x[present], y=view.market.close[present, j], name=f"{symbol} close",
                         line={"color": "#34495e", "width": 1.0}, row=1, col=1)
-        mine = trades[trades["symbol"] == symbol] if len(trades) else trades
-        for direction, name, symbol_shape, color in ((1, "long entry", "triangle-up", GAIN),
-                                                     (-1, "short entry", "triangle-down", LOSS)):
-            part = mine[mine["direction"] == direction] if len(mine) else mine
+        mine = markers[markers["symbol"] == symbol]  # at real fills (`model.fill_markers`)
+        for name, symbol_shape, color in (("long entry", "triangle-up", GAIN), ("short entry", "triangle-down", LOSS)):
+            part = mine[mine["kind"] == name]
             if len(part):
-                fig.add_scatter(x=x[part["entry_step"].to_numpy()], y=part["entry_price"], mode="markers",
+                fig.add_scatter(x=x[part["step"].to_numpy()], y=part["price"], mode="markers",
                                 name=name, marker={"symbol": symbol_shape, "size": 9, "color": color},
-                                row=1, col=1)
-        if len(mine):
-            fig.add_scatter(x=x[mine["exit_step"].to_numpy()], y=mine["exit_price"], mode="markers", name="exit",
+                                hovertemplate=f"{name} %{{y:.2f}}", row=1, col=1)
+        part = mine[mine["kind"] == "exit"]
+        if len(part):
+            fig.add_scatter(x=x[part["step"].to_numpy()], y=part["price"], mode="markers", name="exit",
                             marker={"symbol": "x", "size": 8, "color": "#222222"},
-                            customdata=np.stack([mine["pnl"], mine["return"]], axis=1),
+                            customdata=np.stack([part["pnl"], part["return"]], axis=1),
                             hovertemplate="exit %{y:.2f}<br>P&L %{customdata[0]:,.2f} (%{customdata[1]:.2%})",
                             row=1, col=1)
         fig.add_scatter(x=x, y=view.positions[:, j], name="position", line={"color": STRATEGY, "width": 1.0,

@@ -94,15 +94,13 @@ def write_all(view: RunView, folder: str | Path) -> list[Path]:
         top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[0.72, 0.28])
         present = view.market.present[:, j]
         top.plot(x[present], view.market.close[present, j], color="#34495e", linewidth=0.8, label=f"{symbol} close")
-        mine = trades[trades["symbol"] == symbol] if len(trades) else trades
-        if len(mine):
-            for direction, marker, color, name in ((1, "^", GAIN, "long entry"), (-1, "v", LOSS, "short entry")):
-                part = mine[mine["direction"] == direction]
-                if len(part):
-                    top.scatter(x[part["entry_step"].to_numpy()], part["entry_price"], marker=marker, s=28,
-                                color=color, label=name, zorder=3)
-            top.scatter(x[mine["exit_step"].to_numpy()], mine["exit_price"], marker="x", s=22, color="#222222",
-                        label="exit", zorder=3)
+        mine = view.markers[view.markers["symbol"] == symbol]  # at real fills (`model.fill_markers`)
+        for kind, marker, size, color in (("long entry", "^", 28, GAIN), ("short entry", "v", 28, LOSS),
+                                          ("exit", "x", 22, "#222222")):
+            part = mine[mine["kind"] == kind]
+            if len(part):
+                top.scatter(x[part["step"].to_numpy()], part["price"], marker=marker, s=size, color=color,
+                            label=kind, zorder=3)
         top.set_title(f"{symbol}: price, trades and position", loc="left")
         top.legend(loc="upper left", frameon=False, fontsize=8)
         top.grid(alpha=0.3)

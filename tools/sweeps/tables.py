@@ -50,7 +50,7 @@ def write_tables(folder: str | Path, table: pd.DataFrame) -> list[Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = [folder / "sweep.csv"]
-    write_text(written[0], table.to_csv(index=False, float_format="%.10g"))
+    write_text(written[0], table.to_csv(index=False))
     try:
         import pyarrow  # noqa: F401
     except ImportError:
@@ -60,6 +60,13 @@ def write_tables(folder: str | Path, table: pd.DataFrame) -> list[Path]:
         table.to_parquet(tmp, index=False)
     written.append(target)
     return written
+
+
+def parquet_note(written: Sequence[Path]) -> str | None:
+    """What to tell the user when `write_tables` could write only the CSV (said on any stderr, not only a TTY)."""
+    if any(p.suffix == ".parquet" for p in written):
+        return None
+    return f"flowc: no sweep.parquet: it needs pyarrow (pip install pyarrow); {written[0]} has the same table\n"
 
 
 def top_table(title: str, rows: Sequence[Row], params: Sequence[str], objective: str, limit: int = 10):
