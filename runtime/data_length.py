@@ -88,6 +88,6 @@ def walk_forward_problem(analysis: Analysis, n_steps: int, first: int = 0) -> Di
     return diagnose("FL614", item.span if item is not None else None,
                     f"shorten `train` to less than {bars:,} bars, or select more data",
                     detail=f"`walk_forward train = {wf['train']:,}, test = {wf['test']:,}` needs more than "
-                           f"{wf["train"]:,} bars (the train window and at least one bar to test; "
+                           f"{wf['train']:,} bars (the train window and at least one bar to test; "
                            f"{wf['train'] + wf['test']:,} for a whole test window), and the{selected} data has "
                            f"{bars:,} bars")
