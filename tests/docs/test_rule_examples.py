@@ -16,7 +16,7 @@ directory and run:
 The bad example must print diagnostics of exactly one code, the page's (`ALSO` lists the two
 pages whose mistake cannot be shown without a consequence, and why), and exit 1 (an error) or 0 (a
 warning); the fix must print no diagnostic and exit 0. `flowc run` lines run on the reference
-engine with the inline executor (`--engine reference --executor inline --quiet` are added): the
+engine with the inline executor (`--engine reference --executor inline` are added): the
 checks are the same, and no numba compilation or process pool is paid for a documentation test.
 
 The few codes whose example cannot be run are listed in `NOT_RUNNABLE`, each with the reason; a test
@@ -61,7 +61,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```[ \t]*$", re.M | re.S)
 # `path:line:col: CODE message` or `CODE message`, as the text renderer prints a diagnostic.
 PRINTED = re.compile(r"^(?:\S[^\n]*?:\d+:\d+: )?(FL\d{3}) ", re.M)
-RUN_OPTIONS = ["--engine", "reference", "--executor", "inline", "--quiet"]
+RUN_OPTIONS = ["--engine", "reference", "--executor", "inline"]  # not --quiet: it hides warnings
 DEFAULT = "example.flow"
 
 

@@ -40,7 +40,7 @@ def made(tmp_path, capsys, monkeypatch):
     pytest.importorskip("plotly")
     from flowc.compiler import components
 
-    before = components.all_components()  # the copy registers `spread` and `above` again: restore them after
+    monkeypatch.setattr(components, "_registry", dict(components._registry))  # the copy registers its components
     sys.modules.pop("my_spread", None)  # each test imports its own copy
     plugin = tmp_path / "my_spread.py"
     shutil.copy(ROOT / "tests" / "runtime" / "plugin_components.py", plugin)
@@ -52,8 +52,6 @@ def made(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(sys, "path", list(sys.path))
     yield plugin, out
     sys.modules.pop("my_spread", None)
-    for component in before:
-        components.register(component)
 
 
 def test_report_without_the_recorded_plugin_names_it(made, capsys):

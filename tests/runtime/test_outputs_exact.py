@@ -8,6 +8,7 @@ import pandas as pd
 
 from flowc.runtime.metrics import compute_metrics
 from flowc.runtime.results import format_stamps, stamp_unit
+from flowc.runtime.trades import TRADE_DTYPE
 from flowc.tools.cli import main
 from tests.conftest import EXAMPLES
 
@@ -17,7 +18,7 @@ SIMPLE = str(EXAMPLES / "simple_backtest.flow")
 def test_turnover_without_fills_is_zero_not_minus_zero():
     days = np.array(["2020-01-01", "2020-01-02", "2020-01-03"], dtype="datetime64[us]")
     metrics = compute_metrics(equity=np.full(3, 100.0), timestamps=days,
-                              cash0=100.0, trade_pnl=np.array([]), fill_notional=np.array([]),
+                              cash0=100.0, trades=np.zeros(0, TRADE_DTYPE), fill_notional=np.array([]),
                               exposed=np.zeros(3, bool), bars=3, steps=3, n_symbols=1)
     assert metrics["turnover"] == 0.0 and math.copysign(1.0, metrics["turnover"]) == 1.0
     assert '"turnover": 0.0' in json.dumps(metrics)
