@@ -203,7 +203,13 @@ def _value(v: float) -> str:
 
 
 def reproduce(args: argparse.Namespace) -> int:
-    """Rerun the run recorded in OUT_DIR/manifest.json and compare inputs, versions and results."""
+    """Rerun the run recorded in OUT_DIR/manifest.json and compare its results with the files in OUT_DIR.
+
+    The files in the folder are what is certified: each is hashed and compared with the rerun's
+    (and with the digest the manifest recorded, which tells an edited or half-written file from a
+    changed input). The folder names code to run only through its plugins, and those are never
+    loaded from it: the user passes them with `--plugin`, and they must be the recorded ones.
+    """
     from flowc.tools.cli import build_parser
 
     out = args.reproduce
@@ -215,13 +221,19 @@ def reproduce(args: argparse.Namespace) -> int:
     if getattr(args, "file", None) and str(Path(args.file).absolute()) != recorded:
         return _usage(f"--reproduce {out} reruns {recorded}; leave out FILE or give that one")
     argv = ["run", *manifest.rerun_arguments(before["run"])]
-    plugins = before["run"].get("plugins") or []
-    if plugins:
-        from flowc.runtime.components import load_plugins
-
-        load_plugins(plugins)
+    used = before.get("inputs", {}).get("plugins")
+    if not isinstance(used, list):
+        used = [{"name": str(p)} for p in before["run"].get("plugins") or []]
+    given = list(getattr(args, "plugin", None) or [])
+    problem = manifest.plugin_mismatch([p for p in used if isinstance(p, dict)], given)
+    if problem:
+        names = " ".join(f"--plugin {p.get('name')}" for p in used if isinstance(p, dict))
+        return _usage(f"--reproduce {out}: {problem}. A results folder never chooses code to run: pass the "
+                      f"run's plugins yourself" + (f" (`flowc {names} run --reproduce {out}`)" if names else "")
+                      + "; --plugin executes Python code")
+    present = manifest.result_digests(out)
     with tempfile.TemporaryDirectory(prefix="flowc-reproduce-") as scratch:
-        rerun = build_parser().parse_args([*(x for p in plugins for x in ("--plugin", p)), *argv, "--out", scratch,
+        rerun = build_parser().parse_args([*(x for p in given for x in ("--plugin", p)), *argv, "--out", scratch,
                                            "--quiet"])
         try:
             code = run_run(rerun)
@@ -232,14 +244,19 @@ def reproduce(args: argparse.Namespace) -> int:
             sys.stderr.write(f"flowc: --reproduce {out}: the recorded run failed (exit {code})\n")
             return code
         after = manifest.read(scratch)
-    inputs, versions, results = manifest.compare(before, after)
-    same = not results
+    inputs, versions, _ = manifest.compare(before, after)
+    rerun_results = after.get("results", {})
+    results = [name for name in sorted({*present, *rerun_results}, key=_result_key)
+               if present.get(name) != rerun_results.get(name)]
+    edited = manifest.edited_results(before.get("results") or {}, present)
+    same = not results and not edited
     if args.json:
         sys.stdout.write(json.dumps({"identical": same and not inputs, "results_identical": same,
                                      "inputs_changed": inputs, "versions_changed": versions,
-                                     "results_differ": results}, indent=2) + "\n")
+                                     "results_differ": results, "files_not_as_recorded": edited},
+                                    indent=2) + "\n")
     else:
-        checked = ", ".join(after.get("results", {}))
+        checked = ", ".join(present)
         n_flow = len(after.get("inputs", {}).get("flow", []))
         n_data = len(after.get("inputs", {}).get("data", []))
         if same and not inputs:
@@ -254,9 +271,14 @@ def reproduce(args: argparse.Namespace) -> int:
             lines.append(f"  inputs unchanged: {n_flow} flow file{'s' * (n_flow != 1)}, "
                          f"{n_data} data file{'s' * (n_data != 1)}, parameters and plan")
         lines += [f"  version changed: {item}" for item in versions]
+        lines += [f"  not as the run wrote it: {item}" for item in edited]
         lines.append(f"  results differ: {', '.join(results)}" if results else f"  results match: {checked}")
         sys.stdout.write("\n".join(lines) + "\n")
     return EXIT_OK if same and not inputs else EXIT_DIFFERENT
+
+
+def _result_key(name: str) -> int:
+    return manifest.RESULT_FILES.index(name) if name in manifest.RESULT_FILES else len(manifest.RESULT_FILES)
 
 
 # ---- printing ---------------------------------------------------------------------------
