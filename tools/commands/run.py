@@ -21,6 +21,7 @@ import numpy as np
 from flowc.dsl.diagnostics import FlowError
 from flowc.dsl.render import render_text
 from flowc.runtime.data import MarketData
+from flowc.runtime.files import staged_folder
 from flowc.runtime.manager import Prepared, RunOptionError, prepare, run_prepared, slice_market
 from flowc.runtime.results import RunResult, summarise
 from flowc.tools import manifest
@@ -28,6 +29,7 @@ from flowc.tools import manifest
 SHOWN = ("final_equity", "total_return", "cagr", "volatility", "sharpe", "sortino", "max_drawdown", "calmar",
          "trades", "win_rate", "exposure", "turnover", "bars", "steps", "symbols")
 EXIT_OK, EXIT_DIFFERENT, EXIT_USAGE = 0, 1, 2
+REPORT_FILES = ("report.html", "charts")  # what --report adds to --out: replaced with the results
 
 
 def run_run(args: argparse.Namespace) -> int:
@@ -81,17 +83,21 @@ def run_run(args: argparse.Namespace) -> int:
     if bench:
         extra["benchmark"] = bench
     if args.out:
-        result.write(args.out, extra=extra)
-        record = _write_manifest(prepared, args, started, float(result.ledger.cash0.sum()))
-        _say(args, f"wrote {', '.join(record['results'])} and {manifest.MANIFEST} to {args.out}")
-        if args.report:
-            from flowc.tools.report import write_report
+        try:
+            with staged_folder(args.out, replaces=(*manifest.RESULT_FILES, manifest.MANIFEST, *REPORT_FILES)) as stage:
+                result.write(stage, extra=extra)
+                record = _write_manifest(prepared, args, started, float(result.ledger.cash0.sum()), stage)
+                if args.report:
+                    from flowc.tools.report import write_report
 
-            begun = time.perf_counter()
-            files = write_report(args.out, traded_market(prepared), prepared.analysis.graph,
-                                 benchmark=args.benchmark)
-            _say(args, f"report: {', '.join(str(f.relative_to(args.out)) for f in files)} "
-                       f"in {_seconds(time.perf_counter() - begun)}")
+                    begun = time.perf_counter()
+                    files = write_report(stage, traded_market(prepared), prepared.analysis.graph,
+                                         benchmark=args.benchmark)
+                    _say(args, f"report: {', '.join(str(f.relative_to(stage)) for f in files)} "
+                               f"in {_seconds(time.perf_counter() - begun)}")
+        except OSError as exc:
+            return _usage(f"--out {args.out}: cannot write the results: {_reason(exc)}")
+        _say(args, f"wrote {', '.join(record['results'])} and {manifest.MANIFEST} to {args.out}")
     if args.json:
         shown = {**result.metrics, "timings": timings, **({"benchmark": bench} if bench else {})}
         sys.stdout.write(json.dumps(shown, indent=2) + "\n")
@@ -129,11 +135,18 @@ def _benchmark(result: RunResult, symbol: str) -> dict[str, object]:
     return {"symbol": symbol, "final_equity": float(equity[-1]), "total_return": float(equity[-1] / cash0 - 1.0)}
 
 
-def _write_manifest(prepared: Prepared, args: argparse.Namespace, started: str, cash0: float | None) -> dict:
-    record = manifest.build(prepared, args, started=started, finished=manifest.now(), out=Path(args.out),
-                            cash0=cash0)
-    manifest.write(args.out, record)
+def _write_manifest(prepared: Prepared, args: argparse.Namespace, started: str, cash0: float | None,
+                    folder: str | Path | None = None) -> dict:
+    """The manifest of the results in `folder` (default `--out`), written there last."""
+    folder = Path(args.out if folder is None else folder)
+    record = manifest.build(prepared, args, started=started, finished=manifest.now(), out=folder, cash0=cash0)
+    manifest.write(folder, record)
     return record
+
+
+def _reason(exc: OSError) -> str:
+    where = f" ({exc.filename})" if exc.filename else ""
+    return f"{exc.strerror or type(exc).__name__}{where}"
 
 
 # ---- --trace STEP -----------------------------------------------------------------------
