@@ -25,6 +25,9 @@ WORKFLOW_SETTINGS = ("containers", "communication", "objective", "periods_per_ye
 WALK_FORWARD_ARGS = ("train", "test", "step")
 
 
+MAX_SWEEP_POINTS = 100_000  # the points of all a workflow's sweeps together
+
+
 @dataclass(frozen=True)
 class SweepSpec:
     param: str
@@ -168,7 +171,16 @@ def _sweep(result: Analysis, item: ast.Sweep) -> None:
     if isinstance(values, str):
         result.diagnostics.append(error("FL501", f"`sweep {item.param}`: {values}", item.values.span))
         return
-    for value in values:
+    points = len(values)  # of a range, counted without building it
+    for earlier in result.sweeps:
+        points *= len(earlier.values)
+    if points > MAX_SWEEP_POINTS:
+        size = f"{len(values):,} values" + (f", {points:,} points with the sweeps before it" if result.sweeps else "")
+        result.diagnostics.append(error(
+            "FL509", f"`sweep {item.param}`: {size}; a sweep has at most {MAX_SWEEP_POINTS:,} points",
+            item.values.span, "sweep fewer values (a larger step), or split the sweep into several runs"))
+        return
+    for value in (values if not isinstance(values, range) else (values[0], values[-1])):
         problem = check_value(decl.type.name, value)
         if problem:
             result.diagnostics.append(error("FL501", f"`sweep {item.param}`: {value!r} {problem}", item.values.span))
@@ -179,7 +191,7 @@ def _sweep(result: Analysis, item: ast.Sweep) -> None:
     result.sweeps.append(SweepSpec(item.param, tuple(values)))
 
 
-def sweep_values(expr: ast.Expr) -> tuple[Value, ...] | str:
+def sweep_values(expr: ast.Expr) -> tuple[Value, ...] | range | str:
     """The values of a sweep: a list of literals or `range(start, stop[, step])`; a message if neither."""
     if isinstance(expr, ast.ListExpr):
         values = [literal(i) for i in expr.items]
@@ -192,8 +204,8 @@ def sweep_values(expr: ast.Expr) -> tuple[Value, ...] | str:
             return "range() takes whole numbers"
         if len(bounds) == 3 and bounds[2] == 0:
             return "range() step must not be zero"
-        values = tuple(range(*bounds))  # type: ignore[arg-type]
-        return values if values else "this range is empty"
+        values = range(*bounds)  # type: ignore[arg-type]  # counted in O(1); a tuple only once within the limit
+        return values if len(values) else "this range is empty"
     return "a sweep takes a list `[a, b, c]` or `range(start, stop, step)`"
 
 
