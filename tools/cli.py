@@ -146,7 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--verbose", action="store_true", help="print every stage and its timing")
     p.add_argument("--executor", default="process", metavar="KIND",
                    help="for sweeps: inline, process (default), dask (a local cluster) or dask://HOST:PORT")
-    p.add_argument("--workers", type=int, default=None, help="for sweeps: workers of the local pool")
+    p.add_argument("--workers", type=int, default=None,
+                   help="for sweeps: workers of the local pool (at most one per core; more are cut to that)")
     p.add_argument("--capture-signals", metavar="DIR", help="store every SIGNAL of every strategy in DIR")
     p.add_argument("--report", action="store_true", help="also write report.html and PNG charts to --out")
     p.add_argument("--reproduce", metavar="OUT_DIR", help="rerun the run recorded in OUT_DIR/manifest.json")
