@@ -34,6 +34,7 @@ _RULES = [
     Rule("FL108", "unterminated-string", E, "a string literal with no closing quote"),
     Rule("FL109", "nesting-too-deep", E, "blocks or expressions nested deeper than the limit"),
     Rule("FL110", "missing-closing-brace", E, "a block opened with `{` is never closed"),
+    Rule("FL111", "name-too-long", E, "a name longer than the limit of 128 characters"),
     # FL2xx: names and imports
     Rule("FL201", "unknown-name", E, "a name that nothing declares"),
     Rule("FL202", "duplicate-definition", E, "a name declared twice in one namespace"),
