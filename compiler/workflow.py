@@ -171,13 +171,13 @@ def _sweep(result: Analysis, item: ast.Sweep) -> None:
     if isinstance(values, str):
         result.diagnostics.append(error("FL501", f"`sweep {item.param}`: {values}", item.values.span))
         return
-    points = len(values)  # of a range, counted without building it
+    points = size(values)  # of a range, counted without building it
     for earlier in result.sweeps:
         points *= len(earlier.values)
     if points > MAX_SWEEP_POINTS:
-        size = f"{len(values):,} values" + (f", {points:,} points with the sweeps before it" if result.sweeps else "")
+        shown = f"{size(values):,} values" + (f", {points:,} points with the sweeps before it" if result.sweeps else "")
         result.diagnostics.append(error(
-            "FL509", f"`sweep {item.param}`: {size}; a sweep has at most {MAX_SWEEP_POINTS:,} points",
+            "FL509", f"`sweep {item.param}`: {shown}; a sweep has at most {MAX_SWEEP_POINTS:,} points",
             item.values.span, "sweep fewer values (a larger step), or split the sweep into several runs"))
         return
     for value in (values if not isinstance(values, range) else (values[0], values[-1])):
@@ -189,6 +189,15 @@ def _sweep(result: Analysis, item: ast.Sweep) -> None:
         result.diagnostics.append(error("FL202", f"`{item.param}` is swept twice", item.span))
         return
     result.sweeps.append(SweepSpec(item.param, tuple(values)))
+
+
+def size(values: tuple[Value, ...] | range) -> int:
+    """How many values: of a range by arithmetic (`len` fails beyond sys.maxsize)."""
+    if not isinstance(values, range):
+        return len(values)
+    start, stop, step = values.start, values.stop, values.step
+    span = stop - start if step > 0 else start - stop
+    return max(0, (span + abs(step) - 1) // abs(step))
 
 
 def sweep_values(expr: ast.Expr) -> tuple[Value, ...] | range | str:
@@ -205,7 +214,7 @@ def sweep_values(expr: ast.Expr) -> tuple[Value, ...] | range | str:
         if len(bounds) == 3 and bounds[2] == 0:
             return "range() step must not be zero"
         values = range(*bounds)  # type: ignore[arg-type]  # counted in O(1); a tuple only once within the limit
-        return values if len(values) else "this range is empty"
+        return values if size(values) else "this range is empty"
     return "a sweep takes a list `[a, b, c]` or `range(start, stop, step)`"
 
 
