@@ -19,10 +19,10 @@ from flowc.compiler.ir import SourceSpec
 from flowc.compiler.plan import Plan, build_plan
 from flowc.compiler.warmup import longest_warmup
 from flowc.compiler.workflow import Analysis, analyse
-from flowc.dsl.diagnostics import Diagnostic, FlowError, did_you_mean, has_errors
+from flowc.dsl.diagnostics import Diagnostic, FlowError, did_you_mean, error, has_errors
 from flowc.dsl.loader import SourceSet, load
 from flowc.runtime.data import MarketData, SymbolBars, align, load_source, sample_path, source_symbols
-from flowc.runtime.ledger import Ledger
+from flowc.runtime.ledger import Ledger, first_overflow
 
 
 class RunOptionError(ValueError):
@@ -288,9 +288,11 @@ def run_prepared(prepared: Prepared, values: dict[str, object] | None = None, *,
         from flowc.runtime.reference import run_reference
 
         start = time.perf_counter()
-        ledger = run_reference(prepared.analysis, prepared.market, list(params), trade_from=trade_from,
-                               replays=prepared.replays)
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is FL611 below, not a warning
+            ledger = run_reference(prepared.analysis, prepared.market, list(params), trade_from=trade_from,
+                                   replays=prepared.replays)
         prepared.timings.run = time.perf_counter() - start
+        check_overflow(ledger.fills, prepared.market, trade_from)
         return ledger
     from flowc.runtime.executor import compile_plan, run_program
 
@@ -311,7 +313,24 @@ def run_prepared(prepared: Prepared, values: dict[str, object] | None = None, *,
     ledger = run_program(prepared.program, prepared.market, prepared.owner, prepared.symlit, params,  # type: ignore
                          trade_from, prepared.inputs(), signals=signals)
     prepared.timings.run = time.perf_counter() - start
+    check_overflow(ledger.fills, prepared.market, trade_from)
     return ledger
+
+
+def check_overflow(fills: np.ndarray, market: MarketData, trade_from: int) -> None:
+    """FL611 at the first fill a float cannot hold (`ledger.first_overflow`); the same for every engine."""
+    at = first_overflow(fills["step"], fills["quantity"], fills["price"], fills["commission"])
+    if at is None:
+        return
+    f = fills[at]
+    step = int(f["step"])
+    stamp = np.datetime_as_string(market.timestamps[step], "s") if 0 <= step < market.n_steps else "?"
+    symbol = market.symbols[int(f["symbol"])] if 0 <= int(f["symbol"]) < market.n_symbols else "?"
+    raise FlowError([error(
+        "FL611", f"the run overflowed at step {step - trade_from} ({stamp}), {symbol}: a fill of "
+                 f"{float(f['quantity']):.6g} at {float(f['price']):.6g} (commission {float(f['commission']):.6g}) "
+                 "is more than a float can hold", None,
+        "a size grew beyond any account: lower `size` (percent_equity, fixed) or set `max_position`")])
 
 
 def _warm_up(prepared: Prepared, params: np.ndarray) -> None:
