@@ -21,6 +21,7 @@ from flowc.compiler.warmup import longest_warmup
 from flowc.compiler.workflow import Analysis, analyse
 from flowc.dsl.diagnostics import Diagnostic, FlowError, did_you_mean, error, has_errors
 from flowc.dsl.loader import SourceSet, load
+from flowc.runtime import numba_cache
 from flowc.runtime.data import MarketData, SymbolBars, align, load_source, sample_path, source_symbols
 from flowc.runtime.ledger import Ledger, first_overflow
 
@@ -284,6 +285,7 @@ def run_prepared(prepared: Prepared, values: dict[str, object] | None = None, *,
     With `signals` the ledger carries every strategy's signals (the reference's always does).
     """
     params = prepared.params(values)
+    numba_cache.install()
     if engine == "reference":
         from flowc.runtime.reference import run_reference
 

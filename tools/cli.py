@@ -212,10 +212,14 @@ def _dispatch(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> tu
         parser.print_help(sys.stderr)
         return EXIT_USAGE, args
     try:
-        if args.plugin:
+        for plugin in args.plugin:
             from flowc.runtime.components import load_plugins
 
-            load_plugins(args.plugin)
+            try:
+                load_plugins([plugin])
+            except Exception as exc:  # the plugin's own code: any error it raises is its author's
+                sys.stderr.write(f"flowc: --plugin {plugin}: cannot import it: {type(exc).__name__}: {exc}\n")
+                return EXIT_USAGE, args
         return args.handler(args), args
     except FlowError as exc:
         print_diagnostics(exc.diagnostics, exc.sources)
@@ -225,6 +229,10 @@ def _dispatch(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> tu
         return 130, args
     except BrokenPipeError:
         return EXIT_OK, args
+    except OSError as exc:  # the machine's: a full disk, an unwritable folder or cache, ...
+        where = f": {exc.filename}" if exc.filename else ""
+        sys.stderr.write(f"flowc: {exc.strerror or type(exc).__name__ + ': ' + str(exc)}{where}\n")
+        return EXIT_USAGE, args
 
 
 def entry() -> NoReturn:

@@ -97,4 +97,5 @@ def test_an_out_that_cannot_hold_results_is_a_message(tmp_path, capsys, kind):
         out = locked / "r"
     assert main(["run", str(FLOW), "--out", str(out), "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"flowc: --out {out}: cannot write the results:") and "Traceback" not in err
+    words = "it is a file; name a folder" if kind == "file" else "cannot write the results:"
+    assert err.startswith(f"flowc: --out {out}: {words}") and "Traceback" not in err

@@ -39,6 +39,10 @@ def run_run(args: argparse.Namespace) -> int:
         return _usage("flowc run needs a FILE (or --reproduce OUT_DIR)")
     if args.report and not args.out:
         return _usage("--report writes report.html into the output folder: add --out DIR")
+    for option in ("out", "capture_signals"):
+        folder = getattr(args, option, None)
+        if folder and Path(folder).exists() and not Path(folder).is_dir():
+            return _usage(f"--{option.replace('_', '-')} {folder}: it is a file; name a folder")
     if args.report:
         from flowc.tools.report import ReportUnavailable, check_available
 
@@ -74,7 +78,10 @@ def run_run(args: argparse.Namespace) -> int:
     if args.capture_signals:
         from flowc.runtime.signals import capture
 
-        capture(result.ledger, result.market, args.capture_signals, result.workflow)
+        try:
+            capture(result.ledger, result.market, args.capture_signals, result.workflow)
+        except OSError as exc:
+            return _usage(f"--capture-signals {args.capture_signals}: cannot write the signals: {_reason(exc)}")
     _say(args, f"run: {_seconds(prepared.timings.jit)} to compile or load the machine code, "
                f"{_seconds(prepared.timings.run)} to run {result.metrics['steps']:,} steps")
     timings = _timings(prepared)

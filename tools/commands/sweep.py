@@ -41,8 +41,8 @@ def run_sweep(prepared: Prepared, args: argparse.Namespace) -> int:
             sys.stderr.write(f"flowc: warning: --workers {workers}: this machine gives flowc {max_workers()} "
                              f"core{'s' * (max_workers() != 1)}; starting {max_workers()} workers\n")
         executor = make_executor(kind, workers)
-    except (UnknownExecutor, StoreMismatch, RuntimeError, OSError) as exc:
-        sys.stderr.write(f"flowc: {exc}\n")
+    except (UnknownExecutor, StoreMismatch, RuntimeError, OSError, ValueError, TimeoutError) as exc:
+        sys.stderr.write(f"flowc: {exc}\n")  # ValueError: a Dask address such as dask://::: (distributed's words)
         return EXIT_USAGE
     try:
         if prepared.analysis.walk_forward:
