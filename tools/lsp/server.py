@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import sys
 import traceback
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -269,6 +270,37 @@ def _action(uri: str, title: str, edit: lsp.TextEdit, diagnostic: lsp.Diagnostic
                           edit=lsp.WorkspaceEdit(changes={uri: [edit]}))
 
 
+MAX_MESSAGE = 64 * 1024 * 1024  # bytes of one message; a .flow file is at most 16 MiB, escaped in JSON
+MAX_HEADER_LINE = 64 * 1024
+
+
+class BoundedStdin:
+    """The server's stdin as pygls reads it (`readline`, `read(n)`), hardened against bad framing.
+
+    - A header line is read at most MAX_HEADER_LINE bytes at a time, so a stream without newlines
+      cannot fill memory.
+    - A message longer than MAX_MESSAGE is not read: pygls is handed an empty JSON object, which it
+      rejects and logs, and the bytes that follow are skipped as junk header lines.
+    - After junk (a body shorter or longer than its Content-Length said, a garbled header), the
+      next `Content-Length:` header is found inside the line it was glued to, so the server
+      falls back in step with the client at the next message instead of going deaf.
+    """
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def readline(self) -> bytes:
+        line = self.stream.readline(MAX_HEADER_LINE)
+        at = line.find(b"Content-Length:")
+        return line[at:] if at > 0 else line
+
+    def read(self, n: int) -> bytes:
+        if n > MAX_MESSAGE:
+            log.warning("flowc lsp: a message of %d bytes is over the limit of %d; not read", n, MAX_MESSAGE)
+            return b"{}"
+        return self.stream.read(n)
+
+
 def serve(version: str = "0") -> None:
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    build_server(version).start_io()
+    build_server(version).start_io(stdin=BoundedStdin(sys.stdin.buffer))
