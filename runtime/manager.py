@@ -285,6 +285,7 @@ def run_prepared(prepared: Prepared, values: dict[str, object] | None = None, *,
     With `signals` the ledger carries every strategy's signals (the reference's always does).
     """
     params = prepared.params(values)
+    check_settings(prepared.plan, params)
     numba_cache.install()
     if engine == "reference":
         from flowc.runtime.reference import run_reference
@@ -317,6 +318,38 @@ def run_prepared(prepared: Prepared, values: dict[str, object] | None = None, *,
     prepared.timings.run = time.perf_counter() - start
     check_overflow(ledger.fills, prepared.market, trade_from)
     return ledger
+
+
+def check_settings(plan: Plan, params: np.ndarray) -> None:
+    """FL509 for a setting given by a param whose value the run cannot use (cash <= 0, a negative commission, ...).
+
+    Literals are checked when the file is bound; a param's value is known only here (its default,
+    `--set` or a sweep point).
+    """
+    from flowc.compiler.ir import ExecutionConfig, PortfolioConfig, RiskConfig
+
+    problems = []
+    for node in plan.nodes:
+        config = node.container.config
+        limits: list[tuple[str, object, str]] = []
+        if isinstance(config, PortfolioConfig):
+            limits.append(("cash", config.cash, "above 0"))
+        elif isinstance(config, RiskConfig):
+            limits += [("max_position", config.max_position, "at least 0"),
+                       ("max_drawdown", config.max_drawdown, "at least 0")]
+        elif isinstance(config, ExecutionConfig):
+            limits += [("commission", config.commission_slot, "at least 0"),
+                       ("slippage", config.slippage, "at least 0")]
+        for setting, slot, rule in limits:
+            if slot is None or plan.param_names[slot.index] is None:  # absent, or a literal (checked when bound)
+                continue
+            value = float(params[slot.index])
+            ok = np.isfinite(value) and (value > 0 if rule == "above 0" else value >= 0)
+            if not ok:
+                problems.append(error("FL509", f"`{setting}` of `{node.path}` is {value:g} (the param "
+                                               f"`{plan.param_names[slot.index]}`); it must be {rule}", None))
+    if problems:
+        raise FlowError(problems)
 
 
 def check_overflow(fills: np.ndarray, market: MarketData, trade_from: int) -> None:

@@ -40,7 +40,7 @@ from flowc.runtime.executor import (
     param_shaped,
 )
 from flowc.runtime.ledger import FILL_DTYPE, first_overflow
-from flowc.runtime.manager import Prepared
+from flowc.runtime.manager import Prepared, check_settings
 from flowc.runtime.metrics import METRIC_KEYS, as_metrics, as_us, known_periods, ledger_metrics_nb
 from flowc.runtime.sweep.job import Job, Loaded, load
 from flowc.runtime.sweep.task import Row, Task, message, row, run_task
@@ -88,6 +88,7 @@ def _run_window(loaded: Loaded, tasks: list[Task]) -> list[Row]:
         try:
             vector = windowed.params(task.values)
             check_windows(program.plan, vector)
+            check_settings(program.plan, vector)
             vectors[i] = vector
         except Exception as exc:
             found[i] = row(task, {}, "failed", message(exc))

@@ -69,3 +69,28 @@ def test_cash_is_accepted_exactly_when_the_run_can_hold_it(cash):
     text = TEXT.replace("cash = 1_000_000", f"cash = {cash!r}".replace("inf", "1e999"))
     ok = cash > 0 and abs(cash) <= 2**53 if isinstance(cash, int) else 0 < cash < float("inf")
     assert codes(text) == ([] if ok else ["FL509"])
+
+
+# ---- the same limits on a param's value, known only at run time --------------------------------
+
+
+def _param_flow(tmp_path, setting_old, setting_new, decl):
+    path = tmp_path / "p.flow"
+    path.write_text(TEXT.replace("param slow: int = 30", f"param slow: int = 30\n{decl}")
+                    .replace(setting_old, setting_new))
+    return path
+
+
+@pytest.mark.parametrize("old, new, decl, bad", [
+    ("cash = 1_000_000", "cash = c", "param c: float = 1e6", "c=-5"),
+    ("cash = 1_000_000", "cash = c", "param c: float = 1e6", "c=0"),
+    ("percent(0.1)", "percent(fee)", "param fee: float = 0.1", "fee=-0.1"),
+    ("max_position = 1000", "max_position = m", "param m: float = 1000", "m=-1"),
+])
+def test_a_param_out_of_range_is_fl509_when_the_run_starts(tmp_path, capsys, old, new, decl, bad):
+    from flowc.tools.cli import main
+
+    flow = _param_flow(tmp_path, old, new, decl)
+    assert main(["run", str(flow), "--quiet", "--engine", "reference", "--set", bad]) == 1
+    err = capsys.readouterr().err
+    assert "FL509" in err and "it must be" in err and "Traceback" not in err
