@@ -75,3 +75,24 @@ def test_the_blocks_turn_the_old_lines_into_the_new(old, new, limit):
         assert _apply(old, new, changed_blocks(old, new)) == new
     finally:
         formatting.DIFF_LINES = saved
+
+
+def test_a_document_over_the_line_limit_is_not_analysed_and_blocks_nothing(tmp_path):
+    from flowc.tools.lsp.server import MAX_LINES
+
+    client = Client(tmp_path)
+    try:
+        big = (tmp_path / "big.flow").as_uri()
+        small = (tmp_path / "a.flow").as_uri()
+        client.open(big, "".join(f"param p{i}:int=  {i}\n" for i in range(MAX_LINES + 10)))
+        client.open(small, TEXT)
+        begun = time.perf_counter()
+        [note] = client.diagnostics(big)
+        assert f"more than {MAX_LINES:,} lines" in note["message"] and note["severity"] == 3
+        assert client.request("textDocument/documentSymbol", {"textDocument": {"uri": big}}) == []
+        assert client.request("textDocument/formatting", {"textDocument": {"uri": big},
+                                                          "options": {"tabSize": 4, "insertSpaces": True}}) is None
+        _still_answers(client, small)
+        assert time.perf_counter() - begun < 5.0
+    finally:
+        client.shutdown()
