@@ -46,7 +46,7 @@ from flowc.compiler.schema import (
     REQUIRED_SETTINGS,
     ROLE_SETTINGS,
 )
-from flowc.compiler.scope import Scope, Value, literal
+from flowc.compiler.scope import MAX_WHOLE, Scope, Value, check_value, literal
 from flowc.dsl import ast
 from flowc.dsl.diagnostics import Diagnostic, diagnose, did_you_mean
 from flowc.dsl.source import Span
@@ -146,6 +146,13 @@ class Binder:
             if kind is comp.Kind.NUMBER:
                 return self.out.params.literal(float(value))
         elif isinstance(value, int | float):
+            if check_value("float" if isinstance(value, float) else "int", value):
+                shown = value if isinstance(value, float) else f"a number of {len(str(abs(value)))} digits"
+                self.problem("FL509", f"{what} must be a finite number a float can hold exactly, not {shown}",
+                             expr.span,
+                             "a number literal above 1.8e308 overflows to infinity; whole numbers have at most "
+                             f"{MAX_WHOLE:,}")
+                return None
             if kind in (comp.Kind.WINDOW, comp.Kind.INT) and not isinstance(value, int):
                 self.problem("FL501", f"{what} must be a whole number, not {value}", expr.span)
                 return None
@@ -391,10 +398,29 @@ class Binder:
         args = self.arguments(value, component)
         return (component.name, args) if args is not None else None
 
-    def number(self, setting: ast.Setting | None, default: float | None = None) -> Slot | None:
+    def number(self, setting: ast.Setting | None, default: float | None = None, *,
+               at_least: float | None = None, above: float | None = None) -> Slot | None:
+        """A numeric setting; a literal below `at_least` (or not above `above`) is FL509."""
         if setting is None:
             return self.out.params.literal(default) if default is not None else None
+        if not self.in_range(setting.value, f"`{setting.name}`", at_least=at_least, above=above):
+            return None
         return self.slot_of(setting.value, comp.Kind.NUMBER, f"`{setting.name}`")
+
+    def in_range(self, expr: ast.Expr, what: str, *, at_least: float | None = None,
+                 above: float | None = None) -> bool:
+        """False (with FL509) for a literal out of range: cash must be above 0, a commission at least 0, ..."""
+        value = literal(expr)
+        if not isinstance(value, int | float) or isinstance(value, bool) or check_value(
+                "float" if isinstance(value, float) else "int", value):
+            return True  # a param (its value is checked when given) or not a number (slot_of says so)
+        if at_least is not None and value < at_least:
+            self.problem("FL509", f"{what} must be at least {at_least:g}, not {value}", expr.span)
+            return False
+        if above is not None and value <= above:
+            self.problem("FL509", f"{what} must be above {above:g}, not {value}", expr.span)
+            return False
+        return True
 
     def config_data(self, path: str, settings: dict[str, ast.Setting]) -> Config | None:
         value = settings["source"].value
@@ -454,8 +480,11 @@ class Binder:
                                   f"delivers BAR to `{path}`", written[0].span,
                          f"add `broadcast {source} -> {path} : BAR`")
             return None
-        return RiskConfig(kind, size_slot, self.number(settings.get("max_position")),
-                          self.number(settings.get("max_drawdown")), long_only, combine, rebalance, **exits)
+        limits = {name: self.number(settings.get(name), at_least=0) for name in ("max_position", "max_drawdown")}
+        if any(name in settings and slot is None for name, slot in limits.items()):
+            return None
+        return RiskConfig(kind, size_slot, limits["max_position"], limits["max_drawdown"], long_only, combine,
+                          rebalance, **exits)
 
     def exit_level(self, setting: ast.Setting | None) -> Slot | None:
         """An exit's percentage: a number or a param; a literal must be positive (docs/semantics.md, 6a)."""
@@ -481,17 +510,21 @@ class Binder:
             if found is None:
                 return None
             commission = found[0]
+            if not self.in_range(found[1][0], f"the argument of `{commission}`", at_least=0):
+                return None
             commission_slot = self.slot_of(found[1][0], comp.Kind.NUMBER, f"the argument of `{commission}`")
         slippage = None
         if "slippage" in settings:
             found = self.config_call("execution", settings["slippage"])
             if found is None:
                 return None
+            if not self.in_range(found[1][0], "the argument of `bps`", at_least=0):
+                return None
             slippage = self.slot_of(found[1][0], comp.Kind.NUMBER, "the argument of `bps`")
         return ExecutionConfig(fill, commission, commission_slot, slippage)
 
     def config_portfolio(self, path: str, settings: dict[str, ast.Setting]) -> Config | None:
-        cash = self.number(settings.get("cash"), DEFAULT_CASH)
+        cash = self.number(settings.get("cash"), DEFAULT_CASH, above=0)
         return PortfolioConfig(cash) if cash is not None else None
 
     # ---- route predicates ----

@@ -6,6 +6,7 @@ and default (two imported standard patterns both declare `fast`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -111,6 +112,9 @@ def literal(expr: ast.Expr | None) -> Value | None:
     return None
 
 
+MAX_WHOLE = 2**53  # an int param ends up in a float64 parameter vector: larger ones lose digits
+
+
 def check_value(type_name: str, value: object) -> str | None:
     """None when `value` fits the parameter type, else what is wrong, in words."""
     ok = {
@@ -119,6 +123,10 @@ def check_value(type_name: str, value: object) -> str | None:
         "bool": isinstance(value, bool),
         "str": isinstance(value, str),
     }[type_name]
+    if ok and isinstance(value, float) and not math.isfinite(value):
+        return f"must be a finite number, not {value}"
+    if ok and isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_WHOLE:
+        return f"must be a whole number of at most {MAX_WHOLE:,} in size"
     if ok:
         return None
     shown = f'"{value}"' if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else value
@@ -138,6 +146,9 @@ def parse_override(text: str, type_name: str) -> Value:
         number = float(text.replace("_", "")) if type_name == "float" else int(text.replace("_", ""))
     except ValueError:
         raise ValueError(f"must be {'an' if type_name == 'int' else 'a'} {type_name}, not `{text}`") from None
+    problem = check_value(type_name, number)  # inf, nan, 1e309, a 400-digit int
+    if problem:
+        raise ValueError(problem)
     return number
 
 

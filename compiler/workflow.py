@@ -25,6 +25,9 @@ WORKFLOW_SETTINGS = ("containers", "communication", "objective", "periods_per_ye
 WALK_FORWARD_ARGS = ("train", "test", "step")
 
 
+MAX_SWEEP_POINTS = 100_000  # the points of all a workflow's sweeps together
+
+
 @dataclass(frozen=True)
 class SweepSpec:
     param: str
@@ -223,7 +226,17 @@ def _sweep(result: Analysis, item: ast.Sweep) -> None:
         result.diagnostics.append(diagnose("FL501", item.values.span,
                                            detail=f"`sweep {item.param}`: {values}"))
         return
-    for value in values:
+    points = size(values)  # of a range, counted without building it
+    for earlier in result.sweeps:
+        points *= len(earlier.values)
+    if points > MAX_SWEEP_POINTS:
+        shown = f"{size(values):,} values" + (f", {points:,} points with the sweeps before it" if result.sweeps else "")
+        result.diagnostics.append(diagnose("FL509", item.values.span,
+                                           "sweep fewer values (a larger step), or split the sweep into several runs",
+                                           detail=f"`sweep {item.param}`: {shown}; a sweep has at most "
+                                                  f"{MAX_SWEEP_POINTS:,} points"))
+        return
+    for value in (values if not isinstance(values, range) else (values[0], values[-1])):
         problem = check_value(decl.type.name, value)
         if problem:
             result.diagnostics.append(diagnose("FL501", item.values.span,
@@ -235,7 +248,16 @@ def _sweep(result: Analysis, item: ast.Sweep) -> None:
     result.sweeps.append(SweepSpec(item.param, tuple(values)))
 
 
-def sweep_values(expr: ast.Expr) -> tuple[Value, ...] | str:
+def size(values: tuple[Value, ...] | range) -> int:
+    """How many values: of a range by arithmetic (`len` fails beyond sys.maxsize)."""
+    if not isinstance(values, range):
+        return len(values)
+    start, stop, step = values.start, values.stop, values.step
+    span = stop - start if step > 0 else start - stop
+    return max(0, (span + abs(step) - 1) // abs(step))
+
+
+def sweep_values(expr: ast.Expr) -> tuple[Value, ...] | range | str:
     """The values of a sweep: a list of literals or `range(start, stop[, step])`; a message if neither."""
     if isinstance(expr, ast.ListExpr):
         values = [literal(i) for i in expr.items]
@@ -248,8 +270,8 @@ def sweep_values(expr: ast.Expr) -> tuple[Value, ...] | str:
             return "range() takes whole numbers"
         if len(bounds) == 3 and bounds[2] == 0:
             return "range() step must not be zero"
-        values = tuple(range(*bounds))  # type: ignore[arg-type]
-        return values if values else "this range is empty"
+        values = range(*bounds)  # type: ignore[arg-type]  # counted in O(1); a tuple only once within the limit
+        return values if size(values) else "this range is empty"
     return "a sweep takes a list `[a, b, c]` or `range(start, stop, step)`"
 
 

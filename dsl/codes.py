@@ -45,6 +45,7 @@ _RULES = [
          "unterminated string: there is no closing `\"` before the end of the line"),
     Rule("FL109", "nesting-too-deep", E, "blocks or expressions nested deeper than the limit"),
     Rule("FL110", "missing-closing-brace", E, "a block opened with `{` is never closed"),
+    Rule("FL111", "name-too-long", E, "a name longer than the limit of 128 characters"),
     # FL2xx: names and imports
     Rule("FL201", "unknown-name", E, "a name that nothing declares"),
     Rule("FL202", "duplicate-definition", E, "a name declared twice in one namespace"),

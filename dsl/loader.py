@@ -14,6 +14,7 @@ from pathlib import Path
 
 from flowc.dsl import ast
 from flowc.dsl.diagnostics import Diagnostic, FlowError, diagnose
+from flowc.dsl.files import NotRegularFile, read_regular
 from flowc.dsl.parser import decode, parse
 from flowc.dsl.source import SourceFile
 
@@ -44,9 +45,9 @@ def load(path: str | Path) -> SourceSet:
     """Load a file from disk with its imports. A missing main file raises FlowError (FL601)."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        data = read_regular(path)
     except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
+        reason = str(exc) if isinstance(exc, NotRegularFile) else exc.strerror or type(exc).__name__
         raise FlowError([diagnose("FL601", None, "check the path; `flowc` reads `.flow` files",
                                   detail=f"cannot read `{path}`: {reason}")]) from None
     return load_text(data, display_path(path.resolve()))
@@ -97,7 +98,13 @@ class _Loader:
             return
         text = self.edited.get(target)
         if text is None:
-            text = read()
+            try:
+                text = read()
+            except NotRegularFile as exc:
+                self.sources.diagnostics.append(diagnose("FL204", decl.span,
+                                                         "an import names a `.flow` file; only regular files are read",
+                                                         detail=f'cannot import "{decl.path}": {exc}'))
+                return
         if text is None:
             hint = ("the standard library has " + ", ".join(f'"{f}"' for f in std_files())
                     if decl.path.startswith(STD_PREFIX) else "paths are relative to the importing file")
@@ -126,7 +133,9 @@ def resolve_import(importer: str, path: str):
 
     def read_file() -> bytes | None:
         try:
-            return target.read_bytes()
+            return read_regular(target)
+        except NotRegularFile:
+            raise
         except OSError:
             return None
 

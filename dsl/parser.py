@@ -33,6 +33,7 @@ from flowc.dsl.syntax_errors import (
 
 MAX_NESTING = 64  # brackets, blocks and runs of unary operators; deeper input is refused with FL109
 MAX_OPERANDS = 1024  # operands of one chain of binary operators
+MAX_NAME = 128  # characters of a name: names become identifiers of the generated program (FL111 beyond)
 _LOCK = threading.Lock()  # the post-lexer keeps per-parse state
 _UNARY = ("MINUS", "NOT")
 
@@ -67,6 +68,8 @@ class PostLexer:
             if (last is not None and is_keyword_token(last) and token.start_pos == last.end_pos
                     and (str(token)[:1].isalnum() or str(token)[:1] == "_")):
                 raise _GluedKeyword(last, token)  # `paramfast`: a contextual lexer splits it after `param`
+            if kind == "NAME" and len(token) > MAX_NAME:
+                raise _TooLong(token)
             self._before = (token, self.blocks, self.brackets, self.statement, last)
             if kind == "_NL":
                 self.statement = []
@@ -97,6 +100,11 @@ class PostLexer:
 
 
 class _TooDeep(Exception):
+    def __init__(self, token: Token):
+        self.token = token
+
+
+class _TooLong(Exception):
     def __init__(self, token: Token):
         self.token = token
 
@@ -137,6 +145,10 @@ def parse(text: str | bytes, path: str = "<input>") -> ast.Module:
             raise FlowError([_too_deep(source, exc.token)]) from None
         except _GluedKeyword as exc:
             raise FlowError([glued_keyword(source, exc.keyword, exc.rest)]) from None
+        except _TooLong as exc:
+            raise FlowError([diagnose("FL111", _token_span(source, exc.token), "use a shorter name",
+                                      detail=f"a name of {len(exc.token):,} characters; names have at most "
+                                             f"{MAX_NAME}")]) from None
         except lark.exceptions.UnexpectedInput as exc:
             context = postlex.context_before(getattr(exc, "token", None))
             raise FlowError([describe_syntax_error(source, exc, context)]) from None

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from flowc.dsl.diagnostics import Diagnostic, FlowError, diagnose, did_you_mean
+from flowc.dsl.files import NotRegularFile, check_regular
 from flowc.dsl.source import Span
 from flowc.runtime.data_cache import load_checked
 
@@ -197,14 +198,22 @@ def _fail(code: str, message: str, span: Span | None, hint: str | None = None) -
 
 
 def _check_file(path: Path, shown: str, span: Span | None) -> None:
-    """FL601 unless `path` is an existing regular file."""
+    """FL601 unless `path` is an existing regular file (a device, FIFO or socket is never opened)."""
     where = f" (looked for {path.resolve()})" if str(path) != shown else ""
     if path.is_dir():
         raise _fail("FL601", f"cannot read `{shown}`: it is a directory, not a file", span,
                     "name a data file inside it")
-    if not path.is_file():
+    try:
+        check_regular(path)
+    except NotRegularFile as exc:
+        raise _fail("FL601", f"cannot read `{shown}`: {exc}", span,
+                    "data files are regular CSV or Parquet files") from None
+    except OSError:
         raise _fail("FL601", f"cannot read `{shown}`: no such file{where}", span,
-                    "relative paths start at the folder of the .flow file")
+                    "relative paths start at the folder of the .flow file") from None
+
+
+_COLUMN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_ .()%-]{0,39}\Z")
 
 
 def _match_columns(found: Sequence[object], shown: str, unit: str, wanted: Sequence[str],
@@ -215,7 +224,12 @@ def _match_columns(found: Sequence[object], shown: str, unit: str, wanted: Seque
         names.setdefault(name.strip().lower(), name)
     missing = [c for c in wanted if c not in names]
     if missing:
-        has = ", ".join(f"`{n}`" for n in map(str, found[:12])) + (", ..." if len(found) > 12 else "")
+        plain = [n for n in map(str, found) if _COLUMN_NAME.match(n)]
+        has = ", ".join(f"`{n}`" for n in plain[:12]) + (", ..." if len(plain) > 12 else "")
+        hidden = len(found) - len(plain)  # a header that is not one (`/etc/passwd`) is not quoted
+        if hidden:
+            has = (has + " and " if has else "") + (f"{hidden} columns whose names are not shown" if hidden > 1
+                                                 else "1 column whose name is not shown")
         what = "column" if len(missing) == 1 else "columns"
         where = " line 1 (the header)" if unit == "line" else ""
         raise _fail("FL602", f"`{shown}`{where}: no {what} {', '.join(f'`{c}`' for c in missing)}; "
@@ -265,7 +279,10 @@ def _parser_error(text: str, shown: str, span: Span | None) -> FlowError:
         want, line, saw = found.groups()
         return _fail("FL603", f"`{shown}` line {line}: {saw} fields, but the header has {want}", span,
                      "every line needs one value per column; check for a stray comma")
-    return _fail("FL603", f"`{shown}` cannot be parsed as CSV: {text.strip()}", span)
+    where = re.search(r"(line|row) (\d+)", text)
+    at = f" at {where.group(1)} {where.group(2)}" if where else ""
+    return _fail("FL603", f"`{shown}` cannot be parsed as CSV{at}", span,
+                 "check the quoting and the number of fields on that line")
 
 
 def _read_parquet(path: Path, shown: str, symbol: str | None, span: Span | None) -> list[SymbolBars]:
@@ -313,6 +330,7 @@ def _read_parquet(path: Path, shown: str, symbol: str | None, span: Span | None)
 
 def _csv_bars(path: Path, shown: str, symbol: str, span: Span | None) -> SymbolBars:
     """One symbol's bars from a CSV file, checked when read (and cached once they pass)."""
+    _check_file(path, shown, span)  # before the cache hashes the file: /dev/zero never ends
     stamps, values = load_checked(path, FIELDS, lambda: _validate(_read_csv(path, shown, span), None, span))
     return SymbolBars(symbol, _as_time(stamps), *(values[f] for f in FIELDS))
 
@@ -346,10 +364,12 @@ def _validate(table: _Table, groups: np.ndarray | None,
                                             f"`{table.names[column]}`: {what(i)}{more}"))
 
     def cell(column: str, i: int) -> str:
+        """The offending cell, the only content of a data file a diagnostic quotes (cut at 32 characters)."""
         value = table.raw[column].iloc[i]
         if isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer():
             return str(int(value))
-        return str(value)
+        text = str(value)
+        return text if len(text) <= 32 else text[:31] + "…"
 
     for column in (c for c in (*COLUMNS, "symbol") if c in table.raw):
         report("FL603", table.raw[column].isna().to_numpy(), column, lambda i: "the cell is empty or NaN",

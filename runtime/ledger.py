@@ -87,3 +87,16 @@ def _equal(a: np.ndarray, b: np.ndarray) -> bool:
     if a.dtype.names:
         return all(_equal(a[n], b[n]) for n in a.dtype.names)
     return bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
+
+
+def first_overflow(step: np.ndarray, quantity: np.ndarray, price: np.ndarray, commission: np.ndarray) -> int | None:
+    """The index of the first fill whose quantity, notional or commission a float cannot hold (None: all can).
+
+    Once a size overflows, cash and equity become infinite or NaN and every later size is
+    undefined; the engines would then disagree in what they record. Both stop being trusted at
+    this fill, the same in both (their records are identical up to it), and the run is FL611.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        bad = ~(np.isfinite(quantity) & np.isfinite(quantity * price) & np.isfinite(commission))
+    hits = np.flatnonzero(bad)
+    return int(hits[0]) if hits.size else None

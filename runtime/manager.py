@@ -19,11 +19,12 @@ from flowc.compiler.ir import SourceSpec
 from flowc.compiler.plan import Plan, build_plan
 from flowc.compiler.warmup import longest_warmup
 from flowc.compiler.workflow import Analysis, analyse
-from flowc.dsl.diagnostics import Diagnostic, FlowError, did_you_mean, has_errors
+from flowc.dsl.diagnostics import Diagnostic, FlowError, diagnose, did_you_mean, has_errors
 from flowc.dsl.loader import SourceSet, load
+from flowc.runtime import numba_cache
 from flowc.runtime.data import MarketData, SymbolBars, align, load_source, sample_path, source_symbols
 from flowc.runtime.data_gaps import gap_problem, largest_gap
-from flowc.runtime.ledger import Ledger
+from flowc.runtime.ledger import Ledger, first_overflow
 from flowc.runtime.tiers import Choice
 
 
@@ -307,15 +308,19 @@ def run_prepared(prepared: Prepared, values: dict[str, object] | None = None, *,
     With `signals` the ledger carries every strategy's signals (the reference's always does).
     """
     params = prepared.params(values)
+    check_settings(prepared.plan, params)
+    numba_cache.install()
     if engine == "auto":
         engine = _choose(prepared, params)
     if engine == "reference":
         from flowc.runtime.reference import run_reference
 
         start = time.perf_counter()
-        ledger = run_reference(prepared.analysis, prepared.market, list(params), trade_from=trade_from,
-                               replays=prepared.replays)
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is FL611 below, not a warning
+            ledger = run_reference(prepared.analysis, prepared.market, list(params), trade_from=trade_from,
+                                   replays=prepared.replays)
         prepared.timings.run = time.perf_counter() - start
+        check_overflow(ledger.fills, prepared.market, trade_from)
         return ledger
     from flowc.runtime.executor import compile_plan, run_program
 
@@ -336,6 +341,7 @@ def run_prepared(prepared: Prepared, values: dict[str, object] | None = None, *,
     ledger = run_program(prepared.program, prepared.market, prepared.owner, prepared.symlit, params,  # type: ignore
                          trade_from, prepared.inputs(), signals=signals)
     prepared.timings.run = time.perf_counter() - start
+    check_overflow(ledger.fills, prepared.market, trade_from)
     return ledger
 
 
@@ -354,6 +360,54 @@ def _choose(prepared: Prepared, params: np.ndarray) -> str:
         prepared.background = tiers.compile_later(program, _head(market), prepared.owner, prepared.symlit, params,
                                                   prepared.inputs(slice(0, HEAD_STEPS)))
     return prepared.choice.engine
+
+
+def check_settings(plan: Plan, params: np.ndarray) -> None:
+    """FL509 for a setting given by a param whose value the run cannot use (cash <= 0, a negative commission, ...).
+
+    Literals are checked when the file is bound; a param's value is known only here (its default,
+    `--set` or a sweep point).
+    """
+    from flowc.compiler.ir import ExecutionConfig, PortfolioConfig, RiskConfig
+
+    problems = []
+    for node in plan.nodes:
+        config = node.container.config
+        limits: list[tuple[str, object, str]] = []
+        if isinstance(config, PortfolioConfig):
+            limits.append(("cash", config.cash, "above 0"))
+        elif isinstance(config, RiskConfig):
+            limits += [("max_position", config.max_position, "at least 0"),
+                       ("max_drawdown", config.max_drawdown, "at least 0")]
+        elif isinstance(config, ExecutionConfig):
+            limits += [("commission", config.commission_slot, "at least 0"),
+                       ("slippage", config.slippage, "at least 0")]
+        for setting, slot, rule in limits:
+            if slot is None or plan.param_names[slot.index] is None:  # absent, or a literal (checked when bound)
+                continue
+            value = float(params[slot.index])
+            ok = np.isfinite(value) and (value > 0 if rule == "above 0" else value >= 0)
+            if not ok:
+                problems.append(diagnose("FL509", None, detail=f"`{setting}` of `{node.path}` is {value:g} (the param "
+                                               f"`{plan.param_names[slot.index]}`); it must be {rule}"))
+    if problems:
+        raise FlowError(problems)
+
+
+def check_overflow(fills: np.ndarray, market: MarketData, trade_from: int) -> None:
+    """FL611 at the first fill a float cannot hold (`ledger.first_overflow`); the same for every engine."""
+    at = first_overflow(fills["step"], fills["quantity"], fills["price"], fills["commission"])
+    if at is None:
+        return
+    f = fills[at]
+    step = int(f["step"])
+    stamp = np.datetime_as_string(market.timestamps[step], "s") if 0 <= step < market.n_steps else "?"
+    symbol = market.symbols[int(f["symbol"])] if 0 <= int(f["symbol"]) < market.n_symbols else "?"
+    raise FlowError([diagnose(
+        "FL611", None, "a size grew beyond any account: lower `size` (percent_equity, fixed) or set `max_position`",
+        detail=f"the run overflowed at step {step - trade_from} ({stamp}), {symbol}: a fill of "
+               f"{float(f['quantity']):.6g} at {float(f['price']):.6g} (commission {float(f['commission']):.6g}) "
+               "is more than a float can hold")])
 
 
 def _warm_up(prepared: Prepared, params: np.ndarray) -> None:

@@ -56,4 +56,7 @@ def summarise_a_small_run() -> None:
 
 
 if __name__ == "__main__":
+    from flowc.runtime.numba_cache import install
+
+    install()
     summarise_a_small_run()

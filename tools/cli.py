@@ -147,7 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="print every stage and its timing")
     p.add_argument("--executor", default="process", metavar="KIND",
                    help="for sweeps: inline, process (default), dask (a local cluster) or dask://HOST:PORT")
-    p.add_argument("--workers", type=int, default=None, help="for sweeps: workers of the local pool")
+    p.add_argument("--workers", type=int, default=None,
+                   help="for sweeps: workers of the local pool (at most one per core; more are cut to that)")
     p.add_argument("--capture-signals", metavar="DIR", help="store every SIGNAL of every strategy in DIR")
     p.add_argument("--report", action="store_true", help="also write report.html and PNG charts to --out")
     p.add_argument("--force", action="store_true",
@@ -218,10 +219,14 @@ def _dispatch(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> tu
         parser.print_help(sys.stderr)
         return EXIT_USAGE, args
     try:
-        if args.plugin:
+        for plugin in args.plugin:
             from flowc.runtime.components import load_plugins
 
-            load_plugins(args.plugin)
+            try:
+                load_plugins([plugin])
+            except Exception as exc:  # the plugin's own code: any error it raises is its author's
+                sys.stderr.write(f"flowc: --plugin {plugin}: cannot import it: {type(exc).__name__}: {exc}\n")
+                return EXIT_USAGE, args
         return args.handler(args), args
     except FlowError as exc:
         print_diagnostics(exc.diagnostics, exc.sources)
@@ -231,6 +236,10 @@ def _dispatch(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> tu
         return EXIT_INTERRUPTED, args
     except BrokenPipeError:
         return EXIT_OK, args
+    except OSError as exc:  # the machine's: a full disk, an unwritable folder or cache, ...
+        where = f": {exc.filename}" if exc.filename else ""
+        sys.stderr.write(f"flowc: {exc.strerror or type(exc).__name__ + ': ' + str(exc)}{where}\n")
+        return EXIT_USAGE, args
 
 
 def entry() -> NoReturn:

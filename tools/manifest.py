@@ -26,7 +26,7 @@ import numpy as np
 
 MANIFEST = "manifest.json"
 FORMAT = 1
-RESULT_FILES = ("metrics.json", "equity.csv", "trades.csv", "orders.csv", "fills.csv", "sweep.csv")
+RESULT_FILES = ("metrics.json", "equity.csv", "trades.csv", "orders.csv", "fills.csv", "positions.csv", "sweep.csv")
 VOLATILE = ("timings",)  # keys of metrics.json that differ between identical runs
 
 
@@ -227,14 +227,60 @@ def result_digests(out: str | Path) -> dict[str, str]:
         path = Path(out) / name
         if not path.is_file():
             continue
-        if name == "metrics.json":
-            metrics = json.loads(path.read_text(encoding="utf-8"))
-            for key in VOLATILE:
-                metrics.pop(key, None)
-            found[name] = sha256_text(json.dumps(metrics, sort_keys=True))
-        else:
-            found[name] = sha256_file(path)
+        try:
+            found[name] = _metrics_digest(path) if name == "metrics.json" else sha256_file(path)
+        except OSError as exc:
+            found[name] = f"unreadable: {exc.strerror or type(exc).__name__}"
     return found
+
+
+def _metrics_digest(path: Path) -> str:
+    """The digest of metrics.json without its volatile keys; of its bytes when it is not a JSON object."""
+    raw = path.read_bytes()
+    try:
+        metrics = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        metrics = None
+    if not isinstance(metrics, dict):
+        return hashlib.sha256(raw).hexdigest()
+    for key in VOLATILE:
+        metrics.pop(key, None)
+    return sha256_text(json.dumps(metrics, sort_keys=True))
+
+
+def edited_results(recorded: dict, present: dict) -> list[str]:
+    """The result files of a folder that are not what its manifest recorded (edited, missing, half-written)."""
+    notes = []
+    for name in sorted(recorded, key=_result_order):
+        if name not in present:
+            notes.append(f"{name}: missing")
+        elif present[name] != recorded[name]:
+            notes.append(f"{name}: not the file the run wrote")
+    return notes
+
+
+def plugin_mismatch(recorded: list[dict], given: Iterable[str]) -> str | None:
+    """Why the plugins given on the command line are not those a recorded run used (None when they are).
+
+    A plugin recorded with a file must be given as a plugin whose file has the same SHA-256 (from any
+    path); one without a file (a module without source) must be given by the same name.
+    """
+    offered = [{"name": name, **plugin_file(name)} for name in given]
+    left = list(offered)
+    for plugin in recorded:
+        digest = plugin.get("sha256")
+        match = next((o for o in left if (o.get("sha256") == digest if digest else o["name"] == plugin.get("name"))),
+                     None)
+        if match is None:
+            named = next((o for o in left if o["name"] == plugin.get("name")), None)
+            if named is not None and digest:
+                return (f"plugin {plugin.get('name')}: its file has changed (sha256 {digest[:12]}… then, "
+                        f"{str(named.get('sha256', 'no file'))[:12]}… now)")
+            return f"the run used the plugin {plugin.get('name')}" + (f" (sha256 {digest[:12]}…)" if digest else "")
+        left.remove(match)
+    if left:
+        return f"the run used no plugin {left[0]['name']}"
+    return None
 
 
 # ---- comparing ----------------------------------------------------------------------------

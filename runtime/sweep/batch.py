@@ -41,8 +41,8 @@ from flowc.runtime.executor import (
     ring_buffers,
 )
 from flowc.runtime.interpret import in_process, on_disk
-from flowc.runtime.ledger import FILL_DTYPE
-from flowc.runtime.manager import Prepared
+from flowc.runtime.ledger import FILL_DTYPE, first_overflow
+from flowc.runtime.manager import Prepared, check_settings
 from flowc.runtime.metrics import METRIC_KEYS, as_metrics, as_us, known_periods, ledger_metrics_nb
 from flowc.runtime.sweep.job import Job, Loaded, load
 from flowc.runtime.sweep.task import Row, Task, message, row, run_task
@@ -104,6 +104,7 @@ def _run_window(loaded: Loaded, tasks: list[Task]) -> list[Row]:
         try:
             vector = windowed.params(task.values)
             check_windows(program.plan, vector)
+            check_settings(program.plan, vector)
             vectors[i] = vector
         except Exception as exc:
             found[i] = row(task, {}, "failed", message(exc))
@@ -111,19 +112,24 @@ def _run_window(loaded: Loaded, tasks: list[Task]) -> list[Row]:
         prefix = list(program.generated.prefix_slots)
         order = sorted(vectors, key=lambda i: vectors[i][prefix].tobytes())  # equal prefixes side by side
         try:
-            metrics = _drive(windowed, program, np.array([vectors[i] for i in order]), first.trade_from,
-                             loaded.periods_per_year)
+            metrics, fills, offsets = _drive(windowed, program, np.array([vectors[i] for i in order]),
+                                             first.trade_from, loaded.periods_per_year)
         except Exception:  # a point the driver cannot run: run each alone, so that only it fails
             return [run_task(loaded, task) for task in tasks]
         seconds = (time.perf_counter() - started) / len(tasks)
-        for i, values in zip(order, metrics, strict=True):
-            found[i] = row(tasks[i], as_metrics(values), "ok", None, seconds)
+        for k, (i, values) in enumerate(zip(order, metrics, strict=True)):
+            mine = fills[offsets[k]:offsets[k + 1]]
+            if first_overflow(mine[:, 0], mine[:, 2], mine[:, 3], mine[:, 4]) is not None:
+                found[i] = run_task(loaded, tasks[i])  # alone, for the FL611 of a single run
+            else:
+                found[i] = row(tasks[i], as_metrics(values), "ok", None, seconds)
     return [found[i] for i in range(len(tasks))]
 
 
 def _drive(prepared: Prepared, program: Program, params: np.ndarray, trade_from: int,
-           periods_per_year: float | None) -> np.ndarray:
-    """The metrics rows of the points `params` (checked, equal prefixes adjacent) over the prepared steps."""
+           periods_per_year: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The metrics rows of the points `params` (checked, equal prefixes adjacent) over the prepared steps,
+    with the fills (rows in FILL_DTYPE's layout) and each point's offset into them."""
     g, market = program.generated, prepared.market
     prefix = list(g.prefix_slots)
     reuse = np.zeros(len(params), dtype=np.bool_)
@@ -138,10 +144,11 @@ def _drive(prepared: Prepared, program: Program, params: np.ndarray, trade_from:
                             *(inputs[b.source] for b in g.buffers if b.source))
     timestamps = np.ascontiguousarray(as_us(market.timestamps[trade_from:]))
     cash_slots = [program.plan.node(p).container.config.cash.index for p in g.portfolios]
-    return batch_metrics_nb(equity, exposed, np.ascontiguousarray(params[:, cash_slots]), fills,
-                            fills.view(np.int64), offsets, timestamps,
-                            known_periods(timestamps, periods_per_year), int(market.present[trade_from:].sum()),
-                            market.n_symbols)
+    metrics = batch_metrics_nb(equity, exposed, np.ascontiguousarray(params[:, cash_slots]), fills,
+                               fills.view(np.int64), offsets, timestamps,
+                               known_periods(timestamps, periods_per_year), int(market.present[trade_from:].sum()),
+                               market.n_symbols)
+    return metrics, fills, offsets
 
 
 def _shapes(program: Program, market: MarketData, params: np.ndarray) -> np.ndarray:

@@ -36,10 +36,20 @@ class UnknownExecutor(ValueError):
     pass
 
 
+def max_workers() -> int:
+    """The most local workers a sweep starts: one per core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def make_executor(kind: str, workers: int | None = None) -> Executor:
-    """The executor named by `--executor`."""
+    """The executor named by `--executor`; local workers are at most `max_workers()` (more are cut to that)."""
     if workers is not None and workers < 1:
         raise UnknownExecutor("--workers must be at least 1")
+    if workers is not None and kind in ("process", "dask"):
+        workers = min(workers, max_workers())
     if kind == "inline":
         from flowc.runtime.sweep.inline import InlineExecutor
 
@@ -47,7 +57,7 @@ def make_executor(kind: str, workers: int | None = None) -> Executor:
     if kind == "process":
         from flowc.runtime.sweep.pool import PoolExecutor
 
-        return PoolExecutor(workers or os.cpu_count() or 1)
+        return PoolExecutor(workers or max_workers())
     if kind == "dask" or kind.startswith(("dask://", "tcp://")):
         from flowc.runtime.sweep.cluster import DaskExecutor
 

@@ -3,7 +3,9 @@
 Workers are forked where the platform allows it, after the client has prepared the job and
 compiled its program, so a worker starts with both in memory (elsewhere each worker prepares
 the job once and loads the program from the on-disk cache). Workers ignore SIGINT: Ctrl-C
-reaches the client, which cancels the chunks not started and stops the pool.
+reaches the client, which cancels the chunks not started and stops the pool. Workers die
+with their client, however it ends (`die_with_parent`): a killed sweep leaves no workers
+holding its terminal. There are at most as many workers as cores (`make_executor`).
 
 A worker that dies (killed, out of memory, a crash in native code) breaks the whole pool in
 `concurrent.futures`. The chunks not finished are then run again on a new pool. If the pool
@@ -14,8 +16,10 @@ kills its worker is found and recorded as failed while every other point finishe
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -27,8 +31,46 @@ from flowc.runtime.sweep.task import Row, Task, row
 RESTARTS = 2  # pool breaks tolerated before points run one at a time
 
 
-def _quiet_worker() -> None:
+def _quiet_worker(driver: int | None = None) -> None:
+    """A worker's set-up: no SIGINT (the client handles Ctrl-C), and death with its driver."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(driver)
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(driver: int | None) -> None:
+    """End this process when `driver` (its parent) ends, however it ends (kill -9 and SIGTERM included).
+
+    On Linux the kernel sends SIGKILL at the parent's death (`prctl(PR_SET_PDEATHSIG)`); a parent
+    already gone before that is caught by comparing the parent's pid. Elsewhere a daemon thread
+    polls the parent's pid once a second (a worker busy in machine code that holds the GIL notices
+    when its point ends).
+    """
+    if driver is None:
+        return
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+                if os.getppid() != driver:
+                    os._exit(1)
+                return
+        except (OSError, AttributeError):
+            pass
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == driver:
+            time.sleep(1.0)
+        os._exit(1)
+
+    if os.getppid() != driver:
+        os._exit(1)
+    threading.Thread(target=watch, name="flowc-parent-watch", daemon=True).start()
 
 
 def _context():
@@ -49,7 +91,8 @@ class PoolExecutor:
 
     def _new_pool(self, workers: int) -> ProcessPoolExecutor:
         self._shutdown()
-        self._pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_quiet_worker)
+        self._pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_quiet_worker,
+                                         initargs=(os.getpid(),))
         return self._pool
 
     def start(self, job: Job) -> None:

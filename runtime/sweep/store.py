@@ -5,7 +5,9 @@ flushing, so Ctrl-C or a killed client loses at most the chunks still running. A
 short by a crash is dropped (and cut off the file) when the store is opened again. The first
 line is a header with the signature of what the points depend on (the workflow, its sources
 and data, the `--set` overrides, walk-forward settings); a store made by anything else is
-refused rather than mixed in, and `flowc run` names the file to delete.
+refused rather than mixed in, and `flowc run` names the file to delete; a file that is not a
+store, not a regular file (a symlink is never followed) or another sweep's is refused before
+anything in it is changed.
 
 Resuming: points stored with status `ok` are skipped; failed points are run again (a failure
 may have been the machine's, and a deterministic one costs one more run). The latest row of a
@@ -17,12 +19,14 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
 
 from flowc.runtime.sweep.task import Row
 
 FILE = "sweep.jsonl"
 FORMAT = 1
+HEADER_BYTES = 1 << 20  # a header line longer than this is not a store's
 
 
 class StoreMismatch(ValueError):
@@ -42,16 +46,23 @@ class Store:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / FILE
-        if not path.exists() or path.stat().st_size == 0:
+        try:
+            info = path.lstat()
+        except FileNotFoundError:
+            info = None
+        if info is not None and not stat.S_ISREG(info.st_mode):  # a symlink, FIFO, folder: never followed
+            raise StoreMismatch(f"{path} is not a regular file (a symlink, folder, FIFO or device); use another "
+                                "--out, or remove it")
+        if info is None or info.st_size == 0:
             header = {"flowc_sweep": FORMAT, "signature": signature, **about}
             _write_new(path, json.dumps(header) + "\n")
             return cls(path, header, {})
-        header, rows = _read(path)
+        header = _header(path)  # the file is checked before anything in it is changed
         if header.get("signature") != signature:
             raise StoreMismatch(f"{path} holds the points of another sweep (workflow `{header.get('workflow')}`, "
                                 "or other sources, data or --set values); use another --out, or delete the file "
                                 "to start over")
-        return cls(path, header, rows)
+        return cls(path, header, _read(path))
 
     def finished(self) -> set[str]:
         return {key for key, r in self.rows.items() if r.get("status") == "ok"}
@@ -82,19 +93,27 @@ def _write_new(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _read(path: Path) -> tuple[dict[str, object], dict[str, Row]]:
+def _header(path: Path) -> dict[str, object]:
+    """The header line of a store; StoreMismatch when the file is not one (read, never written)."""
+    with path.open("rb") as f:
+        first = f.readline(HEADER_BYTES)
+    try:
+        header = json.loads(first.decode("utf-8")) if first.endswith(b"\n") else None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        header = None
+    if not isinstance(header, dict) or header.get("flowc_sweep") != FORMAT:
+        raise StoreMismatch(f"{path} is not a flowc sweep store; use another --out, or delete the file")
+    return header
+
+
+def _read(path: Path) -> dict[str, Row]:
+    """The rows of a store whose header was checked; a last line cut short by a crash is cut off the file."""
     data = path.read_bytes()
     complete = data.rfind(b"\n") + 1
-    if complete < len(data):  # a line cut short by a crash: drop it, so appends start on a fresh line
+    if complete < len(data):  # so that appends start on a fresh line
         with path.open("r+b") as f:
             f.truncate(complete)
     lines = data[:complete].decode("utf-8", errors="replace").splitlines()
-    try:
-        header = json.loads(lines[0]) if lines else {}
-    except json.JSONDecodeError:
-        header = {}
-    if not isinstance(header, dict) or header.get("flowc_sweep") != FORMAT:
-        raise StoreMismatch(f"{path} is not a flowc sweep store; use another --out, or delete the file")
     rows: dict[str, Row] = {}
     for line in lines[1:]:
         try:
@@ -103,4 +122,4 @@ def _read(path: Path) -> tuple[dict[str, object], dict[str, Row]]:
             continue
         if isinstance(r, dict) and "key" in r:
             rows[str(r["key"])] = r
-    return header, rows
+    return rows

@@ -125,3 +125,93 @@ def test_reproduce_hashes_the_standard_library(tmp_path):
 def test_reproduce_needs_a_manifest(tmp_path, capsys):
     assert main(["run", str(EXAMPLES / "simple_backtest.flow"), "--reproduce", str(tmp_path)]) == 2
     assert "no manifest.json" in capsys.readouterr().err
+
+
+# ---- --reproduce checks the files in the folder (issue 19, item 13) ------------------------
+
+
+@pytest.mark.parametrize("damage", ["edit_metrics", "garbage_trades", "mixed_equity", "missing_fills"])
+def test_reproduce_compares_the_files_that_are_there(workspace, capsys, damage):
+    folder, flow = workspace
+    out = folder / "r"
+    _run(flow, out)
+    if damage == "edit_metrics":
+        metrics = json.loads((out / "metrics.json").read_text())
+        metrics["sharpe"] = 9.99
+        (out / "metrics.json").write_text(json.dumps(metrics))
+        name = "metrics.json"
+    elif damage == "garbage_trades":
+        (out / "trades.csv").write_bytes(b"\x00garbage\n")
+        name = "trades.csv"
+    elif damage == "mixed_equity":  # what a run killed half-way through writing leaves: a file of another run
+        _run(flow, folder / "other", "--set", "fast=5")
+        (out / "equity.csv").write_bytes((folder / "other" / "equity.csv").read_bytes())
+        name = "equity.csv"
+    else:
+        (out / "fills.csv").unlink()
+        name = "fills.csv"
+    capsys.readouterr()
+    assert main(["run", "--reproduce", str(out)]) == 1
+    shown = capsys.readouterr().out
+    assert "NOT identical" in shown and f"not as the run wrote it: {name}" in shown
+    assert f"results differ: {name}" in shown
+    assert main(["run", "--reproduce", str(out), "--json"]) == 1
+    verdict = json.loads(capsys.readouterr().out)
+    assert verdict["identical"] is False and verdict["results_differ"] == [name]
+
+
+def test_reproduce_reads_a_garbage_metrics_file_without_a_traceback(workspace, capsys):
+    folder, flow = workspace
+    _run(flow, folder / "r")
+    (folder / "r" / "metrics.json").write_text("[1, 2")
+    assert main(["run", "--reproduce", str(folder / "r")]) == 1
+    assert "results differ: metrics.json" in capsys.readouterr().out
+
+
+# ---- --reproduce runs no code the folder names (issue 19, item 14) -------------------------
+
+
+def _plugin(folder, name, body=""):
+    path = folder / f"{name}.py"
+    path.write_text(f'"""A plugin that registers nothing."""\n{body}\n')
+    return path
+
+
+def test_reproduce_never_loads_plugins_from_the_manifest(workspace, capsys):
+    folder, flow = workspace
+    tag = f"repro_plugin_{abs(hash(str(folder))) % 10**8}"
+    plugin = _plugin(folder, tag)
+    out = folder / "r"
+    assert main(["--plugin", str(plugin), "run", str(flow), "--out", str(out), "--quiet"]) == 0
+    record = json.loads((out / "manifest.json").read_text())
+    assert record["inputs"]["plugins"][0]["sha256"] == _sha(plugin)
+
+    marker = folder / "executed"
+    evil = _plugin(folder, f"evil_{tag}", f"open({str(marker)!r}, 'w').close()")
+    record["run"]["plugins"] = [str(evil)]
+    record["inputs"]["plugins"] = [{"name": str(evil), "path": str(evil), "sha256": _sha(evil)}]
+    (out / "manifest.json").write_text(json.dumps(record))
+    capsys.readouterr()
+    assert main(["run", "--reproduce", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"the run used the plugin {evil}" in err and "--plugin executes Python code" in err
+    assert not marker.exists()
+    # the plugin the run used, given explicitly, against a manifest that names another: refused too
+    assert main(["--plugin", str(plugin), "run", "--reproduce", str(out)]) == 2
+    assert not marker.exists()
+
+
+def test_reproduce_with_the_plugins_given_explicitly(workspace, capsys):
+    folder, flow = workspace
+    tag = f"repro_given_{abs(hash(str(folder))) % 10**8}"
+    plugin = _plugin(folder, tag)
+    out = folder / "r"
+    assert main(["--plugin", str(plugin), "run", str(flow), "--out", str(out), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["run", "--reproduce", str(out)]) == 2
+    assert f"--plugin {plugin}" in capsys.readouterr().err
+    assert main(["--plugin", str(plugin), "run", "--reproduce", str(out)]) == 0
+    assert ": identical" in capsys.readouterr().out
+    plugin.write_text(plugin.read_text() + "# changed\n")
+    assert main(["--plugin", str(plugin), "run", "--reproduce", str(out)]) == 2
+    assert f"plugin {plugin}: its file has changed" in capsys.readouterr().err

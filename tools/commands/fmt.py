@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Iterable
 
 from flowc.dsl.diagnostics import FlowError
+from flowc.dsl.files import read_regular
 from flowc.dsl.formatter import format_source
 from flowc.dsl.parser import decode
 from flowc.dsl.source import SourceFile
@@ -34,8 +35,7 @@ def run_fmt(files: Iterable[str], *, check: bool = False, diff: bool = False) ->
 
 def _fmt_one(path: str, *, check: bool, diff: bool) -> int:
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        data = read_regular(path)
     except OSError as exc:
         sys.stderr.write(f"flowc: cannot read {path}: {exc.strerror or exc}\n")
         return EXIT_USAGE

@@ -21,11 +21,14 @@ import numpy as np
 from flowc.dsl.diagnostics import FlowError
 from flowc.dsl.render import render_text
 from flowc.runtime.data import MarketData
+from flowc.runtime.files import staged_folder
 from flowc.runtime.manager import Prepared, RunOptionError, prepare, run_prepared, slice_market
 from flowc.runtime.metrics import METRIC_KEYS
 from flowc.runtime.results import RunResult, summarise
 from flowc.tools import manifest, out_folder
 from flowc.tools.exit_codes import EXIT_ERRORS, EXIT_OK, EXIT_USAGE
+
+REPORT_FILES = ("report.html", "charts")  # what --report adds to --out: replaced with the results
 
 
 def run_run(args: argparse.Namespace) -> int:
@@ -35,6 +38,10 @@ def run_run(args: argparse.Namespace) -> int:
         return _usage("flowc run needs a FILE (or --reproduce OUT_DIR)")
     if args.report and not args.out:
         return _usage("--report writes report.html into the output folder: add --out DIR")
+    for option in ("out", "capture_signals"):
+        folder = getattr(args, option, None)
+        if folder and Path(folder).exists() and not Path(folder).is_dir():
+            return _usage(f"--{option.replace('_', '-')} {folder}: it is a file; name a folder")
     if args.report:
         from flowc.tools.report import ReportUnavailable, check_available
 
@@ -77,7 +84,10 @@ def run_run(args: argparse.Namespace) -> int:
     if args.capture_signals:
         from flowc.runtime.signals import capture
 
-        capture(result.ledger, result.market, args.capture_signals, result.workflow)
+        try:
+            capture(result.ledger, result.market, args.capture_signals, result.workflow)
+        except OSError as exc:
+            return _usage(f"--capture-signals {args.capture_signals}: cannot write the signals: {_reason(exc)}")
     _say_engine(args, prepared)
     _say(args, f"run: {_seconds(prepared.timings.jit)} to compile or load the machine code, "
                f"{_seconds(prepared.timings.run)} to run {result.metrics['steps']:,} steps")
@@ -88,17 +98,21 @@ def run_run(args: argparse.Namespace) -> int:
     if bench:
         extra["benchmark"] = bench
     if args.out:
-        result.write(args.out, extra=extra)
-        record = _write_manifest(prepared, args, started, float(result.ledger.cash0.sum()))
-        _say(args, f"wrote {', '.join(record['results'])} and {manifest.MANIFEST} to {args.out}")
-        if args.report:
-            from flowc.tools.report import write_report
+        try:
+            with staged_folder(args.out, replaces=(*manifest.RESULT_FILES, manifest.MANIFEST, *REPORT_FILES)) as stage:
+                result.write(stage, extra=extra)
+                record = _write_manifest(prepared, args, started, float(result.ledger.cash0.sum()), stage)
+                if args.report:
+                    from flowc.tools.report import write_report
 
-            begun = time.perf_counter()
-            files = write_report(args.out, traded_market(prepared), prepared.analysis.graph,
-                                 benchmark=args.benchmark)
-            _say(args, f"report: {', '.join(str(f.relative_to(args.out)) for f in files)} "
-                       f"in {_seconds(time.perf_counter() - begun)}")
+                    begun = time.perf_counter()
+                    files = write_report(stage, traded_market(prepared), prepared.analysis.graph,
+                                         benchmark=args.benchmark)
+                    _say(args, f"report: {', '.join(str(f.relative_to(stage)) for f in files)} "
+                               f"in {_seconds(time.perf_counter() - begun)}")
+        except OSError as exc:
+            return _usage(f"--out {args.out}: cannot write the results: {_reason(exc)}")
+        _say(args, f"wrote {', '.join(record['results'])} and {manifest.MANIFEST} to {args.out}")
     if args.json:
         shown = {**result.metrics, "timings": timings, **({"benchmark": bench} if bench else {})}
         sys.stdout.write(json.dumps(shown, indent=2) + "\n")
@@ -136,11 +150,18 @@ def _benchmark(result: RunResult, symbol: str) -> dict[str, object]:
     return {"symbol": symbol, "final_equity": float(equity[-1]), "total_return": float(equity[-1] / cash0 - 1.0)}
 
 
-def _write_manifest(prepared: Prepared, args: argparse.Namespace, started: str, cash0: float | None) -> dict:
-    record = manifest.build(prepared, args, started=started, finished=manifest.now(), out=Path(args.out),
-                            cash0=cash0)
-    manifest.write(args.out, record)
+def _write_manifest(prepared: Prepared, args: argparse.Namespace, started: str, cash0: float | None,
+                    folder: str | Path | None = None) -> dict:
+    """The manifest of the results in `folder` (default `--out`), written there last."""
+    folder = Path(args.out if folder is None else folder)
+    record = manifest.build(prepared, args, started=started, finished=manifest.now(), out=folder, cash0=cash0)
+    manifest.write(folder, record)
     return record
+
+
+def _reason(exc: OSError) -> str:
+    where = f" ({exc.filename})" if exc.filename else ""
+    return f"{exc.strerror or type(exc).__name__}{where}"
 
 
 # ---- --trace STEP -----------------------------------------------------------------------
@@ -210,7 +231,13 @@ def _value(v: float) -> str:
 
 
 def reproduce(args: argparse.Namespace) -> int:
-    """Rerun the run recorded in OUT_DIR/manifest.json and compare inputs, versions and results."""
+    """Rerun the run recorded in OUT_DIR/manifest.json and compare its results with the files in OUT_DIR.
+
+    The files in the folder are what is certified: each is hashed and compared with the rerun's
+    (and with the digest the manifest recorded, which tells an edited or half-written file from a
+    changed input). The folder names code to run only through its plugins, and those are never
+    loaded from it: the user passes them with `--plugin`, and they must be the recorded ones.
+    """
     from flowc.tools.cli import build_parser
 
     out = args.reproduce
@@ -222,13 +249,19 @@ def reproduce(args: argparse.Namespace) -> int:
     if getattr(args, "file", None) and str(Path(args.file).absolute()) != recorded:
         return _usage(f"--reproduce {out} reruns {recorded}; leave out FILE or give that one")
     argv = ["run", *manifest.rerun_arguments(before["run"])]
-    plugins = before["run"].get("plugins") or []
-    if plugins:
-        from flowc.runtime.components import load_plugins
-
-        load_plugins(plugins)
+    used = before.get("inputs", {}).get("plugins")
+    if not isinstance(used, list):
+        used = [{"name": str(p)} for p in before["run"].get("plugins") or []]
+    given = list(getattr(args, "plugin", None) or [])
+    problem = manifest.plugin_mismatch([p for p in used if isinstance(p, dict)], given)
+    if problem:
+        names = " ".join(f"--plugin {p.get('name')}" for p in used if isinstance(p, dict))
+        return _usage(f"--reproduce {out}: {problem}. A results folder never chooses code to run: pass the "
+                      f"run's plugins yourself" + (f" (`flowc {names} run --reproduce {out}`)" if names else "")
+                      + "; --plugin executes Python code")
+    present = manifest.result_digests(out)
     with tempfile.TemporaryDirectory(prefix="flowc-reproduce-") as scratch:
-        rerun = build_parser().parse_args([*(x for p in plugins for x in ("--plugin", p)), *argv, "--out", scratch,
+        rerun = build_parser().parse_args([*(x for p in given for x in ("--plugin", p)), *argv, "--out", scratch,
                                            "--quiet"])
         try:
             code = run_run(rerun)
@@ -239,14 +272,19 @@ def reproduce(args: argparse.Namespace) -> int:
             sys.stderr.write(f"flowc: --reproduce {out}: the recorded run failed (exit {code})\n")
             return code
         after = manifest.read(scratch)
-    inputs, versions, results = manifest.compare(before, after)
-    same = not results
+    inputs, versions, _ = manifest.compare(before, after)
+    rerun_results = after.get("results", {})
+    results = [name for name in sorted({*present, *rerun_results}, key=_result_key)
+               if present.get(name) != rerun_results.get(name)]
+    edited = manifest.edited_results(before.get("results") or {}, present)
+    same = not results and not edited
     if args.json:
         sys.stdout.write(json.dumps({"identical": same and not inputs, "results_identical": same,
                                      "inputs_changed": inputs, "versions_changed": versions,
-                                     "results_differ": results}, indent=2) + "\n")
+                                     "results_differ": results, "files_not_as_recorded": edited},
+                                    indent=2) + "\n")
     else:
-        checked = ", ".join(after.get("results", {}))
+        checked = ", ".join(present)
         n_flow = len(after.get("inputs", {}).get("flow", []))
         n_data = len(after.get("inputs", {}).get("data", []))
         if same and not inputs:
@@ -261,9 +299,14 @@ def reproduce(args: argparse.Namespace) -> int:
             lines.append(f"  inputs unchanged: {n_flow} flow file{'s' * (n_flow != 1)}, "
                          f"{n_data} data file{'s' * (n_data != 1)}, parameters and plan")
         lines += [f"  version changed: {item}" for item in versions]
+        lines += [f"  not as the run wrote it: {item}" for item in edited]
         lines.append(f"  results differ: {', '.join(results)}" if results else f"  results match: {checked}")
         sys.stdout.write("\n".join(lines) + "\n")
     return EXIT_OK if same and not inputs else EXIT_ERRORS
+
+
+def _result_key(name: str) -> int:
+    return manifest.RESULT_FILES.index(name) if name in manifest.RESULT_FILES else len(manifest.RESULT_FILES)
 
 
 # ---- printing ---------------------------------------------------------------------------

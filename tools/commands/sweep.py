@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from flowc.runtime.manager import Prepared
-from flowc.runtime.sweep.executor import Executor, UnknownExecutor, make_executor
+from flowc.runtime.sweep.executor import Executor, UnknownExecutor, make_executor, max_workers
 from flowc.runtime.sweep.grid import grid, point_key
 from flowc.runtime.sweep.job import Job, make_job
 from flowc.runtime.sweep.runner import Outcome, run_tasks
@@ -39,9 +39,13 @@ def run_sweep(prepared: Prepared, args: argparse.Namespace) -> int:
     watching = sys.stderr.isatty() and not args.quiet and not args.json
     try:
         store = _store(prepared, job, args)
-        executor = make_executor(getattr(args, "executor", "process") or "process", getattr(args, "workers", None))
-    except (UnknownExecutor, StoreMismatch, RuntimeError, OSError) as exc:
-        sys.stderr.write(f"flowc: {exc}\n")
+        kind, workers = getattr(args, "executor", "process") or "process", getattr(args, "workers", None)
+        if workers is not None and workers > max_workers() and kind in ("process", "dask"):
+            sys.stderr.write(f"flowc: warning: --workers {workers}: this machine gives flowc {max_workers()} "
+                             f"core{'s' * (max_workers() != 1)}; starting {max_workers()} workers\n")
+        executor = make_executor(kind, workers)
+    except (UnknownExecutor, StoreMismatch, RuntimeError, OSError, ValueError, TimeoutError) as exc:
+        sys.stderr.write(f"flowc: {exc}\n")  # ValueError: a Dask address such as dask://::: (distributed's words)
         return EXIT_USAGE
     try:
         if prepared.analysis.walk_forward:

@@ -6,18 +6,21 @@ Diagnostics run `flowc lint`'s passes, so they wait until the user pauses
 (`debounce`, 250 ms unless the client's initialization options say
 `{"debounce": MS}`), and run in a worker thread so that requests are not queued
 behind them; the snapshot they lint is immutable once parsed, and they are
-dropped if the text changed while they ran. A document imports the buffer of another open
-document, saved or not: an edit there makes it publish again, as does a change on disk to a file
-it imports. No handler lets an
-exception out: a bug in a feature is logged and answered with nothing, and the
+dropped if the text changed while they ran. A document of MAX_LINES lines or more is not
+analysed (one diagnostic says so), so no request waits seconds for its first parse. A
+document imports the buffer of another open document, saved or not: an edit there makes it
+publish again, as does a change on disk to a file it imports. No handler lets an exception
+out: a bug in a feature is logged and answered with nothing, and the
 server goes on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
+import sys
 import traceback
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -32,7 +35,12 @@ from flowc.tools.lsp.positions import UTF16
 from flowc.tools.lsp.snapshot import Snapshot, invalidate
 
 DEBOUNCE = 0.25
+MAX_LINES = 20_000  # a document with more lines is not analysed: its first parse alone would block for seconds
 log = logging.getLogger("flowc.lsp")
+
+
+class TooLarge(Exception):
+    """The document is over MAX_LINES: features answer nothing, diagnostics say why (`flowc lint` has no limit)."""
 
 
 class FlowServer(LanguageServer):
@@ -54,6 +62,9 @@ class FlowServer(LanguageServer):
         """The snapshot of the document's current text (built now if the text changed)."""
         document = self.workspace.get_text_document(uri)
         text = document.source
+        if text.count("\n") >= MAX_LINES:
+            self.snapshots.pop(uri, None)
+            raise TooLarge(uri)
         edited = {key_of(u): d.source for u, d in list(self.workspace.text_documents.items()) if u != uri}
         found = self.snapshots.get(uri)
         if found is None or found.text != text or found.encoding != self.encoding or found.edited != edited:
@@ -64,7 +75,12 @@ class FlowServer(LanguageServer):
         return found
 
     def others(self, uri: str) -> list[Snapshot]:
-        return [self.snapshot(u) for u in list(self.workspace.text_documents) if u != uri]
+        found = []
+        for u in list(self.workspace.text_documents):
+            if u != uri:
+                with contextlib.suppress(TooLarge):
+                    found.append(self.snapshot(u))
+        return found
 
     # ---- diagnostics ----
 
@@ -83,6 +99,13 @@ class FlowServer(LanguageServer):
         try:
             snapshot = self.snapshot(uri)
             _ = snapshot.sources  # parsed and imports loaded here: the parse caches belong to this thread
+        except TooLarge:
+            self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[lsp.Diagnostic(
+                range=lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0)), severity=lsp.DiagnosticSeverity.Information,
+                source="flowc", message=f"this document has more than {MAX_LINES:,} lines: the editor does not "
+                                        "analyse it (run `flowc lint` and `flowc fmt` on it)")],
+                version=self.workspace.get_text_document(uri).version))
+            return
         except Exception:  # a bug: say so in the log, keep serving
             log.error("flowc lsp: loading %s failed\n%s", uri, traceback.format_exc())
             return
@@ -121,6 +144,8 @@ def safe(default=None) -> Callable:
         def run(*args):
             try:
                 return handler(*args)
+            except TooLarge:
+                return default
             except Exception:
                 log.error("flowc lsp: %s failed\n%s", handler.__name__, traceback.format_exc())
                 return default
@@ -269,6 +294,37 @@ def _action(uri: str, title: str, edit: lsp.TextEdit, diagnostic: lsp.Diagnostic
                           edit=lsp.WorkspaceEdit(changes={uri: [edit]}))
 
 
+MAX_MESSAGE = 64 * 1024 * 1024  # bytes of one message; a .flow file is at most 16 MiB, escaped in JSON
+MAX_HEADER_LINE = 64 * 1024
+
+
+class BoundedStdin:
+    """The server's stdin as pygls reads it (`readline`, `read(n)`), hardened against bad framing.
+
+    - A header line is read at most MAX_HEADER_LINE bytes at a time, so a stream without newlines
+      cannot fill memory.
+    - A message longer than MAX_MESSAGE is not read: pygls is handed an empty JSON object, which it
+      rejects and logs, and the bytes that follow are skipped as junk header lines.
+    - After junk (a body shorter or longer than its Content-Length said, a garbled header), the
+      next `Content-Length:` header is found inside the line it was glued to, so the server
+      falls back in step with the client at the next message instead of going deaf.
+    """
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def readline(self) -> bytes:
+        line = self.stream.readline(MAX_HEADER_LINE)
+        at = line.find(b"Content-Length:")
+        return line[at:] if at > 0 else line
+
+    def read(self, n: int) -> bytes:
+        if n > MAX_MESSAGE:
+            log.warning("flowc lsp: a message of %d bytes is over the limit of %d; not read", n, MAX_MESSAGE)
+            return b"{}"
+        return self.stream.read(n)
+
+
 def serve(version: str = "0") -> None:
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    build_server(version).start_io()
+    build_server(version).start_io(stdin=BoundedStdin(sys.stdin.buffer))
