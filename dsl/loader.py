@@ -108,7 +108,8 @@ class _Loader:
         if text is None:
             hint = ("the standard library has " + ", ".join(f'"{f}"' for f in std_files())
                     if decl.path.startswith(STD_PREFIX) else "paths are relative to the importing file")
-            self.sources.diagnostics.append(diagnose("FL204", decl.span, hint, path=decl.path))
+            self.sources.diagnostics.append(diagnose("FL204", decl.span, hint,
+                                                     detail=f'cannot find the imported file "{decl.path}"'))
             return
         self.visit(target, text, chain)
 
