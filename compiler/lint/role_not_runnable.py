@@ -1,8 +1,11 @@
-"""FL307: a container of a user-declared role, which has no run-time behaviour in version 1.
+"""FL307: what version 1 can check and draw but not run.
 
-Such a topology is valid for `flowc lint` and `flowc graph`, so this pass is
-not in the lint pipeline by default: `flowc run` (and `compile --emit
-plan|py`) add it, and `flowc lint --select FL307` asks for it.
+A container of a user-declared role, a feedback route of any event but
+PORTFOLIO, a `when` predicate on a FILL route. Such a topology is valid for
+`flowc lint` and `flowc graph`, so this pass is not in the lint pipeline by
+default: the planner calls it (`plan.unrunnable`, the one place that decides
+whether a workflow can run, so `flowc run` and `compile --emit plan|py` say the
+same), and `flowc lint --select FL307` asks for it.
 """
 
 from __future__ import annotations
@@ -25,3 +28,9 @@ def role_not_runnable(analysis: Analysis) -> Iterator[Diagnostic]:
             yield error("FL307", f"`{path}` has the user-declared role `{role.name}`, which cannot run in "
                                  "version 1", node.role_span,
                         "user roles can be linted and graphed; a run needs the built-in roles")
+    for e in graph.edges():
+        if e.feedback and e.event != "PORTFOLIO":
+            yield error("FL307", f"a feedback route of {e.event} (`{e.source} -> {e.target}`) cannot "
+                                 "run in version 1; only PORTFOLIO feeds back", e.origins[0])
+        if e.guards is not None and e.event == "FILL":
+            yield error("FL307", "a `when` predicate on FILL routes cannot run in version 1", e.origins[0])
