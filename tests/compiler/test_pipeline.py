@@ -88,3 +88,20 @@ def test_compile_lists_the_stages(capsys):
 def test_an_unknown_form_is_a_usage_error(capsys):
     assert main(["compile", str(SIMPLE), "--emit", "nope"]) == 2
     assert "flowc compile --stages" in capsys.readouterr().err
+
+
+def test_emit_plan_is_readable(capsys):
+    assert main(["compile", str(SIMPLE), "--emit", "plan"]) == 0
+    out = capsys.readouterr().out
+    assert "    fast_ma = sma(close, $fast)\n" in out and "    size = fixed(100)\n" in out
+    assert "slots\n    0  $fast = 10\n    1  $slow = 30\n" in out
+    assert "Plan(" not in out and "Slot(" not in out
+
+
+def test_emit_plan_after_one_pass(capsys):
+    assert main(["compile", str(SIMPLE), "--emit", "plan:dead_containers"]) == 0
+    after_one = capsys.readouterr().out
+    assert main(["compile", str(SIMPLE), "--emit", "passes"]) == 0
+    every = capsys.readouterr().out
+    assert "# ---- after dead_containers\n" + after_one in every
+    assert every.count("# ---- after ") == 1 + len(pass_names())
