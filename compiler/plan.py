@@ -22,7 +22,6 @@ from flowc.compiler.ir import Apply, BoundContainer, BoundGuard, Slot, walk
 from flowc.compiler.workflow import Analysis
 from flowc.dsl.diagnostics import Diagnostic, diagnose
 
-RUNNABLE_ROLES = ("data", "feature", "classifier", "strategy", "risk", "execution", "portfolio")
 SERIES_ROLES = ("feature", "classifier", "strategy")
 
 
@@ -124,9 +123,20 @@ def hoistable(graph: FlowGraph) -> set[str]:
 
 
 def build_plan(analysis: Analysis, *, hoist: bool = True) -> tuple[Plan | None, list[Diagnostic]]:
+    """The planner's plan after every optimisation pass (the pipeline's `plan` and `optimise` stages)."""
+    plan, problems = plan_of(analysis, hoist=hoist)
+    if plan is None:
+        return None, problems
+    from flowc.compiler.optimize import optimize  # the optimisation passes (compiler/optimize)
+
+    return optimize(plan, analysis), []
+
+
+def plan_of(analysis: Analysis, *, hoist: bool = True) -> tuple[Plan | None, list[Diagnostic]]:
+    """The planner's plan (before any optimisation pass), or why the workflow cannot run."""
     graph, binding = analysis.graph, analysis.binding
     assert graph is not None and binding is not None
-    problems = _unsupported(graph)
+    problems = unrunnable(analysis)
     if problems:
         return None, problems
     try:
@@ -142,34 +152,26 @@ def build_plan(analysis: Analysis, *, hoist: bool = True) -> tuple[Plan | None, 
             index=index, path=path, ident=f"n{index}_{path.replace('.', '_')}", role=graph.role(path),
             hoisted=path in up_front, inputs=_inputs(graph, binding, path), container=bound,
             fields=_fields(bound), states=_states(bound)))
-    plan = Plan(analysis.name, tuple(nodes), tuple(name for name, _ in binding.params.slots),
-                len(binding.symbol_literals), hoist)
-    from flowc.compiler.optimize import optimize  # the optimisation passes (compiler/optimize)
-
-    return optimize(plan, analysis), []
+    return Plan(analysis.name, tuple(nodes), tuple(name for name, _ in binding.params.slots),
+                len(binding.symbol_literals), hoist), []
 
 
-def _unsupported(graph: FlowGraph) -> list[Diagnostic]:
+def unrunnable(analysis: Analysis) -> list[Diagnostic]:
+    """Why version 1 cannot run this workflow, if it cannot: the one place that decides.
+
+    No portfolio (FL304), and FL307 from the lint pass `role_not_runnable`, which
+    `flowc lint --select FL307` runs too, so both report the same message at the same place.
+    """
+    from flowc.compiler.lint.role_not_runnable import role_not_runnable
+
+    graph = analysis.graph
+    assert graph is not None
     problems = []
     if not graph.of_role("portfolio"):
         problems.append(diagnose(
             "FL304", None, "add e.g. `portfolio: portfolio { cash = 1_000_000 }` and route FILL to it",
             detail="the workflow has no portfolio container, so a run has nothing to account"))
-    for path in graph.nodes:
-        role = graph.role(path)
-        if role not in RUNNABLE_ROLES:
-            problems.append(diagnose("FL307", graph.container(path).span,
-                                     "user roles can be linted and graphed",
-                                     detail=f"`{path}` has the user role `{role}`, which version 1 cannot run"))
-    for e in graph.edges():
-        if e.feedback and e.event != "PORTFOLIO":
-            problems.append(diagnose(
-                "FL307", e.origins[0],
-                detail=f"a feedback route of {e.event} (`{e.source} -> {e.target}`) cannot "
-                       "run in version 1; only PORTFOLIO feeds back"))
-        if e.guards is not None and e.event == "FILL":
-            problems.append(diagnose("FL307", e.origins[0],
-                                     detail="a `when` predicate on FILL routes cannot run in version 1"))
+    problems.extend(role_not_runnable(analysis))
     return problems
 
 

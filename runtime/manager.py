@@ -1,8 +1,11 @@
 """The workflow manager's run side: from a `.flow` file to a finished run, stage by stage.
 
-Each stage either succeeds or raises FlowError carrying its diagnostics (and
-the sources to render them), so the CLI and the Python API report bad input
-the same way. Timings of every stage are kept for `metrics.json`.
+`prepare` reads in order: the compiler's pipeline to the optimised plan
+(`compiler/pipeline.py`: load, analyse, lint, plan, optimise), the data, the
+replayed signals; `run_prepared` compiles (generate, import, JIT) and executes
+one parameter point. Each step either succeeds or raises FlowError carrying its
+diagnostics (and the sources to render them), so the CLI and the Python API
+report bad input the same way. Timings of every stage are kept for `metrics.json`.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ from pathlib import Path
 import numpy as np
 
 from flowc.compiler.ir import SourceSpec
-from flowc.compiler.plan import Plan, build_plan
+from flowc.compiler.pipeline import compile_to
+from flowc.compiler.plan import Plan
 from flowc.compiler.warmup import longest_warmup
-from flowc.compiler.workflow import Analysis, analyse
+from flowc.compiler.workflow import Analysis
 from flowc.dsl.diagnostics import Diagnostic, FlowError, diagnose, did_you_mean, has_errors
-from flowc.dsl.loader import SourceSet, load
+from flowc.dsl.loader import SourceSet
 from flowc.runtime import numba_cache
 from flowc.runtime.data import MarketData, SymbolBars, align, load_source, sample_path, source_symbols
 from flowc.runtime.data_gaps import gap_problem, largest_gap
@@ -80,24 +84,10 @@ def _fail(diagnostics: Sequence[Diagnostic], sources: SourceSet) -> FlowError:
     return FlowError(diagnostics, sources.sources)
 
 
-def analyse_file(path: str | Path, workflow: str | None = None, overrides: Sequence[str] = ()) -> Analysis:
-    """Load, analyse and lint; raise FlowError if anything is an error."""
-    sources = load(path)
-    analysis = analyse(sources, workflow, tuple(overrides))
-    diagnostics = list(analysis.diagnostics)
-    if analysis.graph is not None and not has_errors(diagnostics):
-        from flowc.compiler.lint import lint
-
-        diagnostics.extend(lint(analysis))
-    analysis.diagnostics = diagnostics
-    if has_errors(diagnostics) or analysis.graph is None:
-        raise _fail(diagnostics, sources)
-    return analysis
-
-
-def load_market(analysis: Analysis, data: Mapping[str, str | Path] | None = None, *,
+def load_market(analysis: Analysis, plan: Plan, data: Mapping[str, str | Path] | None = None, *,
                 files: list[Path] | None = None) -> tuple[MarketData, np.ndarray]:
-    """Load every data container's sources; several make one stream aligned on the union of timestamps.
+    """Load every data container's sources, in schedule order; several make one stream aligned on the
+    union of timestamps.
 
     `data` maps a symbol to a CSV or Parquet file that replaces its bars (`--data SYMBOL=PATH`;
     relative paths start at the working directory); a source whose symbols are all replaced is not
@@ -105,10 +95,7 @@ def load_market(analysis: Analysis, data: Mapping[str, str | Path] | None = None
     """
     series, owner = [], []
     base_dir = Path(analysis.sources.main).parent
-    data_nodes = [n for n in analysis.graph.nodes if analysis.graph.role(n) == "data"]  # type: ignore[union-attr]
-    from flowc.compiler.plan import schedule
-
-    order = [n for n in schedule(analysis.graph) if n in data_nodes]  # type: ignore[arg-type]
+    order = [node.path for node in plan.of_role("data")]  # the plan's nodes are in schedule order
     overrides = {symbol: Path(path).expanduser().absolute() for symbol, path in (data or {}).items()}
     replaced: set[str] = set()
     problems: list[Diagnostic] = []
@@ -235,18 +222,17 @@ def prepare(path: str | Path, workflow: str | None = None, overrides: Sequence[s
     With `start`, the earlier bars the workflow's longest warm-up needs are kept and `trade_from`
     says where trading starts (pass it to `run_prepared`).
     """
-    timings = Timings()
-    begun = time.perf_counter()
-    analysis = analyse_file(path, workflow, overrides)
-    timings.parse = time.perf_counter() - begun
-    begun = time.perf_counter()
-    plan, problems = build_plan(analysis, hoist=hoist)
-    if plan is None:
-        raise _fail(problems, analysis.sources)
-    timings.compile = time.perf_counter() - begun
+    compiled = compile_to(path, "optimise", workflow=workflow, overrides=overrides, hoist=hoist)
+    if not compiled.ok:
+        raise compiled.failure()
+    analysis, plan = compiled.analysis, compiled.optimise
+    assert analysis is not None and plan is not None
+    seconds = compiled.seconds
+    timings = Timings(parse=seconds["load"] + seconds["analyse"] + seconds["lint"],
+                      compile=seconds["plan"] + seconds["optimise"])
     begun = time.perf_counter()
     files: list[Path] = []
-    market, owner = load_market(analysis, data, files=files)
+    market, owner = load_market(analysis, plan, data, files=files)
     trade_from = warmup = 0
     if start is not None or end is not None:
         warmup = _sweep_warmup(analysis, plan)
@@ -255,7 +241,7 @@ def prepare(path: str | Path, workflow: str | None = None, overrides: Sequence[s
     timings.load = time.perf_counter() - begun
     literals = analysis.binding.symbol_literals  # type: ignore[union-attr]
     symlit = np.array([literals.index(s) if s in literals else -1 for s in market.symbols], dtype=np.int64)
-    warnings = [d for d in analysis.diagnostics if not d.is_error]
+    warnings = list(compiled.warnings)
     gap = largest_gap(market, trade_from)
     if (problem := gap_problem(gap)) is not None:
         warnings.append(problem)

@@ -199,11 +199,16 @@ def build_parser() -> argparse.ArgumentParser:
     _set_option(p)
     p.add_argument("--format", choices=("dot", "mermaid"), default="dot")
 
+    from flowc.compiler.pipeline import STAGES
+
     p = command("compile", cmd_compile, "compile a workflow and print one stage")
-    p.add_argument("file")
+    p.add_argument("file", nargs="?")
     _workflow_option(p)
     _set_option(p)
-    p.add_argument("--emit", choices=("ast", "graph", "plan", "py", "dot", "mermaid"), default="plan")
+    forms = ", ".join(f"{s.name}: {'|'.join(s.forms)}" for s in STAGES)
+    p.add_argument("--emit", metavar="FORM", default="plan",
+                   help=f"the stage's output to print (default plan); by stage, {forms}")
+    p.add_argument("--stages", action="store_true", help="list the pipeline's stages and their forms")
     p.add_argument("--no-hoist", action="store_true", help="emit the step-by-step program")
     return parser
 

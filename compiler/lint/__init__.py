@@ -57,7 +57,12 @@ def lint(analysis: Analysis, passes: Sequence[Pass] = PASSES) -> list[Diagnostic
 
 
 def lint_workflows(analyses: Sequence[Analysis], passes: Sequence[Pass] = PASSES) -> list[Diagnostic]:
-    """Analysis and lint diagnostics of several workflows of one file, each once.
+    """Analysis and lint diagnostics of several workflows of one file, each once (see `merge_workflows`)."""
+    return merge_workflows([(a, [*a.diagnostics, *lint(a, passes)]) for a in analyses])
+
+
+def merge_workflows(found_by: Sequence[tuple[Analysis, Sequence[Diagnostic]]]) -> list[Diagnostic]:
+    """The diagnostics of several workflows of one file (each with what analysis and lint found), each once.
 
     A param or feature that one workflow leaves unused may be read by another,
     so an FL506/FL507 warning survives only if every workflow that could read
@@ -66,11 +71,11 @@ def lint_workflows(analyses: Sequence[Analysis], passes: Sequence[Pass] = PASSES
     found: dict[Diagnostic, str] = {}  # diagnostic -> its group, for the unused codes
     votes: Counter[Diagnostic] = Counter()
     judges: Counter[tuple[str, str]] = Counter()
-    for analysis in analyses:
+    for analysis, diagnostics in found_by:
         if usage_known(analysis):
             for code, group in UNUSED.items():
                 judges[code, group(analysis)] += 1
-        for d in dict.fromkeys([*analysis.diagnostics, *lint(analysis, passes)]):
+        for d in dict.fromkeys(diagnostics):
             votes[d] += 1
             found.setdefault(d, UNUSED[d.code](analysis) if d.code in UNUSED else "")
     return [d for d, group in found.items() if d.code not in UNUSED or votes[d] == judges[d.code, group]]

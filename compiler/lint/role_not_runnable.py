@@ -1,8 +1,11 @@
-"""FL307: a container of a user-declared role, which has no run-time behaviour in version 1.
+"""FL307: what version 1 can check and draw but not run.
 
-Such a topology is valid for `flowc lint` and `flowc graph`, so this pass is
-not in the lint pipeline by default: `flowc run` (and `compile --emit
-plan|py`) add it, and `flowc lint --select FL307` asks for it.
+A container of a user-declared role, a feedback route of any event but
+PORTFOLIO, a `when` predicate on a FILL route. Such a topology is valid for
+`flowc lint` and `flowc graph`, so this pass is not in the lint pipeline by
+default: the planner calls it (`plan.unrunnable`, the one place that decides
+whether a workflow can run, so `flowc run` and `compile --emit plan|py` say the
+same), and `flowc lint --select FL307` asks for it.
 """
 
 from __future__ import annotations
@@ -26,3 +29,10 @@ def role_not_runnable(analysis: Analysis) -> Iterator[Diagnostic]:
                            "user roles can be linted and graphed; a run needs the built-in roles",
                            detail=f"`{path}` has the user-declared role `{role.name}`, which cannot run in "
                                   "version 1")
+    for e in graph.edges():
+        if e.feedback and e.event != "PORTFOLIO":
+            yield diagnose("FL307", e.origins[0],
+                           detail=f"a feedback route of {e.event} (`{e.source} -> {e.target}`) cannot "
+                                  "run in version 1; only PORTFOLIO feeds back")
+        if e.guards is not None and e.event == "FILL":
+            yield diagnose("FL307", e.origins[0], detail="a `when` predicate on FILL routes cannot run in version 1")

@@ -2,8 +2,9 @@
 
 Each pass is a function `run(plan, context) -> plan` in a module of its own, and the pipeline
 is the tuple `PIPELINE` (sqlglot's `RULES`, tinygrad's named rewrites): adding an
-optimisation is one module and one line. `build_plan` calls `optimize` on every plan it
-makes, so `flowc compile --emit plan|py` prints what runs. Between passes `check` verifies
+optimisation is one module and one line. The pipeline's `optimise` stage (and `build_plan`)
+calls `optimize` on every plan, so `flowc compile --emit plan|py` prints what runs, and
+`--emit plan:PASS` the plan after one pass. Between passes `check` verifies
 the invariants code generation relies on, so a broken pass fails at the pass and not as a
 wrong backtest.
 
@@ -80,16 +81,31 @@ def passes(chosen: tuple[Pass, ...]) -> Iterator[None]:
         _chosen.reset(token)
 
 
-def optimize(plan: Plan, analysis, passes: tuple[Pass, ...] | None = None) -> Plan:
-    """The plan after every pass of `passes` (default: `PIPELINE`, or those of `with passes(...)`)."""
+def pass_name(p: Pass) -> str:
+    """A pass' name: its module's (`dead_containers`)."""
+    return p.__module__.rsplit(".", 1)[-1]
+
+
+def pass_names() -> tuple[str, ...]:
+    return tuple(map(pass_name, PIPELINE))
+
+
+def optimize(plan: Plan, analysis, passes: tuple[Pass, ...] | None = None, *,
+             trace: list[tuple[str, Plan]] | None = None) -> Plan:
+    """The plan after every pass of `passes` (default: `PIPELINE`, or those of `with passes(...)`).
+
+    `trace`, if given, receives each pass' name and the plan after it, in order.
+    """
     context = Context.of(analysis)
     check(plan, "the planner")
     if passes is None:
         passes = _chosen.get()
     for p in PIPELINE if passes is None else passes:
         plan = p(plan, context)
-        check(plan, p.__module__.rsplit(".", 1)[-1])
+        check(plan, pass_name(p))
+        if trace is not None:
+            trace.append((pass_name(p), plan))
     return plan
 
 
-__all__ = ["PIPELINE", "Context", "Pass", "check", "optimize", "passes"]
+__all__ = ["PIPELINE", "Context", "Pass", "check", "optimize", "pass_name", "pass_names", "passes"]

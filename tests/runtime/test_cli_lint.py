@@ -210,7 +210,8 @@ def test_role_not_runnable_on_request(capsys, tmp_path):
                                  "    feedback portfolio")
     path = write(tmp_path, text)
     assert json_codes(capsys, path) == []
-    assert json_codes(capsys, path, "--select", "FL307") == ["FL307"]
+    # the user role and the feedback route of ORDER: everything a run refuses (plan.unrunnable)
+    assert json_codes(capsys, path, "--select", "FL307") == ["FL307", "FL307"]
 
 
 # ---- start-up -------------------------------------------------------------------------------

@@ -19,9 +19,10 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
-from flowc.compiler.lint import PASSES, RUN_PASSES, Pass, lint_workflows
+from flowc.compiler.lint import PASSES, RUN_PASSES, Pass, lint_workflows, merge_workflows
+from flowc.compiler.pipeline import compile_to
 from flowc.compiler.scope import collect
-from flowc.compiler.workflow import Analysis, analyse, analyse_patterns, paired_patterns, workflows_in
+from flowc.compiler.workflow import Analysis, analyse_patterns, paired_patterns, workflows_in
 from flowc.dsl import ast
 from flowc.dsl.codes import RULES
 from flowc.dsl.diagnostics import Diagnostic, FlowError, has_errors, sort_key
@@ -94,14 +95,17 @@ def _lint(args: argparse.Namespace) -> int:
 
 
 def lint_file(loaded: SourceSet, overrides: tuple[str, ...] = (), passes: Sequence[Pass] = PASSES) -> list[Diagnostic]:
-    """The diagnostics of one loaded file: its workflows', or its declarations' when it has none."""
+    """The diagnostics of one loaded file: its workflows' (the pipeline to `lint`, each), or its
+    declarations' when it has none."""
     scope = collect(loaded)
     names = workflows_in(loaded, scope, loaded.main) if loaded.main_module else []
     if names:
-        analyses = [analyse(loaded, name, overrides) for name in names]
+        linted = [compile_to(loaded, "lint", workflow=name, overrides=overrides, lint_passes=passes) for name in names]
+        analyses = [c.analyse for c in linted if c.analyse is not None]
+        found = merge_workflows([(c.analyse, c.diagnostics) for c in linted if c.analyse is not None])
     else:
         analyses = [Analysis(loaded, scope, diagnostics=[*loaded.diagnostics, *scope.diagnostics])]
-    found = lint_workflows(analyses, passes)
+        found = lint_workflows(analyses, passes)
     if loaded.main_module is not None and not has_errors([*loaded.diagnostics, *scope.diagnostics]):
         paired = frozenset().union(*(paired_patterns(a) for a in analyses))
         found.extend(d for d in analyse_patterns(loaded, scope, overrides, paired) if d not in found)
