@@ -1,4 +1,4 @@
-"""The shape of the generated program: the speed-ups of `compiler/codegen.py` are there, and only where sound.
+"""The shape of the generated program: the speed-ups of `compiler/codegen/` are there, and only where sound.
 
 Results are checked elsewhere (every engine against the reference, on the examples and on random
 topologies); these tests pin down that the fast forms are the ones generated, so that a change
