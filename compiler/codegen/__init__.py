@@ -11,6 +11,7 @@ names and comments.
 - `layout`: the decisions made before emitting (hoisted groups, locals, fusion), as data.
 - `writer`, `context`, `expr`: lines, the state shared by the emitters, expressions.
 - `series`, `risk`, `execution`, `portfolio`: one emitter per role (`program.EMITTERS`).
+- `legend`: the module docstring, a legend of the names and a table of the parameter slots.
 - `program`: the module, its prefix functions and its step loop in tiles.
 
 Each of the speed-ups (tiles, locals, fusion, registers) is checked against the reference engine.

@@ -1,8 +1,9 @@
 """The emitter of execution containers: docs/semantics.md, section 7.
 
 Fill slots of an execution container, per symbol: slot k < K the pending order of ORDER input
-k, filled at this bar; slot K + k the order input k delivers now. The portfolio reads them in
-that order (`portfolio.symbol`).
+k, filled at this bar; slot K + k the order input k delivers now, where one can fill now (an
+exit order, or `close` fills: `Layout.fill_slots`). The portfolio reads them in that order.
+The price and cost of a fill are the money kernels' (`runtime/kernels/money.py`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,12 @@ from flowc.compiler.codegen.context import Context, RoleEmitter
 from flowc.compiler.codegen.contract import Fields, Symbols
 from flowc.compiler.codegen.expr import presence
 from flowc.compiler.plan import NodePlan
+
+COMMISSION = {  # the fee of a fill of `q` at `px` (after slippage), by commission model
+    "percent": "commission_percent_nb(p[{slot}], q, px)",
+    "per_share": "commission_per_share_nb(p[{slot}], q)",
+    "fixed": "commission_fixed_nb(p[{slot}])",
+}
 
 
 def buffers(ctx: Context, node: NodePlan) -> None:
@@ -28,7 +35,7 @@ def symbol(ctx: Context, node: NodePlan) -> None:
     k_all = len(orders)
     bar = node.input("BAR")
     w(f"bar = {presence(ctx, bar) if bar else 'False'}")
-    for k in range(2 * k_all):
+    for k in ctx.layout.fill_slots[node.path]:
         w(f"{ctx.ev(f'fpres_{x}', k)} = False")
         if ctx.layout.fused:  # locals are defined on every path
             w(f"fq_{x}_{k} = fpx_{x}_{k} = fc_{x}_{k} = 0.0")
@@ -52,6 +59,7 @@ def symbol(ctx: Context, node: NodePlan) -> None:
                 now.append((f"bar and {price} == {price}", price))
             if cfg.fill == "close":
                 now.append(("bar", "bar_close[t, s]"))
+            assert bool(now) == (k_all + k in ctx.layout.fill_slots[node.path])
             for n, (test, price) in enumerate(now):
                 w(f"{'if' if n == 0 else 'elif'} {test}:")
                 with w.indent():
@@ -71,16 +79,14 @@ def fill(ctx: Context, node: NodePlan, slot: int, quantity: str, price: str) -> 
     w(f"q = {quantity}")
     w(f"px = {price}")
     if cfg.slippage is not None:
-        ctx.kernels.add("sign_nb")
-        w(f"px = px + sign_nb(q) * ((p[{cfg.slippage.index}] / 10000.0) * px)")
-    if cfg.commission == "percent":
-        w(f"fee = p[{cfg.commission_slot.index}] / 100.0 * abs(q) * px")
-    elif cfg.commission == "per_share":
-        w(f"fee = p[{cfg.commission_slot.index}] * abs(q)")
-    elif cfg.commission == "fixed":
-        w(f"fee = p[{cfg.commission_slot.index}]")
-    else:
+        ctx.kernels.add("slipped_nb")
+        w(f"px = slipped_nb(px, q, p[{cfg.slippage.index}])")
+    if cfg.commission is None:
         w("fee = 0.0")
+    else:
+        fee = COMMISSION[cfg.commission].format(slot=cfg.commission_slot.index)
+        ctx.kernels.add(fee.split("(")[0])
+        w(f"fee = {fee}")
     for name, value in (("fq", "q"), ("fpx", "px"), ("fc", "fee"), ("fpres", "True")):
         w(f"{ctx.ev(f'{name}_{x}', slot)} = {value}")
 

@@ -8,6 +8,7 @@ once from the plan, that the emitters only read.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flowc.compiler import components as comp
@@ -30,6 +31,7 @@ class Layout:
     groups: tuple[tuple[NodePlan, ...], ...]  # the hoisted containers by generated function (`_groups`)
     local: frozenset[str]  # hoisted containers whose events stay in locals of their group (`_local_outputs`)
     prefix_slots: tuple[int, ...]  # the parameter slots the hoisted prefix reads
+    fill_slots: Mapping[str, tuple[int, ...]]  # per execution container, the fill slots it can set (`_fill_slots`)
 
 
 def layout(plan: Plan) -> Layout:
@@ -45,6 +47,7 @@ def layout(plan: Plan) -> Layout:
         groups=tuple(tuple(g) for g in groups),
         local=frozenset(_local_outputs(plan, groups)),
         prefix_slots=tuple(sorted({i for n in hoisted for i in _slots_read(n)})),
+        fill_slots={n.path: _fill_slots(plan, n) for n in plan.of_role("execution")},
     )
 
 
@@ -56,6 +59,19 @@ def registers(node: NodePlan, call: Apply | StatePlan) -> int:
 
 def counters(node: NodePlan, call: Apply | StatePlan) -> list[str]:
     return [f"c_{node.ident}_{call.instance}_{j}" for j in range(registers(node, call))]
+
+
+def _fill_slots(plan: Plan, node: NodePlan) -> tuple[int, ...]:
+    """The fill slots an execution container can set at a step, in the order they fill.
+
+    Slot k < K: the pending quantity of ORDER input k, filled at this bar. Slot K + k: the order
+    input k delivers at this step, filled now; only an exit order (its source has exits) or any
+    order in `close` mode can, else the slot is never set and nothing reads it.
+    """
+    orders = node.inputs_of("ORDER")
+    now = [len(orders) + k for k, item in enumerate(orders)
+           if node.container.config.fill == "close" or plan.node(item.source).container.config.has_exits]
+    return (*range(len(orders)), *now)
 
 
 def _fusable(stepped: tuple[NodePlan, ...]) -> bool:

@@ -1,4 +1,7 @@
-"""The emitter of portfolio containers: docs/semantics.md, section 8."""
+"""The emitter of portfolio containers: docs/semantics.md, section 8.
+
+Fills and marking to market are the money kernels' (`runtime/kernels/money.py`).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from flowc.compiler.plan import NodePlan
 
 def buffers(ctx: Context, node: NodePlan) -> None:
     ctx.buffer(f"pos_{node.ident}", (Symbols(),), "f8", 0.0)
-    ctx.buffer(f"lastc_{node.ident}", (Symbols(),), "f8", float("nan"))
+    ctx.buffer(f"last_close_{node.ident}", (Symbols(),), "f8", float("nan"))
 
 
 def init(ctx: Context, node: NodePlan) -> None:
@@ -38,36 +41,28 @@ def symbol(ctx: Context, node: NodePlan) -> None:
         w(f"if {presence(ctx, bar)}:")
         with w.indent():
             w(f"ran_{j} = True")
-            w(f"lastc_{j}[s] = bar_close[t, s]")
+            w(f"last_close_{j}[s] = bar_close[t, s]")
     for item in node.inputs_of("FILL"):
         source = ctx.plan.node(item.source)  # type: ignore[arg-type]
         xi = source.ident
-        for slot in range(2 * len(source.inputs_of("ORDER"))):  # pending fills, then this step's
+        for slot in ctx.layout.fill_slots[source.path]:  # pending fills, then this step's
+            ctx.kernels.add("apply_fill_nb")
             px, fee = ctx.ev(f"fpx_{xi}", slot), ctx.ev(f"fc_{xi}", slot)
             w(f"if {ctx.ev(f'fpres_{xi}', slot)}:")
             with w.indent():
                 w(f"q = {ctx.ev(f'fq_{xi}', slot)}")
-                w(f"pos_{j}[s] = pos_{j}[s] + q")
-                w(f"cash_{j} = cash_{j} - (q * {px} + {fee})")
+                w(f"pos_{j}[s], cash_{j} = apply_fill_nb(pos_{j}[s], cash_{j}, q, {px}, {fee})")
                 ctx.record("fills", ("t", "s", "q", px, fee, str(index), str(ctx.layout.executions.index(source))))
 
 
 def after(ctx: Context, node: NodePlan) -> None:
     w, j = ctx.w, node.ident
     index = ctx.layout.portfolios.index(node)
+    ctx.kernels.update(("mark_to_market_nb", "drawdown_nb"))
     w(f"if ran_{j}:")
     with w.indent():
-        w(f"eq = cash_{j}")
-        w("for s in range(S):")
-        with w.indent():
-            w(f"if pos_{j}[s] != 0.0:")
-            with w.indent():
-                w(f"eq = eq + pos_{j}[s] * lastc_{j}[s]")
-        w(f"equity_{j} = eq")
-        w(f"if eq > peak_{j}:")
-        with w.indent():
-            w(f"peak_{j} = eq")
-        w(f"drawdown_{j} = 1.0 - eq / peak_{j}")
+        w(f"equity_{j} = mark_to_market_nb(cash_{j}, pos_{j}, last_close_{j})")
+        w(f"peak_{j}, drawdown_{j} = drawdown_nb(equity_{j}, peak_{j})")
     w(f"equity[t, {index}] = equity_{j}")
     w("for s in range(S):")
     with w.indent():

@@ -42,8 +42,13 @@ def body(ctx: Context, node: NodePlan) -> None:
     for setting in settings:
         if isinstance(setting.expr, Replay):
             continue
+        test = condition(setting.reads)
+        if test == "True":  # reads no input: computed at every (t, s)
+            step_calls(ctx, setting.expr, node)
+            w(f"v_{setting.name} = {expr(ctx, setting.expr, node)}")
+            continue
         w(f"v_{setting.name} = np.nan")
-        w(f"if {condition(setting.reads)}:")
+        w(f"if {test}:")
         with w.indent():
             step_calls(ctx, setting.expr, node)
             w(f"v_{setting.name} = {expr(ctx, setting.expr, node)}")
@@ -55,7 +60,7 @@ def body(ctx: Context, node: NodePlan) -> None:
         test = condition(signal.reads) if replay is None else f"rp{replay}_present[t, s]"
         if active is not None:
             ctx.kernels.add("truthy_nb")
-            test = f"({test}) and truthy_nb(v_active)"
+            test = "truthy_nb(v_active)" if test == "True" else f"({test}) and truthy_nb(v_active)"
         if replay is None:
             ctx.kernels.add("sign_nb")
             values = ("sign_nb(v_signal)", "abs(v_signal) if v_signal == v_signal else 0.0")
@@ -73,6 +78,11 @@ def output(ctx: Context, node: NodePlan, test: str, values: tuple[str, ...]) -> 
         w(f"pr_{x} = {test}")
         for k, value in enumerate(values):
             w(f"o_{x}_{k} = {value} if pr_{x} else np.nan")
+        return
+    if test == "True":  # present at every (t, s)
+        for k, value in enumerate(values):
+            w(f"out_{x}[{row}, s, {k}] = {value}")
+        w(f"pres_{x}[{row}, s] = True")
         return
     w(f"if {test}:")
     with w.indent():
