@@ -61,7 +61,7 @@ def after(ctx: Context, node: NodePlan) -> None:
     ctx.kernels.update(("mark_to_market_nb", "drawdown_nb"))
     w(f"if ran_{j}:")
     with w.indent():
-        w(f"equity_{j} = mark_to_market_nb(cash_{j}, pos_{j}, last_close_{j})")
+        w(f"equity_{j} = mark_to_market_nb(cash_{j}, pos_{j}, last_close_{j}, S)")
         w(f"peak_{j}, drawdown_{j} = drawdown_nb(equity_{j}, peak_{j})")
     w(f"equity[t, {index}] = equity_{j}")
     w("for s in range(S):")

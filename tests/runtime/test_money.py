@@ -158,8 +158,8 @@ def test_mark_to_market_adds_held_positions_at_their_last_close_in_symbol_order(
     for p, c in zip(positions, closes, strict=True):
         if p != 0.0:
             expected = expected + p * c
-    assert same(money.mark_to_market_nb(1000.0, positions, closes), expected)  # NaN: a held symbol without a close
-    assert money.mark_to_market_nb(1000.0, positions[:3], closes[:3]) == 1000.0 + 10.0 * 101.25 + -3.0 * 99.5
+    assert same(money.mark_to_market_nb(1000.0, positions, closes, 4), expected)  # NaN: a held symbol without a close
+    assert money.mark_to_market_nb(1000.0, positions, closes, 3) == 1000.0 + 10.0 * 101.25 + -3.0 * 99.5
 
 
 def test_drawdown_from_the_peak():
