@@ -19,7 +19,7 @@ from types import ModuleType
 
 import numpy as np
 
-from flowc.compiler.codegen import RECORDS, Buffer, Generated, generate, tile_steps
+from flowc.compiler.codegen import FIXED_ARGS, RECORDS, Buffer, Generated, Sizes, generate, tile_steps
 from flowc.compiler.plan import Plan
 from flowc.dsl.cache import user_cache_dir
 from flowc.dsl.diagnostics import FlowError, diagnose
@@ -137,54 +137,17 @@ RECORD_CAPACITY = {"orders": 1024, "fills": 1024}  # rows of the record tables a
 DTYPES = {"f8": np.float64, "i8": np.int64, "bool": np.bool_}
 
 
-def buffer_dims(generated: Generated, market: MarketData) -> dict[str, int]:
-    """The sizes of the named dimensions of buffer shapes: steps, symbols, portfolios."""
-    return {"T": market.n_steps, "S": market.n_symbols, "P": len(generated.portfolios)}
+def buffer_dims(generated: Generated, market: MarketData) -> Sizes:
+    """What a run fixes of the buffers' shapes (`codegen.contract`): steps, symbols, portfolios, records' room."""
+    return Sizes(market.n_steps, market.n_symbols, len(generated.portfolios), RECORD_CAPACITY)
 
 
-def param_shaped(buffer: Buffer) -> bool:
-    """Whether the buffer's shape depends on the parameter vector (a state sized by a param)."""
-    return any(d.startswith("state:") for d in buffer.shape)
-
-
-def ring_buffers(plan: Plan) -> frozenset[str]:
-    """The state buffers of the standard windowed kernels (their rings wrap at the buffer's length).
-
-    Only those may be cut to the data's length (`buffer_shape`); a plugin's state is its own.
-    """
-    from flowc.compiler.components import BUILTIN, series_component
-
-    return frozenset(f"st_{node.ident}_{state.instance}" for node in plan.nodes for state in node.states
-                     if state.size_slot is not None and (contract := series_component(state.component)) in BUILTIN
-                     and contract is not None and contract.state.arg is not None)
-
-
-def buffer_shape(buffer: Buffer, dims: dict[str, int], params: np.ndarray, caps: dict[str, int], *,
-                 whole: bool = True, rings: frozenset[str] = frozenset()) -> tuple[int, ...]:
-    """The shape of one buffer; a hoisted output holds one tile's steps unless `whole` (see `codegen.tiles`).
-
-    A ring of `rings` holds at most one slot per step: a longer window can never fill, and memory
-    follows the data, not the window (`kernels.features._push`).
-    """
-    shape = []
-    for d in buffer.shape:
-        if d in dims:
-            shape.append(dims[d])
-        elif d.startswith(("K:", "F:")):
-            shape.append(int(d[2:]))
-        elif d.startswith("state:"):
-            _, slot, extra = d.split(":")
-            window = int(params[int(slot)]) if int(slot) >= 0 else 0
-            if buffer.name in rings:
-                window = min(window, max(1, dims["T"]))
-            shape.append(max(0, window + int(extra)))
-        elif d.startswith("cap:"):
-            shape.append(caps[d[4:]])
-        else:
-            raise AssertionError(d)
-    if buffer.prefix and buffer.shape[0] == "T" and not whole:
-        shape[0] = min(shape[0], tile_steps(dims["S"]))
-    return tuple(shape)
+def buffer_shape(buffer: Buffer, sizes: Sizes, params: np.ndarray, *, whole: bool = True) -> tuple[int, ...]:
+    """The shape of one buffer; a hoisted output holds one tile's steps unless `whole` (see `codegen.program`)."""
+    shape = buffer.resolve(sizes, params)
+    if buffer.tiled and not whole:
+        return (min(shape[0], tile_steps(sizes.symbols)), *shape[1:])
+    return shape
 
 
 def run_program(program: Program, market: MarketData, owner: np.ndarray, symlit: np.ndarray,
@@ -198,7 +161,7 @@ def run_program(program: Program, market: MarketData, owner: np.ndarray, symlit:
     With `signals`, the hoisted prefix's outputs (features, regimes, signals) are kept for every
     step: the ledger carries the strategies' signals, and the next run reuses the outputs instead
     of recomputing them when its market, inputs and the parameters the prefix reads are the same.
-    Without, the program keeps one tile of them at a time (`codegen.tiles`).
+    Without, the program keeps one tile of them at a time (`codegen.program`).
     """
     check_windows(program.plan, params)
     g = program.generated
@@ -208,19 +171,18 @@ def run_program(program: Program, market: MarketData, owner: np.ndarray, symlit:
     cached = program.prefix if signals else None
     reuse = cached is not None and cached.market is market and (cached.inputs, cached.values) == key
     buffers = {}
-    rings = ring_buffers(program.plan)
     for b in g.buffers:
         if b.source is not None:
             buffers[b.name] = inputs[b.source]
         elif reuse and b.prefix:
             buffers[b.name] = cached.arrays[b.name]  # type: ignore[union-attr]
         else:
-            shape = buffer_shape(b, dims, params, RECORD_CAPACITY, whole=signals, rings=rings)
+            shape = buffer_shape(b, dims, params, whole=signals)
             dtype = DTYPES[b.dtype]
             buffers[b.name] = np.empty(shape, dtype) if b.fill is None else np.full(shape, b.fill, dtype)
-    buffers["orders"], buffers["fills"] = program.function(
-        market.open, market.high, market.low, market.close, market.volume, market.present,
-        owner, symlit, params, trade_from, reuse, *buffers.values())
+    fixed = dict(zip(FIXED_ARGS, (market.open, market.high, market.low, market.close, market.volume, market.present,
+                                  owner, symlit, params, trade_from, reuse), strict=True))
+    buffers["orders"], buffers["fills"] = program.function(*fixed.values(), *buffers.values())
     if not reuse:
         arrays = {b.name: buffers[b.name] for b in g.buffers if b.prefix}
         program.prefix = PrefixOutputs(market, key[0], key[1], {**arrays, **inputs}) if arrays and signals else None
@@ -230,7 +192,7 @@ def run_program(program: Program, market: MarketData, owner: np.ndarray, symlit:
 def records(table: np.ndarray, n: int, kind: str, dtype: np.dtype) -> np.ndarray:
     """The first `n` rows of a program's record table as the ledger's structured records, without a copy.
 
-    The program writes each row in the record's layout (`codegen.RECORDS`: 8-byte fields, whole
+    The program writes each row in the record's layout (`codegen.contract.RECORDS`: 8-byte fields, whole
     numbers through an int64 view), so the rows only need to be viewed as records.
     """
     assert tuple(dtype[f].kind for f in dtype.names) == RECORDS[kind] and dtype.itemsize == 8 * len(dtype.names)

@@ -1,4 +1,4 @@
-"""The shape of the generated program: the speed-ups of `compiler/codegen.py` are there, and only where sound.
+"""The shape of the generated program: the speed-ups of `compiler/codegen/` are there, and only where sound.
 
 Results are checked elsewhere (every engine against the reference, on the examples and on random
 topologies); these tests pin down that the fast forms are the ones generated, so that a change
@@ -61,7 +61,7 @@ def test_a_large_prefix_is_cut_into_functions_of_whole_chains_whose_features_sta
 def test_risk_execution_and_portfolio_share_one_loop_over_the_symbols():
     g = program(EXAMPLES / "simple_backtest.flow")
     step = g.source.split("for step in range(t0, t1):")[1]
-    assert step.count("for s in range(S):") == 3  # the shared one, then the portfolio's equity and exposure
+    assert step.count("for s in range(S):") == 2  # the shared one, then the exposure (equity: `mark_to_market_nb`)
     assert not any(b.name.startswith(("ordq_", "ordp_", "fq_", "fpres_")) for b in g.buffers)  # locals
     assert "grow_nb" not in step  # tables grow between chunks of steps, never inside one
 
@@ -83,3 +83,31 @@ def test_two_risk_containers_keep_a_loop_each_so_that_orders_stay_in_their_order
 def test_without_hoisting_every_component_runs_in_its_row_form():
     g = program(EXAMPLES / "simple_backtest.flow", hoist=False)
     assert "_step(" not in g.source and "sma_nb(" in g.source
+
+
+def test_the_module_opens_with_a_legend_of_its_names_and_a_table_of_parameter_slots():
+    g = program(EXAMPLES / "full_backtest.flow")
+    doc = g.source.split('"""')[1]
+    assert "book_ direction_ quantity_" in doc and "pend_" in doc and "fb_" in doc
+    assert "p[0]   fast: features.fast_ma" in doc
+    assert "(literal): portfolio cash" in doc
+
+
+def test_no_dead_branches_and_no_fill_slot_that_is_never_set():
+    g = program(EXAMPLES / "simple_backtest.flow")  # next_open fills, no exits: an order never fills at once
+    assert "if True:" not in g.source
+    assert "fpres_n4_execution_0" in g.source and "fpres_n4_execution_1" not in g.source
+
+
+def test_the_money_arithmetic_is_named_kernels_and_the_risk_state_has_the_semantics_names():
+    from flowc.compiler.codegen.program import MONEY_KERNELS
+    from flowc.runtime.kernels import money
+
+    assert all(callable(getattr(money, name, None)) for name in MONEY_KERNELS)
+    g = program(EXAMPLES / "full_backtest.flow")
+    step = g.source.split("def program(")[1]
+    for name in ("size_percent_equity_nb(", "max_drawdown_nb(", "slipped_nb(", "commission_percent_nb(",
+                 "apply_fill_nb(", "mark_to_market_nb(", "drawdown_nb("):
+        assert name in step
+    assert {"book_n5_risk", "direction_n5_risk", "quantity_n5_risk"} <= {b.name for b in g.buffers}
+    assert not any(b.name.startswith(("rk_", "rkx_")) for b in g.buffers)  # no columns 0..3 of one array

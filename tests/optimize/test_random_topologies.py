@@ -121,7 +121,7 @@ def test_no_pass_changes_a_result_on_random_topologies(tmp_path_factory, text, s
 @given(text=topologies, seed=st.integers(0, 2**32 - 1), holes=st.sampled_from([0.0, 0.15]),
        tile=st.integers(1, 9))
 def test_a_run_in_tiles_equals_the_run_that_keeps_every_step(tmp_path_factory, text, seed, holes, tile):
-    """Without `signals` the hoisted outputs hold one tile of steps (`codegen.tiles`): nothing else changes."""
+    """Without `signals` the hoisted outputs hold one tile of steps (`codegen.program`): nothing else changes."""
     p = prepared(tmp_path_factory.mktemp("topology"), text)
     plan = optimize.optimize(raw_plan(p), p.analysis)
     market = random_market(p.market.symbols, 80, seed, holes)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from flowc.dsl.diagnostics import FlowError
-from flowc.runtime.executor import RECORD_CAPACITY, buffer_dims, buffer_shape, compile_plan, ring_buffers
+from flowc.runtime.executor import buffer_dims, buffer_shape, compile_plan
 from flowc.runtime.manager import prepare, run_prepared
 from flowc.tools.cli import main
 from tests.conftest import EXAMPLES
@@ -45,14 +45,13 @@ def test_a_window_that_never_fills_but_leaves_signals_is_a_warning(tmp_path, cap
 
 def test_a_ring_holds_no_more_slots_than_there_are_steps(prepared):
     program = compile_plan(prepared.plan)
-    rings = ring_buffers(prepared.plan)
+    rings = [b for b in program.generated.buffers if any(getattr(d, "ring", False) for d in b.shape)]
     assert rings
     params = prepared.params({"slow": 1_000_000_000})
-    dims = buffer_dims(program.generated, prepared.market)
-    for b in program.generated.buffers:
-        if b.name in rings:
-            shape = buffer_shape(b, dims, params, RECORD_CAPACITY, rings=rings)
-            assert shape[1] <= prepared.market.n_steps + 3, (b.name, shape)
+    sizes = buffer_dims(program.generated, prepared.market)
+    for b in rings:
+        shape = buffer_shape(b, sizes, params)
+        assert shape[1] <= prepared.market.n_steps + 3, (b.name, shape)
 
 
 def test_a_window_longer_than_the_data_runs_like_the_reference(prepared):

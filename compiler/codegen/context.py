@@ -1,0 +1,67 @@
+"""What the emitters share while generating one program: the plan, its layout, the lines, the buffers.
+
+Each role has one emitter (`RoleEmitter`), found by the role's name in `program.EMITTERS`: its
+buffers, its setup before the first step, and its work at a step before the loop over the
+symbols, per symbol and after it. Emitters write lines through `ctx.w` and declare buffers
+with `ctx.buffer`; the kernels they name go into `ctx.kernels` for the module's imports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flowc.compiler.codegen.contract import COUNTERS, RECORDS, Buffer, Dim
+from flowc.compiler.codegen.layout import Layout
+from flowc.compiler.codegen.writer import Writer
+from flowc.compiler.plan import NodePlan, Plan
+
+
+@dataclass
+class Context:
+    plan: Plan
+    layout: Layout
+    w: Writer = field(default_factory=Writer)
+    buffers: list[Buffer] = field(default_factory=list)
+    kernels: set[str] = field(default_factory=set)
+
+    def ident(self, path: str) -> str:
+        return self.plan.node(path).ident
+
+    def buffer(self, name: str, shape: tuple[Dim, ...], dtype: str, fill: float | int | bool | None = 0,
+               source: str | None = None, prefix: bool = False) -> str:
+        self.buffers.append(Buffer(name, shape, dtype, fill, source, prefix))
+        return name
+
+    def row(self, node: NodePlan) -> str:
+        """The row of step t in a series container's output buffers: a hoisted container's may hold one tile."""
+        return "t - ob" if node.hoisted else "t"
+
+    def ev(self, name: str, slot: int | None = None) -> str:
+        """An event a container passes to the next within one step and symbol: a local when they share
+        the loop over the symbols (`Layout.fused`), else an element of a per-symbol buffer."""
+        if self.layout.fused:
+            return name if slot is None else f"{name}_{slot}"
+        return f"{name}[s]" if slot is None else f"{name}[{slot}, s]"
+
+    def record(self, kind: str, values: tuple[str, ...]) -> None:
+        """Append one row to a record table (the step loop makes room for a step's rows at its top)."""
+        w, counter = self.w, COUNTERS[kind]
+        w(f"n = cnt[{counter}]")
+        for k, (value, field_) in enumerate(zip(values, RECORDS[kind], strict=True)):
+            w(f"{kind}{'_i' if field_ == 'i' else ''}[n, {k}] = {value}")
+        w(f"cnt[{counter}] = n + 1")
+
+
+Emit = Callable[[Context, NodePlan], None]
+
+
+@dataclass(frozen=True)
+class RoleEmitter:
+    """The code of one role's containers; a part a role does not have is None."""
+
+    buffers: Emit | None = None  # declare its buffers (`Context.buffer`)
+    init: Emit | None = None  # before the first step
+    before: Emit | None = None  # at each step, before the loop over the symbols
+    symbol: Emit | None = None  # at each step, for symbol `s`
+    after: Emit | None = None  # at each step, after the loop over the symbols

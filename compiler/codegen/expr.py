@@ -1,0 +1,120 @@
+"""Expressions, guards and presence tests as source text, generic over the components.
+
+An `Apply` is emitted from its component's contract (`compiler/components.py`): the kernel
+`<component>_nb(state, *args)`, or, where its counters live in locals (`layout.registers`),
+the step form called ahead of the expression (`step_calls`).
+"""
+
+from __future__ import annotations
+
+from flowc.compiler.codegen.context import Context
+from flowc.compiler.codegen.layout import counters, registers
+from flowc.compiler.ir import Apply, BinOp, BoundGuard, Expr, Input, Local, Slot, SymbolIs, UnOp, walk
+from flowc.compiler.plan import InputPlan, NodePlan
+
+BAR_ARRAYS = {f: f"bar_{f}" for f in ("open", "high", "low", "close", "volume")}
+OPS = {"/": "div_nb", "<": "lt_nb", "<=": "le_nb", ">": "gt_nb", ">=": "ge_nb", "==": "eq_nb", "!=": "ne_nb",
+       "and": "and_nb", "or": "or_nb"}
+
+
+def field(ctx: Context, item: Input) -> str:
+    """The code reading one input field at (t, s)."""
+    if item.event == "BAR":
+        return f"{BAR_ARRAYS[item.field]}[t, s]"
+    source = ctx.plan.node(item.source)  # type: ignore[arg-type]
+    if item.event in ("FEATURE", "REGIME"):
+        k = source.fields.index(item.field)
+        if source.path in ctx.layout.local:
+            return f"o_{source.ident}_{k}"
+        return f"out_{source.ident}[{ctx.row(source)}, s, {k}]"
+    if item.event == "SIGNAL":
+        return f"out_{source.ident}[{ctx.row(source)}, s, {('direction', 'strength').index(item.field)}]"
+    if item.event == "ORDER":
+        return ctx.ev(f"{'ordpx' if item.field == 'price' else 'ordq'}_{source.ident}")
+    if item.event == "PORTFOLIO":
+        if item.field == "position":
+            return f"pos_{source.ident}[s]"
+        return f"fb_{item.field}_{source.ident}"
+    raise AssertionError(f"no field access for {item}")  # plan rejects FILL guards
+
+
+def expr(ctx: Context, e: Expr, node: NodePlan | None) -> str:
+    if isinstance(e, Slot):
+        return f"p[{e.index}]"
+    if isinstance(e, Input):
+        return field(ctx, e)
+    if isinstance(e, Local):
+        return f"v_{e.name}"
+    if isinstance(e, SymbolIs):
+        test = "!=" if e.negate else "=="
+        return f"(1.0 if symlit[s] {test} {e.literal} else 0.0)" if e.literal >= 0 else "0.0"
+    if isinstance(e, UnOp):
+        inner = expr(ctx, e.operand, node)
+        if e.op == "not":
+            ctx.kernels.add("not_nb")
+            return f"not_nb({inner})"
+        return f"(-{inner})"
+    if isinstance(e, BinOp):
+        left, right = expr(ctx, e.left, node), expr(ctx, e.right, node)
+        if e.op in OPS:
+            ctx.kernels.add(OPS[e.op])
+            return f"{OPS[e.op]}({left}, {right})"
+        return f"({left} {e.op} {right})"
+    if isinstance(e, Apply):
+        assert node is not None
+        if registers(node, e):
+            return f"a_{node.ident}_{e.instance}"  # called before the expression (`step_calls`)
+        name = f"{e.component}_nb"
+        ctx.kernels.add(name)
+        args = ", ".join(expr(ctx, a, node) for a in e.args)
+        state = f"row_{node.ident}_{e.instance}" if node.hoisted else f"st_{node.ident}_{e.instance}[s]"
+        return f"{name}({state}, {args})"
+    raise AssertionError(e)
+
+
+def step_calls(ctx: Context, e: Expr, node: NodePlan) -> None:
+    """Call the step form of each component of `e` whose counters are registers, arguments first.
+
+    Every call of an expression is made anyway (no short-circuit), and the calls of one
+    container touch disjoint states, so calling them ahead of the expression changes nothing.
+    """
+    for sub in reversed(list(walk(e))):
+        if isinstance(sub, Apply) and registers(node, sub):
+            name = f"{sub.component}_step"
+            ctx.kernels.add(name)
+            names = ", ".join(counters(node, sub))
+            args = ", ".join(expr(ctx, a, node) for a in sub.args)
+            ctx.w(f"a_{node.ident}_{sub.instance}, {names} = "
+                  f"{name}(row_{node.ident}_{sub.instance}, {names}, {args})")
+
+
+def guard(ctx: Context, guards: tuple[BoundGuard, ...] | None) -> str | None:
+    if guards is None:
+        return None
+    ctx.kernels.add("truthy_nb")
+    alternatives = []
+    for g in guards:
+        terms = [f"truthy_nb({expr(ctx, r, None)})" for r in g.required]
+        terms += [f"not truthy_nb({expr(ctx, x, None)})" for x in g.excluded]
+        alternatives.append(" and ".join(terms) if terms else "True")
+    return " or ".join(f"({a})" for a in alternatives)
+
+
+def presence(ctx: Context, item: InputPlan) -> str:
+    """Whether an input is present at (t, s), with the routes' guards applied."""
+    data = ctx.layout.data
+    terms = []
+    for edge in item.edges:
+        if item.event == "BAR":
+            base = "present[t, s]" if len(data) == 1 else f"(present[t, s] and owner[s] == {data.index(edge.source)})"
+        elif item.event == "ORDER":
+            base = ctx.ev(f"ordp_{ctx.ident(edge.source)}")
+        elif item.event == "PORTFOLIO":
+            base = f"fb_present_{ctx.ident(edge.source)} != 0.0"
+        elif edge.source in ctx.layout.local:
+            base = f"pr_{ctx.ident(edge.source)}"
+        else:
+            base = f"pres_{ctx.ident(edge.source)}[{ctx.row(ctx.plan.node(edge.source))}, s]"
+        g = guard(ctx, edge.guards)
+        terms.append(f"({base} and ({g}))" if g else base)
+    return " or ".join(terms) if len(terms) > 1 else terms[0]

@@ -1,0 +1,171 @@
+"""The money kernels (`runtime/kernels/money.py`), one by one, against the arithmetic of docs/semantics.md.
+
+Each expected value is written here in plain Python from the semantics, in their evaluation order;
+the compiled kernel must give the same float to the bit (NaN included) on awkward values: zeros
+of both signs, NaN, infinities, fractions that round.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flowc.runtime.kernels import money
+
+NAN, INF = math.nan, math.inf
+VALUES = (0.0, -0.0, 1.0, -1.0, 0.1, -0.3, 2.5, 7.0, -13.75, 1e-9, 123456.789, NAN, INF, -INF)
+floats = st.floats(allow_nan=True, allow_infinity=True, width=64)
+
+
+def same(a: float, b: float) -> bool:
+    return np.float64(a).tobytes() == np.float64(b).tobytes() or (math.isnan(a) and math.isnan(b))
+
+
+def sign(x: float) -> float:
+    return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
+
+
+def pairs():
+    return itertools.product(VALUES, VALUES)
+
+
+def test_combine_rules():
+    for total in VALUES:
+        assert same(money.combine_sum_nb(total), min(max(total, -1.0), 1.0))
+        for n in (1, 2, 3):
+            assert same(money.combine_mean_nb(total, n), sign(total / n))
+    assert money.combine_unanimous_nb(-1.0, True) == -1.0 and money.combine_unanimous_nb(-1.0, False) == 0.0
+
+
+def test_long_only_makes_a_short_direction_flat_only_when_set():
+    for d, flag in pairs():
+        assert same(money.long_only_nb(d, flag), 0.0 if flag != 0.0 and d < 0.0 else d)
+
+
+def test_resize_when_no_direction_is_remembered_a_new_one_or_rebalancing():
+    for remembered, d in pairs():
+        for rebalance in (0.0, 1.0):
+            expected = math.isnan(remembered) or d != remembered or rebalance != 0.0
+            assert money.resize_nb(remembered, d, rebalance) == expected
+
+
+@settings(deadline=None)
+@given(floats, floats, floats, floats)
+def test_sizing(q, equity, price, d):
+    assert same(money.size_fixed_nb(q, d), q * d)
+    with np.errstate(all="ignore"):
+        expected = d * np.floor(((q / 100.0) * equity) / np.float64(price))
+    assert same(money.size_percent_equity_nb(q, equity, price, d), expected)
+
+
+def test_percent_equity_sizing_by_hand():
+    assert money.size_percent_equity_nb(20.0, 100_000.0, 33.0, 1.0) == 606.0
+    assert money.size_percent_equity_nb(20.0, 100_000.0, 33.0, -1.0) == -606.0
+    assert math.isnan(money.size_percent_equity_nb(20.0, NAN, 33.0, 1.0))  # no equity received yet
+    assert math.isnan(money.size_percent_equity_nb(20.0, 1000.0, NAN, 1.0))  # no bar
+
+
+def test_limits():
+    for target, m in pairs():
+        assert same(money.max_position_nb(target, m), min(max(target, -m), m))
+    for target, book in pairs():
+        for dd, md in ((0.25, 20.0), (0.1, 20.0), (NAN, 20.0), (0.2, 20.0)):
+            limited = dd >= md / 100.0
+            expected = sign(book) * min(abs(book), max(0.0, sign(book) * target)) if limited else target
+            assert same(money.max_drawdown_nb(target, book, dd, md), expected)
+
+
+def test_a_drawdown_limit_only_moves_the_book_towards_flat():
+    assert money.max_drawdown_nb(20.0, 10.0, 0.3, 20.0) == 10.0  # no adding
+    assert money.max_drawdown_nb(4.0, 10.0, 0.3, 20.0) == 4.0  # reducing is fine
+    assert money.max_drawdown_nb(-10.0, 10.0, 0.3, 20.0) == 0.0  # no reversal
+    assert money.max_drawdown_nb(-10.0, 0.0, 0.3, 20.0) == 0.0  # no opening
+
+
+def test_a_new_position_is_one_from_flat_or_a_reversal():
+    assert money.opens_nb(0.0, 5.0) and money.opens_nb(-3.0, 5.0) and money.opens_nb(3.0, -5.0)
+    assert not money.opens_nb(3.0, 5.0) and not money.opens_nb(5.0, 0.0) and not money.opens_nb(-5.0, -2.0)
+
+
+def test_exit_levels():
+    for price, pct in pairs():
+        assert same(money.level_below_nb(price, pct), price * (1.0 - pct / 100.0))
+        assert same(money.level_above_nb(price, pct), price * (1.0 + pct / 100.0))
+    for stop, trail in pairs():
+        assert same(money.trail_long_nb(stop, trail), trail if trail > stop else stop)
+        assert same(money.trail_short_nb(stop, trail), trail if trail < stop else stop)
+
+
+def exit_long(o, h, lo, stop, goal):
+    """Section 6a, step 2: the first rule that holds."""
+    for holds, px in ((o <= stop, o), (o >= goal, o), (lo <= stop, stop), (h >= goal, goal)):
+        if holds:
+            return px
+    return NAN
+
+
+def exit_short(o, h, lo, stop, goal):
+    """Section 6a, step 3: the mirror image."""
+    for holds, px in ((o >= stop, o), (o <= goal, o), (h >= stop, stop), (lo <= goal, goal)):
+        if holds:
+            return px
+    return NAN
+
+
+@pytest.mark.parametrize("bar", [(100.0, 104.0, 97.0), (94.0, 96.0, 90.0), (111.0, 112.0, 108.0),
+                                 (100.0, 111.0, 99.0), (100.0, 111.0, 94.0), (NAN, NAN, NAN)])
+@pytest.mark.parametrize("levels", [(95.0, 110.0), (-INF, INF), (95.0, INF), (-INF, 110.0), (NAN, NAN)])
+def test_exit_prices(bar, levels):
+    o, h, lo = bar
+    assert same(money.exit_long_nb(o, h, lo, *levels), exit_long(o, h, lo, *levels))
+    mirrored = (levels[1], levels[0])
+    assert same(money.exit_short_nb(o, h, lo, *mirrored), exit_short(o, h, lo, *mirrored))
+
+
+def test_the_stop_wins_when_a_bar_reaches_both_levels():
+    assert money.exit_long_nb(100.0, 111.0, 94.0, 95.0, 110.0) == 95.0
+    assert money.exit_short_nb(100.0, 106.0, 89.0, 105.0, 90.0) == 105.0
+
+
+@settings(deadline=None)
+@given(floats, floats, floats)
+def test_slippage_and_commissions(price, q, rate):
+    with np.errstate(all="ignore"):
+        assert same(money.slipped_nb(price, q, rate), price + sign(q) * ((rate / 10000.0) * price))
+        assert same(money.commission_percent_nb(rate, q, price), rate / 100.0 * abs(q) * price)
+        assert same(money.commission_per_share_nb(rate, q), rate * abs(q))
+    assert same(money.commission_fixed_nb(rate), rate)
+
+
+@settings(deadline=None)
+@given(floats, floats, floats, floats, floats)
+def test_a_fill_moves_the_position_and_the_cash_in_one_subtraction(position, cash, q, px, fee):
+    new_position, new_cash = money.apply_fill_nb(position, cash, q, px, fee)
+    with np.errstate(all="ignore"):
+        assert same(new_position, position + q)
+        assert same(new_cash, cash - (q * px + fee))
+
+
+def test_mark_to_market_adds_held_positions_at_their_last_close_in_symbol_order():
+    positions = np.array([10.0, 0.0, -3.0, 7.5])
+    closes = np.array([101.25, NAN, 99.5, NAN])
+    expected = 1000.0
+    for p, c in zip(positions, closes, strict=True):
+        if p != 0.0:
+            expected = expected + p * c
+    assert same(money.mark_to_market_nb(1000.0, positions, closes, 4), expected)  # NaN: a held symbol without a close
+    assert money.mark_to_market_nb(1000.0, positions, closes, 3) == 1000.0 + 10.0 * 101.25 + -3.0 * 99.5
+
+
+def test_drawdown_from_the_peak():
+    for equity, peak in pairs():
+        new_peak = equity if equity > peak else peak
+        with np.errstate(all="ignore"):
+            expected = 1.0 - np.float64(equity) / new_peak
+        got_peak, got = money.drawdown_nb(equity, peak)
+        assert same(got_peak, new_peak) and same(got, expected)
