@@ -174,7 +174,7 @@ class _Gen:
             assert node is not None
             if _registers(node, e):
                 return f"a_{node.ident}_{e.instance}"  # called before the expression (`step_calls`)
-            name = f"{e.component}_nb"
+            name = _kernel_name(e.component, "nb")
             self.kernels.add(name)
             args = ", ".join(self.expr(a, node, ctx) for a in e.args)
             state = f"row_{node.ident}_{e.instance}" if node.hoisted else f"st_{node.ident}_{e.instance}[s]"
@@ -189,7 +189,7 @@ class _Gen:
         """
         for sub in reversed(list(walk(e))):
             if isinstance(sub, Apply) and _registers(node, sub):
-                name = f"{sub.component}_step"
+                name = _kernel_name(sub.component, "step")
                 self.kernels.add(name)
                 counters = ", ".join(_counters(node, sub))
                 args = ", ".join(self.expr(a, node) for a in sub.args)
@@ -250,6 +250,7 @@ class _Gen:
             self.buffer(f"rp{k}_values", ("T", "S", "F:2"), "f8", float("nan"), source=f"replay:{k}:values")
         for state in node.states:
             size = f"state:{state.size_slot.index if state.size_slot else -1}:{state.size_extra}"
+            size += f":{state.size_per}" if state.size_per != 1 else ""  # `corr`, `cov`: two rings
             self.buffer(f"st_{node.ident}_{state.instance}", ("S", size), "f8", 0.0, prefix=node.hoisted)
 
     def series_body(self, node: NodePlan) -> None:
@@ -264,8 +265,8 @@ class _Gen:
         union = frozenset().union(*(s.reads for s in settings)) if settings else frozenset()
         trigger = " and ".join(inputs[r] for r in sorted(union, key=str)) if union else "True"
 
-        def condition(reads: frozenset) -> str:
-            return " and ".join(inputs[r] for r in sorted(reads, key=str)) if reads else trigger
+        def condition(reads: frozenset) -> str:  # a setting that reads nothing runs at every (t, s)
+            return " and ".join(inputs[r] for r in sorted(reads, key=str)) if reads else "True"
 
         for setting in settings:
             if isinstance(setting.expr, Replay):
@@ -950,7 +951,7 @@ def _kernel_imports(names: set[str]) -> dict[str, set[str]]:
     """`from MODULE import NAMES` lines: operators from `ops`, components from their contract's kernel."""
     modules: dict[str, set[str]] = {}
     for name in sorted(names):
-        base, form = name.rsplit("_", 1)
+        base, form = name.removeprefix(_RENAMED).rsplit("_", 1) if name.startswith(_RENAMED) else name.rsplit("_", 1)
         component = comp.series_component(base) if name not in _OPS_NAMES else None
         if component is None:
             modules.setdefault("flowc.runtime.kernels.ops", set()).add(name)
@@ -961,6 +962,13 @@ def _kernel_imports(names: set[str]) -> dict[str, set[str]]:
 
 
 _OPS_NAMES = {*OPS.values(), "truthy_nb", "sign_nb", "not_nb", "grow_nb"}
+_RENAMED = "k_"  # before a component's kernel whose name an operator of `ops` has (`sign`)
+
+
+def _kernel_name(component: str, form: str) -> str:
+    """The name a component's kernel has in the generated module: `<component>_<form>`, unless `ops` has it."""
+    name = f"{component}_{form}"
+    return _RENAMED + name if name in _OPS_NAMES else name
 
 
 def generate(plan: Plan) -> Generated:

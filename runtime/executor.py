@@ -20,6 +20,7 @@ from types import ModuleType
 import numpy as np
 
 from flowc.compiler.codegen import RECORDS, Buffer, Generated, generate, tile_steps
+from flowc.compiler.components import LAGGED
 from flowc.compiler.plan import Plan
 from flowc.dsl.cache import user_cache_dir
 from flowc.dsl.diagnostics import FlowError, error
@@ -122,11 +123,13 @@ def check_windows(plan: Plan, params: np.ndarray) -> None:
             if slot is None:
                 continue
             value = params[slot.index]
-            least = 2 if state.component in ("stdev", "zscore") else 1
+            least = 2 if state.component in ("stdev", "zscore", "cov", "corr") else 1
             if not (value == int(value) and value >= least):
                 name = plan.param_names[slot.index] or "a literal"
-                problems.append(error("FL509", f"the window of `{state.component}` in `{node.path}` is {value:g} "
-                                               f"(from {name}); it must be a whole number >= {least}",
+                lag = state.component in LAGGED  # a lag below 1 would read the future: FL512
+                problems.append(error("FL512" if lag else "FL509",
+                                      f"the {'lag' if lag else 'window'} of `{state.component}` in `{node.path}` "
+                                      f"is {value:g} (from {name}); it must be a whole number >= {least}",
                                       node.container.settings[0].span if node.container.settings else None))
     if problems:
         raise FlowError(problems)
@@ -156,8 +159,9 @@ def buffer_shape(buffer: Buffer, dims: dict[str, int], params: np.ndarray, caps:
         elif d.startswith(("K:", "F:")):
             shape.append(int(d[2:]))
         elif d.startswith("state:"):
-            _, slot, extra = d.split(":")
-            shape.append(max(0, (int(params[int(slot)]) if int(slot) >= 0 else 0) + int(extra)))
+            _, slot, extra, *per = d.split(":")  # state:SLOT:EXTRA[:PER], PER * int(params[SLOT]) + EXTRA
+            window = int(params[int(slot)]) if int(slot) >= 0 else 0
+            shape.append(max(0, int(per[0] if per else 1) * window + int(extra)))
         elif d.startswith("cap:"):
             shape.append(caps[d[4:]])
         else:
