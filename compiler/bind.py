@@ -230,7 +230,7 @@ class Binder:
         if bound is None:
             return None
         args: list[Expr] = [Input("BAR", None, f) for f in component.reads]
-        if component.reads and not all(f in names.fields for f in component.reads):
+        if component.reads and not all(("close" if f == comp.TIME else f) in names.fields for f in component.reads):
             self.problem("FL209", f"`{e.func}` reads the BAR fields {', '.join(component.reads)}, and no route "
                                   "delivers BAR here", e.span, "add a BAR route from the data container")
             return None

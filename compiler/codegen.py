@@ -131,7 +131,7 @@ class _Gen:
     def field(self, item: Input, ctx: str) -> str:
         """The code reading one input field at (t, s)."""
         if item.event == "BAR":
-            return f"{BAR_ARRAYS[item.field]}[t, s]"
+            return "bar_time[t]" if item.field == comp.TIME else f"{BAR_ARRAYS[item.field]}[t, s]"
         source = self.plan.node(item.source)  # type: ignore[arg-type]
         if item.event in ("FEATURE", "REGIME"):
             k = source.fields.index(item.field)
@@ -812,6 +812,8 @@ class _Gen:
         self.buffer("orders", ("cap:orders", f"F:{len(RECORDS['orders'])}"), "f8", None)
         self.buffer("fills", ("cap:fills", f"F:{len(RECORDS['fills'])}"), "f8", None)
         self.buffer("cnt", ("F:2",), "i8", 0)  # orders recorded, fills recorded
+        if _reads_time(series):  # calendar operators: each step's timestamp, `MarketData.seconds`
+            self.buffer("bar_time", ("T",), "f8", None, source=comp.TIME)
 
         functions: list[str] = []
         for k, group in enumerate(groups):
@@ -853,6 +855,11 @@ class _Gen:
                          tuple(n.path for n in self.risks), tuple(n.path for n in self.executions),
                          tuple(n.path for n in plan.nodes if n.role == "strategy"),
                          tuple(sorted({i for n in hoisted for i in _slots_read(n)})))
+
+
+def _reads_time(nodes: list[NodePlan]) -> bool:
+    return any(isinstance(e, Input) and e.field == comp.TIME
+               for n in nodes for s in n.container.settings for e in walk(s.expr))
 
 
 def tile_steps(n_symbols: int) -> int:

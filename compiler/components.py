@@ -90,6 +90,7 @@ X, N = Arg("x", Kind.SERIES), Arg("n", Kind.WINDOW)
 A, B = Arg("a", Kind.SERIES), Arg("b", Kind.SERIES)
 LAG = Arg("n", Kind.WINDOW, 1)
 FALSE = 0  # the default of an optional condition: never true
+TIME = "time"  # the implicit read of calendar operators: the bar's timestamp, whole seconds since 1970 (UTC)
 LAGGED = frozenset({"shift", "diff", "pct_change"})  # their window is a lag: below 1 it would look ahead (FL512)
 
 OPERATORS: tuple[Component, ...] = (
@@ -136,6 +137,19 @@ OPERATORS: tuple[Component, ...] = (
                        Arg("flat", Kind.SERIES, FALSE)), "a latched direction",
               "0 if flat is true, else +1 if long is, else -1 if short is, else the previous value; 0 at first",
               state=Sizing(None, 1)),
+    *(_series(name, (), f"the bar's {what}", definition, state=Sizing(None, 0), warmup=Sizing(None, 0),
+              reads=(TIME,), module=_EXPRESSIONS) for name, what, definition in (
+        ("year", "year", "e.g. 2024, from its timestamp (UTC, as stored)"),
+        ("month", "month", "1 to 12"),
+        ("day", "day of the month", "1 to 31"),
+        ("weekday", "day of the week", "0 on Monday to 6 on Sunday"),
+        ("hour", "hour", "0 to 23"),
+        ("minute", "minute", "0 to 59"))),
+    *(_series(f"new_{period}", (), f"the first bar of a {period}",
+              f"1 where the bar's {what} differs from the symbol's previous bar's (previous call), else 0; "
+              "0 at the first", state=Sizing(None, 2), warmup=Sizing(None, 1), reads=(TIME,), module=_EXPRESSIONS)
+      for period, what in (("day", "date"), ("week", "ISO week (Monday to Sunday)"), ("month", "year and month"),
+                           ("year", "year"))),
     _series("bar_index", (), "the symbol's bar number", "0 at the symbol's first bar (call), then 1, 2, ...",
             state=Sizing(None, 1), warmup=Sizing(None, 0), reads=("close",), module=_EXPRESSIONS),
 )

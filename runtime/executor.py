@@ -187,7 +187,7 @@ def run_program(program: Program, market: MarketData, owner: np.ndarray, symlit:
     check_windows(program.plan, params)
     g = program.generated
     dims = buffer_dims(g, market)
-    inputs = dict(inputs or {})
+    inputs = {"time": market.seconds, **(inputs or {})}  # `time`: the calendar operators' timestamps
     key = (tuple(id(a) for a in inputs.values()), params[list(g.prefix_slots)].tobytes())
     cached = program.prefix if signals else None
     reuse = cached is not None and cached.market is market and (cached.inputs, cached.values) == key

@@ -13,6 +13,7 @@ reductions), so that agreement means bit-identical results rather than "close en
 
 from __future__ import annotations
 
+import datetime
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -437,6 +438,44 @@ class _BarIndex:
         return float(self.calls - 1)
 
 
+# ---- calendar fields: from Python's own calendar (`datetime`), not the kernels' integer arithmetic ----
+
+_EPOCH = datetime.datetime(1970, 1, 1)
+
+
+def _seconds(stamp: np.datetime64) -> float:
+    """A step's timestamp in whole seconds since 1970-01-01, floored (the `time` field of BAR here)."""
+    microseconds = int(np.datetime64(stamp, "us").astype(np.int64))
+    return float(microseconds // 1_000_000)
+
+
+def _when(seconds: float) -> datetime.datetime:
+    return _EPOCH + datetime.timedelta(seconds=int(seconds))
+
+
+_FIELDS: dict[str, Callable[[datetime.datetime], float]] = {
+    "year": lambda d: float(d.year), "month": lambda d: float(d.month), "day": lambda d: float(d.day),
+    "weekday": lambda d: float(d.weekday()), "hour": lambda d: float(d.hour), "minute": lambda d: float(d.minute),
+}
+_PERIODS: dict[str, Callable[[datetime.datetime], object]] = {
+    "day": lambda d: d.date(), "week": lambda d: tuple(d.isocalendar())[:2], "month": lambda d: (d.year, d.month),
+    "year": lambda d: d.year,
+}
+
+
+class _NewPeriod:
+    """1.0 where the bar's period differs from the previous call's, 0.0 at the first call."""
+
+    def __init__(self, period: str) -> None:
+        self.key = _PERIODS[period]
+        self.previous: object = None
+
+    def __call__(self, time: float) -> float:
+        key = self.key(_when(time))
+        previous, self.previous = self.previous, key
+        return 1.0 if previous is not None and key != previous else 0.0
+
+
 Component = Callable[..., float]
 
 COMPONENTS: dict[str, Callable[[], Component]] = {
@@ -452,6 +491,8 @@ COMPONENTS: dict[str, Callable[[], Component]] = {
     "sum": _RollingSum, "rank": _Rank, "cov": lambda: _Pairs(False), "corr": lambda: _Pairs(True),
     "cross_above": lambda: _Cross(True), "cross_below": lambda: _Cross(False), "hold": _Hold,
     "bar_index": _BarIndex,
+    **{name: (lambda f=f: lambda time: f(_when(time))) for name, f in _FIELDS.items()},
+    **{f"new_{period}": (lambda p=period: _NewPeriod(p)) for period in _PERIODS},
 }
 """Each component by name: a factory of fresh (zero) state, called with the `Apply` arguments in order."""
 
@@ -608,8 +649,9 @@ class _Data:
 
     def step(self, t: int) -> Emitted:
         m = self.net.market
-        return [[{f: float(getattr(m, f)[t, s]) for f in BAR_FIELDS}] if self.owned[s] and m.present[t, s] else []
-                for s in range(m.n_symbols)]
+        time = _seconds(m.timestamps[t])
+        return [[{**{f: float(getattr(m, f)[t, s]) for f in BAR_FIELDS}, "time": time}]
+                if self.owned[s] and m.present[t, s] else [] for s in range(m.n_symbols)]
 
 
 class _Series:

@@ -80,13 +80,15 @@ containers c { backtest: backtest {
         r = pct_change(close, lag); d = diff(log(close)); s = shift(close, lag); m = sum(r, w) / w
         k = rank(close, w); cv = cov(r, d, w); cr = corr(close, s, w); i = bar_index()
         g = clip(sqrt(abs(d)) * sign(d) * 10 + exp(-abs(r)), -1, 1); lo = min(close, s); hi = max(close, s)
+        cal = year() * 10000 + month() * 100 + day() + weekday() / 10 + hour() / 100 + minute() / 10000
+        turn = new_day() + new_week() * 2 + new_month() * 4 + new_year() * 8; calm = where(weekday() == 4, 0.5, 1)
     }
     trend: strategy {
         signal = where(cr > 0.2, hold(long = cross_above(k, 0.7), short = cross_below(k, 0.3), flat = g > 0.9), 0)
     }
     book: strategy {
-        signal = hold(long = m > 0 and d > 0, short = cv < 0, flat = cross_below(close, lo) or i < 20)
-        active = hi - lo >= 0
+        signal = calm * hold(long = m > 0 and d > 0, short = cv < 0 and turn >= 2, flat = cross_below(close, lo))
+        active = hi - lo >= 0 and i >= 5
     }
     risk: risk { size = fixed(10); long_only = false }
     execution: execution { fill = next_open(); commission = percent(0.1) }

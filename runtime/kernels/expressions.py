@@ -257,6 +257,91 @@ def bar_index_nb(state: np.ndarray, close: float) -> float:
     return i
 
 
+# ---------------------------------------------------------------- calendar fields of the bar
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _civil(time: float) -> tuple[int, int, int, int, int]:
+    """Year, month, day, days since 1970-01-01 and seconds of the day of a timestamp in whole seconds (UTC).
+
+    Howard Hinnant's `civil_from_days`, in integers (floor division throughout).
+    """
+    s = int(time)
+    days = s // 86400
+    z = days + 719468
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = mp + 3 if mp < 10 else mp - 9
+    year = yoe + era * 400 + (1 if month <= 2 else 0)
+    return year, month, day, days, s - days * 86400
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def year_nb(state: np.ndarray, time: float) -> float:
+    return float(_civil(time)[0])
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def month_nb(state: np.ndarray, time: float) -> float:
+    return float(_civil(time)[1])
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def day_nb(state: np.ndarray, time: float) -> float:
+    return float(_civil(time)[2])
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def weekday_nb(state: np.ndarray, time: float) -> float:
+    """0 on Monday to 6 on Sunday (1970-01-01 was a Thursday)."""
+    return float((_civil(time)[3] + 3) % 7)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def hour_nb(state: np.ndarray, time: float) -> float:
+    return float(_civil(time)[4] // 3600)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def minute_nb(state: np.ndarray, time: float) -> float:
+    return float(_civil(time)[4] % 3600 // 60)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _new_period(state: np.ndarray, key: float) -> float:
+    """1 where the period key differs from the previous call's, 0 at the first call. State: [seen, key]."""
+    new = state[0] == 1.0 and key != state[1]
+    state[0] = 1.0
+    state[1] = key
+    return 1.0 if new else 0.0
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def new_day_nb(state: np.ndarray, time: float) -> float:
+    return _new_period(state, float(_civil(time)[3]))
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def new_week_nb(state: np.ndarray, time: float) -> float:
+    """ISO weeks run Monday to Sunday: the week key is the number of Mondays since 1970-01-05, floored."""
+    return _new_period(state, float((_civil(time)[3] + 3) // 7))
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def new_month_nb(state: np.ndarray, time: float) -> float:
+    year, month, _, _, _ = _civil(time)
+    return _new_period(state, float(year * 12 + month))
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def new_year_nb(state: np.ndarray, time: float) -> float:
+    return _new_period(state, float(_civil(time)[0]))
+
+
 # ---------------------------------------------------------------- tables
 
 KERNELS = {
@@ -265,4 +350,6 @@ KERNELS = {
     "min": min_nb, "max": max_nb, "clip": clip_nb, "where": where_nb,
     "sum": sum_nb, "rank": rank_nb, "cov": cov_nb, "corr": corr_nb,
     "cross_above": cross_above_nb, "cross_below": cross_below_nb, "hold": hold_nb, "bar_index": bar_index_nb,
+    "year": year_nb, "month": month_nb, "day": day_nb, "weekday": weekday_nb, "hour": hour_nb, "minute": minute_nb,
+    "new_day": new_day_nb, "new_week": new_week_nb, "new_month": new_month_nb, "new_year": new_year_nb,
 }

@@ -142,11 +142,46 @@ def test_bar_index_counts_calls():
     assert list(drive("bar_index", np.array([1.0, np.nan, 3.0]))) == [0, 1, 2]
 
 
+# ---- calendar fields ----
+
+
+def stamps(seed: int) -> np.ndarray:
+    """Increasing timestamps in whole seconds, 1890 to 2150: minutes to weeks apart, and runs of equal days."""
+    rng = np.random.default_rng(seed)
+    gaps = rng.choice([60, 3600, 6 * 3600, 86400, 3 * 86400, 8 * 86400, 40 * 86400], size=N)
+    start = rng.integers(-2_500_000_000, 5_000_000_000)
+    return (start + np.cumsum(gaps)).astype(np.float64)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_calendar_fields_are_pandas(seed):
+    time = stamps(seed)
+    when = pd.Series(pd.to_datetime(time.astype(np.int64), unit="s"))
+    for name, expected in (("year", when.dt.year), ("month", when.dt.month), ("day", when.dt.day),
+                           ("weekday", when.dt.weekday), ("hour", when.dt.hour), ("minute", when.dt.minute)):
+        identical(drive(name, time), expected.to_numpy(dtype=float))
+    iso = when.dt.isocalendar()
+    for name, key in (("new_day", when.dt.normalize()), ("new_week", iso["year"] * 100 + iso["week"]),
+                      ("new_month", when.dt.year * 100 + when.dt.month), ("new_year", when.dt.year)):
+        changed = (key != key.shift(1)).to_numpy(dtype=float)
+        changed[0] = 0.0
+        identical(drive(name, time), changed)
+
+
+def test_a_new_period_is_decided_from_this_bar_and_the_previous_one():
+    monday, sunday = 1704067200.0, 1704067200.0 + 6 * 86400  # 2024-01-01 (a Monday), 2024-01-07
+    assert list(drive("new_week", np.array([sunday, sunday + 86400, sunday + 2 * 86400]))) == [0, 1, 0]
+    assert list(drive("new_year", np.array([monday - 60, monday, monday + 60]))) == [0, 1, 0]
+    assert list(drive("new_day", np.array([monday]))) == [0]
+
+
 # ---- the reference engine's implementation, bit for bit ----
 
 
 def _inputs(name: str, seed: int) -> tuple[np.ndarray, ...]:
     series = sum(a.kind is components.Kind.SERIES for a in CONTRACTS[name].args) + len(CONTRACTS[name].reads)
+    if CONTRACTS[name].reads == (components.TIME,):
+        return (stamps(seed),)
     if name == "hold":
         x = signed(seed)
         return (x > 0.5).astype(float), (x < -0.5).astype(float), np.where(np.abs(x) < 0.1, x, 0.0)
