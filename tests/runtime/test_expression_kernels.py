@@ -158,7 +158,7 @@ def test_calendar_fields_are_pandas(seed):
     time = stamps(seed)
     when = pd.Series(pd.to_datetime(time.astype(np.int64), unit="s"))
     for name, expected in (("year", when.dt.year), ("month", when.dt.month), ("day", when.dt.day),
-                           ("weekday", when.dt.weekday), ("hour", when.dt.hour), ("minute", when.dt.minute)):
+                           ("weekday", when.dt.day_of_week), ("hour", when.dt.hour), ("minute", when.dt.minute)):
         identical(drive(name, time), expected.to_numpy(dtype=float))
     iso = when.dt.isocalendar()
     for name, key in (("new_day", when.dt.normalize()), ("new_week", iso["year"] * 100 + iso["week"]),
@@ -205,6 +205,27 @@ def test_the_transcendental_operators_are_the_reference_bit_for_bit(name):
     rng = np.random.default_rng(12)
     x = np.concatenate([rng.normal(0.0, 5.0, 5000), np.exp(rng.normal(0.0, 10.0, 5000)), [0.0, -0.0, 710.0, -800.0]])
     identical(drive(name, x), drive_reference(name, x))
+
+
+@settings(max_examples=40, deadline=None)
+@given(name=st.sampled_from(sorted(expressions.KERNELS)), seed=st.integers(0, 2**32 - 20), n=st.integers(2, 25),
+       k=st.integers(0, N - 2))
+def test_no_operator_looks_ahead(name, seed, n, k):
+    """Changing every input after call k never changes an output up to k."""
+    windowed = any(a.kind is components.Kind.WINDOW for a in CONTRACTS[name].args)
+    series = _inputs(name, seed)
+    later = tuple(s.copy() for s in series)
+    rng = np.random.default_rng(seed)
+    for s in later:
+        s[k + 1:] = s[k + 1:] + rng.normal(0.0, 1.0, N - k - 1) * (3600.0 if name in _CALENDAR else 1.0)
+        if name in _CALENDAR:
+            s[k + 1:] = np.maximum.accumulate(np.round(s[k + 1:]))
+    window = float(n) if windowed else None
+    identical(drive(name, *series, n=window)[: k + 1], drive(name, *later, n=window)[: k + 1])
+    identical(drive_reference(name, *series, n=window)[: k + 1], drive_reference(name, *later, n=window)[: k + 1])
+
+
+_CALENDAR = {c.name for c in components.OPERATORS if c.reads == (components.TIME,)}
 
 
 def test_every_operator_has_both_implementations():
