@@ -81,7 +81,10 @@ class MarketData:
     def seconds(self) -> np.ndarray:
         """`[T]` each step's timestamp in whole seconds since 1970-01-01 (UTC, floored), as floats: the
         calendar operators' input (docs/semantics.md, section 5)."""
-        return self.timestamps.astype("datetime64[s]").astype(np.int64).astype(np.float64)
+        stamps = self.timestamps
+        if not np.issubdtype(stamps.dtype, np.datetime64):  # plain integers (tests): nanoseconds
+            stamps = stamps.astype("datetime64[ns]")
+        return stamps.astype("datetime64[s]").astype(np.int64).astype(np.float64)
 
     @property
     def n_symbols(self) -> int:

@@ -187,13 +187,15 @@ def run_program(program: Program, market: MarketData, owner: np.ndarray, symlit:
     check_windows(program.plan, params)
     g = program.generated
     dims = buffer_dims(g, market)
-    inputs = {"time": market.seconds, **(inputs or {})}  # `time`: the calendar operators' timestamps
+    inputs = dict(inputs or {})
     key = (tuple(id(a) for a in inputs.values()), params[list(g.prefix_slots)].tobytes())
     cached = program.prefix if signals else None
     reuse = cached is not None and cached.market is market and (cached.inputs, cached.values) == key
     buffers = {}
     for b in g.buffers:
-        if b.source is not None:
+        if b.source == "time" and "time" not in inputs:  # the calendar operators' timestamps
+            buffers[b.name] = market.seconds
+        elif b.source is not None:
             buffers[b.name] = inputs[b.source]
         elif reuse and b.prefix:
             buffers[b.name] = cached.arrays[b.name]  # type: ignore[union-attr]

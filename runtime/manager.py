@@ -285,8 +285,10 @@ def run_prepared(prepared: Prepared, values: dict[str, object] | None = None, *,
     """
     params = prepared.params(values)
     if engine == "reference":
+        from flowc.runtime.executor import check_windows
         from flowc.runtime.reference import run_reference
 
+        check_windows(prepared.plan, params)  # a window or lag a param sets below its least (FL509, FL512)
         start = time.perf_counter()
         ledger = run_reference(prepared.analysis, prepared.market, list(params), trade_from=trade_from,
                                replays=prepared.replays)

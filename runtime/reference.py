@@ -445,6 +445,8 @@ _EPOCH = datetime.datetime(1970, 1, 1)
 
 def _seconds(stamp: np.datetime64) -> float:
     """A step's timestamp in whole seconds since 1970-01-01, floored (the `time` field of BAR here)."""
+    if not isinstance(stamp, np.datetime64):  # plain integers (tests): nanoseconds
+        stamp = np.datetime64(int(stamp), "ns")
     microseconds = int(np.datetime64(stamp, "us").astype(np.int64))
     return float(microseconds // 1_000_000)
 

@@ -115,7 +115,9 @@ def _drive(prepared: Prepared, program: Program, params: np.ndarray, trade_from:
     k, steps = len(params), market.n_steps - trade_from
     equity, exposed = np.empty((k, steps, len(g.portfolios))), np.empty((k, steps), dtype=np.bool_)
     offsets = np.zeros(k + 1, dtype=np.int64)
-    inputs = {"time": market.seconds, **prepared.inputs()}  # `time`: the calendar operators' timestamps
+    inputs = prepared.inputs()
+    if any(b.source == "time" for b in g.buffers):  # the calendar operators' timestamps
+        inputs["time"] = market.seconds
     fills = driver(program)(market.open, market.high, market.low, market.close, market.volume, market.present,
                             prepared.owner, prepared.symlit, params, reuse, _shapes(program, market, params),
                             trade_from, equity, exposed, np.empty((64 * k, len(FILL_DTYPE))), offsets,

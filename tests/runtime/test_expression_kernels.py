@@ -270,6 +270,7 @@ def test_a_param_lag_below_one_is_refused_before_the_run(tmp_path, lag):
     path = tmp_path / "lag.flow"
     path.write_text(FLOW.replace("LAG", "shift(close, lag)"))
     prepared = prepare(path)
-    with pytest.raises(FlowError, match="FL512"):
-        run_prepared(prepared, {"lag": lag})
+    for engine in ("compiled", "reference"):
+        with pytest.raises(FlowError, match="FL512"):
+            run_prepared(prepared, {"lag": lag}, engine=engine)
     assert math.isfinite(run_prepared(prepared, {"lag": 1}).equity[-1, 0])
