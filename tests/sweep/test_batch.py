@@ -137,3 +137,14 @@ def test_a_window_replays_the_signals_of_its_own_steps(replayed):
     rows = assert_same_as_alone(replay_job, tasks)
     assert [r["metrics"] for r in rows] == [r["metrics"] for r in run_chunk(original_job, tasks)]
     assert all(r["status"] == "ok" and r["metrics"]["trades"] > 0 for r in rows)
+
+
+def test_the_expression_operators_and_a_lag_that_would_look_ahead(tmp_path):
+    """Lags, rolling windows, crosses, `hold` and the calendar (the step timestamps) batched; lag 0 fails FL512."""
+    path = tmp_path / "operators.flow"
+    path.write_text(SHAPES["operators"].replace("workflow w {", "workflow w { sweep lag in [0, 1, 4];"))
+    prepared, job = job_of(path)
+    rows = assert_same_as_alone(job, [Task(point_key(v), v) for v in grid(prepared.analysis.sweeps)])
+    assert [r["status"] for r in rows] == ["failed", "ok", "ok"] and "FL512" in rows[0]["error"]
+    windows = make_windows(prepared.market.n_steps, 120, 60, 60)[:2]
+    assert_same_as_alone(job, [window_task({"lag": 2}, w, steps, 30) for w in windows for steps in (w.train, w.test)])
