@@ -82,13 +82,14 @@ containers c { backtest: backtest {
         g = clip(sqrt(abs(d)) * sign(d) * 10 + exp(-abs(r)), -1, 1); lo = min(close, s); hi = max(close, s)
         cal = year() * 10000 + month() * 100 + day() + weekday() / 10 + hour() / 100 + minute() / 10000
         turn = new_day() + new_week() * 2 + new_month() * 4 + new_year() * 8; calm = where(weekday() == 4, 0.5, 1)
+        steps = shift(2, 5)   # reads nothing: runs at every (t, s), bars or not, so it is 2 from step 5 on
     }
     trend: strategy {
-        signal = where(cr > 0.2, hold(long = cross_above(k, 0.7), short = cross_below(k, 0.3), flat = g > 0.9), 0)
+        signal = where(cr > 0.2 and i > 30, hold(cross_above(k, 0.7), cross_below(k, 0.3), g > 0.9), 0)
     }
     book: strategy {
         signal = calm * hold(long = m > 0 and d > 0, short = cv < 0 and turn >= 2, flat = cross_below(close, lo))
-        active = hi - lo >= 0 and i >= 5
+        active = hi - lo >= 0 and steps == 2
     }
     risk: risk { size = fixed(10); long_only = false }
     execution: execution { fill = next_open(); commission = percent(0.1) }
@@ -121,9 +122,13 @@ def shapes(tmp_path_factory):
 def _same(prepared, values=None, market=None):
     if market is not None:
         prepared.market = market
-    compiled = run_prepared(prepared, values)
+    compiled = run_prepared(prepared, values, signals=True)
     reference = run_reference(prepared.analysis, prepared.market, list(prepared.params(values)))
     assert compiled.same_as(reference)
+    for path, (present, *values_) in compiled.signals.items():  # every strategy's decisions, emitted or not
+        assert (present == reference.signals[path][0]).all(), path
+        for x, y in zip(values_, reference.signals[path][1:], strict=True):
+            assert (x[present] == y[present]).all(), path
     return compiled
 
 
