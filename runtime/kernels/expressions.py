@@ -162,14 +162,17 @@ def _pairs(state: np.ndarray, a: float, b: float, k: int, correlate: bool) -> fl
     """Push the pair (a, b) into the two rings; the covariance (or correlation) of a full window.
 
     The run counts consecutive calls where both are defined. Two passes, oldest first:
-    the means, then the sums of products of deviations.
+    the means, then the sums of products of deviations. The rings are `m` slots each, `m = k`
+    unless the row is shorter (an executor may size a ring by the data's length when the window
+    is longer: then the run never reaches k, and the value stays undefined, as with k slots).
     """
+    m = min(k, (state.shape[0] - _RING) // 2)
     i = int(state[0])
     state[_RING + i] = a
-    state[_RING + k + i] = b
-    state[0] = i + 1.0 if i + 1 < k else 0.0
+    state[_RING + m + i] = b
+    state[0] = i + 1.0 if i + 1 < m else 0.0
     state[1] = 0.0 if (np.isnan(a) or np.isnan(b)) else state[1] + 1.0
-    if state[1] < k:
+    if state[1] < k or m < k:
         return np.nan
     i0 = int(state[0])
     sa = 0.0

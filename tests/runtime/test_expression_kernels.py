@@ -274,3 +274,14 @@ def test_a_param_lag_below_one_is_refused_before_the_run(tmp_path, lag):
         with pytest.raises(FlowError, match="FL512"):
             run_prepared(prepared, {"lag": lag}, engine=engine)
     assert math.isfinite(run_prepared(prepared, {"lag": 1}).equity[-1, 0])
+
+
+def test_cov_and_corr_stay_inside_a_row_shorter_than_their_window():
+    """A ring cut to the data's length (fewer slots than n): never written past, and never defined."""
+    a, b = gappy(13, holes=0.0), gappy(14, holes=0.0)
+    for name in ("cov", "corr"):
+        memory = np.full(3 + 2 * 10 + 5, 7.0)  # a row of 10 slots a ring, and 5 guard values after it
+        memory[:3 + 2 * 10] = 0.0
+        row = memory[:3 + 2 * 10]
+        out = [expressions.KERNELS[name](row, float(x), float(y), 50.0) for x, y in zip(a[:40], b[:40], strict=True)]
+        assert np.isnan(out).all() and (memory[-5:] == 7.0).all()
