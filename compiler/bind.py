@@ -248,7 +248,7 @@ class Binder:
         if bound is None:
             return None
         args: list[Expr] = [Input("BAR", None, f) for f in component.reads]
-        if component.reads and not all(f in names.fields for f in component.reads):
+        if component.reads and not all(("close" if f == comp.TIME else f) in names.fields for f in component.reads):
             self.problem("FL209", f"`{e.func}` reads the BAR fields {', '.join(component.reads)}, and no route "
                                   "delivers BAR here", e.span, "add a BAR route from the data container")
             return None
@@ -260,6 +260,8 @@ class Binder:
                     return None  # bind_expr names the first name it cannot see: FL209 or FL201
                 args.append(inner)
             else:
+                if component.name in comp.LAGGED and not self.lag_is_causal(value, e.func):
+                    return None
                 slot = self.slot_of(value, arg.kind, f"the argument `{arg.name}` of `{e.func}`")
                 if slot is None:
                     return None
@@ -267,6 +269,16 @@ class Binder:
                 windows.append(slot)
         instances.append(len(instances))
         return Apply(component.name, tuple(args), tuple(windows), instances[-1])
+
+    def lag_is_causal(self, value: ast.Expr, func: str) -> bool:
+        """A literal lag of `shift`, `diff` or `pct_change` must be at least 1 (FL512); a param's is checked at run."""
+        lag = literal(value)
+        if isinstance(lag, int | float) and not isinstance(lag, bool) and lag < 1:
+            self.problem("FL512", f"the lag of `{func}` is {lag}; it must be at least 1, as a lag of {lag} "
+                                  f"would {'read the same call' if lag == 0 else 'read a later bar'}", value.span,
+                         "`shift(x, 1)` is the previous call's value; a strategy cannot see later bars")
+            return False
+        return True
 
     def arguments(self, e: ast.Call, component: comp.Component) -> list[ast.Expr] | None:
         """Match positional and keyword arguments to the contract (FL502, FL510)."""

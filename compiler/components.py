@@ -36,10 +36,11 @@ class Arg:
 
 @dataclass(frozen=True)
 class Sizing:
-    """How a state or warm-up length follows from the arguments: `int(arg) + extra`, or `extra`."""
+    """How a state or warm-up length follows from the arguments: `per * int(arg) + extra`, or `extra`."""
 
     arg: str | None = None
     extra: int = 0
+    per: int = 1  # floats per unit of the argument: `per * int(arg) + extra` (two rings: `corr`, `cov`)
 
 
 @dataclass(frozen=True)
@@ -66,17 +67,92 @@ class Component:
 
 _KERNEL_MODULES = {"feature": "flowc.runtime.kernels.features", "classifier": "flowc.runtime.kernels.signals",
                    "strategy": "flowc.runtime.kernels.signals"}
+_EXPRESSIONS = "flowc.runtime.kernels.expressions"
 
 
 def _series(name: str, args: tuple[Arg, ...], summary: str, definition: str, *, state: Sizing,
-            warmup: Sizing, reads: tuple[str, ...] = (), role: str = "feature", registers: int = 0) -> Component:
-    module = _KERNEL_MODULES[role]
+            warmup: Sizing, reads: tuple[str, ...] = (), role: str = "feature", registers: int = 0,
+            module: str | None = None) -> Component:
+    module = module or _KERNEL_MODULES[role]
     return Component(name, role, ANY_SETTING, args, summary, definition, reads, state, warmup,
                      kernel=f"{module}:{name}_nb", registers=registers,
                      step=f"{module}:{name}_step" if registers else None)
 
 
+def _operator(name: str, args: tuple[Arg, ...], summary: str, definition: str, *, state: Sizing | None = None,
+              warmup: Sizing | None = None) -> Component:
+    """An expression operator (runtime/kernels/expressions.py), callable in every series setting."""
+    return _series(name, args, summary, definition, state=state or Sizing(None, 0), warmup=warmup or Sizing(None, 0),
+                   module=_EXPRESSIONS)
+
+
 X, N = Arg("x", Kind.SERIES), Arg("n", Kind.WINDOW)
+A, B = Arg("a", Kind.SERIES), Arg("b", Kind.SERIES)
+LAG = Arg("n", Kind.WINDOW, 1)
+FALSE = 0  # the default of an optional condition: never true
+TIME = "time"  # the implicit read of calendar operators: the bar's timestamp, whole seconds since 1970 (UTC)
+LAGGED = frozenset({"shift", "diff", "pct_change"})  # their window is a lag: below 1 it would look ahead (FL512)
+
+OPERATORS: tuple[Component, ...] = (
+    # ---- lags ----
+    _operator("shift", (X, N), "the input n calls ago",
+              "x as it was n calls ago (undefined inputs included); undefined for the first n calls; n >= 1",
+              state=Sizing("n", 3), warmup=Sizing("n", 0)),
+    _operator("diff", (X, LAG), "difference with n calls ago", "x - shift(x, n)",
+              state=Sizing("n", 3), warmup=Sizing("n", 0)),
+    _operator("pct_change", (X, LAG), "relative change over n calls",
+              "x / shift(x, n) - 1 (IEEE division, as `returns`)", state=Sizing("n", 3), warmup=Sizing("n", 0)),
+    # ---- arithmetic (stateless; undefined in, undefined out) ----
+    _operator("log", (X,), "natural logarithm", "ln(x); undefined where x <= 0"),
+    _operator("exp", (X,), "exponential", "e ** x; inf where it overflows"),
+    _operator("sqrt", (X,), "square root", "undefined where x < 0"),
+    _operator("abs", (X,), "absolute value", "|x|"),
+    _operator("sign", (X,), "sign", "+1, -1 or 0 by the sign of x; undefined where x is"),
+    _operator("min", (A, B), "the smaller of two", "a if a <= b else b; undefined where either is"),
+    _operator("max", (A, B), "the larger of two", "a if a >= b else b; undefined where either is"),
+    _operator("clip", (X, Arg("low", Kind.SERIES), Arg("high", Kind.SERIES)), "x held within [low, high]",
+              "min(max(x, low), high); undefined where any is"),
+    _operator("where", (Arg("cond", Kind.SERIES), A, B), "conditional",
+              "a where cond is true (defined and not 0), else b; both are evaluated"),
+    # ---- rolling windows ----
+    _operator("sum", (X, N), "rolling sum", "the running sum of sma(x, n) (so sum(x, n) / n == sma(x, n))",
+              state=Sizing("n", 3), warmup=Sizing("n", -1)),
+    _operator("rank", (X, N), "rolling percentile rank",
+              "(number of the last n values <= x) / n, current included; in (0, 1]",
+              state=Sizing("n", 3), warmup=Sizing("n", -1)),
+    _operator("cov", (A, B, N), "rolling covariance (ddof 1)",
+              "two passes over the last n pairs where both are defined", state=Sizing("n", 3, per=2),
+              warmup=Sizing("n", -1)),
+    _operator("corr", (A, B, N), "rolling Pearson correlation",
+              "sxy / sqrt(sxx * syy) over the last n pairs, two passes; undefined where sxx or syy is 0",
+              state=Sizing("n", 3, per=2), warmup=Sizing("n", -1)),
+    # ---- events and state ----
+    _operator("cross_above", (A, B), "a crosses above b",
+              "1 on the call where a > b after a <= b at the previous call (all defined), else 0",
+              state=Sizing(None, 3), warmup=Sizing(None, 1)),
+    _operator("cross_below", (A, B), "a crosses below b",
+              "1 on the call where a < b after a >= b at the previous call (all defined), else 0",
+              state=Sizing(None, 3), warmup=Sizing(None, 1)),
+    _operator("hold", (Arg("long", Kind.SERIES, FALSE), Arg("short", Kind.SERIES, FALSE),
+                       Arg("flat", Kind.SERIES, FALSE)), "a latched direction",
+              "0 if flat is true, else +1 if long is, else -1 if short is, else the previous value; 0 at first",
+              state=Sizing(None, 1)),
+    *(_series(name, (), f"the bar's {what}", definition, state=Sizing(None, 0), warmup=Sizing(None, 0),
+              reads=(TIME,), module=_EXPRESSIONS) for name, what, definition in (
+        ("year", "year", "e.g. 2024, from its timestamp (UTC, as stored)"),
+        ("month", "month", "1 to 12"),
+        ("day", "day of the month", "1 to 31"),
+        ("weekday", "day of the week", "0 on Monday to 6 on Sunday"),
+        ("hour", "hour", "0 to 23"),
+        ("minute", "minute", "0 to 59"))),
+    *(_series(f"new_{period}", (), f"the first bar of a {period}",
+              f"1 where the bar's {what} differs from the symbol's previous bar's (previous call), else 0; "
+              "0 at the first", state=Sizing(None, 2), warmup=Sizing(None, 1), reads=(TIME,), module=_EXPRESSIONS)
+      for period, what in (("day", "date"), ("week", "ISO week (Monday to Sunday)"), ("month", "year and month"),
+                           ("year", "year"))),
+    _series("bar_index", (), "the symbol's bar number", "0 at the symbol's first bar (call), then 1, 2, ...",
+            state=Sizing(None, 1), warmup=Sizing(None, 0), reads=("close",), module=_EXPRESSIONS),
+)
 
 BUILTIN: tuple[Component, ...] = (
     # ---- feature (callable in feature, classifier and strategy settings) ----
@@ -102,6 +178,7 @@ BUILTIN: tuple[Component, ...] = (
             state=Sizing("n", 3), warmup=Sizing("n", -1), registers=2),
     _series("lowest", (X, N), "rolling minimum", "min of the last n values, current included",
             state=Sizing("n", 3), warmup=Sizing("n", -1), registers=2),
+    *OPERATORS,
     # ---- classifier ----
     _series("threshold_regime", (X, Arg("level", Kind.SERIES)), "two regimes split at a level",
             "0 where x < level, 1 where x >= level, undefined where x is undefined",

@@ -49,6 +49,7 @@ class StatePlan:
     component: str
     size_slot: Slot | None
     size_extra: int
+    size_per: int = 1  # size = size_per * int(params[size_slot]) + size_extra
 
 
 @dataclass(frozen=True)
@@ -203,5 +204,6 @@ def _states(bound: BoundContainer) -> tuple[StatePlan, ...]:
                 assert component is not None
                 fixed = [a.name for a in component.args if a.kind is not comp.Kind.SERIES]
                 slot = node.windows[fixed.index(component.state.arg)] if component.state.arg else None
-                states.append(StatePlan(node.instance, node.component, slot, component.state.extra))
+                states.append(StatePlan(node.instance, node.component, slot, component.state.extra,
+                                                  component.state.per))
     return tuple(sorted(states, key=lambda s: s.instance))

@@ -99,6 +99,7 @@ _RULES = [
     Rule("FL509", "invalid-value", E, "a value outside what the setting accepts"),
     Rule("FL510", "unknown-keyword-argument", E, "a keyword argument the component does not take"),
     Rule("FL511", "bad-override", E, "a `--set NAME=VALUE` that names no param or has the wrong type"),
+    Rule("FL512", "look-ahead-lag", E, "a lag of `shift`, `diff` or `pct_change` below 1, which would read the future"),
     # FL6xx: data and run time
     Rule("FL601", "file-not-found", E, "a data file that does not exist or cannot be read"),
     Rule("FL602", "missing-column", E, "a data file without a required column"),

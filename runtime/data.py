@@ -19,6 +19,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -76,6 +77,15 @@ class MarketData:
     @property
     def n_steps(self) -> int:
         return len(self.timestamps)
+
+    @cached_property
+    def seconds(self) -> np.ndarray:
+        """`[T]` each step's timestamp in whole seconds since 1970-01-01 (UTC, floored), as floats: the
+        calendar operators' input (docs/semantics.md, section 5)."""
+        stamps = self.timestamps
+        if not np.issubdtype(stamps.dtype, np.datetime64):  # plain integers (tests): nanoseconds
+            stamps = stamps.astype("datetime64[ns]")
+        return stamps.astype("datetime64[s]").astype(np.int64).astype(np.float64)
 
     @property
     def n_symbols(self) -> int:

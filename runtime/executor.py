@@ -20,6 +20,7 @@ from types import ModuleType
 import numpy as np
 
 from flowc.compiler.codegen import FIXED_ARGS, RECORDS, Buffer, Generated, Sizes, generate, tile_steps
+from flowc.compiler.components import LAGGED
 from flowc.compiler.plan import Plan
 from flowc.dsl.cache import user_cache_dir
 from flowc.dsl.diagnostics import FlowError, diagnose
@@ -122,12 +123,13 @@ def check_windows(plan: Plan, params: np.ndarray) -> None:
             if slot is None:
                 continue
             value = params[slot.index]
-            least = 2 if state.component in ("stdev", "zscore") else 1
+            least = 2 if state.component in ("stdev", "zscore", "cov", "corr") else 1
             if not (value == int(value) and value >= least):
                 name = plan.param_names[slot.index] or "a literal"
+                lag = state.component in LAGGED  # a lag below 1 would read the future: FL512
                 problems.append(diagnose(
-                    "FL509", node.container.settings[0].span if node.container.settings else None,
-                    detail=f"the window of `{state.component}` in `{node.path}` is {value:g} "
+                    "FL512" if lag else "FL509", node.container.settings[0].span if node.container.settings else None,
+                    detail=f"the {'lag' if lag else 'window'} of `{state.component}` in `{node.path}` is {value:g} "
                            f"(from {name}); it must be a whole number >= {least}"))
     if problems:
         raise FlowError(problems)
@@ -172,7 +174,9 @@ def run_program(program: Program, market: MarketData, owner: np.ndarray, symlit:
     reuse = cached is not None and cached.market is market and (cached.inputs, cached.values) == key
     buffers = {}
     for b in g.buffers:
-        if b.source is not None:
+        if b.source == "time" and "time" not in inputs:  # the calendar operators' timestamps
+            buffers[b.name] = market.seconds
+        elif b.source is not None:
             buffers[b.name] = inputs[b.source]
         elif reuse and b.prefix:
             buffers[b.name] = cached.arrays[b.name]  # type: ignore[union-attr]

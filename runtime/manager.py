@@ -299,8 +299,10 @@ def run_prepared(prepared: Prepared, values: dict[str, object] | None = None, *,
     if engine == "auto":
         engine = _choose(prepared, params)
     if engine == "reference":
+        from flowc.runtime.executor import check_windows
         from flowc.runtime.reference import run_reference
 
+        check_windows(prepared.plan, params)  # a window or lag a param sets below its least (FL509, FL512)
         start = time.perf_counter()
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is FL611 below, not a warning
             ledger = run_reference(prepared.analysis, prepared.market, list(params), trade_from=trade_from,

@@ -13,6 +13,7 @@ reductions), so that agreement means bit-identical results rather than "close en
 
 from __future__ import annotations
 
+import datetime
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -289,6 +290,194 @@ def _mean_reversion(x: float, low: float, high: float) -> float:
     return NAN if x != x else 1.0 if x < low else -1.0 if x > high else 0.0
 
 
+# ---- expression operators (docs/semantics.md, section 5) ----
+
+
+def _log(x: float) -> float:
+    return math.log(x) if x > 0.0 else NAN
+
+
+def _exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:  # numpy's exp gives inf
+        return math.inf
+
+
+def _sqrt(x: float) -> float:
+    return math.sqrt(x) if x >= 0.0 else NAN
+
+
+def _abs(x: float) -> float:
+    return abs(x)
+
+
+def _signum(x: float) -> float:
+    return NAN if x != x else 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
+
+
+def _min(a: float, b: float) -> float:
+    return NAN if a != a or b != b else a if a <= b else b
+
+
+def _max(a: float, b: float) -> float:
+    return NAN if a != a or b != b else a if a >= b else b
+
+
+def _clip(x: float, low: float, high: float) -> float:
+    return _min(_max(x, low), high)
+
+
+def _where(cond: float, a: float, b: float) -> float:
+    return a if _truthy(cond) else b
+
+
+class _Shift:
+    """The input n calls ago, undefined ones included; NaN while it does not exist."""
+
+    def __init__(self) -> None:
+        self.history: list[float] = []
+
+    def lagged(self, x: float, n: float) -> float:
+        self.history.append(x)
+        w = int(n)
+        if len(self.history) > w + 1:
+            self.history.pop(0)
+        return self.history[0] if len(self.history) == w + 1 else NAN
+
+    def __call__(self, x: float, n: float) -> float:
+        return self.lagged(x, n)
+
+
+class _Diff(_Shift):
+    def __call__(self, x: float, n: float) -> float:
+        return x - self.lagged(x, n)
+
+
+class _PctChange(_Shift):
+    def __call__(self, x: float, n: float) -> float:
+        return _div(x, self.lagged(x, n)) - 1.0
+
+
+class _RollingSum(_Sma):
+    def __call__(self, x: float, n: float) -> float:
+        w = int(n)
+        mean = self.mean(x, self.push(x, w), w)
+        return NAN if mean != mean else self.total
+
+
+class _Rank(_Window):
+    def __call__(self, x: float, n: float) -> float:
+        w = int(n)
+        self.push(x, w)
+        if self.run < w:
+            return NAN
+        return len([v for v in self.values if v <= x]) / w
+
+
+class _Pairs:
+    """The last n pairs and the run of calls where both are defined; covariance or correlation, two passes."""
+
+    def __init__(self, correlate: bool) -> None:
+        self.correlate = correlate
+        self.pairs: list[tuple[float, float]] = []
+        self.run = 0
+
+    def __call__(self, a: float, b: float, n: float) -> float:
+        w = int(n)
+        self.pairs = [*self.pairs, (a, b)][-w:]
+        self.run = self.run + 1 if a == a and b == b else 0
+        if w < 2 or self.run < w:
+            return NAN
+        ma = _sum([p[0] for p in self.pairs]) / w
+        mb = _sum([p[1] for p in self.pairs]) / w
+        sxy = _sum([(x - ma) * (y - mb) for x, y in self.pairs])
+        if not self.correlate:
+            return sxy / (w - 1)
+        sxx = _sum([(x - ma) * (x - ma) for x, _ in self.pairs])
+        syy = _sum([(y - mb) * (y - mb) for _, y in self.pairs])
+        return NAN if sxx == 0.0 or syy == 0.0 else sxy / math.sqrt(sxx * syy)
+
+
+class _Cross:
+    """1.0 on the call where `a` passes `b` (above or below), against the previous call's values."""
+
+    def __init__(self, above: bool) -> None:
+        self.above = above
+        self.previous: tuple[float, float] | None = None
+
+    def __call__(self, a: float, b: float) -> float:
+        previous, self.previous = self.previous, (a, b)
+        if previous is None:
+            return 0.0
+        pa, pb = previous
+        crossed = (pa <= pb and a > b) if self.above else (pa >= pb and a < b)  # false with any NaN
+        return 1.0 if crossed else 0.0
+
+
+class _Hold:
+    def __init__(self) -> None:
+        self.direction = 0.0
+
+    def __call__(self, long: float, short: float, flat: float) -> float:
+        if _truthy(flat):
+            self.direction = 0.0
+        elif _truthy(long):
+            self.direction = 1.0
+        elif _truthy(short):
+            self.direction = -1.0
+        return self.direction
+
+
+class _BarIndex:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, close: float) -> float:
+        self.calls += 1
+        return float(self.calls - 1)
+
+
+# ---- calendar fields: from Python's own calendar (`datetime`), not the kernels' integer arithmetic ----
+
+_EPOCH = datetime.datetime(1970, 1, 1)
+
+
+def _seconds(stamp: np.datetime64) -> float:
+    """A step's timestamp in whole seconds since 1970-01-01, floored (the `time` field of BAR here)."""
+    if not isinstance(stamp, np.datetime64):  # plain integers (tests): nanoseconds
+        stamp = np.datetime64(int(stamp), "ns")
+    microseconds = int(np.datetime64(stamp, "us").astype(np.int64))
+    return float(microseconds // 1_000_000)
+
+
+def _when(seconds: float) -> datetime.datetime:
+    return _EPOCH + datetime.timedelta(seconds=int(seconds))
+
+
+_FIELDS: dict[str, Callable[[datetime.datetime], float]] = {
+    "year": lambda d: float(d.year), "month": lambda d: float(d.month), "day": lambda d: float(d.day),
+    "weekday": lambda d: float(d.weekday()), "hour": lambda d: float(d.hour), "minute": lambda d: float(d.minute),
+}
+_PERIODS: dict[str, Callable[[datetime.datetime], object]] = {
+    "day": lambda d: d.date(), "week": lambda d: tuple(d.isocalendar())[:2], "month": lambda d: (d.year, d.month),
+    "year": lambda d: d.year,
+}
+
+
+class _NewPeriod:
+    """1.0 where the bar's period differs from the previous call's, 0.0 at the first call."""
+
+    def __init__(self, period: str) -> None:
+        self.key = _PERIODS[period]
+        self.previous: object = None
+
+    def __call__(self, time: float) -> float:
+        key = self.key(_when(time))
+        previous, self.previous = self.previous, key
+        return 1.0 if previous is not None and key != previous else 0.0
+
+
 Component = Callable[..., float]
 
 COMPONENTS: dict[str, Callable[[], Component]] = {
@@ -298,6 +487,14 @@ COMPONENTS: dict[str, Callable[[], Component]] = {
     "threshold_regime": lambda: _threshold_regime,
     "crossover": lambda: _crossover,
     "mean_reversion": lambda: _mean_reversion,
+    "shift": _Shift, "diff": _Diff, "pct_change": _PctChange,
+    "log": lambda: _log, "exp": lambda: _exp, "sqrt": lambda: _sqrt, "abs": lambda: _abs, "sign": lambda: _signum,
+    "min": lambda: _min, "max": lambda: _max, "clip": lambda: _clip, "where": lambda: _where,
+    "sum": _RollingSum, "rank": _Rank, "cov": lambda: _Pairs(False), "corr": lambda: _Pairs(True),
+    "cross_above": lambda: _Cross(True), "cross_below": lambda: _Cross(False), "hold": _Hold,
+    "bar_index": _BarIndex,
+    **{name: (lambda f=f: lambda time: f(_when(time))) for name, f in _FIELDS.items()},
+    **{f"new_{period}": (lambda p=period: _NewPeriod(p)) for period in _PERIODS},
 }
 """Each component by name: a factory of fresh (zero) state, called with the `Apply` arguments in order."""
 
@@ -319,7 +516,7 @@ class _UserKernel:
 
     def __call__(self, *args: float) -> float:
         if self.state is None:
-            size = self.sizing.extra + (int(args[self.window]) if self.window is not None else 0)
+            size = self.sizing.extra + (self.sizing.per * int(args[self.window]) if self.window is not None else 0)
             self.state = np.zeros(max(0, size))
         return float(self.function(self.state, *args))
 
@@ -454,8 +651,9 @@ class _Data:
 
     def step(self, t: int) -> Emitted:
         m = self.net.market
-        return [[{f: float(getattr(m, f)[t, s]) for f in BAR_FIELDS}] if self.owned[s] and m.present[t, s] else []
-                for s in range(m.n_symbols)]
+        time = _seconds(m.timestamps[t])
+        return [[{**{f: float(getattr(m, f)[t, s]) for f in BAR_FIELDS}, "time": time}]
+                if self.owned[s] and m.present[t, s] else [] for s in range(m.n_symbols)]
 
 
 class _Series:

@@ -70,6 +70,40 @@ communication w {
 }
 workflow w { containers = c; communication = w }
 """,
+    # every expression operator (docs/semantics.md, section 5), also run in the step loop (`hoist = False`)
+    "operators": """
+param lag: int = 3
+param w: int = 10
+containers c { backtest: backtest {
+    data: data { source = synthetic(bars = 300, symbols = 3, seed = 3) }
+    features: feature {
+        r = pct_change(close, lag); d = diff(log(close)); s = shift(close, lag); m = sum(r, w) / w
+        k = rank(close, w); cv = cov(r, d, w); cr = corr(close, s, w); i = bar_index()
+        g = clip(sqrt(abs(d)) * sign(d) * 10 + exp(-abs(r)), -1, 1); lo = min(close, s); hi = max(close, s)
+        cal = year() * 10000 + month() * 100 + day() + weekday() / 10 + hour() / 100 + minute() / 10000
+        turn = new_day() + new_week() * 2 + new_month() * 4 + new_year() * 8; calm = where(weekday() == 4, 0.5, 1)
+        steps = shift(2, 5)   # reads nothing: runs at every (t, s), bars or not, so it is 2 from step 5 on
+    }
+    trend: strategy {
+        signal = where(cr > 0.2 and i > 30, hold(cross_above(k, 0.7), cross_below(k, 0.3), g > 0.9), 0)
+    }
+    book: strategy {
+        signal = calm * hold(long = m > 0 and d > 0, short = cv < 0 and turn >= 2, flat = cross_below(close, lo))
+        active = hi - lo >= 0 and steps == 2
+    }
+    risk: risk { size = fixed(10); long_only = false }
+    execution: execution { fill = next_open(); commission = percent(0.1) }
+    portfolio: portfolio { cash = 100_000 }
+} }
+communication w {
+    pipeline data -> features -> trend -> risk -> execution -> portfolio
+    route features -> book : FEATURE
+    route book -> risk : SIGNAL
+    broadcast data -> book, execution, portfolio : BAR
+    feedback portfolio -> risk : PORTFOLIO
+}
+workflow w { containers = c; communication = w }
+""",
 }
 
 
@@ -88,9 +122,13 @@ def shapes(tmp_path_factory):
 def _same(prepared, values=None, market=None):
     if market is not None:
         prepared.market = market
-    compiled = run_prepared(prepared, values)
+    compiled = run_prepared(prepared, values, signals=True)
     reference = run_reference(prepared.analysis, prepared.market, list(prepared.params(values)))
     assert compiled.same_as(reference)
+    for path, (present, *values_) in compiled.signals.items():  # every strategy's decisions, emitted or not
+        assert (present == reference.signals[path][0]).all(), path
+        for x, y in zip(values_, reference.signals[path][1:], strict=True):
+            assert (x[present] == y[present]).all(), path
     return compiled
 
 
@@ -133,6 +171,30 @@ def test_combined_shape_agrees_on_random_data(shapes, seed, holes, fast, slow, c
 def test_two_books_shape_agrees_on_random_data(shapes, seed, holes, n):
     prepared = shapes["two_books"]
     _same(prepared, {"n": n}, _random_market(prepared.market, seed, holes))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), holes=st.sampled_from([0.0, 0.1, 0.3]), lag=st.integers(1, 12),
+       w=st.integers(2, 30))
+def test_operators_shape_agrees_on_random_data(shapes, seed, holes, lag, w):
+    prepared = shapes["operators"]
+    _same(prepared, {"lag": lag, "w": w}, _random_market(prepared.market, seed, holes))
+
+
+@pytest.fixture(scope="module")
+def stepped_operators(tmp_path_factory):
+    """The operators in the step loop: their memory forms, called per step rather than per tile."""
+    path = tmp_path_factory.mktemp("stepped") / "operators.flow"
+    path.write_text(SHAPES["operators"])
+    return prepare(path, hoist=False)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), holes=st.sampled_from([0.0, 0.2]), lag=st.integers(1, 12))
+def test_operators_agree_in_the_step_loop(stepped_operators, seed, holes, lag):
+    prepared = stepped_operators
+    _same(prepared, {"lag": lag}, _random_market(prepared.market, seed, holes))
+    assert not any(n.hoisted for n in prepared.program.plan.nodes)
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -32,6 +32,11 @@ def _up_to(ledger: Ledger, k: int) -> tuple:
 
 
 def _same_prefix(a: Ledger, b: Ledger, k: int) -> None:
+    assert a.signals is not None and b.signals is not None and a.signals.keys() == b.signals.keys()
+    for path in a.signals:  # every strategy's decisions up to k: present, direction, strength
+        for x, y in zip(a.signals[path], b.signals[path], strict=True):
+            np.testing.assert_array_equal(x[: k + 1][a.signals[path][0][: k + 1]],
+                                          y[: k + 1][b.signals[path][0][: k + 1]])
     for x, y in zip(_up_to(a, k), _up_to(b, k), strict=True):
         assert x.shape == y.shape
         if x.dtype.names:
@@ -41,15 +46,16 @@ def _same_prefix(a: Ledger, b: Ledger, k: int) -> None:
             np.testing.assert_array_equal(x, y)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(name=st.sampled_from(["combined", "two_books"]), k=st.integers(0, 240), seed=st.integers(0, 2**32 - 1))
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.sampled_from(["combined", "two_books", "operators"]), k=st.integers(0, 240),
+       seed=st.integers(0, 2**32 - 1))
 def test_later_prices_never_change_the_past(shapes, name, k, seed):  # noqa: F811
     prepared = shapes[name]
     original = prepared.market
     try:
-        before = run_prepared(prepared)
+        before = run_prepared(prepared, signals=True)
         prepared.market = _perturbed(original, k, seed)
-        after = run_prepared(prepared)
+        after = run_prepared(prepared, signals=True)
         _same_prefix(before, after, k)
         reference = run_reference(prepared.analysis, prepared.market, list(prepared.params()))
         _same_prefix(before, reference, k)

@@ -85,7 +85,7 @@ class Fields:
 
 @dataclass(frozen=True)
 class StateSize:
-    """A component's state: `params[slot] + extra` elements (no slot: `extra`), never negative.
+    """A component's state: `per * params[slot] + extra` elements (no slot: `extra`), never negative.
 
     A `ring` (the window of a standard windowed kernel, which wraps at its length) holds at most
     one slot per step: a longer window can never fill, and memory follows the data, not the
@@ -95,12 +95,13 @@ class StateSize:
     slot: int | None
     extra: int
     ring: bool = False
+    per: int = 1  # elements per unit of the window: `per * window + extra` (two rings: `corr`, `cov`)
 
     def size(self, sizes: Sizes, params: np.ndarray) -> int:
         window = int(params[self.slot]) if self.slot is not None else 0
         if self.ring:
             window = min(window, max(1, sizes.steps))
-        return max(0, window + self.extra)
+        return max(0, self.per * window + self.extra)
 
 
 @dataclass(frozen=True)

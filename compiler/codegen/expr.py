@@ -7,6 +7,7 @@ the step form called ahead of the expression (`step_calls`).
 
 from __future__ import annotations
 
+from flowc.compiler import components as comp
 from flowc.compiler.codegen.context import Context
 from flowc.compiler.codegen.layout import counters, registers
 from flowc.compiler.ir import Apply, BinOp, BoundGuard, Expr, Input, Local, Slot, SymbolIs, UnOp, walk
@@ -20,7 +21,7 @@ OPS = {"/": "div_nb", "<": "lt_nb", "<=": "le_nb", ">": "gt_nb", ">=": "ge_nb", 
 def field(ctx: Context, item: Input) -> str:
     """The code reading one input field at (t, s)."""
     if item.event == "BAR":
-        return f"{BAR_ARRAYS[item.field]}[t, s]"
+        return "bar_time[t]" if item.field == comp.TIME else f"{BAR_ARRAYS[item.field]}[t, s]"
     source = ctx.plan.node(item.source)  # type: ignore[arg-type]
     if item.event in ("FEATURE", "REGIME"):
         k = source.fields.index(item.field)
@@ -64,7 +65,7 @@ def expr(ctx: Context, e: Expr, node: NodePlan | None) -> str:
         assert node is not None
         if registers(node, e):
             return f"a_{node.ident}_{e.instance}"  # called before the expression (`step_calls`)
-        name = f"{e.component}_nb"
+        name = kernel_name(e.component, "nb")
         ctx.kernels.add(name)
         args = ", ".join(expr(ctx, a, node) for a in e.args)
         state = f"row_{node.ident}_{e.instance}" if node.hoisted else f"st_{node.ident}_{e.instance}[s]"
@@ -80,7 +81,7 @@ def step_calls(ctx: Context, e: Expr, node: NodePlan) -> None:
     """
     for sub in reversed(list(walk(e))):
         if isinstance(sub, Apply) and registers(node, sub):
-            name = f"{sub.component}_step"
+            name = kernel_name(sub.component, "step")
             ctx.kernels.add(name)
             names = ", ".join(counters(node, sub))
             args = ", ".join(expr(ctx, a, node) for a in sub.args)
@@ -118,3 +119,13 @@ def presence(ctx: Context, item: InputPlan) -> str:
         g = guard(ctx, edge.guards)
         terms.append(f"({base} and ({g}))" if g else base)
     return " or ".join(terms) if len(terms) > 1 else terms[0]
+
+
+OPS_NAMES = {*OPS.values(), "truthy_nb", "sign_nb", "not_nb", "grow_nb"}  # the kernels of `flowc.runtime.kernels.ops`
+RENAMED = "k_"  # before a component's kernel whose name an operator of `ops` has (`sign`)
+
+
+def kernel_name(component: str, form: str) -> str:
+    """The name a component's kernel has in the generated module: `<component>_<form>`, unless `ops` has it."""
+    name = f"{component}_{form}"
+    return RENAMED + name if name in OPS_NAMES else name

@@ -24,10 +24,11 @@ from flowc.compiler.codegen.contract import (
     Portfolios,
     Steps,
 )
-from flowc.compiler.codegen.expr import OPS
+from flowc.compiler.codegen.expr import OPS_NAMES, RENAMED
 from flowc.compiler.codegen.layout import counters, layout
 from flowc.compiler.codegen.legend import legend
 from flowc.compiler.codegen.writer import Writer
+from flowc.compiler.ir import Input, walk
 from flowc.compiler.plan import NodePlan, Plan
 
 EMITTERS: dict[str, RoleEmitter] = {
@@ -53,6 +54,8 @@ def generate(plan: Plan) -> Generated:
     ctx.buffer("orders", (Capacity("orders"), Fields(len(RECORDS["orders"]))), "f8", None)
     ctx.buffer("fills", (Capacity("fills"), Fields(len(RECORDS["fills"]))), "f8", None)
     ctx.buffer("cnt", (Fields(len(COUNTERS)),), "i8", 0)  # orders recorded, fills recorded
+    if _reads_time(lay.series):  # calendar operators: each step's timestamp, `MarketData.seconds`
+        ctx.buffer("bar_time", (Steps(),), "f8", None, source=comp.TIME)
 
     functions: list[str] = []
     prefixes: list[tuple[str, list[str]]] = []
@@ -242,16 +245,21 @@ def _make_room(ctx: Context, end: str) -> None:
         w("continue")
 
 
+def _reads_time(nodes: tuple[NodePlan, ...]) -> bool:
+    return any(isinstance(e, Input) and e.field == comp.TIME
+               for n in nodes for s in n.container.settings for e in walk(s.expr))
+
+
 def _kernel_imports(names: set[str]) -> dict[str, set[str]]:
     """`from MODULE import NAMES` lines: operators from `ops`, money from `money`, components from their
     contract's kernel."""
     modules: dict[str, set[str]] = {}
     for name in sorted(names):
-        base, form = name.rsplit("_", 1)
+        base, form = name.removeprefix(RENAMED).rsplit("_", 1)
         if name in MONEY_KERNELS:
             modules.setdefault("flowc.runtime.kernels.money", set()).add(name)
             continue
-        component = comp.series_component(base) if name not in _OPS_NAMES else None
+        component = comp.series_component(base) if name not in OPS_NAMES else None
         if component is None:
             modules.setdefault("flowc.runtime.kernels.ops", set()).add(name)
             continue
@@ -260,7 +268,6 @@ def _kernel_imports(names: set[str]) -> dict[str, set[str]]:
     return modules
 
 
-_OPS_NAMES = {*OPS.values(), "truthy_nb", "sign_nb", "not_nb", "grow_nb"}
 # the money arithmetic of risk, execution and portfolio (`flowc.runtime.kernels.money`)
 MONEY_KERNELS = frozenset({
     "combine_sum_nb", "combine_mean_nb", "combine_unanimous_nb", "long_only_nb", "resize_nb", "size_fixed_nb",

@@ -23,7 +23,7 @@ def buffers(ctx: Context, node: NodePlan) -> None:
     for state in node.states:
         contract = comp.series_component(state.component)
         ring = state.size_slot is not None and contract in comp.BUILTIN and contract.state.arg is not None
-        size = StateSize(state.size_slot.index if state.size_slot else None, state.size_extra, ring)
+        size = StateSize(state.size_slot.index if state.size_slot else None, state.size_extra, ring, state.size_per)
         ctx.buffer(f"st_{node.ident}_{state.instance}", (Symbols(), size), "f8", 0.0, prefix=node.hoisted)
 
 
@@ -39,8 +39,8 @@ def body(ctx: Context, node: NodePlan) -> None:
     union = frozenset().union(*(s.reads for s in settings)) if settings else frozenset()
     trigger = " and ".join(inputs[r] for r in sorted(union, key=str)) if union else "True"
 
-    def condition(reads: frozenset) -> str:
-        return " and ".join(inputs[r] for r in sorted(reads, key=str)) if reads else trigger
+    def condition(reads: frozenset) -> str:  # a setting that reads nothing runs at every (t, s)
+        return " and ".join(inputs[r] for r in sorted(reads, key=str)) if reads else "True"
 
     for setting in settings:
         if isinstance(setting.expr, Replay):

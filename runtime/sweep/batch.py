@@ -135,6 +135,8 @@ def _drive(prepared: Prepared, program: Program, params: np.ndarray, trade_from:
     equity, exposed = np.empty((k, steps, len(g.portfolios))), np.empty((k, steps), dtype=np.bool_)
     offsets = np.zeros(k + 1, dtype=np.int64)
     inputs = prepared.inputs()
+    if any(b.source == "time" for b in g.buffers):  # the calendar operators' timestamps
+        inputs["time"] = market.seconds
     fills = driver(program)(market.open, market.high, market.low, market.close, market.volume, market.present,
                             prepared.owner, prepared.symlit, params, reuse, _shapes(program, market, params),
                             trade_from, equity, exposed, np.empty((64 * k, len(FILL_DTYPE))), offsets,

@@ -158,6 +158,8 @@ CASES: dict[str, tuple[str, str, dict]] = {
     "FL510": (edit(('sample("sp500")', 'sample("sp500", sym = "X")')),
               edit(('sample("sp500")', 'sample("sp500", symbol = "X")')), {}),
     "FL511": (BASE, BASE, {"overrides": ("fast=abc",)}),
+    "FL512": (edit(("sma(close, slow)", "shift(sma(close, slow), -1)")),
+              edit(("sma(close, slow)", "shift(sma(close, slow), 1)")), {}),
     # ---- style ----
     "FL902": (edit(("param slow: int = 30", "param slowMA: int = 30"), ("sma(close, slow)", "sma(close, slowMA)")),
               BASE, {}),

@@ -35,8 +35,19 @@ def topology(rng: random.Random) -> str:
         names, settings_ = [], []
         for j in range(rng.randint(1, 4)):
             w = pick(WINDOWS)
-            kind = pick(("sma", "sma", "ema", "rsi", "stdev", "zscore", "highest", "atr", "combo", "of", "const"))
-            if kind == "combo" and names:
+            kind = pick(("sma", "sma", "ema", "rsi", "stdev", "zscore", "highest", "atr", "combo", "of", "const",
+                         "lag", "rolling", "math", "calendar"))
+            if kind == "lag":  # the expression operators (docs/semantics.md, section 5)
+                expr = pick((f"shift(close, {w})", f"pct_change(close, {w})", f"diff(log(close), {w})"))
+            elif kind == "rolling":
+                expr = pick((f"rank(close, {w})", f"sum(returns(close), {w})", f"corr(close, open, {w})",
+                             f"cov(returns(close), returns(open), {w})"))
+            elif kind == "math" and names:
+                expr = pick((f"clip(sqrt(abs({pick(names)})) * sign({pick(names)}), -5, 5)",
+                             f"where({pick(names)} > {pick(names)}, max(close, open), min(high, exp(-1)))"))
+            elif kind == "calendar":
+                expr = "new_week() + new_month() * 2 + weekday() / 7 + month() / 12 + bar_index() / 1000"
+            elif kind == "combo" and names:
                 expr = f"({pick(names)} - sma(close, {w})) / {pick(names)}"
             elif kind == "of" and names:
                 expr = f"sma({pick(names)}, {w})"
@@ -68,7 +79,9 @@ def topology(rng: random.Random) -> str:
         names, w = features[k], pick(WINDOWS)
         signal = pick((f"crossover({pick(names)}, {pick(names)})", f"crossover(close, sma(close, {w}))",
                        f"mean_reversion({pick(names)}, 30, 70)", f"momentum(close, {w})",
-                       f"crossover({pick(names)}, sma(close, {w}))", f"crossover(close, {pick(names)})"))
+                       f"crossover({pick(names)}, sma(close, {w}))", f"crossover(close, {pick(names)})",
+                       f"hold(long = cross_above(close, sma(close, {w})), short = cross_below({pick(names)}, 0),"
+                       f" flat = {pick(names)} > {pick(names)})"))
         line = f"signal = {signal}"
         if classifier and rng.random() < 0.5:
             line += "; active = calm == 0"

@@ -13,10 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flowc.compiler import components
-from flowc.runtime.kernels import features, signals
+from flowc.runtime.kernels import expressions, features, signals
 
 KERNELS = {**features.KERNELS, **signals.KERNELS}
-CONTRACTS = {c.name: c for c in components.BUILTIN if c.kernel}
+CONTRACTS = {c.name: c for c in components.BUILTIN if c.kernel and c not in components.OPERATORS}
+# the expression operators have their own tests (test_expression_kernels.py)
 STATE_SIZE = {name: (c.state.arg, c.state.extra) for name, c in CONTRACTS.items()}
 WARMUP = {name: (c.warmup.arg, c.warmup.extra) for name, c in CONTRACTS.items()}
 N = 400
@@ -87,7 +88,8 @@ IDS = ["clean", "gaps"]
 
 def test_every_contract_with_a_kernel_has_one() -> None:
     assert KERNELS.keys() == CONTRACTS.keys()
-    for name, kernel in KERNELS.items():
+    assert expressions.KERNELS.keys() == {c.name for c in components.OPERATORS}
+    for name, kernel in {**KERNELS, **expressions.KERNELS}.items():
         assert kernel.__name__ == f"{name}_nb"
 
 

@@ -152,3 +152,12 @@ def test_a_small_sweep_runs_its_points_one_by_one_until_the_driver_is_compiled(s
     assert batch.batched(loaded, 1_000_000)
     monkeypatch.setattr(batch, "on_disk", lambda kernel: True)
     assert batch.batched(loaded, 1)
+def test_the_expression_operators_and_a_lag_that_would_look_ahead(tmp_path):
+    """Lags, rolling windows, crosses, `hold` and the calendar (the step timestamps) batched; lag 0 fails FL512."""
+    path = tmp_path / "operators.flow"
+    path.write_text(SHAPES["operators"].replace("workflow w {", "workflow w { sweep lag in [0, 1, 4];"))
+    prepared, job = job_of(path)
+    rows = assert_same_as_alone(job, [Task(point_key(v), v) for v in grid(prepared.analysis.sweeps)])
+    assert [r["status"] for r in rows] == ["failed", "ok", "ok"] and "FL512" in rows[0]["error"]
+    windows = make_windows(prepared.market.n_steps, 120, 60, 60)[:2]
+    assert_same_as_alone(job, [window_task({"lag": 2}, w, steps, 30) for w in windows for steps in (w.train, w.test)])
