@@ -6,6 +6,43 @@ User `event` and `role` declarations extend these tables (see `scope.py`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
+
+
+class _Name(str, Enum):
+    """A built-in name: equal to, hashed as and printed as its text, so it stands wherever the text does."""
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+
+class Roles(_Name):
+    """The built-in roles, by name (`ROLES` says what each consumes and produces)."""
+
+    BACKTEST = "backtest"
+    DATA = "data"
+    FEATURE = "feature"
+    CLASSIFIER = "classifier"
+    STRATEGY = "strategy"
+    RISK = "risk"
+    EXECUTION = "execution"
+    PORTFOLIO = "portfolio"
+
+
+class Events(_Name):
+    """The built-in events, by name (`EVENTS` gives their fields)."""
+
+    BAR = "BAR"
+    FEATURE = "FEATURE"
+    REGIME = "REGIME"
+    SIGNAL = "SIGNAL"
+    ORDER = "ORDER"
+    FILL = "FILL"
+    PORTFOLIO = "PORTFOLIO"
+
 
 BAR_FIELDS = ("open", "high", "low", "close", "volume")
 
