@@ -10,7 +10,11 @@ from enum import Enum
 
 
 class _Name(str, Enum):
-    """A built-in name: equal to, hashed as and printed as its text, so it stands wherever the text does."""
+    """A built-in name: equal to, hashed as and printed as its text, so it stands wherever the text does
+    (in the plan's structure text, which keys the compile cache, too)."""
+
+    def __repr__(self) -> str:
+        return repr(self.value)
 
     def __str__(self) -> str:
         return self.value
