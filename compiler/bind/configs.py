@@ -1,0 +1,134 @@
+"""The per-role config binders: what the settings of a data, risk, execution or portfolio container mean.
+
+These containers do not compute per-bar series; their settings are calls and numbers fixed
+before the run that configure one of the engine's fixed stages (`DataConfig`, `RiskConfig`,
+`ExecutionConfig`, `PortfolioConfig`). `config_container` (in `containers.py`) calls
+`config_<role>` by the container's role.
+"""
+
+from __future__ import annotations
+
+from flowc.compiler import components as comp
+from flowc.compiler.bind.values import ValueBinder
+from flowc.compiler.ir import (
+    Config,
+    DataConfig,
+    ExecutionConfig,
+    PortfolioConfig,
+    RiskConfig,
+    Slot,
+    SourceSpec,
+)
+from flowc.compiler.schema import COMBINE_RULES, DEFAULT_CASH, EXIT_SETTINGS, Events, Roles
+from flowc.compiler.scope import literal
+from flowc.dsl import ast
+from flowc.dsl.diagnostics import did_you_mean
+
+
+class ConfigBinder(ValueBinder):
+    def config_call(self, role: str, setting: ast.Setting) -> tuple[str, list[ast.Expr]] | None:
+        value = setting.value
+        if not isinstance(value, ast.Call):
+            options = comp.candidates(role, setting.name)
+            self.problem("FL501", f"`{setting.name}` must be a call of {', '.join(f'`{o}()`' for o in options)}",
+                         value.span)
+            return None
+        component = comp.lookup(role, setting.name, value.func)
+        if component is None:
+            options = comp.candidates(role, setting.name)
+            self.problem("FL503", f"no component `{value.func}` for the {role} setting `{setting.name}`",
+                         value.span, did_you_mean(value.func, options) or f"available: {', '.join(options)}")
+            return None
+        args = self.arguments(value, component)
+        return (component.name, args) if args is not None else None
+
+    def config_data(self, path: str, settings: dict[str, ast.Setting]) -> Config | None:
+        value = settings["source"].value
+        calls = value.items if isinstance(value, ast.ListExpr) else (value,)
+        sources = []
+        for call in calls:
+            found = self.config_call(Roles.DATA, ast.Setting("source", call, span=call.span))
+            if found is None:
+                continue
+            kind, args = found
+            component = comp.lookup(Roles.DATA, "source", kind)
+            assert component is not None
+            evaluated = {}
+            for arg, expr in zip(component.args, args, strict=True):
+                evaluated[arg.name] = self.constant(expr, arg, kind)
+            sources.append(SourceSpec(kind, evaluated, call.span))
+        return DataConfig(tuple(sources))
+
+    def config_risk(self, path: str, settings: dict[str, ast.Setting]) -> Config | None:
+        size = self.config_call(Roles.RISK, settings["size"])
+        if size is None:
+            return None
+        kind, args = size
+        size_slot = self.slot_of(args[0], comp.Kind.NUMBER, f"the argument of `{kind}`")
+        combine = "sum"
+        if "combine" in settings:
+            value = settings["combine"].value
+            combine = value.id if isinstance(value, ast.Name) else value.value if isinstance(value, ast.String) else ""
+            if combine not in COMBINE_RULES:
+                self.problem("FL509", "`combine` must be one of " + ", ".join(COMBINE_RULES), value.span,
+                             did_you_mean(combine, COMBINE_RULES))
+                return None
+        long_only = self.number(settings.get("long_only"), 1.0)
+        rebalance = self.number(settings.get("rebalance"), 0.0)
+        exits = {name: self.exit_level(settings.get(name)) for name in EXIT_SETTINGS}
+        if size_slot is None or long_only is None or rebalance is None or any(
+                name in settings and slot is None for name, slot in exits.items()):
+            return None
+        written = [settings[name] for name in EXIT_SETTINGS if name in settings]
+        if written and not any(e.event == Events.BAR for e in self.graph.incoming(path)):
+            source = next(iter(self.graph.of_role(Roles.DATA)), Roles.DATA)
+            self.problem("FL209", f"`{written[0].name}` reads each bar's open, high and low, and no route "
+                                  f"delivers BAR to `{path}`", written[0].span,
+                         f"add `broadcast {source} -> {path} : BAR`")
+            return None
+        limits = {name: self.number(settings.get(name), at_least=0) for name in ("max_position", "max_drawdown")}
+        if any(name in settings and slot is None for name, slot in limits.items()):
+            return None
+        return RiskConfig(kind, size_slot, limits["max_position"], limits["max_drawdown"], long_only, combine,
+                          rebalance, **exits)
+
+    def exit_level(self, setting: ast.Setting | None) -> Slot | None:
+        """An exit's percentage: a number or a param; a literal must be positive (docs/semantics.md, 6a)."""
+        if setting is None:
+            return None
+        value = literal(setting.value)
+        if isinstance(value, int | float) and not isinstance(value, bool) and value <= 0:
+            self.problem("FL509", f"`{setting.name}` is a percentage of the entry price and must be above 0, "
+                                  f"not {value}", setting.value.span, f"e.g. `{setting.name} = 5` for 5 %")
+            return None
+        return self.number(setting)
+
+    def config_execution(self, path: str, settings: dict[str, ast.Setting]) -> Config | None:
+        fill = "next_open"
+        if "fill" in settings:
+            found = self.config_call(Roles.EXECUTION, settings["fill"])
+            if found is None:
+                return None
+            fill = found[0]
+        commission, commission_slot = None, None
+        if "commission" in settings:
+            found = self.config_call(Roles.EXECUTION, settings["commission"])
+            if found is None:
+                return None
+            commission = found[0]
+            if not self.in_range(found[1][0], f"the argument of `{commission}`", at_least=0):
+                return None
+            commission_slot = self.slot_of(found[1][0], comp.Kind.NUMBER, f"the argument of `{commission}`")
+        slippage = None
+        if "slippage" in settings:
+            found = self.config_call(Roles.EXECUTION, settings["slippage"])
+            if found is None:
+                return None
+            if not self.in_range(found[1][0], "the argument of `bps`", at_least=0):
+                return None
+            slippage = self.slot_of(found[1][0], comp.Kind.NUMBER, "the argument of `bps`")
+        return ExecutionConfig(fill, commission, commission_slot, slippage)
+
+    def config_portfolio(self, path: str, settings: dict[str, ast.Setting]) -> Config | None:
+        cash = self.number(settings.get("cash"), DEFAULT_CASH, above=0)
+        return PortfolioConfig(cash) if cash is not None else None
