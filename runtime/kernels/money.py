@@ -3,7 +3,7 @@
 The generated program calls these instead of spelling the arithmetic out inline; each is
 `inline="always"`, so numba compiles the same machine code as the arithmetic written in place.
 Every function computes exactly the expression of the semantics, in the same evaluation order:
-the compiled engine must agree with the reference engine (`runtime/reference.py`, which does
+the compiled engine must agree with the reference engine (`runtime/reference/`, which does
 not use them) to the bit. `error_model="numpy"`: a division by zero gives inf or NaN, as in the
 program that inlines them.
 """

@@ -1,0 +1,69 @@
+"""The data containers (BAR) and the series containers (feature, classifier, strategy).
+
+Implements `docs/semantics.md`, section 2 (the BAR event and its `time` field) and section 4
+(Settings and series containers), with the SIGNAL a strategy emits and the replayed one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from flowc.compiler.ir import BoundContainer, Replay
+from flowc.compiler.schema import BAR_FIELDS, Roles
+from flowc.runtime.reference.arithmetic import NAN, sign, truthy
+from flowc.runtime.reference.calendar_fields import seconds
+from flowc.runtime.reference.components import Component
+from flowc.runtime.reference.expressions import Record, evaluate
+from flowc.runtime.reference.network import ContainerInput, Emitted, Network
+
+
+class Data:
+    def __init__(self, net: Network, owned: list[bool]):
+        self.net = net
+        self.owned = owned
+
+    def step(self, t: int) -> Emitted:
+        m = self.net.market
+        time = seconds(m.timestamps[t])
+        return [[{**{f: float(getattr(m, f)[t, s]) for f in BAR_FIELDS}, "time": time}]
+                if self.owned[s] and m.present[t, s] else [] for s in range(m.n_symbols)]
+
+
+class Series:
+    """A feature, classifier or strategy container: settings evaluated per symbol."""
+
+    def __init__(self, net: Network, bound: BoundContainer, inputs: list[ContainerInput], steps: int):
+        self.net = net
+        self.bound = bound
+        self.inputs = inputs
+        self.states: list[dict[int, Component]] = [{} for _ in net.market.symbols]
+        shape = (steps, net.market.n_symbols) if bound.role == Roles.STRATEGY else (0, 0)
+        self.log = (np.zeros(shape, bool), np.zeros(shape), np.zeros(shape))  # SIGNAL: present, direction, strength
+
+    def step(self, t: int) -> Emitted:
+        return [self._symbol(t, s) for s in range(self.net.market.n_symbols)]
+
+    def _symbol(self, t: int, s: int) -> list[Record]:
+        present = self.net.present(self.inputs, s)
+        scope = self.net.scope(s, present)
+        scope.states = self.states[s]
+        for setting in self.bound.settings:
+            if setting.reads <= present.keys() and not isinstance(setting.expr, Replay):
+                scope.settings[setting.name] = evaluate(setting.expr, scope)
+        ran = scope.settings
+        if self.bound.role != Roles.STRATEGY:
+            return [dict(ran)] if len(ran) == len(self.bound.settings) else []
+        active = self.bound.setting("active") is None or truthy(ran.get("active", NAN))
+        signal = self.bound.setting("signal")
+        if signal is not None and isinstance(signal.expr, Replay):  # the captured SIGNAL, as it was
+            replayed, values = self.net.replays[signal.expr.index]
+            if not replayed[t, s] or not active:
+                return []
+            event = {"direction": float(values[t, s, 0]), "strength": float(values[t, s, 1])}
+        elif "signal" not in ran or not active:
+            return []
+        else:
+            value = ran["signal"]
+            event = {"direction": sign(value), "strength": abs(value) if value == value else 0.0}
+        self.log[0][t, s], self.log[1][t, s], self.log[2][t, s] = True, event["direction"], event["strength"]
+        return [event]
