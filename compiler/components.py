@@ -13,6 +13,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from flowc.compiler.schema import Roles
+
 
 class Kind(str, enum.Enum):
     SERIES = "series"  # a number per bar (a field, a feature, an expression, or a scalar)
@@ -24,7 +26,7 @@ class Kind(str, enum.Enum):
 
 REQUIRED = object()
 ANY_SETTING = "*"
-SERIES_ROLES = frozenset({"feature", "classifier", "strategy"})
+SERIES_ROLES = frozenset({Roles.FEATURE, Roles.CLASSIFIER, Roles.STRATEGY})
 
 
 @dataclass(frozen=True)
@@ -65,13 +67,13 @@ class Component:
         return f"{self.name}({', '.join(shown(a) for a in self.args)})"
 
 
-_KERNEL_MODULES = {"feature": "flowc.runtime.kernels.features", "classifier": "flowc.runtime.kernels.signals",
-                   "strategy": "flowc.runtime.kernels.signals"}
+_KERNEL_MODULES = {Roles.FEATURE: "flowc.runtime.kernels.features", Roles.CLASSIFIER: "flowc.runtime.kernels.signals",
+                   Roles.STRATEGY: "flowc.runtime.kernels.signals"}
 _EXPRESSIONS = "flowc.runtime.kernels.expressions"
 
 
 def _series(name: str, args: tuple[Arg, ...], summary: str, definition: str, *, state: Sizing,
-            warmup: Sizing, reads: tuple[str, ...] = (), role: str = "feature", registers: int = 0,
+            warmup: Sizing, reads: tuple[str, ...] = (), role: str = Roles.FEATURE, registers: int = 0,
             module: str | None = None) -> Component:
     module = module or _KERNEL_MODULES[role]
     return Component(name, role, ANY_SETTING, args, summary, definition, reads, state, warmup,
@@ -182,44 +184,44 @@ BUILTIN: tuple[Component, ...] = (
     # ---- classifier ----
     _series("threshold_regime", (X, Arg("level", Kind.SERIES)), "two regimes split at a level",
             "0 where x < level, 1 where x >= level, undefined where x is undefined",
-            state=Sizing(None, 0), warmup=Sizing(None, 0), role="classifier"),
+            state=Sizing(None, 0), warmup=Sizing(None, 0), role=Roles.CLASSIFIER),
     # ---- strategy signals ----
     _series("crossover", (Arg("a", Kind.SERIES), Arg("b", Kind.SERIES)), "+1 above, -1 below",
             "+1 where a > b, -1 where a < b, 0 where equal or undefined",
-            state=Sizing(None, 0), warmup=Sizing(None, 0), role="strategy"),
+            state=Sizing(None, 0), warmup=Sizing(None, 0), role=Roles.STRATEGY),
     _series("mean_reversion", (X, Arg("low", Kind.SERIES), Arg("high", Kind.SERIES)),
             "+1 below low, -1 above high", "+1 where x < low, -1 where x > high (strict), else 0",
-            state=Sizing(None, 0), warmup=Sizing(None, 0), role="strategy"),
+            state=Sizing(None, 0), warmup=Sizing(None, 0), role=Roles.STRATEGY),
     _series("breakout", (N,), "channel breakout of the close",
             "+1 where close > max of the previous n closes, -1 where < their min, else 0",
-            state=Sizing("n", 3), warmup=Sizing("n", 0), reads=("close",), role="strategy", registers=2),
+            state=Sizing("n", 3), warmup=Sizing("n", 0), reads=("close",), role=Roles.STRATEGY, registers=2),
     _series("momentum", (X, N), "sign of the n-bar change", "sign(x - x.shift(n))",
-            state=Sizing("n", 3), warmup=Sizing("n", 0), role="strategy", registers=3),
+            state=Sizing("n", 3), warmup=Sizing("n", 0), role=Roles.STRATEGY, registers=3),
     # ---- replay of captured signals (handled by the binder and code generator, not a kernel) ----
-    Component("replay", "strategy", "signal", (Arg("path", Kind.STRING), Arg("strategy", Kind.STRING)),
+    Component("replay", Roles.STRATEGY, "signal", (Arg("path", Kind.STRING), Arg("strategy", Kind.STRING)),
               "the SIGNALs that `flowc run --capture-signals DIR` stored for one strategy, emitted again"),
     # ---- data sources ----
-    Component("csv", "data", "source", (Arg("path", Kind.STRING), Arg("symbol", Kind.STRING, None)),
+    Component("csv", Roles.DATA, "source", (Arg("path", Kind.STRING), Arg("symbol", Kind.STRING, None)),
               "bars from a CSV file"),
-    Component("parquet", "data", "source", (Arg("path", Kind.STRING), Arg("symbol", Kind.STRING, None)),
+    Component("parquet", Roles.DATA, "source", (Arg("path", Kind.STRING), Arg("symbol", Kind.STRING, None)),
               "bars from a Parquet file (wide, or long with a `symbol` column)"),
-    Component("sample", "data", "source", (Arg("name", Kind.STRING), Arg("symbol", Kind.STRING, None)),
+    Component("sample", Roles.DATA, "source", (Arg("name", Kind.STRING), Arg("symbol", Kind.STRING, None)),
               "the bundled daily S&P 500 (`sp500`) or NASDAQ (`nasdaq`) bars, 1999-2018"),
-    Component("synthetic", "data", "source",
+    Component("synthetic", Roles.DATA, "source",
               (Arg("bars", Kind.INT, 1000), Arg("symbols", Kind.INT, 1), Arg("seed", Kind.INT, 0)),
               "geometric Brownian motion bars from numpy's default_rng(seed)"),
     # ---- risk ----
-    Component("fixed", "risk", "size", (Arg("q", Kind.NUMBER),), "target q * direction units"),
-    Component("percent_equity", "risk", "size", (Arg("p", Kind.NUMBER),),
+    Component("fixed", Roles.RISK, "size", (Arg("q", Kind.NUMBER),), "target q * direction units"),
+    Component("percent_equity", Roles.RISK, "size", (Arg("p", Kind.NUMBER),),
               "target direction * floor(((p/100) * equity) / close) units"),
     # ---- execution ----
-    Component("next_open", "execution", "fill", (), "fill at the open of the symbol's next bar"),
-    Component("close", "execution", "fill", (), "fill at the close of the same bar"),
-    Component("percent", "execution", "commission", (Arg("p", Kind.NUMBER),),
+    Component("next_open", Roles.EXECUTION, "fill", (), "fill at the open of the symbol's next bar"),
+    Component("close", Roles.EXECUTION, "fill", (), "fill at the close of the same bar"),
+    Component("percent", Roles.EXECUTION, "commission", (Arg("p", Kind.NUMBER),),
               "p/100 * abs(quantity) * fill price"),
-    Component("per_share", "execution", "commission", (Arg("c", Kind.NUMBER),), "c * abs(quantity)"),
-    Component("fixed", "execution", "commission", (Arg("c", Kind.NUMBER),), "c per fill"),
-    Component("bps", "execution", "slippage", (Arg("b", Kind.NUMBER),),
+    Component("per_share", Roles.EXECUTION, "commission", (Arg("c", Kind.NUMBER),), "c * abs(quantity)"),
+    Component("fixed", Roles.EXECUTION, "commission", (Arg("c", Kind.NUMBER),), "c per fill"),
+    Component("bps", Roles.EXECUTION, "slippage", (Arg("b", Kind.NUMBER),),
               "fill price + sign(q) * ((b/10000) * price), against the order"),
 )
 
@@ -246,8 +248,8 @@ def lookup(role: str, setting: str, name: str) -> Component | None:
 
 def _series_roles_for(role: str) -> tuple[str, ...]:
     """Feature components serve every series role; classifier ones serve strategies too."""
-    return {"feature": ("feature",), "classifier": ("classifier", "feature"),
-            "strategy": ("strategy", "classifier", "feature")}[role]
+    return {Roles.FEATURE: (Roles.FEATURE,), Roles.CLASSIFIER: (Roles.CLASSIFIER, Roles.FEATURE),
+            Roles.STRATEGY: (Roles.STRATEGY, Roles.CLASSIFIER, Roles.FEATURE)}[role]
 
 
 def candidates(role: str, setting: str) -> list[str]:

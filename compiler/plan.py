@@ -19,10 +19,11 @@ import networkx as nx
 from flowc.compiler import components as comp
 from flowc.compiler.graph import FlowGraph
 from flowc.compiler.ir import Apply, BoundContainer, BoundGuard, Slot, walk
+from flowc.compiler.schema import Events, Roles
 from flowc.compiler.workflow import Analysis
 from flowc.dsl.diagnostics import Diagnostic, diagnose
 
-SERIES_ROLES = ("feature", "classifier", "strategy")
+SERIES_ROLES = (Roles.FEATURE, Roles.CLASSIFIER, Roles.STRATEGY)
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ class Plan:
             if n.role in SERIES_ROLES:
                 for setting in n.container.settings:
                     lines.append(f"  setting {setting.name} = {setting.expr}")
-            elif n.role != "data":
+            elif n.role != Roles.DATA:
                 lines.append(f"  config {n.container.config}")
         return "\n".join(lines) + "\n"
 
@@ -120,7 +121,7 @@ def hoistable(graph: FlowGraph) -> set[str]:
     tainted = set(fed)
     for node in fed:
         tainted |= nx.descendants(dag, node)
-    return {n for n in graph.nodes if graph.role(n) in ("data", *SERIES_ROLES) and n not in tainted}
+    return {n for n in graph.nodes if graph.role(n) in (Roles.DATA, *SERIES_ROLES) and n not in tainted}
 
 
 def build_plan(analysis: Analysis, *, hoist: bool = True) -> tuple[Plan | None, list[Diagnostic]]:
@@ -168,7 +169,7 @@ def unrunnable(analysis: Analysis) -> list[Diagnostic]:
     graph = analysis.graph
     assert graph is not None
     problems = []
-    if not graph.of_role("portfolio"):
+    if not graph.of_role(Roles.PORTFOLIO):
         problems.append(diagnose(
             "FL304", None, "add e.g. `portfolio: portfolio { cash = 1_000_000 }` and route FILL to it",
             detail="the workflow has no portfolio container, so a run has nothing to account"))
@@ -179,18 +180,18 @@ def unrunnable(analysis: Analysis) -> list[Diagnostic]:
 def _inputs(graph: FlowGraph, binding, path: str) -> tuple[InputPlan, ...]:
     groups: dict[tuple[str, str | None], list[EdgePlan]] = {}
     for edge in graph.incoming(path):
-        source = None if edge.event == "BAR" else edge.source
+        source = None if edge.event == Events.BAR else edge.source
         guards = binding.guards.get((edge.source, path, edge.event, edge.feedback)) if edge.guards else None
         groups.setdefault((edge.event, source), []).append(EdgePlan(edge.source, guards, edge.feedback))
     return tuple(InputPlan(event, source, tuple(edges)) for (event, source), edges in groups.items())
 
 
 def _fields(bound: BoundContainer) -> tuple[str, ...]:
-    if bound.role == "feature":
+    if bound.role == Roles.FEATURE:
         return tuple(s.name for s in bound.settings)
-    if bound.role == "classifier":
+    if bound.role == Roles.CLASSIFIER:
         return tuple(s.name for s in bound.settings[:1])
-    if bound.role == "strategy":
+    if bound.role == Roles.STRATEGY:
         return ("direction", "strength")
     return ()
 

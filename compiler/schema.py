@@ -22,6 +22,9 @@ class _Name(str, Enum):
     def __format__(self, spec: str) -> str:
         return format(self.value, spec)
 
+    def __repr__(self) -> str:  # as the text's: a plan's structure (and so its digest) shows reprs of what holds one
+        return repr(self.value)
+
 
 class Roles(_Name):
     """The built-in roles, by name (`ROLES` says what each consumes and produces)."""
@@ -72,47 +75,47 @@ class Role:
 
 
 EVENTS: dict[str, EventType] = {e.name: e for e in (
-    EventType("BAR", BAR_FIELDS),
-    EventType("FEATURE", ()),
-    EventType("REGIME", ()),
-    EventType("SIGNAL", ("direction", "strength")),
-    EventType("ORDER", ("quantity", "price")),  # price: NaN for a market order
-    EventType("FILL", ("quantity", "price", "commission")),
-    EventType("PORTFOLIO", ("cash", "equity", "drawdown", "position")),
+    EventType(Events.BAR, BAR_FIELDS),
+    EventType(Events.FEATURE, ()),
+    EventType(Events.REGIME, ()),
+    EventType(Events.SIGNAL, ("direction", "strength")),
+    EventType(Events.ORDER, ("quantity", "price")),  # price: NaN for a market order
+    EventType(Events.FILL, ("quantity", "price", "commission")),
+    EventType(Events.PORTFOLIO, ("cash", "equity", "drawdown", "position")),
 )}
 
 
-def _role(name: str, consumes: str, produces: str) -> Role:
-    return Role(name, frozenset(consumes.split()), frozenset(produces.split()))
+def _role(name: Roles, consumes: tuple[Events, ...], produces: tuple[Events, ...]) -> Role:
+    return Role(name, frozenset(consumes), frozenset(produces))
 
 
 ROLES: dict[str, Role] = {r.name: r for r in (
-    _role("backtest", "", ""),
-    _role("data", "", "BAR"),
-    _role("feature", "BAR", "FEATURE"),
-    _role("classifier", "BAR FEATURE", "REGIME"),
-    _role("strategy", "BAR FEATURE REGIME", "SIGNAL"),
-    _role("risk", "SIGNAL PORTFOLIO BAR", "ORDER"),
-    _role("execution", "ORDER BAR", "FILL"),
-    _role("portfolio", "FILL BAR", "PORTFOLIO"),
+    _role(Roles.BACKTEST, (), ()),
+    _role(Roles.DATA, (), (Events.BAR,)),
+    _role(Roles.FEATURE, (Events.BAR,), (Events.FEATURE,)),
+    _role(Roles.CLASSIFIER, (Events.BAR, Events.FEATURE), (Events.REGIME,)),
+    _role(Roles.STRATEGY, (Events.BAR, Events.FEATURE, Events.REGIME), (Events.SIGNAL,)),
+    _role(Roles.RISK, (Events.SIGNAL, Events.PORTFOLIO, Events.BAR), (Events.ORDER,)),
+    _role(Roles.EXECUTION, (Events.ORDER, Events.BAR), (Events.FILL,)),
+    _role(Roles.PORTFOLIO, (Events.FILL, Events.BAR), (Events.PORTFOLIO,)),
 )}
 
 # Settings each built-in role accepts. None: any name (feature); the classifier takes one setting.
 ROLE_SETTINGS: dict[str, frozenset[str] | None] = {
-    "backtest": frozenset(),
-    "data": frozenset({"source"}),
-    "feature": None,
-    "classifier": None,
-    "strategy": frozenset({"signal", "active"}),
-    "risk": frozenset({"size", "max_position", "max_drawdown", "long_only", "combine", "rebalance",
-                       "stop_loss", "take_profit", "trailing_stop"}),
-    "execution": frozenset({"fill", "commission", "slippage"}),
-    "portfolio": frozenset({"cash"}),
+    Roles.BACKTEST: frozenset(),
+    Roles.DATA: frozenset({"source"}),
+    Roles.FEATURE: None,
+    Roles.CLASSIFIER: None,
+    Roles.STRATEGY: frozenset({"signal", "active"}),
+    Roles.RISK: frozenset({"size", "max_position", "max_drawdown", "long_only", "combine", "rebalance",
+                           "stop_loss", "take_profit", "trailing_stop"}),
+    Roles.EXECUTION: frozenset({"fill", "commission", "slippage"}),
+    Roles.PORTFOLIO: frozenset({"cash"}),
 }
 REQUIRED_SETTINGS: dict[str, tuple[str, ...]] = {
-    "data": ("source",),
-    "strategy": ("signal",),
-    "risk": ("size",),
+    Roles.DATA: ("source",),
+    Roles.STRATEGY: ("signal",),
+    Roles.RISK: ("size",),
 }
 COMBINE_RULES = ("sum", "mean", "unanimous")
 EXIT_SETTINGS = ("stop_loss", "take_profit", "trailing_stop")  # risk settings, percent of the entry price

@@ -17,6 +17,7 @@ import numpy as np
 from flowc.compiler import components as comp
 from flowc.compiler.ir import Apply, BinOp, Input, Local, UnOp
 from flowc.compiler.plan import SERIES_ROLES, NodePlan, Plan
+from flowc.compiler.schema import Events
 
 
 def longest_warmup(plan: Plan, params: np.ndarray) -> int:
@@ -52,7 +53,7 @@ def setting_warmups(plan: Plan, params: np.ndarray, *, chained: bool = True) -> 
             source = nodes.get(e.source) if e.source is not None else None
             if source is None or source.role not in SERIES_ROLES:
                 return 0
-            field = e.field if e.event == "FEATURE" else source.fields[0] if source.fields else e.field
+            field = e.field if e.event == Events.FEATURE else source.fields[0] if source.fields else e.field
             return setting(source, field)
         if isinstance(e, Local):
             return setting(node, e.name)

@@ -23,11 +23,12 @@ from pathlib import Path
 
 from flowc.compiler import components as comp
 from flowc.compiler.components import Arg, Component, Kind, Sizing
+from flowc.compiler.schema import Roles
 
 _KINDS = {"series": Kind.SERIES, "window": Kind.WINDOW, "number": Kind.NUMBER}
 
 
-def register_component(kernel, *, name: str | None = None, role: str = "feature",
+def register_component(kernel, *, name: str | None = None, role: str = Roles.FEATURE,
                        args: Sequence[tuple[str, str]] = (("x", "series"), ("n", "window")),
                        reads: Sequence[str] = (), state: int | tuple[str, int] = 0,
                        warmup: int | tuple[str, int] = 0, summary: str = "", definition: str = "") -> Component:

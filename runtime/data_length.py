@@ -14,6 +14,7 @@ import numpy as np
 
 from flowc.compiler.ir import Apply, BinOp, UnOp
 from flowc.compiler.plan import Plan
+from flowc.compiler.schema import Roles
 from flowc.compiler.warmup import setting_warmups
 from flowc.compiler.workflow import Analysis
 from flowc.dsl import ast
@@ -47,7 +48,7 @@ def window_problems(plan: Plan, params: np.ndarray, market: MarketData) -> list[
         bound = nodes[key[0]].container.setting(key[1])
         return bound.span if bound is not None else None
 
-    signals = [(n.path, "signal") for n in plan.nodes if n.role == "strategy" and (n.path, "signal") in full]
+    signals = [(n.path, "signal") for n in plan.nodes if n.role == Roles.STRATEGY and (n.path, "signal") in full]
     if signals and all(key in never for key in signals):
         return [diagnose("FL613", span(roots[0]), SHORTEN,
                          detail=f"no signal is ever defined: {described(roots[0])}, and {has}")]

@@ -21,6 +21,7 @@ import numpy as np
 from flowc.compiler.ir import SourceSpec
 from flowc.compiler.pipeline import compile_to
 from flowc.compiler.plan import Plan
+from flowc.compiler.schema import Roles
 from flowc.compiler.warmup import longest_warmup
 from flowc.compiler.workflow import Analysis
 from flowc.dsl.diagnostics import Diagnostic, FlowError, diagnose, did_you_mean, has_errors
@@ -95,7 +96,7 @@ def load_market(analysis: Analysis, plan: Plan, data: Mapping[str, str | Path] |
     """
     series, owner = [], []
     base_dir = Path(analysis.sources.main).parent
-    order = [node.path for node in plan.of_role("data")]  # the plan's nodes are in schedule order
+    order = [node.path for node in plan.of_role(Roles.DATA)]  # the plan's nodes are in schedule order
     overrides = {symbol: Path(path).expanduser().absolute() for symbol, path in (data or {}).items()}
     replaced: set[str] = set()
     problems: list[Diagnostic] = []

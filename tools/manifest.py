@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from flowc.compiler.schema import Roles
+
 MANIFEST = "manifest.json"
 FORMAT = 1
 RESULT_FILES = ("metrics.json", "equity.csv", "trades.csv", "orders.csv", "fills.csv", "positions.csv", "sweep.csv")
@@ -146,7 +148,7 @@ def build(prepared, args: argparse.Namespace, *, started: str, finished: str, ou
             for path in dict.fromkeys(prepared.data_files)]
     plugins = [{"name": name, **plugin_file(name)} for name in getattr(args, "plugin", None) or []]
     generated = [{"container": c.path, "source": spec.kind, "args": dict(spec.args)}
-                 for c in analysis.binding.containers.values() if c.role == "data"
+                 for c in analysis.binding.containers.values() if c.role == Roles.DATA
                  for spec in c.config.sources if spec.kind == "synthetic"]
     k = prepared.trade_from
     stamps = market.timestamps

@@ -12,6 +12,7 @@ from flowc.compiler.codegen.context import Context, RoleEmitter
 from flowc.compiler.codegen.contract import Fields, Symbols
 from flowc.compiler.codegen.expr import presence
 from flowc.compiler.plan import NodePlan
+from flowc.compiler.schema import Events
 
 COMMISSION = {  # the fee of a fill of `q` at `px` (after slippage), by commission model
     "percent": "commission_percent_nb(p[{slot}], q, px)",
@@ -21,7 +22,7 @@ COMMISSION = {  # the fee of a fill of `q` at `px` (after slippage), by commissi
 
 
 def buffers(ctx: Context, node: NodePlan) -> None:
-    k = len(node.inputs_of("ORDER"))
+    k = len(node.inputs_of(Events.ORDER))
     ctx.buffer(f"pend_{node.ident}", (Fields(k), Symbols()), "f8", 0.0)
     if not ctx.layout.fused:  # else locals (`ev`)
         for name in ("fq", "fpx", "fc"):
@@ -31,9 +32,9 @@ def buffers(ctx: Context, node: NodePlan) -> None:
 
 def symbol(ctx: Context, node: NodePlan) -> None:
     w, cfg, x = ctx.w, node.container.config, node.ident
-    orders = node.inputs_of("ORDER")
+    orders = node.inputs_of(Events.ORDER)
     k_all = len(orders)
-    bar = node.input("BAR")
+    bar = node.input(Events.BAR)
     w(f"bar = {presence(ctx, bar) if bar else 'False'}")
     for k in ctx.layout.fill_slots[node.path]:
         w(f"{ctx.ev(f'fpres_{x}', k)} = False")

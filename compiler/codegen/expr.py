@@ -12,6 +12,7 @@ from flowc.compiler.codegen.context import Context
 from flowc.compiler.codegen.layout import counters, registers
 from flowc.compiler.ir import Apply, BinOp, BoundGuard, Expr, Input, Local, Slot, SymbolIs, UnOp, walk
 from flowc.compiler.plan import InputPlan, NodePlan
+from flowc.compiler.schema import Events
 
 BAR_ARRAYS = {f: f"bar_{f}" for f in ("open", "high", "low", "close", "volume")}
 OPS = {"/": "div_nb", "<": "lt_nb", "<=": "le_nb", ">": "gt_nb", ">=": "ge_nb", "==": "eq_nb", "!=": "ne_nb",
@@ -20,19 +21,19 @@ OPS = {"/": "div_nb", "<": "lt_nb", "<=": "le_nb", ">": "gt_nb", ">=": "ge_nb", 
 
 def field(ctx: Context, item: Input) -> str:
     """The code reading one input field at (t, s)."""
-    if item.event == "BAR":
+    if item.event == Events.BAR:
         return "bar_time[t]" if item.field == comp.TIME else f"{BAR_ARRAYS[item.field]}[t, s]"
     source = ctx.plan.node(item.source)  # type: ignore[arg-type]
-    if item.event in ("FEATURE", "REGIME"):
+    if item.event in (Events.FEATURE, Events.REGIME):
         k = source.fields.index(item.field)
         if source.path in ctx.layout.local:
             return f"o_{source.ident}_{k}"
         return f"out_{source.ident}[{ctx.row(source)}, s, {k}]"
-    if item.event == "SIGNAL":
+    if item.event == Events.SIGNAL:
         return f"out_{source.ident}[{ctx.row(source)}, s, {('direction', 'strength').index(item.field)}]"
-    if item.event == "ORDER":
+    if item.event == Events.ORDER:
         return ctx.ev(f"{'ordpx' if item.field == 'price' else 'ordq'}_{source.ident}")
-    if item.event == "PORTFOLIO":
+    if item.event == Events.PORTFOLIO:
         if item.field == "position":
             return f"pos_{source.ident}[s]"
         return f"fb_{item.field}_{source.ident}"
@@ -106,11 +107,11 @@ def presence(ctx: Context, item: InputPlan) -> str:
     data = ctx.layout.data
     terms = []
     for edge in item.edges:
-        if item.event == "BAR":
+        if item.event == Events.BAR:
             base = "present[t, s]" if len(data) == 1 else f"(present[t, s] and owner[s] == {data.index(edge.source)})"
-        elif item.event == "ORDER":
+        elif item.event == Events.ORDER:
             base = ctx.ev(f"ordp_{ctx.ident(edge.source)}")
-        elif item.event == "PORTFOLIO":
+        elif item.event == Events.PORTFOLIO:
             base = f"fb_present_{ctx.ident(edge.source)} != 0.0"
         elif edge.source in ctx.layout.local:
             base = f"pr_{ctx.ident(edge.source)}"

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from flowc.compiler import components as comp
 from flowc.compiler.ir import Apply, Slot, walk
 from flowc.compiler.plan import SERIES_ROLES, NodePlan, Plan, StatePlan
+from flowc.compiler.schema import Events, Roles
 
 PREFIX_GROUP = 8  # settings of hoisted containers per generated function at most (`_groups`)
 
@@ -37,17 +38,18 @@ class Layout:
 def layout(plan: Plan) -> Layout:
     series = tuple(n for n in plan.nodes if n.role in SERIES_ROLES)
     hoisted = tuple(n for n in series if n.hoisted)
-    stepped = tuple(n for n in plan.nodes if not n.hoisted and n.role != "data")
+    stepped = tuple(n for n in plan.nodes if not n.hoisted and n.role != Roles.DATA)
     groups = _groups(hoisted)
     return Layout(
-        data=tuple(n.path for n in plan.nodes if n.role == "data"),
+        data=tuple(n.path for n in plan.nodes if n.role == Roles.DATA),
         series=series, hoisted=hoisted, stepped=stepped,
-        risks=plan.of_role("risk"), executions=plan.of_role("execution"), portfolios=plan.of_role("portfolio"),
+        risks=plan.of_role(Roles.RISK), executions=plan.of_role(Roles.EXECUTION),
+        portfolios=plan.of_role(Roles.PORTFOLIO),
         fused=_fusable(stepped),
         groups=tuple(tuple(g) for g in groups),
         local=frozenset(_local_outputs(plan, groups)),
         prefix_slots=tuple(sorted({i for n in hoisted for i in _slots_read(n)})),
-        fill_slots={n.path: _fill_slots(plan, n) for n in plan.of_role("execution")},
+        fill_slots={n.path: _fill_slots(plan, n) for n in plan.of_role(Roles.EXECUTION)},
     )
 
 
@@ -68,7 +70,7 @@ def _fill_slots(plan: Plan, node: NodePlan) -> tuple[int, ...]:
     input k delivers at this step, filled now; only an exit order (its source has exits) or any
     order in `close` mode can, else the slot is never set and nothing reads it.
     """
-    orders = node.inputs_of("ORDER")
+    orders = node.inputs_of(Events.ORDER)
     now = [len(orders) + k for k, item in enumerate(orders)
            if node.container.config.fill == "close" or plan.node(item.source).container.config.has_exits]
     return (*range(len(orders)), *now)
@@ -82,8 +84,8 @@ def _fusable(stepped: tuple[NodePlan, ...]) -> bool:
     (fills), and a series container in the step loop may read the portfolio's feedback.
     """
     roles = [n.role for n in stepped]
-    return set(roles) <= {"risk", "execution", "portfolio"} and roles.count("risk") <= 1 \
-        and roles.count("portfolio") <= 1
+    return set(roles) <= {Roles.RISK, Roles.EXECUTION, Roles.PORTFOLIO} and roles.count(Roles.RISK) <= 1 \
+        and roles.count(Roles.PORTFOLIO) <= 1
 
 
 def _groups(hoisted: tuple[NodePlan, ...]) -> list[list[NodePlan]]:
@@ -135,7 +137,7 @@ def _local_outputs(plan: Plan, groups: list[list[NodePlan]]) -> set[str]:
         for item in node.inputs:
             for source in {item.source, *(e.source for e in item.edges)} - {None}:
                 readers.setdefault(source, set()).add(node.path)  # type: ignore[arg-type]
-    return {n.path for group in groups for n in group if n.role != "strategy"
+    return {n.path for group in groups for n in group if n.role != Roles.STRATEGY
             and readers.get(n.path, set()) <= {m.path for m in group}}
 
 

@@ -9,6 +9,7 @@ from flowc.compiler.codegen.context import Context, RoleEmitter
 from flowc.compiler.codegen.contract import Symbols
 from flowc.compiler.codegen.expr import presence
 from flowc.compiler.plan import NodePlan
+from flowc.compiler.schema import Events
 
 
 def buffers(ctx: Context, node: NodePlan) -> None:
@@ -36,13 +37,13 @@ def before(ctx: Context, node: NodePlan) -> None:
 def symbol(ctx: Context, node: NodePlan) -> None:
     w, j = ctx.w, node.ident
     index = ctx.layout.portfolios.index(node)
-    bar = node.input("BAR")
+    bar = node.input(Events.BAR)
     if bar is not None:
         w(f"if {presence(ctx, bar)}:")
         with w.indent():
             w(f"ran_{j} = True")
             w(f"last_close_{j}[s] = bar_close[t, s]")
-    for item in node.inputs_of("FILL"):
+    for item in node.inputs_of(Events.FILL):
         source = ctx.plan.node(item.source)  # type: ignore[arg-type]
         xi = source.ident
         for slot in ctx.layout.fill_slots[source.path]:  # pending fills, then this step's

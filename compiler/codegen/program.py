@@ -30,14 +30,15 @@ from flowc.compiler.codegen.legend import legend
 from flowc.compiler.codegen.writer import Writer
 from flowc.compiler.ir import Input, walk
 from flowc.compiler.plan import NodePlan, Plan
+from flowc.compiler.schema import Events, Roles
 
 EMITTERS: dict[str, RoleEmitter] = {
-    "feature": series.EMITTER,
-    "classifier": series.EMITTER,
-    "strategy": series.EMITTER,
-    "risk": risk.EMITTER,
-    "execution": execution.EMITTER,
-    "portfolio": portfolio.EMITTER,
+    Roles.FEATURE: series.EMITTER,
+    Roles.CLASSIFIER: series.EMITTER,
+    Roles.STRATEGY: series.EMITTER,
+    Roles.RISK: risk.EMITTER,
+    Roles.EXECUTION: execution.EMITTER,
+    Roles.PORTFOLIO: portfolio.EMITTER,
 }
 
 
@@ -95,7 +96,7 @@ def generate(plan: Plan) -> Generated:
     source = "\n".join(header + w.lines) + "\n"
     return Generated(source, tuple(ctx.buffers), tuple(n.path for n in lay.portfolios),
                      tuple(n.path for n in lay.risks), tuple(n.path for n in lay.executions),
-                     tuple(n.path for n in plan.nodes if n.role == "strategy"), lay.prefix_slots)
+                     tuple(n.path for n in plan.nodes if n.role == Roles.STRATEGY), lay.prefix_slots)
 
 
 def _step(ctx: Context) -> None:
@@ -227,7 +228,7 @@ def _make_room(ctx: Context, end: str) -> None:
     """
     w = ctx.w
     fills = sum(len(ctx.layout.fill_slots[item.source])  # type: ignore[index]
-                for node in ctx.layout.portfolios for item in node.inputs_of("FILL"))
+                for node in ctx.layout.portfolios for item in node.inputs_of(Events.FILL))
     most = [(kind, COUNTERS[kind], n) for kind, n in (("orders", len(ctx.layout.risks)), ("fills", fills)) if n]
     w(f"t1 = {end}")
     if not most:

@@ -12,6 +12,7 @@ from flowc.compiler.codegen.contract import Symbols
 from flowc.compiler.codegen.expr import presence
 from flowc.compiler.ir import RiskConfig
 from flowc.compiler.plan import NodePlan
+from flowc.compiler.schema import Events
 
 # the state of a risk container per symbol (section 6; 6a with exits): name, dtype, value at the start
 STATE = (("book", "f8", 0.0), ("direction", "f8", float("nan")), ("quantity", "f8", 0.0))
@@ -38,7 +39,7 @@ def init(ctx: Context, node: NodePlan) -> None:
 
 def before(ctx: Context, node: NodePlan) -> None:
     w = ctx.w
-    for item in node.inputs_of("PORTFOLIO"):
+    for item in node.inputs_of(Events.PORTFOLIO):
         source = ctx.ident(item.edges[0].source)
         w(f"if {presence(ctx, item)}:")
         with w.indent():
@@ -56,7 +57,7 @@ def symbol(ctx: Context, node: NodePlan) -> None:
     w("total = 0.0")
     w("first = 0.0")
     w("agree = True")
-    for item in node.inputs_of("SIGNAL"):
+    for item in node.inputs_of(Events.SIGNAL):
         w(f"if {presence(ctx, item)}:")
         with w.indent():
             source = ctx.plan.node(item.source)  # type: ignore[arg-type]
@@ -79,7 +80,7 @@ def symbol(ctx: Context, node: NodePlan) -> None:
 def _exits(ctx: Context, node: NodePlan, cfg: RiskConfig) -> None:
     """Step 1a of docs/semantics.md, section 6a: stop loss, take profit and trailing stop on this bar."""
     w, x = ctx.w, node.ident
-    bar = node.input("BAR")
+    bar = node.input(Events.BAR)
     assert bar is not None  # bind requires a BAR route for exits (FL209)
     ctx.kernels.update(("level_below_nb", "level_above_nb", "exit_long_nb", "exit_short_nb"))
     w("exited = False")

@@ -8,6 +8,7 @@ from flowc.compiler.codegen.contract import Fields, StateSize, Steps, Symbols
 from flowc.compiler.codegen.expr import expr, presence, step_calls
 from flowc.compiler.ir import Replay
 from flowc.compiler.plan import NodePlan
+from flowc.compiler.schema import Roles
 
 
 def buffers(ctx: Context, node: NodePlan) -> None:
@@ -55,7 +56,7 @@ def body(ctx: Context, node: NodePlan) -> None:
         with w.indent():
             step_calls(ctx, setting.expr, node)
             w(f"v_{setting.name} = {expr(ctx, setting.expr, node)}")
-    if node.role == "strategy":
+    if node.role == Roles.STRATEGY:
         signal = node.container.setting("signal")
         active = node.container.setting("active")
         assert signal is not None

@@ -12,19 +12,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from flowc.compiler.lint.facts import events_in, first_of_role
+from flowc.compiler.schema import Events, Roles
 from flowc.compiler.workflow import Analysis
 from flowc.dsl import ast
 from flowc.dsl.diagnostics import Diagnostic, diagnose
 
 # role -> (event, why) pairs every container of the role needs
 ALWAYS = {
-    "execution": (("BAR", "it fills orders at bar prices"),),
-    "portfolio": (("FILL", "it applies fills"), ("BAR", "it marks positions at the close")),
-    "risk": (("SIGNAL", "it acts only on signals"),),
+    Roles.EXECUTION: ((Events.BAR, "it fills orders at bar prices"),),
+    Roles.PORTFOLIO: ((Events.FILL, "it applies fills"), (Events.BAR, "it marks positions at the close")),
+    Roles.RISK: ((Events.SIGNAL, "it acts only on signals"),),
 }
 # event -> (source role, adapter) of the usual route that delivers it, for the hint
-USUAL = {"BAR": ("data", "broadcast"), "FILL": ("execution", "route"), "SIGNAL": ("strategy", "route"),
-         "PORTFOLIO": ("portfolio", "feedback")}
+USUAL = {Events.BAR: (Roles.DATA, "broadcast"), Events.FILL: (Roles.EXECUTION, "route"),
+         Events.SIGNAL: (Roles.STRATEGY, "route"), Events.PORTFOLIO: (Roles.PORTFOLIO, "feedback")}
 
 
 def missing_input(analysis: Analysis) -> Iterator[Diagnostic]:
@@ -36,17 +37,17 @@ def missing_input(analysis: Analysis) -> Iterator[Diagnostic]:
         node = graph.container(path)
         inputs = events_in(graph, path)
         needs = list(ALWAYS.get(node.role, ()))
-        if node.role == "risk":
+        if node.role == Roles.RISK:
             settings = {s.name: s.value for s in node.settings}
             size = settings.get("size")
             if isinstance(size, ast.Call) and size.func == "percent_equity":
-                needs.append(("PORTFOLIO", "it sizes by `percent_equity`, a share of the equity"))
+                needs.append((Events.PORTFOLIO, "it sizes by `percent_equity`, a share of the equity"))
             if "max_drawdown" in settings:
-                needs.append(("PORTFOLIO", "it reads the drawdown for `max_drawdown`"))
-        if node.role == "strategy" and not inputs:
+                needs.append((Events.PORTFOLIO, "it reads the drawdown for `max_drawdown`"))
+        if node.role == Roles.STRATEGY and not inputs:
             yield diagnose(
                 "FL304", node.span,
-                f"route BAR or FEATURE to it, e.g. `route {first_of_role(graph, 'feature', nodes, 'features')}"
+                f"route BAR or FEATURE to it, e.g. `route {first_of_role(graph, Roles.FEATURE, nodes, 'features')}"
                 f" -> {path} : FEATURE`", detail=f"the strategy `{path}` has no input")
         for event, why in needs:
             if event in inputs:

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from flowc.compiler.lint.facts import events_out, role_of
+from flowc.compiler.schema import Events, Roles
 from flowc.compiler.workflow import Analysis
 from flowc.dsl.diagnostics import Diagnostic, diagnose
 
-RESULTS = {"portfolio": "PORTFOLIO"}  # role -> the event that is the run's output
+RESULTS = {Roles.PORTFOLIO: Events.PORTFOLIO}  # role -> the event that is the run's output
 
 
 def never_consumed(analysis: Analysis) -> Iterator[Diagnostic]:

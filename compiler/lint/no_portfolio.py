@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from flowc.compiler.lint.facts import reachable, role_of
+from flowc.compiler.schema import Roles
 from flowc.compiler.workflow import Analysis
 from flowc.dsl.diagnostics import Diagnostic, diagnose
 
@@ -19,7 +20,7 @@ def no_portfolio(analysis: Analysis) -> Iterator[Diagnostic]:
     if graph is None:
         return
     nodes = graph.nodes
-    portfolios = [n for n in nodes if graph.role(n) == "portfolio"]
+    portfolios = [n for n in nodes if graph.role(n) == Roles.PORTFOLIO]
     feeding = reachable(graph.g.reverse(copy=False), portfolios)
     for path in nodes:
         role = role_of(analysis, path)

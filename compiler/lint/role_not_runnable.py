@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from flowc.compiler.lint.facts import role_of
+from flowc.compiler.schema import Events
 from flowc.compiler.workflow import Analysis
 from flowc.dsl.diagnostics import Diagnostic, diagnose
 
@@ -30,9 +31,9 @@ def role_not_runnable(analysis: Analysis) -> Iterator[Diagnostic]:
                            detail=f"`{path}` has the user-declared role `{role.name}`, which cannot run in "
                                   "version 1")
     for e in graph.edges():
-        if e.feedback and e.event != "PORTFOLIO":
+        if e.feedback and e.event != Events.PORTFOLIO:
             yield diagnose("FL307", e.origins[0],
                            detail=f"a feedback route of {e.event} (`{e.source} -> {e.target}`) cannot "
                                   "run in version 1; only PORTFOLIO feeds back")
-        if e.guards is not None and e.event == "FILL":
+        if e.guards is not None and e.event == Events.FILL:
             yield diagnose("FL307", e.origins[0], detail="a `when` predicate on FILL routes cannot run in version 1")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from flowc.compiler.schema import Events, Roles
 from flowc.compiler.workflow import Analysis
 from flowc.dsl.diagnostics import Diagnostic, diagnose
 
@@ -17,8 +18,8 @@ def several_portfolios(analysis: Analysis) -> Iterator[Diagnostic]:
     graph = analysis.graph
     if graph is None:
         return
-    for path in graph.of_role("risk"):
-        routes = graph.incoming(path, "PORTFOLIO")
+    for path in graph.of_role(Roles.RISK):
+        routes = graph.incoming(path, Events.PORTFOLIO)
         sources = list(dict.fromkeys(e.source for e in routes))
         if len(sources) > 1:
             second = next(e for e in routes if e.source == sources[1])

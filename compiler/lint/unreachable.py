@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from flowc.compiler.lint.facts import first_of_role, reachable, role_of
+from flowc.compiler.schema import Roles
 from flowc.compiler.workflow import Analysis
 from flowc.dsl.diagnostics import Diagnostic, diagnose
 
@@ -21,7 +22,7 @@ def unreachable(analysis: Analysis) -> Iterator[Diagnostic]:
     nodes = graph.nodes
     sources = [n for n in nodes if (role := role_of(analysis, n)) and role.produces and not role.consumes]
     reached = reachable(graph.g, sources)
-    data = first_of_role(graph, "data", nodes, "data")
+    data = first_of_role(graph, Roles.DATA, nodes, "data")
     for path in nodes:
         if path not in reached:
             node = graph.container(path)

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from flowc.compiler.ir import Local, walk
 from flowc.compiler.lint.facts import role_of, usage_known
+from flowc.compiler.schema import Events, Roles
 from flowc.compiler.workflow import Analysis
 from flowc.dsl.diagnostics import Diagnostic, diagnose
 
@@ -20,9 +21,9 @@ def unused_feature(analysis: Analysis) -> Iterator[Diagnostic]:
     graph, binding = analysis.graph, analysis.binding
     if graph is None or binding is None or not usage_known(analysis):
         return
-    read = {(source, name) for source, event, name in binding.used_inputs if event == "FEATURE"}
-    for path in graph.of_role("feature"):
-        if any(not getattr(role_of(analysis, e.target), "builtin", True) for e in graph.outgoing(path, "FEATURE")):
+    read = {(source, name) for source, event, name in binding.used_inputs if event == Events.FEATURE}
+    for path in graph.of_role(Roles.FEATURE):
+        if any(not getattr(role_of(analysis, e.target), "builtin", True) for e in graph.outgoing(path, Events.FEATURE)):
             continue
         bound = binding.containers[path]
         local = {node.name for s in bound.settings for node in walk(s.expr) if isinstance(node, Local)}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flowc.compiler.ir import Input, Local, walk
 from flowc.compiler.optimize.rewrite import applies
 from flowc.compiler.plan import SERIES_ROLES, Plan
+from flowc.compiler.schema import Events, Roles
 
 
 def check(plan: Plan, after: str) -> None:
@@ -31,7 +32,7 @@ def check(plan: Plan, after: str) -> None:
                     fail(f"`{node.path}` has a route from `{edge.source}`, which is not in the plan")
                 if not edge.feedback and position[edge.source] >= position[node.path]:
                     fail(f"`{node.path}` reads `{edge.source}`, which runs after it")
-                if node.hoisted and (edge.feedback or not (source.hoisted or source.role == "data")):
+                if node.hoisted and (edge.feedback or not (source.hoisted or source.role == Roles.DATA)):
                     fail(f"`{node.path}` is hoisted but reads `{edge.source}` from the step loop")
         if node.role not in SERIES_ROLES:
             continue
@@ -44,14 +45,14 @@ def check(plan: Plan, after: str) -> None:
             for e in walk(setting.expr):
                 if isinstance(e, Local) and e.name not in seen:
                     fail(f"`{node.path}.{setting.name}` uses `{e.name}`, not an earlier setting")
-                if isinstance(e, Input) and e.event in ("FEATURE", "REGIME"):
+                if isinstance(e, Input) and e.event in (Events.FEATURE, Events.REGIME):
                     source = by_path.get(e.source)  # type: ignore[arg-type]
                     if source is None or e.field not in source.fields:
                         fail(f"`{node.path}.{setting.name}` reads `{e.source}.{e.field}`, which no node emits")
                     if position[e.source] >= position[node.path]:  # type: ignore[index]
                         fail(f"`{node.path}.{setting.name}` reads `{e.source}`, which runs after it")
             seen.add(setting.name)
-        if node.role == "feature" and node.fields != tuple(s.name for s in node.container.settings):
+        if node.role == Roles.FEATURE and node.fields != tuple(s.name for s in node.container.settings):
             fail(f"the fields of `{node.path}` are not its settings")
         instances = [a.instance for s in node.container.settings for a in applies(s.expr)]
         if sorted(instances) != sorted(s.instance for s in node.states) or len(set(instances)) != len(instances):

@@ -29,6 +29,7 @@ from flowc.compiler.ir import Expr, Input, Replay
 from flowc.compiler.optimize.context import Context
 from flowc.compiler.optimize.rewrite import Keyer, applies, map_expr, streams, with_nodes, with_settings
 from flowc.compiler.plan import SERIES_ROLES, EdgePlan, InputPlan, NodePlan, Plan
+from flowc.compiler.schema import Events, Roles
 
 
 class _Offer:
@@ -66,18 +67,18 @@ def _share(node: NodePlan, context: Context, table: dict[tuple, _Offer]) -> Node
                 return None
             if offer.runs != runs:
                 return None
-            existing = next((i for i in node.inputs if (i.event, i.source) == ("FEATURE", offer.path)), None)
+            existing = next((i for i in node.inputs if (i.event, i.source) == (Events.FEATURE, offer.path)), None)
             route = (EdgePlan(offer.path, None, False),)
             if existing is not None and existing.edges != route:
                 return None
             plain[offer.path] = existing is None
-            return Input("FEATURE", offer.path, offer.name)
+            return Input(Events.FEATURE, offer.path, offer.name)
 
         expr = map_expr(setting.expr, read)
         settings.append(setting if expr == setting.expr else replace(setting, expr=expr))
     if not plain:
         return node
-    added = tuple(InputPlan("FEATURE", path, (EdgePlan(path, None, False),)) for path, new in plain.items() if new)
+    added = tuple(InputPlan(Events.FEATURE, path, (EdgePlan(path, None, False),)) for path, new in plain.items() if new)
     return with_settings(replace(node, inputs=node.inputs + added), tuple(settings))
 
 
@@ -87,7 +88,7 @@ def run(plan: Plan, context: Context) -> Plan:
     for node in plan.nodes:
         if node.role in SERIES_ROLES:
             node = _share(node, context, table)
-        if node.role == "feature":
+        if node.role == Roles.FEATURE:
             _offers(node, context, table)
         nodes.append(node)
     if all(a is b for a, b in zip(nodes, plan.nodes, strict=True)):

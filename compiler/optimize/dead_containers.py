@@ -17,8 +17,9 @@ from __future__ import annotations
 from flowc.compiler.optimize.context import Context
 from flowc.compiler.optimize.rewrite import with_nodes
 from flowc.compiler.plan import Plan
+from flowc.compiler.schema import Roles
 
-DROPPABLE = ("feature", "classifier")  # every other role is kept (data, strategy, risk, execution, portfolio)
+DROPPABLE = (Roles.FEATURE, Roles.CLASSIFIER)  # every other role is kept (data, strategy, risk, execution, portfolio)
 
 
 def run(plan: Plan, context: Context) -> Plan:

@@ -15,6 +15,7 @@ from flowc.compiler.ir import Input, Local, walk
 from flowc.compiler.optimize.context import Context
 from flowc.compiler.optimize.rewrite import with_nodes, with_settings
 from flowc.compiler.plan import NodePlan, Plan
+from flowc.compiler.schema import Events, Roles
 
 
 def _read_fields(plan: Plan) -> set[tuple[str, str]]:
@@ -28,7 +29,7 @@ def _read_fields(plan: Plan) -> set[tuple[str, str]]:
                     exprs.extend((*guard.required, *guard.excluded))
         for expr in exprs:
             for e in walk(expr):
-                if isinstance(e, Input) and e.event == "FEATURE" and e.source is not None:
+                if isinstance(e, Input) and e.event == Events.FEATURE and e.source is not None:
                     found.add((e.source, e.field))
     return found
 
@@ -58,7 +59,7 @@ def _prune(node: NodePlan, read: set[tuple[str, str]]) -> NodePlan:
 
 def run(plan: Plan, context: Context) -> Plan:
     read = _read_fields(plan)
-    nodes = [_prune(n, read) if n.role == "feature" else n for n in plan.nodes]
+    nodes = [_prune(n, read) if n.role == Roles.FEATURE else n for n in plan.nodes]
     if all(a is b for a, b in zip(nodes, plan.nodes, strict=True)):
         return plan
     return with_nodes(plan, nodes)

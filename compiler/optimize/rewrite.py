@@ -16,6 +16,7 @@ from dataclasses import replace
 from flowc.compiler.ir import Apply, BinOp, BoundSetting, Expr, Input, Local, Replay, Slot, SymbolIs, UnOp, reads, walk
 from flowc.compiler.optimize.context import Context
 from flowc.compiler.plan import NodePlan, Plan
+from flowc.compiler.schema import Events, Roles
 
 InputKey = tuple[str, str | None]
 
@@ -56,7 +57,7 @@ def with_settings(node: NodePlan, settings: tuple[BoundSetting, ...]) -> NodePla
     settings = tuple(fresh)
     used = {a.instance for s in settings for a in applies(s.expr)}
     states = tuple(st for st in node.states if st.instance in used)
-    fields = tuple(s.name for s in settings) if node.role == "feature" else node.fields
+    fields = tuple(s.name for s in settings) if node.role == Roles.FEATURE else node.fields
     container = replace(node.container, settings=settings)
     return replace(node, container=container, fields=fields, states=states)
 
@@ -96,7 +97,7 @@ class Keyer:
         if isinstance(e, Slot):
             return self.context.slot_key(e)
         if isinstance(e, Input):
-            if self.across and e.event == "PORTFOLIO":
+            if self.across and e.event == Events.PORTFOLIO:
                 return None  # the position array changes within a step: only compare within a container
             return ("input", e.event, e.source, e.field, edges_of(self.node, (e.event, e.source)))
         if isinstance(e, Local):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from flowc.compiler.schema import Roles
 from flowc.runtime.data import MarketData
 from flowc.runtime.ledger import Ledger
 from flowc.runtime.manager import Prepared, slice_market
@@ -27,7 +28,7 @@ def trim(ledger: Ledger, market: MarketData, k: int) -> tuple[Ledger, MarketData
 def cash_slots(prepared: Prepared) -> list[int]:
     """The parameter-vector slot of each portfolio's cash, in schedule order (a shared slot once)."""
     slots: list[int] = []
-    for node in prepared.plan.of_role("portfolio"):
+    for node in prepared.plan.of_role(Roles.PORTFOLIO):
         index = node.container.config.cash.index  # type: ignore[union-attr]
         if index not in slots:
             slots.append(index)
@@ -38,7 +39,7 @@ def starting_cash(prepared: Prepared, values: dict[str, object] | None = None) -
     """The total starting cash of the portfolios at a point."""
     vector = prepared.params(values)
     return float(sum(vector[node.container.config.cash.index]  # type: ignore[union-attr]
-                     for node in prepared.plan.of_role("portfolio")))
+                     for node in prepared.plan.of_role(Roles.PORTFOLIO)))
 
 
 @dataclass
@@ -49,7 +50,7 @@ class CashOverride(Prepared):
 
     def params(self, values: dict[str, object] | None = None) -> np.ndarray:
         vector = super().params(values)
-        nodes = self.plan.of_role("portfolio")
+        nodes = self.plan.of_role(Roles.PORTFOLIO)
         usual = sum(float(vector[n.container.config.cash.index]) for n in nodes)  # type: ignore[union-attr]
         for index in cash_slots(self):
             share = float(vector[index])

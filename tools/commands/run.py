@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from flowc.compiler.schema import Events, Roles
 from flowc.dsl.diagnostics import FlowError
 from flowc.dsl.render import render_text
 from flowc.runtime.data import MarketData
@@ -166,8 +167,9 @@ def _reason(exc: OSError) -> str:
 
 # ---- --trace STEP -----------------------------------------------------------------------
 
-EVENT_OF_ROLE = {"data": "BAR", "feature": "FEATURE", "classifier": "REGIME", "strategy": "SIGNAL",
-                 "risk": "ORDER", "execution": "FILL", "portfolio": "PORTFOLIO"}
+EVENT_OF_ROLE = {Roles.DATA: Events.BAR, Roles.FEATURE: Events.FEATURE, Roles.CLASSIFIER: Events.REGIME,
+                 Roles.STRATEGY: Events.SIGNAL, Roles.RISK: Events.ORDER, Roles.EXECUTION: Events.FILL,
+                 Roles.PORTFOLIO: Events.PORTFOLIO}
 
 
 class _Stop(Exception):

@@ -14,7 +14,7 @@ from lsprotocol import types as lsp
 
 from flowc.compiler import components
 from flowc.compiler.containers import Hierarchy
-from flowc.compiler.schema import BAR_FIELDS, COMBINE_RULES, ROLE_SETTINGS
+from flowc.compiler.schema import BAR_FIELDS, COMBINE_RULES, ROLE_SETTINGS, Events, Roles
 from flowc.compiler.scope import FIELD_TYPES, PARAM_TYPES
 from flowc.compiler.workflow import OBJECTIVES, WALK_FORWARD_ARGS, WORKFLOW_SETTINGS
 from flowc.dsl.formatter import format_expr
@@ -124,7 +124,7 @@ class _Completer:
             if found is not None:
                 doc = found.summary + (f"\n\n{found.definition}" if found.definition else "")
                 out.append(_item(name, K.Function, found.signature, doc, sort="0"))
-        if role == "risk" and setting == "combine":
+        if role == Roles.RISK and setting == "combine":
             out += [_item(f'"{rule}"', K.EnumMember, "combine rule") for rule in COMBINE_RULES]
         if role in components.SERIES_ROLES:
             out += self.visible_names(role)  # per-bar values: fields, features, params
@@ -135,16 +135,16 @@ class _Completer:
     def visible_names(self, role: str) -> list[lsp.CompletionItem]:
         out = [_item(p.name, K.Variable, f"param: {p.type.name}") for p in self.scope.params.values()]
         info = self.scope.roles.get(role)
-        if info is not None and "BAR" in info.consumes:
+        if info is not None and Events.BAR in info.consumes:
             out += [_item(f, K.Field, "field of BAR") for f in BAR_FIELDS]
         pattern = self.ctx.enclosing("containers")
         here = self.ctx.block
         hierarchy = self.hierarchy(pattern.name) if pattern else None
         if hierarchy is not None:
             for node in hierarchy.nodes.values():
-                if node.role in ("feature", "classifier") or (here is not None and node.name == here.name):
+                if node.role in (Roles.FEATURE, Roles.CLASSIFIER) or (here is not None and node.name == here.name):
                     for setting in node.settings:
-                        kind = "feature" if node.role == "feature" else "regime" if node.role == "classifier" \
+                        kind = "feature" if node.role == Roles.FEATURE else "regime" if node.role == Roles.CLASSIFIER \
                             else "setting"
                         out.append(_item(setting.name, K.Field, f"{kind} of `{node.path}`",
                                          f"`{setting.name} = {format_expr(setting.value)}`"))

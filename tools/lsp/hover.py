@@ -9,19 +9,19 @@ type, default and the sweeps over it.
 from __future__ import annotations
 
 from flowc.compiler import components
-from flowc.compiler.schema import REQUIRED_SETTINGS, ROLE_SETTINGS
+from flowc.compiler.schema import REQUIRED_SETTINGS, ROLE_SETTINGS, Events, Roles
 from flowc.dsl import ast
 from flowc.dsl.formatter import format_expr
 from flowc.tools.lsp.index import Occurrence, Symbol
 
 EVENT_NOTES = {
-    "BAR": "one bar of one symbol",
-    "FEATURE": "one f64 per feature (setting) the producing feature container defines",
-    "REGIME": "the state (int) of the setting that produced it, named after that setting",
-    "SIGNAL": "direction (-1, 0, +1) and strength (f64)",
-    "ORDER": "signed quantity; version 1 has market orders only",
-    "FILL": "signed quantity, price and commission",
-    "PORTFOLIO": "cash, equity, drawdown (portfolio-wide) and position (per symbol)",
+    Events.BAR: "one bar of one symbol",
+    Events.FEATURE: "one f64 per feature (setting) the producing feature container defines",
+    Events.REGIME: "the state (int) of the setting that produced it, named after that setting",
+    Events.SIGNAL: "direction (-1, 0, +1) and strength (f64)",
+    Events.ORDER: "signed quantity; version 1 has market orders only",
+    Events.FILL: "signed quantity, price and commission",
+    Events.PORTFOLIO: "cash, equity, drawdown (portfolio-wide) and position (per symbol)",
 }
 MAX_ROUTES = 12
 
@@ -53,7 +53,7 @@ def _component(snapshot, symbol: Symbol) -> str:
         return (f"**{symbol.name}**: no component of that name for the {role} setting `{setting}`"
                 + (f"\n\navailable: {', '.join(f'`{o}`' for o in options)}" if options else ""))
     where = ("any feature, classifier or strategy setting" if found.setting == components.ANY_SETTING
-             and found.role == "feature" else f"{found.role} settings" if found.setting == components.ANY_SETTING
+             and found.role == Roles.FEATURE else f"{found.role} settings" if found.setting == components.ANY_SETTING
              else f"the {found.role} setting `{found.setting}`")
     parts = [_code(found.signature), f"{found.summary}; callable in {where}."]
     if found.definition:
@@ -116,10 +116,10 @@ def _setting(snapshot, symbol: Symbol) -> str | None:
     if setting is None or node is None:
         return None
     parts = [_code(f"{setting.name} = {format_expr(setting.value)}")]
-    kind = {"feature": "a feature", "classifier": "the regime"}.get(node.role, "a setting")
+    kind = {Roles.FEATURE: "a feature", Roles.CLASSIFIER: "the regime"}.get(node.role, "a setting")
     parts.append(f"{kind} of the {node.role} container `{path}` (pattern `{pattern}`)")
-    if node.role in ("feature", "classifier"):
-        event = "FEATURE" if node.role == "feature" else "REGIME"
+    if node.role in (Roles.FEATURE, Roles.CLASSIFIER):
+        event = Events.FEATURE if node.role == Roles.FEATURE else Events.REGIME
         reads = sum(not o.definition for o in snapshot.index.references(symbol))
         parts.append(f"delivered by its {event} events; read {reads} time{'s' if reads != 1 else ''}"
                      if reads else f"delivered by its {event} events; nothing reads it")
@@ -170,7 +170,7 @@ def _names(names) -> str:
 
 def _field(snapshot, symbol: Symbol) -> str:
     (event,) = symbol.owner
-    note = "(f64)" if event == "BAR" else ""
+    note = "(f64)" if event == Events.BAR else ""
     return f"{_code(symbol.name)}\n\na field of `{event}` {note}".rstrip()
 
 
@@ -185,7 +185,7 @@ def _role(snapshot, symbol: Symbol) -> str | None:
         parts.append("holds children; takes no part in routing")
     settings = ROLE_SETTINGS.get(role.name, "user")
     if settings is None:
-        parts.append("settings: any names" if role.name == "feature" else "settings: one, the regime it produces")
+        parts.append("settings: any names" if role.name == Roles.FEATURE else "settings: one, the regime it produces")
     elif settings != "user" and settings:
         required = REQUIRED_SETTINGS.get(role.name, ())
         parts.append("settings: " + ", ".join(f"`{s}`" + (" (required)" if s in required else "")

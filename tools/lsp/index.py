@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from flowc.compiler.bind import Binder
 from flowc.compiler.containers import ContainerNode, Hierarchy
-from flowc.compiler.schema import BAR_FIELDS
+from flowc.compiler.schema import BAR_FIELDS, Events
 from flowc.dsl import ast
 from flowc.dsl.source import Span
 from flowc.tools.lsp.paths import import_target
@@ -216,7 +216,7 @@ class _Walker:
             found = delivered[name]
             if found.source:
                 return Symbol("setting", name, (pattern, found.source))
-            return Symbol("field", name, ("BAR",))
+            return Symbol("field", name, (Events.BAR,))
         if name in self.scope.params:
             return Symbol("param", name)
         hierarchy = self.index.hierarchies[pattern]
@@ -224,7 +224,7 @@ class _Walker:
             if other.path != path and any(s.name == name for s in other.settings):
                 return Symbol("setting", name, (pattern, other.path))
         if name in BAR_FIELDS:
-            return Symbol("field", name, ("BAR",))
+            return Symbol("field", name, (Events.BAR,))
         return None
 
     def delivered(self, pattern: str, path: str) -> dict | None:

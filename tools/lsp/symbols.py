@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from lsprotocol import types as lsp
 
+from flowc.compiler.schema import Roles
 from flowc.dsl import ast
 from flowc.dsl.formatter import format_expr
 
@@ -77,7 +78,7 @@ def _container(snapshot, node: ast.Container) -> lsp.DocumentSymbol:
         if isinstance(item, ast.Container):
             children.append(_container(snapshot, item))
         else:
-            kind = K.Field if node.role.name == "feature" else K.Property
+            kind = K.Field if node.role.name == Roles.FEATURE else K.Property
             children.append(_symbol(snapshot, item.name, kind, item, format_expr(item.value),
                                     name_span=(item.span.start, item.span.start + len(item.name))))
     return _symbol(snapshot, node.name, K.Object, node, node.role.name, children,

@@ -16,12 +16,13 @@ import networkx as nx
 
 from flowc.compiler.export import predicate_text
 from flowc.compiler.graph import FlowGraph
+from flowc.compiler.schema import Events, Roles
 
 BOX_W, BOX_H = 150.0, 46.0
 COLUMN, ROW = 205.0, 84.0
 MARGIN = 30.0
-ROLE_COLORS = {"data": "#e8f1fb", "feature": "#eaf6ea", "classifier": "#fdf3e1", "strategy": "#fbe9ec",
-               "risk": "#efe9f8", "execution": "#e9f6f6", "portfolio": "#f1f1f1"}
+ROLE_COLORS = {Roles.DATA: "#e8f1fb", Roles.FEATURE: "#eaf6ea", Roles.CLASSIFIER: "#fdf3e1", Roles.STRATEGY: "#fbe9ec",
+               Roles.RISK: "#efe9f8", Roles.EXECUTION: "#e9f6f6", Roles.PORTFOLIO: "#f1f1f1"}
 
 Point = tuple[float, float]
 
@@ -118,7 +119,7 @@ def to_svg(drawing: Drawing) -> str:
     for arrow in drawing.arrows:
         (x0, y0), (x1, y1), (x2, y2), (x3, y3) = arrow.curve
         dash = ' stroke-dasharray="6 4"' if arrow.feedback else ""
-        color = "#9a9a9a" if arrow.label == "BAR" else "#555"
+        color = "#9a9a9a" if arrow.label == Events.BAR else "#555"
         parts.append(f'<path class="route" d="M{x0:.1f},{y0:.1f} C{x1:.1f},{y1:.1f} {x2:.1f},{y2:.1f} '
                      f'{x3:.1f},{y3:.1f}" fill="none" stroke="{color}" stroke-width="1.4"{dash} '
                      f'marker-end="url(#arrow)"><title>{e(arrow.source)} → {e(arrow.target)}: {e(arrow.label)}'
@@ -153,7 +154,7 @@ def draw(ax, drawing: Drawing) -> None:
     ax.axis("off")
     for arrow in drawing.arrows:
         path = MplPath(list(arrow.curve), [MplPath.MOVETO, MplPath.CURVE4, MplPath.CURVE4, MplPath.CURVE4])
-        color = "#9a9a9a" if arrow.label == "BAR" else "#555555"
+        color = "#9a9a9a" if arrow.label == Events.BAR else "#555555"
         ax.add_patch(FancyArrowPatch(path=path, arrowstyle="-|>", mutation_scale=11, color=color, linewidth=1.1,
                                      linestyle="--" if arrow.feedback else "-"))
         mx, my = arrow.middle
