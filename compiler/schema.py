@@ -22,9 +22,6 @@ class _Name(str, Enum):
     def __format__(self, spec: str) -> str:
         return format(self.value, spec)
 
-    def __repr__(self) -> str:  # as the text's: a plan's structure (and so its digest) shows reprs of what holds one
-        return repr(self.value)
-
 
 class Roles(_Name):
     """The built-in roles, by name (`ROLES` says what each consumes and produces)."""
