@@ -90,7 +90,7 @@ def child(path: str) -> None:
     mark("lint")
     plan, _ = build_plan(analysis)
     mark("plan")
-    market, owner = load_market(analysis)
+    market, owner = load_market(analysis, plan)
     mark("data load")
     generate(plan)
     mark("codegen")
