@@ -83,23 +83,31 @@ def compile_later(program, head, owner: np.ndarray, symlit: np.ndarray, params: 
                   inputs: dict[str, np.ndarray]) -> bool:
     """Start a detached child compiling `program` and the summary's kernels into the caches.
 
-    False when disabled (`FLOWC_BACKGROUND_COMPILE=0`) or when another child is compiling the
-    same program. The child runs the program on `head`, the first steps of the run's data with
-    their `inputs` (which compiles every function it calls for the types a run passes), then a
-    small summary; the lock goes with it.
+    False when disabled (`FLOWC_BACKGROUND_COMPILE=0`), when another child is compiling the
+    same program, or when it cannot start (a read-only cache, no process to spare): it is only
+    a head start, and the run that asked goes on either way. The child runs the program on
+    `head`, the first steps of the run's data with their `inputs` (which compiles every
+    function it calls for the types a run passes), then a small summary; the lock goes with it.
     """
     if os.environ.get(BACKGROUND, "1") == "0":
         return False
-    lock = _lock(program.key)
-    if lock is None:
+    lock = path = None
+    try:
+        lock = _lock(program.key)
+        if lock is None:
+            return False
+        job = (program.plan, head, owner, symlit, params, inputs, str(lock))
+        handle, path = tempfile.mkstemp(prefix="flowc-compile-", suffix=".pkl")
+        with os.fdopen(handle, "wb") as f:
+            pickle.dump(job, f)
+        subprocess.Popen([sys.executable, "-m", "flowc.runtime.tiers", path], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                         env={**os.environ, BACKGROUND: "0"})
+    except OSError:
+        for leftover in (lock, path):
+            if leftover is not None:
+                Path(leftover).unlink(missing_ok=True)
         return False
-    job = (program.plan, head, owner, symlit, params, inputs, str(lock))
-    handle, path = tempfile.mkstemp(prefix="flowc-compile-", suffix=".pkl")
-    with os.fdopen(handle, "wb") as f:
-        pickle.dump(job, f)
-    subprocess.Popen([sys.executable, "-m", "flowc.runtime.tiers", path], stdin=subprocess.DEVNULL,
-                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-                     env={**os.environ, BACKGROUND: "0"})
     return True
 
 

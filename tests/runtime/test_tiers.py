@@ -78,3 +78,17 @@ def test_a_new_topology_answers_from_the_reference_then_runs_compiled(tmp_path):
     assert second == first == compiled
     forced, said = _run({**env, tiers.BACKGROUND: "0"}, "--engine", "reference")
     assert forced == first and "engine: reference (as asked)" in said
+
+
+def test_a_background_compile_that_cannot_start_leaves_nothing_behind(tmp_path, monkeypatch):
+    """A read-only cache or no process to spare: the run goes on, without a lock left to block the next one."""
+    monkeypatch.setenv(tiers.BACKGROUND, "1")
+    monkeypatch.setattr(tiers, "user_cache_dir", lambda: tmp_path)
+
+    def refuse(*args, **kwargs):
+        raise OSError("no process to spare")
+
+    monkeypatch.setattr(tiers.subprocess, "Popen", refuse)
+    program = SimpleNamespace(key="k", plan=None)
+    assert tiers.compile_later(program, None, None, None, None, {}) is False
+    assert not any((tmp_path / "programs").glob("*.compiling"))
