@@ -40,8 +40,9 @@ FIELDS = (*PRICES, "volume")
 SAMPLES = ("nasdaq", "sp500")
 SYNTHETIC_DEFAULTS: dict[str, int] = {"bars": 1000, "symbols": 1, "seed": 0}
 
-_COLUMNS_HINT = ("the columns are timestamp, open, high, low, close, volume "
+_COLUMNS_HINT = ("the columns are timestamp (or one of date, datetime, time), open, high, low, close, volume "
                  "(any letter case; other columns are ignored)")
+TIMESTAMP_ALIASES = ("datetime", "date", "time")  # the names exports from Yahoo, Stooq, brokers give it
 _TIMESTAMP_HINT = ("write ISO dates (2020-01-31) or datetimes (2020-01-31 09:30:00, optionally with a "
                    "UTC offset)")
 _MISSING_HINT = ("every bar needs a timestamp, open, high, low, close and volume: "
@@ -232,6 +233,9 @@ def _match_columns(found: Sequence[object], shown: str, unit: str, wanted: Seque
     names: dict[str, str] = {}
     for name in map(str, found):
         names.setdefault(name.strip().lower(), name)
+    aliases = [a for a in TIMESTAMP_ALIASES if a in names]
+    if "timestamp" not in names and len(aliases) == 1:  # one is unambiguous; `date` beside `time` is not
+        names["timestamp"] = names[aliases[0]]
     missing = [c for c in wanted if c not in names]
     if missing:
         plain = [n for n in map(str, found) if _COLUMN_NAME.match(n)]

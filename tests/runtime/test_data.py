@@ -195,6 +195,25 @@ def test_csv_header_is_case_insensitive_and_extra_columns_are_ignored(tmp_path: 
     assert loaded.open[0] == 1 and loaded.volume[0] == 3
 
 
+YAHOO = ("Date,Open,High,Low,Close,Adj Close,Volume\n"
+         "2020-01-02,3244.7,3258.1,3235.5,3257.8,3257.8,3459930000\n"
+         "2020-01-03,3226.4,3246.2,3222.3,3234.9,3234.9,3484700000\n")
+
+
+@pytest.mark.parametrize("name", ["Date", "datetime", "TIME"])
+def test_a_timestamp_column_named_as_exports_name_it_reads_like_timestamp(tmp_path: Path, name: str) -> None:
+    (exported,) = csv(tmp_path, YAHOO.replace("Date", name), "yahoo.csv")
+    (canonical,) = csv(tmp_path, YAHOO.replace("Date", "timestamp"), "canonical.csv")
+    assert np.array_equal(exported.timestamps, canonical.timestamps) and np.array_equal(exported.close,
+                                                                                          canonical.close)
+    assert exported.close[1] == 3234.9  # `close`, not `Adj Close`
+
+
+def test_a_date_beside_a_time_column_is_not_guessed(tmp_path: Path) -> None:
+    code, message = only(tmp_path, "Date,Time,Open,High,Low,Close,Volume\n2020-01-02,09:30,1,2,1,2,3\n")
+    assert code == "FL602" and "no column `timestamp`" in message
+
+
 def test_csv_datetimes_with_offsets_become_naive_utc(tmp_path: Path) -> None:
     text = HEADER + ("2020-01-01T09:30:00-05:00,1,2,1,2,3\n2020-01-01 15:00:00+00:00,1,2,1,2,3\n"
                      "2020-01-02,1,2,1,2,3\n")
@@ -311,7 +330,7 @@ def test_missing_columns(tmp_path: Path) -> None:
     assert code == "FL602"
     assert message == ("`bad.csv` line 1 (the header): no columns `high`, `low`, `volume`; "
                        "the file has `Timestamp`, `Open`, `Close`, `Adj Close`")
-    assert hint == ("the columns are timestamp, open, high, low, close, volume "
+    assert hint == ("the columns are timestamp (or one of date, datetime, time), open, high, low, close, volume "
                     "(any letter case; other columns are ignored)")
     assert only(tmp_path, "timestamp,open,high,low,close\n2020-01-01,1,2,1,2\n") == (
         "FL602", "`bad.csv` line 1 (the header): no column `volume`; "
