@@ -147,6 +147,21 @@ def test_vol_target_orders_only_on_month_starts_and_stays_long(frames):
                                                          if t + 1 < len(df)]
 
 
+def test_an_order_sent_on_the_last_bar_never_fills():
+    df = unseen.whipsaw()
+    r = vol_target(df)
+    assert r.orders[-1][0] == len(df) - 1 and df.index[-1] == pd.Timestamp("2022-04-01")
+    assert len(r.fills) == len(r.orders) - 1 and r.fills[-1][0] < len(df) - 1
+
+
+def test_oracle_numbers_on_the_bundled_sample(frames):
+    """The numbers issue 14 asks to quote, pinned so a change to the oracle cannot pass unseen."""
+    r = rsi_latch_atr(frames["sp500"])
+    assert (repr(r.final_equity), len(r.fills), len(r.orders)) == ("1019300.0321833488", 60, 60)
+    v = vol_target(frames["sp500"])
+    assert (repr(v.final_equity), len(v.fills), len(v.orders)) == ("2120180.1733991993", 236, 236)
+
+
 def test_new_month_is_never_the_first_bar_and_follows_the_bars():
     index = pd.DatetimeIndex(["2021-01-29", "2021-02-01", "2021-02-26", "2021-03-03", "2022-03-01"])
     assert new_month(index) == [False, True, False, True, True]

@@ -75,7 +75,8 @@ def whipsaw() -> pd.DataFrame:
     drops below 30, so the direction flips on the stop-out bar; bar 38 closes 120 up, the RSI is
     back above 70, and the short re-enters with its old size (a new size would be about five
     times smaller: the ATR has grown). Five quiet bars later the open gaps 40 up, through the
-    new short's stop: exit at that open.
+    new short's stop: exit at that open. The last bar, 2022-04-01, starts a month: vol_target's
+    order sent there has no next bar and never fills.
     """
     closes = [200.0 - k for k in range(20)] + [180.0 + k for k in range(1, 18)]
     rows, prev = [], 200.5
@@ -90,7 +91,7 @@ def whipsaw() -> pd.DataFrame:
     prev -= 40.0
     bar(prev, prev + 120.0)
     prev += 120.0
-    for k in range(16):
+    for k in range(26):  # to 2022-04-01, a month start: vol_target sends an order on the last bar
         o = prev + (40.0 if k == 5 else 0.0)  # the gap up through the stop
         prev = o + (0.5 if k % 2 else -0.5)
         bar(o, prev)
