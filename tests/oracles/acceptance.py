@@ -39,6 +39,10 @@ Decisions where the definitions leave a choice (also in the report that came wit
    (close), 20) * sqrt(252)`; an order is sent only on a new-month bar, only where v (hence the
    size) is defined, and only if `target - book != 0`. A new-month bar where v is undefined sends
    nothing and the next order waits for the next month's first bar (no catch-up mid-month).
+   So the first order waits for the first month start where v is defined, even when v becomes
+   defined mid-month: on the bundled sample v is first defined on 1999-02-02 and the first
+   order is sent on 1999-03-01. (Section 6's sizing rule, "size when no direction is remembered
+   yet", would size on 1999-02-02; the definition says no orders on other bars, and wins.)
 7. Every row of `df` is a bar with all of open, high, low, close defined (the data sets used
    here have no gaps in the fields; missing days are simply absent rows).
 """

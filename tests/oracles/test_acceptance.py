@@ -160,6 +160,9 @@ def test_oracle_numbers_on_the_bundled_sample(frames):
     assert (repr(r.final_equity), len(r.fills), len(r.orders)) == ("1019300.0321833488", 60, 60)
     v = vol_target(frames["sp500"])
     assert (repr(v.final_equity), len(v.fills), len(v.orders)) == ("2120180.1733991993", 236, 236)
+    # the volatility is defined from 1999-02-02, mid-month: the first order waits for March
+    index = frames["sp500"].index
+    assert index[20] == pd.Timestamp("1999-02-02") and index[v.orders[0][0]] == pd.Timestamp("1999-03-01")
 
 
 def test_new_month_is_never_the_first_bar_and_follows_the_bars():
