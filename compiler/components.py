@@ -27,6 +27,7 @@ class Kind(str, enum.Enum):
 REQUIRED = object()
 ANY_SETTING = "*"
 SERIES_ROLES = frozenset({Roles.FEATURE, Roles.CLASSIFIER, Roles.STRATEGY})
+EXPRESSION_ROLES = SERIES_ROLES | {Roles.RISK}  # a risk container's settings call feature components too
 
 
 @dataclass(frozen=True)
@@ -212,8 +213,19 @@ BUILTIN: tuple[Component, ...] = (
               "geometric Brownian motion bars from numpy's default_rng(seed)"),
     # ---- risk ----
     Component("fixed", Roles.RISK, "size", (Arg("q", Kind.NUMBER),), "target q * direction units"),
-    Component("percent_equity", Roles.RISK, "size", (Arg("p", Kind.NUMBER),),
+    Component("percent_equity", Roles.RISK, "size", (Arg("p", Kind.SERIES),),
               "target direction * floor(((p/100) * equity) / close) units"),
+    Component("units", Roles.RISK, "size", (Arg("x", Kind.SERIES),), "target direction * floor(x) units"),
+    Component("weight", Roles.RISK, "size", (Arg("w", Kind.SERIES),),
+              "target direction * floor((w * equity) / close) units: w of equity"),
+    Component("risk_percent", Roles.RISK, "size", (Arg("p", Kind.SERIES), Arg("distance", Kind.SERIES)),
+              "target direction * floor(((p/100) * equity) / distance) units: lose p % of equity at the stop"),
+    *(Component(kind, Roles.RISK, setting, (Arg("x", Kind.SERIES), Arg("each_bar", Kind.NUMBER, False)), summary)
+      for setting in ("stop_loss", "take_profit", "trailing_stop")
+      for kind, summary in (("percent", "a level x % from the entry price (trailing: from the extreme)"),
+                            ("distance", "a level x in price from the entry price (trailing: from the extreme)"),
+                            ("price", "the level x itself"))
+      if not (setting == "trailing_stop" and kind == "price")),
     # ---- execution ----
     Component("next_open", Roles.EXECUTION, "fill", (), "fill at the open of the symbol's next bar"),
     Component("close", Roles.EXECUTION, "fill", (), "fill at the close of the same bar"),
@@ -240,20 +252,22 @@ for _component in BUILTIN:
 def lookup(role: str, setting: str, name: str) -> Component | None:
     """The component `name` callable in `role`'s `setting` (series components serve every series role)."""
     found = _registry.get((role, setting, name))
-    if found is None and role in SERIES_ROLES:
+    if found is None and role in EXPRESSION_ROLES:
         for series_role in _series_roles_for(role):
             found = found or _registry.get((series_role, ANY_SETTING, name))
     return found
 
 
 def _series_roles_for(role: str) -> tuple[str, ...]:
-    """Feature components serve every series role; classifier ones serve strategies too."""
-    return {Roles.FEATURE: (Roles.FEATURE,), Roles.CLASSIFIER: (Roles.CLASSIFIER, Roles.FEATURE),
+    """Feature components serve every series role and risk settings; classifier ones serve strategies too."""
+    return {Roles.FEATURE: (Roles.FEATURE,), Roles.RISK: (Roles.FEATURE,),
+            Roles.CLASSIFIER: (Roles.CLASSIFIER, Roles.FEATURE),
             Roles.STRATEGY: (Roles.STRATEGY, Roles.CLASSIFIER, Roles.FEATURE)}[role]
 
 
 def candidates(role: str, setting: str) -> list[str]:
-    """Names callable at that place, for 'did you mean' and completion."""
+    """Names callable at that place, for 'did you mean' and completion (a risk setting's own components:
+    the feature components its arguments may call are `candidates(Roles.FEATURE, ANY_SETTING)`)."""
     names = {n for (r, s, n) in _registry if r == role and s == setting}
     if role in SERIES_ROLES:
         names |= {n for (r, s, n) in _registry if s == ANY_SETTING and r in _series_roles_for(role)}

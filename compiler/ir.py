@@ -71,13 +71,20 @@ class SymbolIs:
 
 
 @dataclass(frozen=True)
+class Book:
+    """What a risk container knows of its own position and account for the symbol (docs/semantics.md, 6b)."""
+
+    field: str  # one of `schema.BOOK_FIELDS`
+
+
+@dataclass(frozen=True)
 class Replay:
     """`signal = replay(DIR, strategy = NAME)`: the SIGNALs a capture stored (index into `replays`)."""
 
     index: int
 
 
-Expr = Slot | Input | Local | Apply | BinOp | UnOp | SymbolIs | Replay
+Expr = Slot | Input | Local | Apply | BinOp | UnOp | SymbolIs | Book | Replay
 
 InputKey = tuple[str, str | None]  # (event, source)
 
@@ -145,21 +152,36 @@ class DataConfig:
 
 
 @dataclass(frozen=True)
+class Level:
+    """How an exit setting's value becomes a price level (docs/semantics.md, 6a)."""
+
+    kind: str  # "percent" (of the entry price) | "distance" (from it, in price) | "price" (the level itself)
+    each_bar: bool  # re-evaluated at every step of the position; else fixed at the step that opens it
+
+
+@dataclass(frozen=True)
 class RiskConfig:
-    size: str  # "fixed" | "percent_equity"
-    size_slot: Slot
+    """A risk container's fixed choices. Its per-bar values are its settings: `size_<arg>` for the
+    arguments of `size` (all but `fixed`'s), and `rebalance` and each exit when given."""
+
+    size: str  # "fixed" | "percent_equity" | "units" | "weight" | "risk_percent"
+    size_slot: Slot | None  # the q of `fixed(q)`
     max_position: Slot | None
     max_drawdown: Slot | None
     long_only: Slot
     combine: str  # "sum" | "mean" | "unanimous"
-    rebalance: Slot
-    stop_loss: Slot | None = None  # exits, in percent of the entry price (docs/semantics.md, 6a)
-    take_profit: Slot | None = None
-    trailing_stop: Slot | None = None
+    rebalance: bool  # a `rebalance` setting decides at each step; else never
+    fractional: Slot  # != 0: sizes are not rounded down to whole units
+    stop_loss: Level | None = None
+    take_profit: Level | None = None
+    trailing_stop: Level | None = None
+    max_bars: Slot | None = None  # the time stop: bars held at most
+    tracks: bool = False  # keeps the position's entry and bars held: exits, or a setting reads them
 
     @property
     def has_exits(self) -> bool:
-        return self.stop_loss is not None or self.take_profit is not None or self.trailing_stop is not None
+        return (self.stop_loss is not None or self.take_profit is not None or self.trailing_stop is not None
+                or self.max_bars is not None)
 
 
 @dataclass(frozen=True)

@@ -96,10 +96,9 @@ class Plan:
                 lines.append(f"  input {i.event} from={i.source} edges={edges}")
             for s in n.states:
                 lines.append(f"  state {s.instance} {s.component} size=({s.size_slot}, {s.size_extra})")
-            if n.role in SERIES_ROLES:
-                for setting in n.container.settings:
-                    lines.append(f"  setting {setting.name} = {setting.expr}")
-            elif n.role != Roles.DATA:
+            for setting in n.container.settings:
+                lines.append(f"  setting {setting.name} = {setting.expr}")
+            if n.role not in SERIES_ROLES and n.role != Roles.DATA:
                 lines.append(f"  config {n.container.config}")
         return "\n".join(lines) + "\n"
 

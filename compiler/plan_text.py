@@ -19,10 +19,12 @@ from collections.abc import Mapping, Sequence
 from flowc.compiler.ir import (
     Apply,
     BinOp,
+    Book,
     BoundGuard,
     DataConfig,
     Expr,
     Input,
+    Level,
     Local,
     Replay,
     ReplaySpec,
@@ -30,7 +32,7 @@ from flowc.compiler.ir import (
     SymbolIs,
     UnOp,
 )
-from flowc.compiler.plan import SERIES_ROLES, InputPlan, NodePlan, Plan
+from flowc.compiler.plan import InputPlan, NodePlan, Plan
 from flowc.compiler.workflow import Analysis
 
 
@@ -70,9 +72,8 @@ class _Text:
     def node(self, node: NodePlan) -> list[str]:
         lines = [f"{node.index} {node.path}: {node.role}, {'hoisted' if node.hoisted else 'stepped'}"]
         lines.extend(f"    {self.input(i)}" for i in node.inputs)
-        if node.role in SERIES_ROLES:
-            lines.extend(f"    {s.name} = {self.expr(s.expr)}" for s in node.container.settings)
-        elif isinstance(node.container.config, DataConfig):
+        lines.extend(f"    {s.name} = {self.expr(s.expr)}" for s in node.container.settings)
+        if isinstance(node.container.config, DataConfig):
             for source in node.container.config.sources:
                 args = ", ".join(f"{k} = {_value(v)}" for k, v in source.args.items())
                 lines.append(f"    source = {source.kind}({args})")
@@ -84,6 +85,8 @@ class _Text:
                     continue
                 if isinstance(value, Slot):
                     lines.append(f"    {f.name} = {self.expr(value)}")
+                elif isinstance(value, Level):
+                    lines.append(f"    {f.name} = {value.kind}" + (", each bar" if value.each_bar else ""))
                 else:  # a choice, with its number if it takes one: `size = fixed(100)`
                     number = getattr(config, f"{f.name}_slot", None)
                     lines.append(f"    {f.name} = {value}" + (f"({self.expr(number)})" if number is not None else ""))
@@ -124,6 +127,8 @@ class _Text:
             return f"{self.operand(e.left)} {e.op} {self.operand(e.right)}"
         if isinstance(e, UnOp):
             return f"{e.op}{' ' if e.op == 'not' else ''}{self.operand(e.operand)}"
+        if isinstance(e, Book):
+            return e.field
         if isinstance(e, SymbolIs):
             shown = _value(self.symbols[e.literal]) if e.literal < len(self.symbols) else f"#{e.literal}"
             return f"symbol {'!=' if e.negate else '=='} {shown}"

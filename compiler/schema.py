@@ -92,7 +92,7 @@ ROLES: dict[str, Role] = {r.name: r for r in (
     _role(Roles.FEATURE, (Events.BAR,), (Events.FEATURE,)),
     _role(Roles.CLASSIFIER, (Events.BAR, Events.FEATURE), (Events.REGIME,)),
     _role(Roles.STRATEGY, (Events.BAR, Events.FEATURE, Events.REGIME), (Events.SIGNAL,)),
-    _role(Roles.RISK, (Events.SIGNAL, Events.PORTFOLIO, Events.BAR), (Events.ORDER,)),
+    _role(Roles.RISK, (Events.SIGNAL, Events.PORTFOLIO, Events.BAR, Events.FEATURE, Events.REGIME), (Events.ORDER,)),
     _role(Roles.EXECUTION, (Events.ORDER, Events.BAR), (Events.FILL,)),
     _role(Roles.PORTFOLIO, (Events.FILL, Events.BAR), (Events.PORTFOLIO,)),
 )}
@@ -105,7 +105,7 @@ ROLE_SETTINGS: dict[str, frozenset[str] | None] = {
     Roles.CLASSIFIER: None,
     Roles.STRATEGY: frozenset({"signal", "active"}),
     Roles.RISK: frozenset({"size", "max_position", "max_drawdown", "long_only", "combine", "rebalance",
-                           "stop_loss", "take_profit", "trailing_stop"}),
+                           "stop_loss", "take_profit", "trailing_stop", "max_bars", "fractional"}),
     Roles.EXECUTION: frozenset({"fill", "commission", "slippage"}),
     Roles.PORTFOLIO: frozenset({"cash"}),
 }
@@ -115,5 +115,9 @@ REQUIRED_SETTINGS: dict[str, tuple[str, ...]] = {
     Roles.RISK: ("size",),
 }
 COMBINE_RULES = ("sum", "mean", "unanimous")
-EXIT_SETTINGS = ("stop_loss", "take_profit", "trailing_stop")  # risk settings, percent of the entry price
+EXIT_SETTINGS = ("stop_loss", "take_profit", "trailing_stop")  # risk settings: levels (docs/semantics.md, 6a)
+# What a risk container's settings read of its own book and account for the symbol (docs/semantics.md, 6b)
+BOOK_FIELDS = ("position", "entry_price", "bars_held", "unrealised_pnl", "equity", "cash", "drawdown", "direction",
+               "strength")
+TRACKED_FIELDS = frozenset({"entry_price", "bars_held", "unrealised_pnl"})  # they need the position's entry
 DEFAULT_CASH = 1_000_000.0

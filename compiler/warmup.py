@@ -17,16 +17,16 @@ import numpy as np
 from flowc.compiler import components as comp
 from flowc.compiler.ir import Apply, BinOp, Input, Local, UnOp
 from flowc.compiler.plan import SERIES_ROLES, NodePlan, Plan
-from flowc.compiler.schema import Events
+from flowc.compiler.schema import Events, Roles
 
 
 def longest_warmup(plan: Plan, params: np.ndarray) -> int:
-    """The largest warm-up, in bars, of any setting of any feature, classifier or strategy container."""
+    """The largest warm-up, in bars, of any setting of any feature, classifier, strategy or risk container."""
     return max(setting_warmups(plan, params).values(), default=0)
 
 
 def setting_warmups(plan: Plan, params: np.ndarray, *, chained: bool = True) -> dict[tuple[str, str], int]:
-    """The warm-up, in bars, of every setting of every feature, classifier and strategy container,
+    """The warm-up, in bars, of every setting of every feature, classifier, strategy and risk container,
     keyed by (container path, setting name): a setting is undefined on that many first bars.
 
     Without `chained`, only the setting's own calls count (what it reads from other settings and
@@ -63,7 +63,7 @@ def setting_warmups(plan: Plan, params: np.ndarray, *, chained: bool = True) -> 
             return expr(node, name, e.operand)
         return 0
 
-    return {(n.path, s.name): setting(n, s.name) for n in plan.nodes if n.role in SERIES_ROLES
+    return {(n.path, s.name): setting(n, s.name) for n in plan.nodes if n.role in (*SERIES_ROLES, Roles.RISK)
             for s in n.container.settings}
 
 

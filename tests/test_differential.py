@@ -104,6 +104,38 @@ communication w {
 }
 workflow w { containers = c; communication = w }
 """,
+    # risk settings that change bar by bar (docs/semantics.md, 6-6b): every size, every exit kind, the book
+    "sized": """
+param w: int = 10
+param risk: float = 1
+containers c { backtest: backtest {
+    data: data { source = synthetic(bars = 300, symbols = 3, seed = 7) }
+    features: feature { a = atr(w); m = sma(close, w); v = stdev(returns(close), w) }
+    trend: strategy { signal = hold(long = cross_above(close, m), short = cross_below(close, m)) }
+    monthly: strategy { signal = where(close > m, 0.5, -1); active = new_week() }
+    risk_a: risk {
+        size = risk_percent(risk, 2 * a); long_only = false
+        stop_loss = distance(2 * a); take_profit = price(highest(high, w) + a, each_bar = true)
+        trailing_stop = distance(3 * a, each_bar = true); max_bars = 15
+    }
+    risk_b: risk {
+        size = weight(min(0.5, 0.01 / v) * strength + bars_held / 1000 + max(unrealised_pnl, 0) / equity)
+        long_only = false; fractional = true; rebalance = abs(position) < 100 or new_month()
+        stop_loss = percent(where(entry_price > cash / 1000, 3, 6), each_bar = true)
+    }
+    execution: execution { fill = next_open(); commission = percent(0.1) }
+    portfolio: portfolio { cash = 100_000 }
+} }
+communication w {
+    pipeline data -> features -> trend -> risk_a -> execution -> portfolio
+    route features -> monthly, risk_a, risk_b : FEATURE
+    route monthly -> risk_b : SIGNAL
+    route risk_b -> execution : ORDER
+    broadcast data -> trend, monthly, risk_a, risk_b, execution, portfolio : BAR
+    feedback portfolio -> risk_a, risk_b : PORTFOLIO
+}
+workflow w { containers = c; communication = w }
+""",
 }
 
 
@@ -179,6 +211,14 @@ def test_two_books_shape_agrees_on_random_data(shapes, seed, holes, n):
 def test_operators_shape_agrees_on_random_data(shapes, seed, holes, lag, w):
     prepared = shapes["operators"]
     _same(prepared, {"lag": lag, "w": w}, _random_market(prepared.market, seed, holes))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), holes=st.sampled_from([0.0, 0.1, 0.3]), w=st.integers(2, 30),
+       risk=st.floats(0.1, 5))
+def test_sized_shape_agrees_on_random_data(shapes, seed, holes, w, risk):
+    prepared = shapes["sized"]
+    _same(prepared, {"w": w, "risk": risk}, _random_market(prepared.market, seed, holes))
 
 
 @pytest.fixture(scope="module")

@@ -15,12 +15,9 @@ from flowc.compiler.ir import (
     DataConfig,
     ExecutionConfig,
     PortfolioConfig,
-    RiskConfig,
-    Slot,
     SourceSpec,
 )
-from flowc.compiler.schema import COMBINE_RULES, DEFAULT_CASH, EXIT_SETTINGS, Events, Roles
-from flowc.compiler.scope import literal
+from flowc.compiler.schema import DEFAULT_CASH, Roles
 from flowc.dsl import ast
 from flowc.dsl.diagnostics import did_you_mean
 
@@ -58,50 +55,6 @@ class ConfigBinder(ValueBinder):
                 evaluated[arg.name] = self.constant(expr, arg, kind)
             sources.append(SourceSpec(kind, evaluated, call.span))
         return DataConfig(tuple(sources))
-
-    def config_risk(self, path: str, settings: dict[str, ast.Setting]) -> Config | None:
-        size = self.config_call(Roles.RISK, settings["size"])
-        if size is None:
-            return None
-        kind, args = size
-        size_slot = self.slot_of(args[0], comp.Kind.NUMBER, f"the argument of `{kind}`")
-        combine = "sum"
-        if "combine" in settings:
-            value = settings["combine"].value
-            combine = value.id if isinstance(value, ast.Name) else value.value if isinstance(value, ast.String) else ""
-            if combine not in COMBINE_RULES:
-                self.problem("FL509", "`combine` must be one of " + ", ".join(COMBINE_RULES), value.span,
-                             did_you_mean(combine, COMBINE_RULES))
-                return None
-        long_only = self.number(settings.get("long_only"), 1.0)
-        rebalance = self.number(settings.get("rebalance"), 0.0)
-        exits = {name: self.exit_level(settings.get(name)) for name in EXIT_SETTINGS}
-        if size_slot is None or long_only is None or rebalance is None or any(
-                name in settings and slot is None for name, slot in exits.items()):
-            return None
-        written = [settings[name] for name in EXIT_SETTINGS if name in settings]
-        if written and not any(e.event == Events.BAR for e in self.graph.incoming(path)):
-            source = next(iter(self.graph.of_role(Roles.DATA)), Roles.DATA)
-            self.problem("FL209", f"`{written[0].name}` reads each bar's open, high and low, and no route "
-                                  f"delivers BAR to `{path}`", written[0].span,
-                         f"add `broadcast {source} -> {path} : BAR`")
-            return None
-        limits = {name: self.number(settings.get(name), at_least=0) for name in ("max_position", "max_drawdown")}
-        if any(name in settings and slot is None for name, slot in limits.items()):
-            return None
-        return RiskConfig(kind, size_slot, limits["max_position"], limits["max_drawdown"], long_only, combine,
-                          rebalance, **exits)
-
-    def exit_level(self, setting: ast.Setting | None) -> Slot | None:
-        """An exit's percentage: a number or a param; a literal must be positive (docs/semantics.md, 6a)."""
-        if setting is None:
-            return None
-        value = literal(setting.value)
-        if isinstance(value, int | float) and not isinstance(value, bool) and value <= 0:
-            self.problem("FL509", f"`{setting.name}` is a percentage of the entry price and must be above 0, "
-                                  f"not {value}", setting.value.span, f"e.g. `{setting.name} = 5` for 5 %")
-            return None
-        return self.number(setting)
 
     def config_execution(self, path: str, settings: dict[str, ast.Setting]) -> Config | None:
         fill = "next_open"

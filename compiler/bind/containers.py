@@ -9,8 +9,7 @@ settings to the binder of its role in `configs.py`. Both check the settings a ro
 from __future__ import annotations
 
 from flowc.compiler import components as comp
-from flowc.compiler.bind.configs import ConfigBinder
-from flowc.compiler.bind.exprs import ExprBinder
+from flowc.compiler.bind.risk import RiskBinder
 from flowc.compiler.bind.state import Names
 from flowc.compiler.ir import BoundContainer, BoundSetting, InputKey, Replay, ReplaySpec, reads
 from flowc.compiler.schema import REQUIRED_SETTINGS, ROLE_SETTINGS, Roles
@@ -18,7 +17,7 @@ from flowc.dsl import ast
 from flowc.dsl.diagnostics import did_you_mean
 
 
-class ContainerBinder(ExprBinder, ConfigBinder):
+class ContainerBinder(RiskBinder):
     def series_container(self, path: str) -> BoundContainer:
         self.current = path
         node = self.graph.container(path)
@@ -83,6 +82,8 @@ class ContainerBinder(ExprBinder, ConfigBinder):
                 self.problem("FL508", f"the {node.role} container `{path}` needs a `{required}` setting",
                              node.span, EXAMPLES.get((node.role, required)))
                 return BoundContainer(path, node.role)
+        if node.role == Roles.RISK:
+            return self.risk_container(path, settings)
         config = getattr(self, f"config_{node.role}")(path, settings)
         return BoundContainer(path, node.role, config=config)
 
@@ -97,5 +98,5 @@ def is_replay(role: str, setting: ast.Setting) -> bool:
 EXAMPLES = {  # the hint of FL508 for a required setting
     (Roles.DATA, "source"): 'e.g. `source = sample("sp500")`',
     (Roles.STRATEGY, "signal"): "e.g. `signal = crossover(fast_ma, slow_ma)`",
-    (Roles.RISK, "size"): "e.g. `size = fixed(100)` or `size = percent_equity(10)`",
+    (Roles.RISK, "size"): "e.g. `size = fixed(100)`, `size = percent_equity(10)` or `size = weight(0.5)`",
 }

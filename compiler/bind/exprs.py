@@ -14,8 +14,8 @@ from flowc.compiler import components as comp
 from flowc.compiler.bind.state import Names
 from flowc.compiler.bind.values import ValueBinder
 from flowc.compiler.bind.visibility import VisibilityBinder
-from flowc.compiler.ir import Apply, BinOp, Expr, Input, Local, Slot, SymbolIs, UnOp
-from flowc.compiler.schema import Events
+from flowc.compiler.ir import Apply, BinOp, Book, Expr, Input, Local, Slot, SymbolIs, UnOp
+from flowc.compiler.schema import Events, Roles
 from flowc.dsl import ast
 from flowc.dsl.diagnostics import did_you_mean
 
@@ -68,6 +68,8 @@ class ExprBinder(VisibilityBinder, ValueBinder):
             found = names.fields[e.id]
             self.out.used_inputs.add((found.source or Events.BAR.value, found.event, found.field))
             return found
+        if e.id in names.book:
+            return Book(e.id)
         if e.id in self.scope.params:
             decl = self.scope.params[e.id]
             if decl.type.name == "str":
@@ -83,7 +85,8 @@ class ExprBinder(VisibilityBinder, ValueBinder):
     def call(self, e: ast.Call, names: Names, role: str, setting: str, instances: list[int]) -> Expr | None:
         component = comp.lookup(role, setting, e.func)
         if component is None or component.kernel is None:
-            options = comp.candidates(role, setting)
+            options = comp.candidates(role, setting) if role in comp.SERIES_ROLES else \
+                comp.candidates(Roles.FEATURE, comp.ANY_SETTING)  # inside a risk setting's call
             self.problem("FL503", f"no component `{e.func}` for the {role} setting `{setting}`", e.span,
                          did_you_mean(e.func, options) or (f"available: {', '.join(options)}" if options else None))
             return None
@@ -116,7 +119,7 @@ class ExprBinder(VisibilityBinder, ValueBinder):
     def unknown(self, e: ast.Name, names: Names) -> None:
         if any(d.span == e.span for d in self.out.diagnostics):
             return
-        candidates = list(names.locals) + list(names.fields) + list(self.scope.params)
+        candidates = names.visible() + list(self.scope.params)
         self.problem("FL201", f"unknown name `{e.id}`", e.span,
                      did_you_mean(e.id, candidates) or "names visible here: " + ", ".join(candidates[:12]))
 
@@ -126,7 +129,7 @@ class ExprBinder(VisibilityBinder, ValueBinder):
         result = self.expr(e, names, role, setting, instances)
         if result is None and len(self.out.diagnostics) == before:
             for node in names_in(e):
-                if (node.id not in names.locals and node.id not in names.fields and node.id not in names.failed
+                if (node.id not in names.visible() and node.id not in names.failed
                         and node.id not in self.scope.params and node.id != "symbol"
                         and not self.missing_route(node.id, path, node.span)):
                     self.unknown(node, names)

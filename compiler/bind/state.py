@@ -44,13 +44,18 @@ class Names:
 
     `failed` holds the settings declared above whose definition did not bind: still declared
     names, so a use of one is no new error (the failed definition already has its diagnostic).
+    `book` holds what a risk container reads of its own book (`schema.BOOK_FIELDS`).
     """
 
     def __init__(self, locals_: dict[str, frozenset[InputKey]], fields: dict[str, Input],
-                 failed: frozenset[str] = frozenset()):
+                 failed: frozenset[str] = frozenset(), book: tuple[str, ...] = ()):
         self.locals = locals_
         self.fields = fields
         self.failed = failed
+        self.book = book
+
+    def visible(self) -> list[str]:
+        return [*self.locals, *self.fields, *self.book]
 
 
 class BinderState:

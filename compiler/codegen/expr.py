@@ -10,13 +10,22 @@ from __future__ import annotations
 from flowc.compiler import components as comp
 from flowc.compiler.codegen.context import Context
 from flowc.compiler.codegen.layout import counters, registers
-from flowc.compiler.ir import Apply, BinOp, BoundGuard, Expr, Input, Local, Slot, SymbolIs, UnOp, walk
+from flowc.compiler.ir import Apply, BinOp, Book, BoundGuard, Expr, Input, Local, Slot, SymbolIs, UnOp, walk
 from flowc.compiler.plan import InputPlan, NodePlan
 from flowc.compiler.schema import Events
 
 BAR_ARRAYS = {f: f"bar_{f}" for f in ("open", "high", "low", "close", "volume")}
 OPS = {"/": "div_nb", "<": "lt_nb", "<=": "le_nb", ">": "gt_nb", ">=": "ge_nb", "==": "eq_nb", "!=": "ne_nb",
        "and": "and_nb", "or": "or_nb"}
+
+BOOK = {  # a risk container's reads of its own book (docs/semantics.md, 6b); `{x}` its identifier
+    "position": "seen_position_{x}[s]",
+    "entry_price": "(entry_{x}[s] if book_{x}[s] != 0.0 else np.nan)",
+    "bars_held": "(bars_{x}[s] if book_{x}[s] != 0.0 else 0.0)",
+    "unrealised_pnl": "(book_{x}[s] * (last_close_{x}[s] - entry_{x}[s]) if book_{x}[s] != 0.0 else 0.0)",
+    "equity": "seen_equity_{x}", "cash": "seen_cash_{x}", "drawdown": "seen_drawdown_{x}",
+    "direction": "d", "strength": "strength",
+}
 
 
 def field(ctx: Context, item: Input) -> str:
@@ -47,6 +56,9 @@ def expr(ctx: Context, e: Expr, node: NodePlan | None) -> str:
         return field(ctx, e)
     if isinstance(e, Local):
         return f"v_{e.name}"
+    if isinstance(e, Book):
+        assert node is not None
+        return BOOK[e.field].format(x=node.ident)
     if isinstance(e, SymbolIs):
         test = "!=" if e.negate else "=="
         return f"(1.0 if symlit[s] {test} {e.literal} else 0.0)" if e.literal >= 0 else "0.0"

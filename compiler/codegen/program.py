@@ -55,7 +55,7 @@ def generate(plan: Plan) -> Generated:
     ctx.buffer("orders", (Capacity("orders"), Fields(len(RECORDS["orders"]))), "f8", None)
     ctx.buffer("fills", (Capacity("fills"), Fields(len(RECORDS["fills"]))), "f8", None)
     ctx.buffer("cnt", (Fields(len(COUNTERS)),), "i8", 0)  # orders recorded, fills recorded
-    if _reads_time(lay.series):  # calendar operators: each step's timestamp, `MarketData.seconds`
+    if _reads_time(lay.series + lay.risks):  # calendar operators: each step's timestamp, `MarketData.seconds`
         ctx.buffer("bar_time", (Steps(),), "f8", None, source=comp.TIME)
 
     functions: list[str] = []
@@ -272,7 +272,8 @@ def _kernel_imports(names: set[str]) -> dict[str, set[str]]:
 # the money arithmetic of risk, execution and portfolio (`flowc.runtime.kernels.money`)
 MONEY_KERNELS = frozenset({
     "combine_sum_nb", "combine_mean_nb", "combine_unanimous_nb", "long_only_nb", "resize_nb", "size_fixed_nb",
-    "size_percent_equity_nb", "max_position_nb", "max_drawdown_nb", "opens_nb", "level_below_nb",
+    "size_percent_equity_nb", "size_units_nb", "size_weight_nb", "size_risk_percent_nb", "whole_nb",
+    "offset_below_nb", "offset_above_nb", "max_position_nb", "max_drawdown_nb", "opens_nb", "level_below_nb",
     "level_above_nb", "trail_long_nb", "trail_short_nb", "exit_long_nb", "exit_short_nb", "slipped_nb",
     "commission_percent_nb", "commission_per_share_nb", "commission_fixed_nb", "apply_fill_nb",
     "mark_to_market_nb", "drawdown_nb",

@@ -1,8 +1,11 @@
-"""The emitter of risk containers: docs/semantics.md, sections 6 and 6a.
+"""The emitter of risk containers: docs/semantics.md, sections 6, 6a and 6b.
 
 The state has the names of the semantics, one array over the symbols each: `book`,
-`direction` (the remembered one), `quantity` (the held one), and with exits `last_close`,
-`entry`, `extreme`, `latched`. The arithmetic is the money kernels' (`runtime/kernels/money.py`).
+`direction` (the remembered one), `quantity` (the held one); with the position tracked
+(`RiskConfig.tracks`) `last_close`, `entry`, `extreme`, `latched`, `bars`; with exits the level
+of each (`stop`, `goal`, `trail`). The settings (the size's arguments, `rebalance`, the exits'
+values) are evaluated as a series container's are. The arithmetic is the money kernels'
+(`runtime/kernels/money.py`).
 """
 
 from __future__ import annotations
@@ -10,31 +13,51 @@ from __future__ import annotations
 from flowc.compiler.codegen.context import Context, RoleEmitter
 from flowc.compiler.codegen.contract import Symbols
 from flowc.compiler.codegen.expr import presence
-from flowc.compiler.ir import RiskConfig
+from flowc.compiler.codegen.series import settings, state_buffers
+from flowc.compiler.ir import Book, Level, RiskConfig, walk
 from flowc.compiler.plan import NodePlan
 from flowc.compiler.schema import Events
 
+NAN, FALSE = float("nan"), False
 # the state of a risk container per symbol (section 6; 6a with exits): name, dtype, value at the start
-STATE = (("book", "f8", 0.0), ("direction", "f8", float("nan")), ("quantity", "f8", 0.0))
-EXIT_STATE = (("last_close", "f8", float("nan")), ("entry", "f8", float("nan")), ("extreme", "f8", float("nan")),
-              ("latched", "bool", False))
+STATE = (("book", "f8", 0.0), ("direction", "f8", NAN), ("quantity", "f8", 0.0))
+TRACKED = (("last_close", "f8", NAN), ("entry", "f8", NAN), ("extreme", "f8", NAN), ("latched", "bool", FALSE),
+           ("bars", "f8", 0.0))
+LEVELS = {"stop_loss": "stop", "take_profit": "goal", "trailing_stop": "trail"}  # setting: its level's state
 COMBINE = {"sum": "combine_sum_nb(total)", "mean": "combine_mean_nb(total, n_sig)",
            "unanimous": "combine_unanimous_nb(first, agree)"}
+SIZES = {  # the sizing kernel's call; `{x}` the container, `v_size_<arg>` its arguments' values
+    "fixed": "size_fixed_nb(p[{q}], d)",
+    "percent_equity": "size_percent_equity_nb(v_size_p, seen_equity_{x}, bar_close[t, s], d, p[{f}])",
+    "units": "size_units_nb(v_size_x, d, p[{f}])",
+    "weight": "size_weight_nb(v_size_w, seen_equity_{x}, bar_close[t, s], d, p[{f}])",
+    "risk_percent": "size_risk_percent_nb(v_size_p, seen_equity_{x}, v_size_distance, d, p[{f}])",
+}
+def reads_book(node: NodePlan) -> set[str]:
+    return {e.field for s in node.container.settings for e in walk(s.expr) if isinstance(e, Book)}
+
+
+def levels(cfg: RiskConfig) -> dict[str, Level]:
+    return {name: level for name in LEVELS if (level := getattr(cfg, name)) is not None}
 
 
 def buffers(ctx: Context, node: NodePlan) -> None:
-    x = node.ident
-    for name, dtype, start in STATE + (EXIT_STATE if node.container.config.has_exits else ()):
+    x, cfg = node.ident, node.container.config
+    state = STATE + (TRACKED if cfg.tracks else ()) + tuple((LEVELS[n], "f8", NAN) for n in levels(cfg))
+    for name, dtype, start in state:
         ctx.buffer(f"{name}_{x}", (Symbols(),), dtype, start)
+    if "position" in reads_book(node):
+        ctx.buffer(f"seen_position_{x}", (Symbols(),), "f8", NAN)
+    state_buffers(ctx, node)
     if not ctx.layout.fused:  # else locals (`ev`)
         ctx.buffer(f"ordq_{x}", (Symbols(),), "f8", 0.0)
-        ctx.buffer(f"ordpx_{x}", (Symbols(),), "f8", float("nan"))  # NaN: a market order; else an exit's
+        ctx.buffer(f"ordpx_{x}", (Symbols(),), "f8", NAN)  # NaN: a market order; else an exit's
         ctx.buffer(f"ordp_{x}", (Symbols(),), "bool", False)
 
 
 def init(ctx: Context, node: NodePlan) -> None:
-    ctx.w(f"seen_equity_{node.ident} = np.nan  # of the latest PORTFOLIO received")
-    ctx.w(f"seen_drawdown_{node.ident} = 0.0")
+    for name in ("equity", "cash", "drawdown"):
+        ctx.w(f"seen_{name}_{node.ident} = np.nan  # of the latest PORTFOLIO received")
 
 
 def before(ctx: Context, node: NodePlan) -> None:
@@ -43,20 +66,50 @@ def before(ctx: Context, node: NodePlan) -> None:
         source = ctx.ident(item.edges[0].source)
         w(f"if {presence(ctx, item)}:")
         with w.indent():
-            w(f"seen_equity_{node.ident} = fb_equity_{source}")
-            w(f"seen_drawdown_{node.ident} = fb_drawdown_{source}")
+            for name in ("equity", "cash", "drawdown"):
+                w(f"seen_{name}_{node.ident} = fb_{name}_{source}")
 
 
 def symbol(ctx: Context, node: NodePlan) -> None:
     w, cfg, x = ctx.w, node.container.config, node.ident
+    read = reads_book(node)
     w(f"{ctx.ev(f'ordp_{x}')} = False")
     if ctx.layout.fused:  # locals are defined on every path
         w(f"ordq_{x} = 0.0")
         w(f"ordpx_{x} = np.nan")
+    if "position" in read:
+        for item in node.inputs_of(Events.PORTFOLIO):
+            w(f"if {presence(ctx, item)}:")
+            with w.indent():
+                w(f"seen_position_{x}[s] = pos_{ctx.ident(item.edges[0].source)}[s]")
+    _combine(ctx, node, cfg, "strength" in read)
+    w("exited = False")
+    if cfg.tracks:
+        _track(ctx, node, cfg)
+    settings(ctx, node)
+    w("if n_sig > 0 and t >= trade_from:  # warm-up steps before trade_from send no orders")
+    with w.indent():
+        _act(ctx, node, cfg)
+    each_bar = [(name, level) for name, level in levels(cfg).items() if level.each_bar]
+    if each_bar:
+        w(f"if book_{x}[s] != 0.0:  # levels re-evaluated at each step of the position")
+        with w.indent():
+            for name, level in each_bar:
+                w(f"if v_{name} == v_{name}:")
+                with w.indent():
+                    _set_level(ctx, node, name, level)
+
+
+def _combine(ctx: Context, node: NodePlan, cfg: RiskConfig, strength: bool) -> None:
+    """Step 3 of section 6: the present directions combined, `d` (NaN when none is present)."""
+    w = ctx.w
+    ctx.kernels.update((COMBINE[cfg.combine].split("(")[0], "long_only_nb"))
     w("n_sig = 0")
     w("total = 0.0")
     w("first = 0.0")
     w("agree = True")
+    if strength:
+        w("strength = 0.0")
     for item in node.inputs_of(Events.SIGNAL):
         w(f"if {presence(ctx, item)}:")
         with w.indent():
@@ -70,67 +123,96 @@ def symbol(ctx: Context, node: NodePlan) -> None:
                 w("agree = False")
             w("n_sig += 1")
             w("total = total + d")
-    if cfg.has_exits:
-        _exits(ctx, node, cfg)
-    w("if n_sig > 0 and t >= trade_from:  # warm-up steps before trade_from send no orders")
+            if strength:
+                w(f"strength = strength + out_{source.ident}[{ctx.row(source)}, s, 1]")
+    w("d = np.nan")
+    w("if n_sig > 0:")
     with w.indent():
-        _act(ctx, node, cfg)
+        w(f"d = long_only_nb({COMBINE[cfg.combine]}, p[{cfg.long_only.index}])")
+    if strength:
+        w("strength = strength / n_sig if n_sig > 0 else np.nan")
 
 
-def _exits(ctx: Context, node: NodePlan, cfg: RiskConfig) -> None:
-    """Step 1a of docs/semantics.md, section 6a: stop loss, take profit and trailing stop on this bar."""
+def _track(ctx: Context, node: NodePlan, cfg: RiskConfig) -> None:
+    """Step 1a of section 6a: this bar's close and bars held; the exits' check on this bar."""
     w, x = ctx.w, node.ident
     bar = node.input(Events.BAR)
-    assert bar is not None  # bind requires a BAR route for exits (FL209)
-    ctx.kernels.update(("level_below_nb", "level_above_nb", "exit_long_nb", "exit_short_nb"))
-    w("exited = False")
+    assert bar is not None  # bind requires a BAR route for exits and tracked reads (FL209)
     w(f"if {presence(ctx, bar)}:")
     with w.indent():
         w(f"last_close_{x}[s] = bar_close[t, s]")
         w(f"b = book_{x}[s]")
         w("if b != 0.0:")
         with w.indent():
-            w("o = bar_open[t, s]")
-            w("h = bar_high[t, s]")
-            w("lo = bar_low[t, s]")
-            w("px = np.nan")
-            for side, stop_at, goal_at, no_stop, no_goal, far, further in (
-                    ("long", "below", "above", "-np.inf", "np.inf", "h", ">"),
-                    ("short", "above", "below", "np.inf", "-np.inf", "lo", "<")):
-                w(f"{'if b > 0.0' if side == 'long' else 'elif b < 0.0'}:  # {side}")
+            w(f"bars_{x}[s] = bars_{x}[s] + 1.0")
+            if cfg.has_exits:
+                _exits(ctx, node, cfg)
+
+
+def _exits(ctx: Context, node: NodePlan, cfg: RiskConfig) -> None:
+    w, x = ctx.w, node.ident
+    ctx.kernels.update(("exit_long_nb", "exit_short_nb"))
+    w("o = bar_open[t, s]")
+    w("h = bar_high[t, s]")
+    w("lo = bar_low[t, s]")
+    w("px = np.nan")
+    for side, no_stop, no_goal, far, further in (("long", "-np.inf", "np.inf", "h", ">"),
+                                                   ("short", "np.inf", "-np.inf", "lo", "<")):
+        w(f"{'if b > 0.0' if side == 'long' else 'elif b < 0.0'}:  # {side}")
+        with w.indent():
+            w(f"stop = {no_stop if cfg.stop_loss is None else f'stop_{x}[s]'}")
+            if cfg.trailing_stop is not None:
+                ctx.kernels.update((f"trail_{side}_nb", _offset(cfg.trailing_stop, side, "stop")))
+                level = f"{_offset(cfg.trailing_stop, side, 'stop')}(extreme_{x}[s], trail_{x}[s])"
+                w(f"stop = trail_{side}_nb(stop, {level})")
+            w(f"goal = {no_goal if cfg.take_profit is None else f'goal_{x}[s]'}")
+            w(f"px = exit_{side}_nb(o, h, lo, stop, goal)")
+            if cfg.trailing_stop is not None:
+                w(f"if px != px and {far} {further} extreme_{x}[s]:  # no exit: the extreme moves")
                 with w.indent():
-                    stop = no_stop if cfg.stop_loss is None else \
-                        f"level_{stop_at}_nb(entry_{x}[s], p[{cfg.stop_loss.index}])"
-                    w(f"stop = {stop}")
-                    if cfg.trailing_stop is not None:
-                        ctx.kernels.add(f"trail_{side}_nb")
-                        w(f"stop = trail_{side}_nb(stop, level_{stop_at}_nb(extreme_{x}[s], "
-                          f"p[{cfg.trailing_stop.index}]))")
-                    goal = no_goal if cfg.take_profit is None else \
-                        f"level_{goal_at}_nb(entry_{x}[s], p[{cfg.take_profit.index}])"
-                    w(f"goal = {goal}")
-                    w(f"px = exit_{side}_nb(o, h, lo, stop, goal)")
-                    w(f"if px != px and {far} {further} extreme_{x}[s]:  # no exit: the extreme moves")
-                    with w.indent():
-                        w(f"extreme_{x}[s] = {far}")
-            w("if px == px:")
-            with w.indent():
-                w("order = -b")
-                w(f"{ctx.ev(f'ordq_{x}')} = order")
-                w(f"{ctx.ev(f'ordpx_{x}')} = px")
-                w(f"{ctx.ev(f'ordp_{x}')} = True")
-                w(f"book_{x}[s] = b + order")
-                w(f"latched_{x}[s] = True")
-                w("exited = True")
-                ctx.record("orders", ("t", "s", "order", "px", str(ctx.layout.risks.index(node))))
+                    w(f"extreme_{x}[s] = {far}")
+    exit_when = "px == px"
+    if cfg.max_bars is not None:  # the time stop: a market order
+        exit_when = f"px == px or bars_{x}[s] >= p[{cfg.max_bars.index}]"
+    w(f"if {exit_when}:")
+    with w.indent():
+        w("order = -b")
+        w(f"{ctx.ev(f'ordq_{x}')} = order")
+        w(f"{ctx.ev(f'ordpx_{x}')} = px")
+        w(f"{ctx.ev(f'ordp_{x}')} = True")
+        w(f"book_{x}[s] = b + order")
+        w(f"latched_{x}[s] = True")
+        w("exited = True")
+        ctx.record("orders", ("t", "s", "order", "px", str(ctx.layout.risks.index(node))))
+
+
+def _offset(level: Level, side: str, which: str) -> str:
+    """The kernel placing a level from a reference price: below it for a long's stop or a short's goal."""
+    below = (side == "long") == (which == "stop")
+    return f"{'level' if level.kind == 'percent' else 'offset'}_{'below' if below else 'above'}_nb"
+
+
+def _set_level(ctx: Context, node: NodePlan, name: str, level: Level) -> None:
+    """A level from its setting's value: a price, or placed from the entry (for a trailing stop, its amount)."""
+    w, x = ctx.w, node.ident
+    state = f"{LEVELS[name]}_{x}[s]"
+    if level.kind == "price" or name == "trailing_stop":
+        w(f"{state} = v_{name}")
+        return
+    which = "stop" if name == "stop_loss" else "goal"
+    long, short = _offset(level, "long", which), _offset(level, "short", which)
+    ctx.kernels.update((long, short))
+    w(f"if book_{x}[s] > 0.0:")
+    with w.indent():
+        w(f"{state} = {long}(entry_{x}[s], v_{name})")
+    w("else:")
+    with w.indent():
+        w(f"{state} = {short}(entry_{x}[s], v_{name})")
 
 
 def _act(ctx: Context, node: NodePlan, cfg: RiskConfig) -> None:
-    """Steps 3 to 6 of section 6: combine, the latch of an exit, size, limits, the order."""
+    """Steps 3 to 6 of section 6: the latch of an exit, size, limits, the order."""
     w, x = ctx.w, node.ident
-    ctx.kernels.update((COMBINE[cfg.combine].split("(")[0], "long_only_nb"))
-    w(f"d = {COMBINE[cfg.combine]}")
-    w(f"d = long_only_nb(d, p[{cfg.long_only.index}])")
     if not cfg.has_exits:
         _size(ctx, node, cfg)
         return
@@ -143,25 +225,28 @@ def _act(ctx: Context, node: NodePlan, cfg: RiskConfig) -> None:
 
 
 def _size(ctx: Context, node: NodePlan, cfg: RiskConfig) -> None:
+    """Step 4 and the rest: size when the direction is new or a rebalance holds, then limits and the order."""
     w, x = ctx.w, node.ident
-    ctx.kernels.add("resize_nb")
-    if cfg.size == "percent_equity":
-        ctx.kernels.add("size_percent_equity_nb")
-        w("price = bar_close[t, s]")
-        w("if price == price:")
-        with w.indent():
-            _order(ctx, node, cfg, f"size_percent_equity_nb(p[{cfg.size_slot.index}], seen_equity_{x}, price, d)")
-    else:
-        ctx.kernels.add("size_fixed_nb")
-        _order(ctx, node, cfg, f"size_fixed_nb(p[{cfg.size_slot.index}], d)")
-
-
-def _order(ctx: Context, node: NodePlan, cfg: RiskConfig, size: str) -> None:
-    w, x = ctx.w, node.ident
-    w(f"if resize_nb(direction_{x}[s], d, p[{cfg.rebalance.index}]):")
+    size = SIZES[cfg.size].format(x=x, f=cfg.fractional.index, q=cfg.size_slot.index if cfg.size_slot else -1)
+    ctx.kernels.update(("resize_nb", size.split("(")[0]))
+    w("sized = True")
+    w(f"if resize_nb(direction_{x}[s], d, {'v_rebalance' if cfg.rebalance else '0.0'}):")
     with w.indent():
-        w(f"quantity_{x}[s] = {size}")
-    w(f"direction_{x}[s] = d")
+        w(f"q = {size}")
+        w("if np.isfinite(q):  # else undefined: nothing sent, nothing changed")
+        with w.indent():
+            w(f"quantity_{x}[s] = q")
+            w(f"direction_{x}[s] = d")
+        w("else:")
+        with w.indent():
+            w("sized = False")
+    w("if sized:")
+    with w.indent():
+        _order(ctx, node, cfg)
+
+
+def _order(ctx: Context, node: NodePlan, cfg: RiskConfig) -> None:
+    w, x = ctx.w, node.ident
     w(f"target = quantity_{x}[s]")
     if cfg.max_position is not None:
         ctx.kernels.add("max_position_nb")
@@ -176,14 +261,18 @@ def _order(ctx: Context, node: NodePlan, cfg: RiskConfig, size: str) -> None:
         w(f"{ctx.ev(f'ordp_{x}')} = True")
         if cfg.has_exits:
             w(f"{ctx.ev(f'ordpx_{x}')} = np.nan")
+        if cfg.tracks:
             w(f"old = book_{x}[s]")
         w(f"book_{x}[s] = book_{x}[s] + order")
-        if cfg.has_exits:
+        if cfg.tracks:
             ctx.kernels.add("opens_nb")
-            w(f"if opens_nb(old, book_{x}[s]):  # a new position: its entry")
+            w(f"if opens_nb(old, book_{x}[s]):  # a new position: its entry, and its levels")
             with w.indent():
                 w(f"entry_{x}[s] = last_close_{x}[s]")
                 w(f"extreme_{x}[s] = last_close_{x}[s]")
+                w(f"bars_{x}[s] = 0.0")
+                for name, level in levels(cfg).items():
+                    _set_level(ctx, node, name, level)
         ctx.record("orders", ("t", "s", "order", "np.nan", str(ctx.layout.risks.index(node))))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flowc.compiler import components as comp
 from flowc.compiler.codegen.context import Context, RoleEmitter
 from flowc.compiler.codegen.contract import Fields, StateSize, Steps, Symbols
@@ -21,6 +23,11 @@ def buffers(ctx: Context, node: NodePlan) -> None:
         k = signal.expr.index
         ctx.buffer(f"rp{k}_present", (Steps(), Symbols()), "bool", False, source=f"replay:{k}:present")
         ctx.buffer(f"rp{k}_values", (Steps(), Symbols(), Fields(2)), "f8", float("nan"), source=f"replay:{k}:values")
+    state_buffers(ctx, node)
+
+
+def state_buffers(ctx: Context, node: NodePlan) -> None:
+    """The state of each component call of the container's settings: `[S, size]` floats."""
     for state in node.states:
         contract = comp.series_component(state.component)
         ring = state.size_slot is not None and contract in comp.BUILTIN and contract.state.arg is not None
@@ -28,22 +35,21 @@ def buffers(ctx: Context, node: NodePlan) -> None:
         ctx.buffer(f"st_{node.ident}_{state.instance}", (Symbols(), size), "f8", 0.0, prefix=node.hoisted)
 
 
-def body(ctx: Context, node: NodePlan) -> None:
-    """The work of one series container for one (t, s)."""
+def settings(ctx: Context, node: NodePlan) -> Callable[[frozenset], str]:
+    """Evaluate the container's settings at (t, s) into `v_<name>`, each where its reads are present
+    (docs/semantics.md, section 4); returns the test of presence of a set of reads."""
     w = ctx.w
     inputs = {(i.event, i.source): f"in_{k}" for k, i in enumerate(node.inputs) if not any(
         e.feedback for e in i.edges)}
+    union = frozenset().union(*(s.reads for s in node.container.settings))
     for k, item in enumerate(node.inputs):
-        if f"in_{k}" in inputs.values():
+        if (item.event, item.source) in union and f"in_{k}" in inputs.values():
             w(f"in_{k} = {presence(ctx, item)}")
-    settings = node.container.settings
-    union = frozenset().union(*(s.reads for s in settings)) if settings else frozenset()
-    trigger = " and ".join(inputs[r] for r in sorted(union, key=str)) if union else "True"
 
     def condition(reads: frozenset) -> str:  # a setting that reads nothing runs at every (t, s)
         return " and ".join(inputs[r] for r in sorted(reads, key=str)) if reads else "True"
 
-    for setting in settings:
+    for setting in node.container.settings:
         if isinstance(setting.expr, Replay):
             continue
         test = condition(setting.reads)
@@ -56,6 +62,15 @@ def body(ctx: Context, node: NodePlan) -> None:
         with w.indent():
             step_calls(ctx, setting.expr, node)
             w(f"v_{setting.name} = {expr(ctx, setting.expr, node)}")
+    return condition
+
+
+def body(ctx: Context, node: NodePlan) -> None:
+    """The work of one series container for one (t, s)."""
+    settings_ = node.container.settings
+    condition = settings(ctx, node)
+    union = frozenset().union(*(s.reads for s in settings_))
+    trigger = condition(union)
     if node.role == Roles.STRATEGY:
         signal = node.container.setting("signal")
         active = node.container.setting("active")

@@ -47,8 +47,14 @@ def long_only_nb(direction: float, long_only: float) -> float:
 
 @njit(cache=True, inline="always", error_model="numpy")
 def resize_nb(remembered: float, direction: float, rebalance: float) -> bool:
-    """Whether to size again: no direction remembered yet (NaN), a new direction, or rebalancing."""
-    return remembered != remembered or direction != remembered or rebalance != 0.0
+    """Whether to size again: no direction remembered yet (NaN), a new direction, or `rebalance` true."""
+    return remembered != remembered or direction != remembered or (rebalance == rebalance and rebalance != 0.0)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def whole_nb(units: float, fractional: float) -> float:
+    """Units rounded down to whole ones, unless `fractional` is set (non-zero)."""
+    return units if fractional != 0.0 else np.floor(units)
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -58,9 +64,28 @@ def size_fixed_nb(quantity: float, direction: float) -> float:
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def size_percent_equity_nb(percent: float, equity: float, price: float, direction: float) -> float:
-    """`percent_equity(p)`: the whole shares that p % of the equity buys at `price`, in the direction."""
-    return direction * np.floor(((percent / 100.0) * equity) / price)
+def size_percent_equity_nb(percent: float, equity: float, price: float, direction: float, fractional: float):
+    """`percent_equity(p)`: the shares that p % of the equity buys at `price`, in the direction."""
+    return direction * whole_nb(((percent / 100.0) * equity) / price, fractional)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def size_units_nb(units: float, direction: float, fractional: float) -> float:
+    """`units(x)`: x shares in the direction."""
+    return direction * whole_nb(units, fractional)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def size_weight_nb(weight: float, equity: float, price: float, direction: float, fractional: float) -> float:
+    """`weight(w)`: the shares that a fraction w of the equity buys at `price`, in the direction."""
+    return direction * whole_nb((weight * equity) / price, fractional)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def size_risk_percent_nb(percent: float, equity: float, distance: float, direction: float,
+                         fractional: float) -> float:
+    """`risk_percent(p, distance)`: the shares whose loss over `distance` is p % of the equity."""
+    return direction * whole_nb(((percent / 100.0) * equity) / distance, fractional)
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -97,6 +122,18 @@ def level_below_nb(price: float, percent: float) -> float:
 def level_above_nb(price: float, percent: float) -> float:
     """`percent` % above `price`: a long position's goal, a short position's stop."""
     return price * (1.0 + percent / 100.0)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def offset_below_nb(price: float, distance: float) -> float:
+    """`distance` below `price`: a long position's stop, a short position's goal."""
+    return price - distance
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def offset_above_nb(price: float, distance: float) -> float:
+    """`distance` above `price`: a long position's goal, a short position's stop."""
+    return price + distance
 
 
 @njit(cache=True, inline="always", error_model="numpy")

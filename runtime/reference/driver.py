@@ -101,7 +101,7 @@ def run_reference(analysis: Analysis, market: MarketData, params: list[float] | 
         if role == Roles.DATA:
             runners[path] = Data(net, owners[path])
         elif role == Roles.RISK:
-            runners[path] = Risk(net, bound.config, inputs, risks.index(path), orders)
+            runners[path] = Risk(net, bound, inputs, risks.index(path), orders)
         elif role == Roles.EXECUTION:
             runners[path] = Execution(net, bound, inputs)
         elif role == Roles.PORTFOLIO:

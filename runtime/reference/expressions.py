@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from flowc.compiler.ir import Apply, BinOp, Expr, Input, InputKey, Local, Slot, SymbolIs, UnOp
+from flowc.compiler.ir import Apply, BinOp, Book, Expr, Input, InputKey, Local, Slot, SymbolIs, UnOp
 from flowc.runtime.reference.arithmetic import binop, truthy
 from flowc.runtime.reference.components import Component, new_component
 
@@ -25,6 +25,7 @@ class Scope:
     inputs: dict[InputKey, Record]  # the present inputs
     settings: dict[str, float] = field(default_factory=dict)  # the settings computed so far
     states: dict[int, Component] = field(default_factory=dict)  # component state by instance
+    book: dict[str, float] = field(default_factory=dict)  # a risk container's book (docs/semantics.md, 6b)
 
 
 def evaluate(expr: Expr, scope: Scope) -> float:
@@ -35,6 +36,8 @@ def evaluate(expr: Expr, scope: Scope) -> float:
         return scope.inputs[(expr.event, expr.source)][expr.field]
     if isinstance(expr, Local):
         return scope.settings[expr.name]
+    if isinstance(expr, Book):
+        return scope.book[expr.field]
     if isinstance(expr, SymbolIs):
         return 1.0 if (scope.symbol == scope.literals[expr.literal]) != expr.negate else 0.0
     if isinstance(expr, UnOp):

@@ -1,22 +1,26 @@
-"""The risk container: combined direction, sizing, limits, and the exits (stop, trailing stop, target).
+"""The risk container: combined direction, sizing, limits, the exits, and what its settings read of its book.
 
-Implements `docs/semantics.md`, section 6 (Risk) and section 6a (Exits).
+Implements `docs/semantics.md`, section 6 (Risk), section 6a (Exits) and section 6b (Risk settings).
 """
 
 from __future__ import annotations
 
 import math
 
-from flowc.compiler.ir import RiskConfig, Slot
+from flowc.compiler.ir import BoundContainer, Level, RiskConfig, Slot
 from flowc.compiler.schema import Events
-from flowc.runtime.reference.arithmetic import NAN, div, floor, left_sum, sign
+from flowc.runtime.reference.arithmetic import NAN, div, floor, left_sum, sign, truthy
+from flowc.runtime.reference.components import Component
+from flowc.runtime.reference.expressions import evaluate
 from flowc.runtime.reference.network import ContainerInput, Emitted, Network
 
 
 class Risk:
-    def __init__(self, net: Network, config: RiskConfig, inputs: list[ContainerInput], index: int,
+    def __init__(self, net: Network, bound: BoundContainer, inputs: list[ContainerInput], index: int,
                  orders: list[tuple[int, int, float, float, int]]):
-        self.net, self.config, self.index, self.orders = net, config, index, orders
+        assert isinstance(bound.config, RiskConfig)
+        self.net, self.bound, self.config, self.index, self.orders = net, bound, bound.config, index, orders
+        self.inputs = inputs
         self.signals = [i for i in inputs if i.event == Events.SIGNAL]
         self.portfolios = [i for i in inputs if i.event == Events.PORTFOLIO]
         self.bar = next((i for i in inputs if i.event == Events.BAR), None)
@@ -24,103 +28,145 @@ class Risk:
         self.book = [0.0] * n
         self.direction: list[float | None] = [None] * n  # the last combined direction sized
         self.quantity = [0.0] * n  # the quantity sized for it, held until the direction changes
-        self.equity = [NAN] * n  # of the latest PORTFOLIO received
-        self.drawdown = [NAN] * n
-        # exits (docs/semantics.md, section 6a)
+        self.account = [{"equity": NAN, "cash": NAN, "drawdown": NAN} for _ in range(n)]  # the latest PORTFOLIO
+        self.position = [NAN] * n  # the portfolio's position in s, of the latest PORTFOLIO received
+        self.states: list[dict[int, Component]] = [{} for _ in range(n)]  # of the settings' components
+        # the position, tracked (docs/semantics.md, section 6a)
         self.last_close = [NAN] * n  # of the latest BAR received
         self.entry = [NAN] * n  # the close at the order that opened the position
         self.extreme = [NAN] * n  # the highest high (long) or lowest low (short) since, for the trailing stop
+        self.bars = [0.0] * n  # the bars received since the order that opened it
         self.latched = [False] * n  # flat after an exit until the combined direction changes
+        self.levels = {name: [NAN] * n for name in ("stop_loss", "take_profit", "trailing_stop")}
 
     def _p(self, slot: Slot) -> float:
         return self.net.params[slot.index]
 
     def step(self, t: int) -> Emitted:
-        out: Emitted = []
-        for s in range(self.net.market.n_symbols):
-            for inp in self.portfolios:
-                for event in self.net.deliver(inp, s)[:1]:
-                    self.equity[s], self.drawdown[s] = event["equity"], event["drawdown"]
-            exit_price = self._exit(s) if self.config.has_exits else NAN
-            exited = exit_price == exit_price
-            if exited:
-                self.latched[s] = True
-            directions = [events[0]["direction"] for inp in self.signals if (events := self.net.deliver(inp, s))]
-            target = None
-            if directions and t >= self.net.trade_from:  # warm-up steps before trade_from: no orders
-                d = self._direction(directions)
-                if self.latched[s] and (self.direction[s] is None or d != self.direction[s]):
-                    self.latched[s] = False
-                if not exited and not self.latched[s]:
-                    target = self._target(t, s, d)
-            if exited:
-                order = -self.book[s]
-                self.book[s] = self.book[s] + order
-                self.orders.append((t, s, order, exit_price, self.index))
-                out.append([{"quantity": order, "price": exit_price}])
-                continue
+        return [self._symbol(t, s) for s in range(self.net.market.n_symbols)]
+
+    def _symbol(self, t: int, s: int) -> list[dict[str, float]]:
+        c = self.config
+        for inp in self.portfolios:
+            for event in self.net.deliver(inp, s)[:1]:
+                self.account[s] = {name: event[name] for name in self.account[s]}
+                self.position[s] = event["position"]
+        signals = [events[0] for inp in self.signals if (events := self.net.deliver(inp, s))]
+        d = self._direction([e["direction"] for e in signals]) if signals else NAN
+        exit_price, exited = NAN, False
+        if c.tracks:
+            exit_price, exited = self._track(s)
+        values = self._settings(s, d, signals)
+        out = []
+        if exited:
+            self.latched[s] = True
+            order = -self.book[s]
+            self.book[s] = self.book[s] + order
+            self.orders.append((t, s, order, exit_price, self.index))
+            out.append({"quantity": order, "price": exit_price})
+        if signals and t >= self.net.trade_from:  # warm-up steps before trade_from: no orders
+            if self.latched[s] and (self.direction[s] is None or d != self.direction[s]):
+                self.latched[s] = False  # tested at an exit's step too, which sends nothing more
+            target = None if exited or self.latched[s] else self._target(t, s, d, values)
             order = 0.0 if target is None else target - self.book[s]
             if order != 0.0:
                 before = self.book[s]
                 self.book[s] = self.book[s] + order
-                if self.book[s] != 0.0 and sign(self.book[s]) != sign(before):  # a new position: its entry
+                if c.tracks and self.book[s] != 0.0 and sign(self.book[s]) != sign(before):  # a new position
                     self.entry[s] = self.extreme[s] = self.last_close[s]
+                    self.bars[s] = 0.0
+                    for name, level in self._levels():
+                        self._set_level(s, name, level, values[name])
                 self.orders.append((t, s, order, NAN, self.index))
-                out.append([{"quantity": order, "price": NAN}])
-            else:
-                out.append([])
+                out.append({"quantity": order, "price": NAN})
+        if self.book[s] != 0.0:  # levels re-evaluated at each step of the position
+            for name, level in self._levels():
+                if level.each_bar and values[name] == values[name]:
+                    self._set_level(s, name, level, values[name])
         return out
 
-    def _exit(self, s: int) -> float:
-        """Step 1a: the exit price if a stop or target is reached on this bar, else NaN."""
+    def _settings(self, s: int, d: float, signals: list[dict[str, float]]) -> dict[str, float]:
+        """Section 6b: each setting where its reads are present, seeing the book as it stands (NaN where not run)."""
+        present = self.net.present(self.inputs, s)
+        scope = self.net.scope(s, present)
+        scope.states = self.states[s]
+        book = self.book[s]
+        held = book != 0.0
+        scope.book = {
+            "position": self.position[s], **self.account[s], "direction": d,
+            "strength": left_sum([e["strength"] for e in signals]) / len(signals) if signals else NAN,
+            "entry_price": self.entry[s] if held else NAN, "bars_held": self.bars[s] if held else 0.0,
+            "unrealised_pnl": book * (self.last_close[s] - self.entry[s]) if held else 0.0,
+        }
+        values = {}
+        for setting in self.bound.settings:
+            values[setting.name] = evaluate(setting.expr, scope) if setting.reads <= present.keys() else NAN
+        return values
+
+    def _levels(self) -> list[tuple[str, Level]]:
+        return [(name, level) for name in self.levels if (level := getattr(self.config, name)) is not None]
+
+    def _set_level(self, s: int, name: str, level: Level, value: float) -> None:
+        """A level from its setting's value: a price, or placed from the entry (a trailing stop: its amount)."""
+        if level.kind == "price" or name == "trailing_stop":
+            self.levels[name][s] = value
+            return
+        below = (self.book[s] > 0.0) == (name == "stop_loss")
+        self.levels[name][s] = _place(self.entry[s], value, level.kind, below)
+
+    def _track(self, s: int) -> tuple[float, bool]:
+        """Step 1a: this bar's close, the bars held, and the exit (its price, NaN for a market exit) if any."""
         bars = self.net.deliver(self.bar, s) if self.bar is not None else []
         if not bars:
-            return NAN
+            return NAN, False
         bar = bars[0]
         self.last_close[s] = bar["close"]
         book = self.book[s]
         if book == 0.0:
-            return NAN
+            return NAN, False
+        self.bars[s] = self.bars[s] + 1.0
+        c = self.config
+        if not c.has_exits:
+            return NAN, False
+        price = self._exit(s, book, bar)
+        if price == price:
+            return price, True
+        return NAN, c.max_bars is not None and self.bars[s] >= self._p(c.max_bars)
+
+    def _exit(self, s: int, book: float, bar: dict[str, float]) -> float:
+        """The exit price if a stop or target is reached on this bar, else NaN."""
         c = self.config
         o, high, low = bar["open"], bar["high"], bar["low"]
-        entry, extreme = self.entry[s], self.extreme[s]
-        if book > 0.0:
-            stop, goal = -math.inf, math.inf
-            if c.stop_loss is not None:
-                stop = entry * (1.0 - self._p(c.stop_loss) / 100.0)
-            if c.trailing_stop is not None:
-                trail = extreme * (1.0 - self._p(c.trailing_stop) / 100.0)
-                if trail > stop:
-                    stop = trail
-            if c.take_profit is not None:
-                goal = entry * (1.0 + self._p(c.take_profit) / 100.0)
-            if o <= stop or o >= goal:
-                return o
-            if low <= stop:
-                return stop
-            if high >= goal:
-                return goal
-            if high > extreme:
-                self.extreme[s] = high
-            return NAN
-        stop, goal = math.inf, -math.inf
-        if c.stop_loss is not None:
-            stop = entry * (1.0 + self._p(c.stop_loss) / 100.0)
+        extreme, long = self.extreme[s], book > 0.0
+        stop = self.levels["stop_loss"][s] if c.stop_loss is not None else -math.inf if long else math.inf
+        goal = self.levels["take_profit"][s] if c.take_profit is not None else math.inf if long else -math.inf
         if c.trailing_stop is not None:
-            trail = extreme * (1.0 + self._p(c.trailing_stop) / 100.0)
-            if trail < stop:
+            trail = _place(extreme, self.levels["trailing_stop"][s], c.trailing_stop.kind, long)
+            if (trail > stop) if long else (trail < stop):
                 stop = trail
-        if c.take_profit is not None:
-            goal = entry * (1.0 - self._p(c.take_profit) / 100.0)
-        if o >= stop or o <= goal:
-            return o
-        if high >= stop:
-            return stop
-        if low <= goal:
-            return goal
-        if low < extreme:
-            self.extreme[s] = low
-        return NAN
+        if long:
+            if o <= stop or o >= goal:
+                price = o
+            elif low <= stop:
+                price = stop
+            elif high >= goal:
+                price = goal
+            else:
+                price = NAN
+        elif o >= stop or o <= goal:
+            price = o
+        elif high >= stop:
+            price = stop
+        elif low <= goal:
+            price = goal
+        else:
+            price = NAN
+        if price != price and c.trailing_stop is not None:  # no exit: the extreme moves
+            if long and high > extreme:
+                self.extreme[s] = high
+            elif not long and low < extreme:
+                self.extreme[s] = low
+        return price
 
     def _direction(self, directions: list[float]) -> float:
         """The combined direction, after `long_only`."""
@@ -135,23 +181,43 @@ class Risk:
             d = 0.0
         return d
 
-    def _target(self, t: int, s: int, d: float) -> float | None:
-        """The target quantity, or None where it is undefined (then nothing is sent or changed)."""
+    def _target(self, t: int, s: int, d: float, values: dict[str, float]) -> float | None:
+        """The target quantity, or None where the size is undefined (then nothing is sent or changed)."""
         c = self.config
-        if self.direction[s] is None or d != self.direction[s] or self._p(c.rebalance) != 0.0:
-            if c.size == "fixed":
-                quantity = self._p(c.size_slot) * d
-            else:
-                close = float(self.net.market.close[t, s])
-                quantity = d * floor(div((self._p(c.size_slot) / 100.0) * self.equity[s], close))
-            if quantity != quantity:
+        rebalance = c.rebalance and truthy(values["rebalance"])
+        if self.direction[s] is None or d != self.direction[s] or rebalance:
+            quantity = self._size(t, s, d, values)
+            if not math.isfinite(quantity):
                 return None
             self.direction[s], self.quantity[s] = d, quantity
         target = self.quantity[s]
         if c.max_position is not None:
             m = self._p(c.max_position)
             target = min(max(target, -m), m)
-        if c.max_drawdown is not None and self.drawdown[s] >= self._p(c.max_drawdown) / 100.0:
+        if c.max_drawdown is not None and self.account[s]["drawdown"] >= self._p(c.max_drawdown) / 100.0:
             book = self.book[s]
             target = sign(book) * min(abs(book), max(0.0, sign(book) * target))
         return target
+
+    def _size(self, t: int, s: int, d: float, values: dict[str, float]) -> float:
+        """Step 4: the sized quantity (section 6, 6b), NaN or infinite where undefined."""
+        c = self.config
+        if c.size == "fixed":
+            return self._p(c.size_slot) * d  # type: ignore[arg-type]
+        equity, close = self.account[s]["equity"], float(self.net.market.close[t, s])
+        if c.size == "units":
+            units = values["size_x"]
+        elif c.size == "percent_equity":
+            units = div((values["size_p"] / 100.0) * equity, close)
+        elif c.size == "weight":
+            units = div(values["size_w"] * equity, close)
+        else:
+            units = div((values["size_p"] / 100.0) * equity, values["size_distance"])
+        return d * (units if self._p(c.fractional) != 0.0 else floor(units))
+
+
+def _place(reference: float, value: float, kind: str, below: bool) -> float:
+    """A level `value` from `reference`: in percent of it, or a distance in price, below or above it."""
+    if kind == "percent":
+        return reference * (1.0 - value / 100.0) if below else reference * (1.0 + value / 100.0)
+    return reference - value if below else reference + value

@@ -80,7 +80,7 @@ def blocks(path: Path) -> list[Block]:
 # ---- the tables generated from the code -------------------------------------------------------
 
 
-_WHERE = {"feature": "feature, classifier, strategy settings", "classifier": "classifier, strategy settings",
+_WHERE = {"feature": "feature, classifier, strategy, risk settings", "classifier": "classifier, strategy settings",
           "strategy": "strategy settings"}
 
 

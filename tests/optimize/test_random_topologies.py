@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 import flowc.compiler.optimize as optimize
 from flowc.runtime import executor
+from flowc.runtime.reference import run_reference
 
 from .helpers import prepared, random_market, raw_plan, run_plan, same
 
@@ -97,15 +98,49 @@ def topology(rng: random.Random) -> str:
     plain = [s for s in strategies if s not in guarded]
     for s in guarded:
         routes.append(f"    route data -> {s} : BAR when close > 45")
-    body += ["        risk: risk { size = fixed(10); long_only = false }",
-             "        execution: execution { fill = next_open(); commission = percent(0.1) }",
+    risk, bar = risk_settings(rng, features[0])
+    body += [f"        risk: risk {{ {'; '.join(risk)} }}",
+             f"        execution: execution {{ fill = {pick(('next_open()', 'close()'))}; commission = percent(0.1) }}",
              "        portfolio: portfolio { cash = 100_000 }"]
-    routes += ["    pipeline risk -> execution -> portfolio",
-               f"    broadcast data -> {', '.join([*plain, 'execution', 'portfolio'])} : BAR",
+    receivers = [*plain, *(["risk"] if bar else []), "execution", "portfolio"]
+    routes += ["    pipeline risk -> execution -> portfolio", "    route f0 -> risk : FEATURE",
+               f"    broadcast data -> {', '.join(receivers)} : BAR",
                "    feedback portfolio -> risk : PORTFOLIO"]
     return "\n".join(["param fast: int = 10", "param slow: int = 30", "", "containers c {", "    backtest: backtest {",
                       *body, "    }", "}", "", "communication w {", *routes, "}", "",
                       "workflow w { containers = c; communication = w }", ""])
+
+
+def risk_settings(rng: random.Random, names: list[str]) -> tuple[list[str], bool]:
+    """A random risk container (docs/semantics.md, 6-6b): sizes, exits and reads of its book; and whether
+    it needs a BAR route."""
+    pick = lambda xs: rng.choice(list(xs))  # noqa: E731
+    book = pick(("position", "equity / 1000", "cash / 1000", "bars_held", "unrealised_pnl / 100", "strength",
+                 "direction", "entry_price / 10", "drawdown * 100"))
+    value = pick((*names, "close", book, f"abs({pick(names)}) + 1", f"sma(close, {pick(WINDOWS)}) / 10"))
+    size = pick((
+        "fixed(10)", f"units(abs({value}) + 1)", f"percent_equity(clip({value}, 1, 90))",
+        f"weight(clip(abs({value}), 0, 0.9))", f"risk_percent(1, abs({value}) + 0.5)", "weight(strength / 2)"))
+    lines = [f"size = {size}", f"long_only = {pick(('true', 'false'))}"]
+    if rng.random() < 0.3:
+        lines.append("fractional = true")
+    if rng.random() < 0.3:
+        lines.append(pick(("rebalance = true", "rebalance = new_week()", f"rebalance = {pick(names)} > 0")))
+    each = lambda: pick(("", ", each_bar = true"))  # noqa: E731
+    exits = {
+        "stop_loss": (pick(("3", "2.5")), f"distance(abs({value}) + 0.5{each()})", f"price(close * 0.97{each()})",
+                      f"percent(abs({value}) + 1{each()})"),
+        "take_profit": ("8", f"distance(abs({value}) + 1{each()})", f"price(highest(high, 5){each()})"),
+        "trailing_stop": ("4", f"distance(abs({value}) + 1{each()})"),
+    }
+    for name, choices in exits.items():
+        if rng.random() < 0.35:
+            lines.append(f"{name} = {pick(choices)}")
+    if rng.random() < 0.25:
+        lines.append(f"max_bars = {rng.randint(1, 12)}")
+    needs_bar = any(line.split(" =")[0] in (*exits, "max_bars") for line in lines) or any(
+        word in " ".join(lines) for word in ("close", "high", "new_week", "entry_price", "bars_held", "unrealised_pnl"))
+    return lines, needs_bar
 
 
 topologies = st.randoms(use_true_random=False).map(topology)
@@ -121,6 +156,7 @@ def test_no_pass_changes_a_result_on_random_topologies(tmp_path_factory, text, s
     market = random_market(p.market.symbols, 80, seed, holes)
     values = {"fast": fast, "slow": slow}
     expected = run_plan(raw, p, market, values)
+    assert expected.same_as(run_reference(p.analysis, market, list(p.params(values)))), text
     variants = [None, *((q,) for q in optimize.PIPELINE)]
     for passes in variants:
         plan = optimize.optimize(raw, p.analysis, passes)

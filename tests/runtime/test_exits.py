@@ -307,7 +307,7 @@ def test_exit_levels_are_parameters_of_one_compiled_program(shapes):
     plan, problems = build_plan(analyse(load_text(HAND.replace("float = 1000", "float = 2"), "test.flow")))
     assert plan is not None and not problems
     assert plan.digest == shapes["hand"].plan.digest
-    assert "stop_loss=Slot" in plan.structure()
+    assert "setting stop_loss = Slot" in plan.structure()
 
 
 # ---- the compiled engine against the reference, on random prices ------------------------------

@@ -49,25 +49,39 @@ def test_long_only_makes_a_short_direction_flat_only_when_set():
 
 def test_resize_when_no_direction_is_remembered_a_new_one_or_rebalancing():
     for remembered, d in pairs():
-        for rebalance in (0.0, 1.0):
-            expected = math.isnan(remembered) or d != remembered or rebalance != 0.0
+        for rebalance in (0.0, 1.0, NAN, -2.0):
+            expected = math.isnan(remembered) or d != remembered or (rebalance == rebalance and rebalance != 0.0)
             assert money.resize_nb(remembered, d, rebalance) == expected
 
 
 @settings(deadline=None)
-@given(floats, floats, floats, floats)
-def test_sizing(q, equity, price, d):
+@given(floats, floats, floats, floats, floats, st.sampled_from((0.0, 1.0)))
+def test_sizing(q, equity, price, distance, d, fractional):
+    def whole(units):
+        return units if fractional else np.floor(units)
+
     assert same(money.size_fixed_nb(q, d), q * d)
     with np.errstate(all="ignore"):
-        expected = d * np.floor(((q / 100.0) * equity) / np.float64(price))
-    assert same(money.size_percent_equity_nb(q, equity, price, d), expected)
+        percent = d * whole(((q / 100.0) * equity) / np.float64(price))
+        units = d * whole(np.float64(q))
+        weight = d * whole((q * equity) / np.float64(price))
+        risk = d * whole(((q / 100.0) * equity) / np.float64(distance))
+    assert same(money.size_percent_equity_nb(q, equity, price, d, fractional), percent)
+    assert same(money.size_units_nb(q, d, fractional), units)
+    assert same(money.size_weight_nb(q, equity, price, d, fractional), weight)
+    assert same(money.size_risk_percent_nb(q, equity, distance, d, fractional), risk)
 
 
-def test_percent_equity_sizing_by_hand():
-    assert money.size_percent_equity_nb(20.0, 100_000.0, 33.0, 1.0) == 606.0
-    assert money.size_percent_equity_nb(20.0, 100_000.0, 33.0, -1.0) == -606.0
-    assert math.isnan(money.size_percent_equity_nb(20.0, NAN, 33.0, 1.0))  # no equity received yet
-    assert math.isnan(money.size_percent_equity_nb(20.0, 1000.0, NAN, 1.0))  # no bar
+def test_sizing_by_hand():
+    assert money.size_percent_equity_nb(20.0, 100_000.0, 33.0, 1.0, 0.0) == 606.0
+    assert money.size_percent_equity_nb(20.0, 100_000.0, 33.0, -1.0, 0.0) == -606.0
+    assert money.size_percent_equity_nb(20.0, 100_000.0, 32.0, 1.0, 1.0) == 625.0
+    assert math.isnan(money.size_percent_equity_nb(20.0, NAN, 33.0, 1.0, 0.0))  # no equity received yet
+    assert math.isnan(money.size_percent_equity_nb(20.0, 1000.0, NAN, 1.0, 0.0))  # no bar
+    assert money.size_weight_nb(0.5, 10_000.0, 33.0, 1.0, 0.0) == 151.0
+    assert money.size_risk_percent_nb(1.0, 1_000_000.0, 7.0, -1.0, 0.0) == -1428.0  # 10,000 at risk over 7.0
+    assert money.size_units_nb(2.75, 1.0, 0.0) == 2.0 and money.size_units_nb(2.75, -1.0, 1.0) == -2.75
+    assert money.offset_below_nb(100.0, 2.5) == 97.5 and money.offset_above_nb(100.0, 2.5) == 102.5
 
 
 def test_limits():

@@ -1,0 +1,155 @@
+"""Binding a risk container: its fixed choices (`RiskConfig`) and its per-bar settings.
+
+A risk container's size, `rebalance` and exit levels are expressions of what it sees: the BAR,
+FEATURE and REGIME fields its routes deliver, params, and its own book (`schema.BOOK_FIELDS`:
+position, entry price, bars held, equity, ...). Each becomes a setting evaluated at every step
+(docs/semantics.md, 6b); the calls around them (`units(...)`, `distance(...)`) and the numbers
+that shape the program (`combine`, `fractional`, `max_bars`) are the config.
+"""
+
+from __future__ import annotations
+
+from flowc.compiler import components as comp
+from flowc.compiler.bind.configs import ConfigBinder
+from flowc.compiler.bind.exprs import ExprBinder
+from flowc.compiler.bind.state import Names
+from flowc.compiler.ir import Book, BoundContainer, BoundSetting, Expr, Level, RiskConfig, Slot, reads, walk
+from flowc.compiler.schema import BOOK_FIELDS, COMBINE_RULES, EXIT_SETTINGS, TRACKED_FIELDS, Events, Roles
+from flowc.compiler.scope import literal
+from flowc.dsl import ast
+from flowc.dsl.diagnostics import did_you_mean
+
+
+class RiskBinder(ExprBinder, ConfigBinder):
+    def risk_container(self, path: str, settings: dict[str, ast.Setting]) -> BoundContainer:
+        names = self.risk_names(path)
+        bound: dict[str, BoundSetting] = {}
+
+        def setting(name: str, value: ast.Expr, of: str) -> Expr | None:
+            expr = self.bind_expr(value, names, Roles.RISK, of, path, instances)
+            if expr is not None:
+                bound[name] = BoundSetting(name, expr, reads(expr, {}), value.span)
+            return expr
+
+        instances: list[int] = []
+        size = self.risk_size(settings["size"], setting)
+        combine = self.combine(settings.get("combine"))
+        long_only = self.number(settings.get("long_only"), 1.0)
+        fractional = self.number(settings.get("fractional"), 0.0)
+        rebalance = "rebalance" in settings and setting("rebalance", settings["rebalance"].value, "rebalance")
+        levels = {name: self.level(settings[name], setting) for name in EXIT_SETTINGS if name in settings}
+        max_bars = self.slot_of(settings["max_bars"].value, comp.Kind.WINDOW, "`max_bars`") \
+            if "max_bars" in settings else None
+        limits = {name: self.number(settings.get(name), at_least=0) for name in ("max_position", "max_drawdown")}
+        ok = (size is not None and combine is not None and long_only is not None and fractional is not None
+              and rebalance is not None and all(levels.values()) and ("max_bars" not in settings or max_bars)
+              and not any(name in settings and slot is None for name, slot in limits.items()))
+        if not ok or not self.has_bar_route(path, settings, bound):
+            return BoundContainer(path, Roles.RISK)
+        kind, size_slot = size  # type: ignore[misc]
+        read = {e.field for s in bound.values() for e in walk(s.expr) if isinstance(e, Book)}
+        config = RiskConfig(kind, size_slot, limits["max_position"], limits["max_drawdown"], long_only, combine,
+                            "rebalance" in settings, fractional, max_bars=max_bars,
+                            tracks=bool(levels) or max_bars is not None or bool(read & TRACKED_FIELDS),
+                            **levels)  # type: ignore[arg-type]
+        return BoundContainer(path, Roles.RISK, tuple(bound.values()), config)
+
+    def risk_names(self, path: str) -> Names:
+        """What a risk setting sees: delivered fields and its book, which no delivered field may shadow (FL306)."""
+        fields = self.delivered(path)
+        for name in BOOK_FIELDS:
+            if name in fields:
+                self.problem("FL306", f"`{name}` reaches `{path}` from `{fields[name].source}`, and it is also "
+                                      f"what a risk container knows of its book", self.graph.container(path).span,
+                             f"rename the setting `{name}` of `{fields[name].source}`")
+        return Names({}, {k: v for k, v in fields.items() if k not in BOOK_FIELDS}, book=BOOK_FIELDS)
+
+    def risk_size(self, setting: ast.Setting, bind) -> tuple[str, Slot | None] | None:
+        """`size = fixed(q)` (a number) or a sizing call whose arguments are per-bar settings `size_<arg>`."""
+        found = self.risk_call(setting)
+        if found is None:
+            return None
+        component, args = found
+        if component.name == "fixed":
+            slot = self.slot_of(args[0], comp.Kind.NUMBER, "the argument of `fixed`")
+            return (component.name, slot) if slot is not None else None
+        bound = [bind(f"size_{arg.name}", value, "size") for arg, value in zip(component.args, args, strict=True)]
+        return (component.name, None) if all(b is not None for b in bound) else None
+
+    def risk_call(self, setting: ast.Setting) -> tuple[comp.Component, list[ast.Expr]] | None:
+        """A call of one of the risk components of `setting` (FL501, FL503), its arguments matched."""
+        value, options = setting.value, risk_components(setting.name)
+        if not isinstance(value, ast.Call):
+            self.problem("FL501", f"`{setting.name}` must be a call of {', '.join(f'`{o}()`' for o in options)}",
+                         value.span)
+            return None
+        component = comp.lookup(Roles.RISK, setting.name, value.func)
+        if component is None or component.role != Roles.RISK:
+            self.problem("FL503", f"no component `{value.func}` for the risk setting `{setting.name}`", value.span,
+                         did_you_mean(value.func, options) or f"available: {', '.join(options)}")
+            return None
+        args = self.arguments(value, component)
+        return (component, args) if args is not None else None
+
+    def level(self, setting: ast.Setting, bind) -> Level | None:
+        """An exit: a number or param is a percentage; else `percent(x)`, `distance(x)` or `price(x)`."""
+        value = setting.value
+        if not isinstance(value, ast.Call):
+            if not self.positive(setting.name, value) or bind(setting.name, value, setting.name) is None:
+                return None
+            return Level("percent", False)
+        found = self.risk_call(setting)
+        if found is None:
+            return None
+        component, (x, each_bar) = found
+        flag = literal(each_bar)
+        if not isinstance(flag, bool):
+            self.problem("FL501", "`each_bar` must be `true` or `false`: it decides the program's shape",
+                         each_bar.span if each_bar is not None else value.span, "a param cannot choose it")
+            return None
+        if component.name != "price" and not self.positive(setting.name, x):
+            return None
+        if bind(setting.name, x, setting.name) is None:
+            return None
+        return Level(component.name, flag)
+
+    def positive(self, name: str, value: ast.Expr) -> bool:
+        """A literal percentage or distance must be above 0 (FL509)."""
+        number = literal(value)
+        if isinstance(number, int | float) and not isinstance(number, bool) and number <= 0:
+            self.problem("FL509", f"`{name}` is measured from the entry price and must be above 0, not {number}",
+                         value.span, f"e.g. `{name} = 5` for 5 %")
+            return False
+        return True
+
+    def combine(self, setting: ast.Setting | None) -> str | None:
+        if setting is None:
+            return "sum"
+        value = setting.value
+        rule = value.id if isinstance(value, ast.Name) else value.value if isinstance(value, ast.String) else ""
+        if rule not in COMBINE_RULES:
+            self.problem("FL509", "`combine` must be one of " + ", ".join(COMBINE_RULES), value.span,
+                         did_you_mean(rule, COMBINE_RULES))
+            return None
+        return rule
+
+    def has_bar_route(self, path: str, settings: dict[str, ast.Setting], bound: dict[str, BoundSetting]) -> bool:
+        """Exits and the position's entry read each bar: they need a BAR route (FL209)."""
+        if any(e.event == Events.BAR for e in self.graph.incoming(path)):
+            return True
+        needs = [settings[name] for name in (*EXIT_SETTINGS, "max_bars") if name in settings]
+        tracked = [s for s in bound.values() for e in walk(s.expr) if isinstance(e, Book)
+                   and e.field in TRACKED_FIELDS]
+        if not needs and not tracked:
+            return True
+        source = next(iter(self.graph.of_role(Roles.DATA)), Roles.DATA)
+        what, span = (f"`{needs[0].name}`", needs[0].span) if needs else (
+            f"`{tracked[0].name}` reads the position's entry and", tracked[0].span)
+        self.problem("FL209", f"{what} reads each bar's open, high and low, and no route delivers BAR to "
+                              f"`{path}`", span, f"add `broadcast {source} -> {path} : BAR`")
+        return False
+
+
+def risk_components(setting: str) -> list[str]:
+    """The risk components callable in `setting` (feature components are for their arguments)."""
+    return comp.candidates(Roles.RISK, setting)
