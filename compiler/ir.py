@@ -185,11 +185,20 @@ class RiskConfig:
 
 
 @dataclass(frozen=True)
+class Fee:
+    """One term of a commission (docs/semantics.md, section 7): `percent(p)`, `per_share(c)` or `fixed(c)`."""
+
+    kind: str  # "percent" | "per_share" | "fixed"
+    rate: Slot
+
+
+@dataclass(frozen=True)
 class ExecutionConfig:
     fill: str  # "next_open" | "close"
-    commission: str | None  # "percent" | "per_share" | "fixed"
-    commission_slot: Slot | None
+    commission: tuple[Fee, ...]  # its terms, summed left to right; none: no commission
     slippage: Slot | None  # bps
+    min_commission: Slot | None = None  # per fill
+    max_commission: Fee | None = None  # per fill: an amount (`fixed`) or a percent of the fill's value
 
 
 @dataclass(frozen=True)

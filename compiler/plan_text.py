@@ -23,6 +23,7 @@ from flowc.compiler.ir import (
     BoundGuard,
     DataConfig,
     Expr,
+    Fee,
     Input,
     Level,
     Local,
@@ -85,6 +86,11 @@ class _Text:
                     continue
                 if isinstance(value, Slot):
                     lines.append(f"    {f.name} = {self.expr(value)}")
+                elif isinstance(value, tuple | Fee):  # commission terms: `fixed(1) + percent(0.1)`
+                    fees = value if isinstance(value, tuple) else (value,)
+                    if fees:
+                        lines.append(f"    {f.name} = " + " + ".join(f"{fee.kind}({self.expr(fee.rate)})"
+                                                                  for fee in fees))
                 elif isinstance(value, Level):
                     lines.append(f"    {f.name} = {value.kind}" + (", each bar" if value.each_bar else ""))
                 else:  # a choice, with its number if it takes one: `size = fixed(100)`

@@ -106,7 +106,7 @@ ROLE_SETTINGS: dict[str, frozenset[str] | None] = {
     Roles.STRATEGY: frozenset({"signal", "active"}),
     Roles.RISK: frozenset({"size", "max_position", "max_drawdown", "long_only", "combine", "rebalance",
                            "stop_loss", "take_profit", "trailing_stop", "max_bars", "fractional"}),
-    Roles.EXECUTION: frozenset({"fill", "commission", "slippage"}),
+    Roles.EXECUTION: frozenset({"fill", "commission", "slippage", "min_commission", "max_commission"}),
     Roles.PORTFOLIO: frozenset({"cash"}),
 }
 REQUIRED_SETTINGS: dict[str, tuple[str, ...]] = {

@@ -369,7 +369,9 @@ def check_settings(plan: Plan, params: np.ndarray) -> None:
             limits += [("max_position", config.max_position, "at least 0"),
                        ("max_drawdown", config.max_drawdown, "at least 0")]
         elif isinstance(config, ExecutionConfig):
-            limits += [("commission", config.commission_slot, "at least 0"),
+            fees = (*config.commission, *([config.max_commission] if config.max_commission else []))
+            limits += [*(("commission", fee.rate, "at least 0") for fee in fees),
+                       ("min_commission", config.min_commission, "at least 0"),
                        ("slippage", config.slippage, "at least 0")]
         for setting, slot, rule in limits:
             if slot is None or plan.param_names[slot.index] is None:  # absent, or a literal (checked when bound)

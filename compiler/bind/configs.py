@@ -14,6 +14,7 @@ from flowc.compiler.ir import (
     Config,
     DataConfig,
     ExecutionConfig,
+    Fee,
     PortfolioConfig,
     SourceSpec,
 )
@@ -63,15 +64,18 @@ class ConfigBinder(ValueBinder):
             if found is None:
                 return None
             fill = found[0]
-        commission, commission_slot = None, None
-        if "commission" in settings:
-            found = self.config_call(Roles.EXECUTION, settings["commission"])
-            if found is None:
+        commission = self.commission(settings.get("commission"))
+        if commission is None:
+            return None
+        minimum, maximum = None, None
+        if "min_commission" in settings:
+            minimum = self.number(settings["min_commission"], at_least=0)
+            if minimum is None:
                 return None
-            commission = found[0]
-            if not self.in_range(found[1][0], f"the argument of `{commission}`", at_least=0):
+        if "max_commission" in settings:
+            maximum = self.max_commission(settings["max_commission"])
+            if maximum is None:
                 return None
-            commission_slot = self.slot_of(found[1][0], comp.Kind.NUMBER, f"the argument of `{commission}`")
         slippage = None
         if "slippage" in settings:
             found = self.config_call(Roles.EXECUTION, settings["slippage"])
@@ -80,8 +84,47 @@ class ConfigBinder(ValueBinder):
             if not self.in_range(found[1][0], "the argument of `bps`", at_least=0):
                 return None
             slippage = self.slot_of(found[1][0], comp.Kind.NUMBER, "the argument of `bps`")
-        return ExecutionConfig(fill, commission, commission_slot, slippage)
+        return ExecutionConfig(fill, commission, slippage, minimum, maximum)
+
+    def commission(self, setting: ast.Setting | None) -> tuple[Fee, ...] | None:
+        """`percent(p)`, `per_share(c)`, `fixed(c)`, or a sum of them: `fixed(1) + percent(0.1)`."""
+        if setting is None:
+            return ()
+        terms, fees = list(_terms(setting.value)), []
+        for term in terms:
+            found = self.config_call(Roles.EXECUTION, ast.Setting("commission", term, span=term.span))
+            if found is None:
+                return None
+            kind, (rate,) = found
+            if not self.in_range(rate, f"the argument of `{kind}`", at_least=0):
+                return None
+            slot = self.slot_of(rate, comp.Kind.NUMBER, f"the argument of `{kind}`")
+            if slot is None:
+                return None
+            fees.append(Fee(kind, slot))
+        return tuple(fees)
+
+    def max_commission(self, setting: ast.Setting) -> Fee | None:
+        """An amount per fill, or `percent(p)`: p % of the fill's value."""
+        value = setting.value
+        if isinstance(value, ast.Call) and value.func == "percent" and len(value.args) == 1 and not value.kwargs:
+            value, kind = value.args[0], "percent"
+        else:
+            kind = "fixed"
+        if not self.in_range(value, "`max_commission`", at_least=0):
+            return None
+        slot = self.slot_of(value, comp.Kind.NUMBER, "`max_commission`")
+        return Fee(kind, slot) if slot is not None else None
 
     def config_portfolio(self, path: str, settings: dict[str, ast.Setting]) -> Config | None:
         cash = self.number(settings.get("cash"), DEFAULT_CASH, above=0)
         return PortfolioConfig(cash) if cash is not None else None
+
+
+def _terms(value: ast.Expr):
+    """The terms of a sum, left to right: `a + b + c`."""
+    if isinstance(value, ast.Binary) and value.op == "+":
+        yield from _terms(value.left)
+        yield from _terms(value.right)
+    else:
+        yield value

@@ -95,8 +95,8 @@ class RiskBinder(ExprBinder, ConfigBinder):
         """An exit: a number or param is a percentage; else `percent(x)`, `distance(x)` or `price(x)`."""
         value = setting.value
         if not isinstance(value, ast.Call):
-            if not (isinstance(literal(value), int | float) or isinstance(value, ast.Name) and value.id in
-                    self.scope.params):
+            if not (isinstance(literal(value), int | float) or (isinstance(value, ast.Name) and value.id in
+                    self.scope.params)):
                 self.problem("FL501", f"`{setting.name}` must be a number, a param, or a call of "
                                       "`percent()`, `distance()` or `price()`", value.span,
                              f"a per-bar value says what it is: `{setting.name} = distance(2 * atr14)`")

@@ -82,12 +82,18 @@ def fill(ctx: Context, node: NodePlan, slot: int, quantity: str, price: str) -> 
     if cfg.slippage is not None:
         ctx.kernels.add("slipped_nb")
         w(f"px = slipped_nb(px, q, p[{cfg.slippage.index}])")
-    if cfg.commission is None:
-        w("fee = 0.0")
-    else:
-        fee = COMMISSION[cfg.commission].format(slot=cfg.commission_slot.index)
+    w("fee = 0.0")
+    for k, term in enumerate(cfg.commission):  # the terms summed left to right, the first as it is
+        fee = COMMISSION[term.kind].format(slot=term.rate.index)
         ctx.kernels.add(fee.split("(")[0])
-        w(f"fee = {fee}")
+        w(f"fee = {fee}" if k == 0 else f"fee = fee + {fee}")
+    if cfg.min_commission is not None:
+        ctx.kernels.add("commission_floor_nb")
+        w(f"fee = commission_floor_nb(fee, p[{cfg.min_commission.index}])")
+    if cfg.max_commission is not None:
+        cap = COMMISSION[cfg.max_commission.kind].format(slot=cfg.max_commission.rate.index)
+        ctx.kernels.update(("commission_cap_nb", cap.split("(")[0]))
+        w(f"fee = commission_cap_nb(fee, {cap})")
     for name, value in (("fq", "q"), ("fpx", "px"), ("fc", "fee"), ("fpres", "True")):
         w(f"{ctx.ev(f'{name}_{x}', slot)} = {value}")
 

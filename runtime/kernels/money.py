@@ -207,6 +207,18 @@ def commission_fixed_nb(fee: float) -> float:
     return fee
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def commission_floor_nb(fee: float, minimum: float) -> float:
+    """`min_commission = m`: at least m per fill."""
+    return minimum if fee < minimum else fee
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def commission_cap_nb(fee: float, cap: float) -> float:
+    """`max_commission`: at most the cap per fill."""
+    return cap if fee > cap else fee
+
+
 # ---- portfolio: fills and mark to market (section 8) ----
 
 

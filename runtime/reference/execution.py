@@ -5,7 +5,7 @@ Implements `docs/semantics.md`, section 7 (Execution).
 
 from __future__ import annotations
 
-from flowc.compiler.ir import BoundContainer
+from flowc.compiler.ir import BoundContainer, Fee
 from flowc.compiler.schema import Events
 from flowc.runtime.reference.arithmetic import sign
 from flowc.runtime.reference.expressions import Record
@@ -51,8 +51,18 @@ class Execution:
         if c.slippage is not None:
             price = base + sign(q) * ((params[c.slippage.index] / 10000.0) * base)
         commission = 0.0
-        if c.commission is not None:
-            rate = params[c.commission_slot.index]
-            commission = {"percent": rate / 100.0 * abs(q) * price, "per_share": rate * abs(q),
-                          "fixed": rate}[c.commission]
+        for k, term in enumerate(c.commission):  # the terms summed left to right, the first as it is
+            fee = _fee(term, params, q, price)
+            commission = fee if k == 0 else commission + fee
+        if c.min_commission is not None and commission < params[c.min_commission.index]:
+            commission = params[c.min_commission.index]
+        if c.max_commission is not None:
+            cap = _fee(c.max_commission, params, q, price)
+            if commission > cap:
+                commission = cap
         return {"quantity": q, "price": price, "commission": commission}
+
+
+def _fee(term: Fee, params, q: float, price: float) -> float:
+    rate = params[term.rate.index]
+    return {"percent": rate / 100.0 * abs(q) * price, "per_share": rate * abs(q), "fixed": rate}[term.kind]

@@ -1,0 +1,72 @@
+"""Commissions that combine: terms summed, a minimum and a maximum per fill (docs/semantics.md, section 7).
+
+Hand cases in the reference engine on bars written here; one compiled run of every form against it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from flowc.runtime.manager import prepare, run_prepared
+from flowc.runtime.reference import run_reference
+
+from .test_exits import bars, errors, reference
+
+TEMPLATE = """
+containers t {{ backtest: backtest {{
+    data: data {{ source = sample("sp500", symbol = "A") }}
+    strategy: strategy {{ signal = volume }}
+    risk: risk {{ size = units(close / 10 * 0 + {units}); long_only = false }}
+    execution: execution {{ fill = close(); {costs} }}
+    portfolio: portfolio {{ cash = 100_000 }}
+}} }}
+communication w {{
+    pipeline data -> strategy -> risk -> execution -> portfolio
+    broadcast data -> risk, execution, portfolio : BAR
+}}
+workflow w {{ containers = t; communication = w }}
+"""
+MARKET = bars((50, 50, 50, 50, 1), (60, 60, 60, 60, -1))  # buy at 50, then sell twice the units at 60
+
+
+def fees(costs: str, units: float = 100) -> list[float]:
+    ledger = reference(TEMPLATE.format(costs=costs, units=units), MARKET)
+    return [float(f["commission"]) for f in ledger.fills]
+
+
+def test_terms_are_summed_left_to_right():
+    assert fees("commission = fixed(1) + percent(0.1)") == [1 + 0.1 / 100.0 * 100 * 50, 1 + 0.1 / 100.0 * 200 * 60]
+    assert fees("commission = per_share(0.01) + fixed(2)") == [0.01 * 100 + 2, 0.01 * 200 + 2]
+    assert fees("commission = percent(0.1)") == [0.1 / 100.0 * 100 * 50, 0.1 / 100.0 * 200 * 60]
+
+
+def test_a_minimum_and_a_maximum_per_fill():
+    assert fees("commission = per_share(0.005); min_commission = 1", units=10) == [1, 1]  # 0.05 and 0.10
+    assert fees("commission = per_share(0.005); max_commission = 0.7") == [0.5, 0.7]  # 0.5, and 1.0 capped
+    # interactive brokers' fixed pricing: 0.005 a share, at least 1, at most 1 % of the trade's value
+    # (1 share at 50: 0.005, raised to 1, capped at 1 % of 50; 2 at 60: raised to 1, below 1 % of 120)
+    assert fees("commission = per_share(0.005); min_commission = 1; max_commission = percent(1)", units=1) == \
+        [1 / 100.0 * 1 * 50, 1.0]
+
+
+@pytest.mark.parametrize(("costs", "code"), [
+    ("commission = percent(-1)", "FL509"),
+    ("commission = fixed(1) + bps(2)", "FL503"),
+    ("min_commission = -1", "FL509"),
+    ("max_commission = per_share(1)", "FL501"),
+])
+def test_bad_commissions_are_diagnosed(costs, code):
+    assert [c for c, _ in errors(TEMPLATE.format(costs=costs, units=100))] == [code]
+
+
+@pytest.mark.slow
+def test_the_compiled_engine_agrees(tmp_path):
+    path = tmp_path / "fees.flow"
+    path.write_text(TEMPLATE.format(units=37, costs="commission = fixed(1) + percent(0.1) + per_share(0.002); "
+                                                      "min_commission = 2.5; max_commission = percent(0.3)"))
+    prepared = prepare(path)
+    market = bars(*[(50 + k, 51 + k, 49 + k, 50 + k, (-1) ** k * (1 + k % 3)) for k in range(12)])
+    prepared.market = market
+    compiled = run_prepared(prepared, engine="compiled")
+    assert compiled.same_as(run_reference(prepared.analysis, market, list(prepared.params())))
+    assert len(compiled.fills) == 12
