@@ -33,6 +33,17 @@ class Input:
 
 
 @dataclass(frozen=True)
+class CrossInput(Input):
+    """`field@SYMBOL`: the field as the symbol `symbol_literals[literal]` has it at this step.
+
+    An `Input` too: it reads the same input (the setting runs where that input is present for
+    the symbol evaluated), only the value comes from another symbol (docs/semantics.md, section 3).
+    """
+
+    literal: int = -1
+
+
+@dataclass(frozen=True)
 class Local:
     """An earlier setting of the same container."""
 

@@ -20,6 +20,7 @@ from flowc.compiler.ir import (
     Apply,
     BinOp,
     BoundGuard,
+    CrossInput,
     DataConfig,
     Expr,
     Input,
@@ -115,7 +116,8 @@ class _Text:
             name = self.names[e.index]
             return f"${name}" if name is not None else _number(self.slots[e.index][1])
         if isinstance(e, Input):
-            return e.field if e.source is None else f"{e.source}.{e.field}"
+            at = f"@{self.symbols[e.literal]}" if isinstance(e, CrossInput) and e.literal < len(self.symbols) else ""
+            return (e.field if e.source is None else f"{e.source}.{e.field}") + at
         if isinstance(e, Local):
             return e.name
         if isinstance(e, Apply):

@@ -14,7 +14,7 @@ from flowc.compiler import components as comp
 from flowc.compiler.bind.state import Names
 from flowc.compiler.bind.values import ValueBinder
 from flowc.compiler.bind.visibility import VisibilityBinder
-from flowc.compiler.ir import Apply, BinOp, Expr, Input, Local, Slot, SymbolIs, UnOp
+from flowc.compiler.ir import Apply, BinOp, CrossInput, Expr, Input, Local, Slot, SymbolIs, UnOp
 from flowc.compiler.schema import Events
 from flowc.dsl import ast
 from flowc.dsl.diagnostics import did_you_mean
@@ -27,7 +27,7 @@ class ExprBinder(VisibilityBinder, ValueBinder):
         if isinstance(e, ast.Bool):
             return self.out.params.literal(1.0 if e.value else 0.0)
         if isinstance(e, ast.Name):
-            return self.name(e, names)
+            return self.name(e, names, setting)
         if isinstance(e, ast.Unary):
             if e.op == "-" and isinstance(e.operand, ast.Number):
                 return self.out.params.literal(-e.operand.value)
@@ -59,7 +59,9 @@ class ExprBinder(VisibilityBinder, ValueBinder):
             self.out.symbol_literals.append(other.value)
         return SymbolIs(self.out.symbol_literals.index(other.value), negate=e.op == "!=")
 
-    def name(self, e: ast.Name, names: Names) -> Expr | None:
+    def name(self, e: ast.Name, names: Names, setting: str = "") -> Expr | None:
+        if e.at is not None:
+            return self.cross_read(e, names, setting)
         if e.id in names.locals:
             return Local(e.id)
         if e.id in names.failed:
@@ -79,6 +81,35 @@ class ExprBinder(VisibilityBinder, ValueBinder):
             self.problem("FL501", "`symbol` can only be compared with a string", e.span)
             return None
         return None
+
+    def cross_read(self, e: ast.Name, names: Names, setting: str) -> Expr | None:
+        """`name@SYMBOL`: a BAR field or an upstream container's FEATURE or REGIME, at another symbol (FL513)."""
+        what = f"`{e.id}@{e.at}`"
+        if setting == "when":  # a `selective` case is bound again as the later cases' exclusion: say it once
+            if not any(d.span == e.span for d in self.out.diagnostics):
+                self.problem("FL513", f"{what}: a route predicate reads the event it is given, never another symbol's",
+                             e.span, "compute the value in a feature container and route it here")
+            return None
+        if e.id in names.locals or e.id in names.failed:
+            self.problem("FL513", f"{what}: `{e.id}` is a setting of this container, whose value at another symbol "
+                                  "is not known yet (the container runs symbol by symbol)", e.span,
+                         f"compute `{e.id}` in a feature container upstream and route its FEATURE here")
+            return None
+        found = names.fields.get(e.id)
+        if found is None:
+            if e.id in self.scope.params:
+                self.problem("FL513", f"{what}: `{e.id}` is a param, the same for every symbol", e.span,
+                             f"write `{e.id}`")
+            return None  # bind_expr names it: a missing route (FL209) or an unknown name (FL201)
+        if found.event not in (Events.BAR, Events.FEATURE, Events.REGIME):
+            self.problem("FL513", f"{what}: only a BAR field, a FEATURE or a REGIME can be read at another "
+                                  f"symbol, and `{e.id}` is a field of {found.event}", e.span)
+            return None
+        if e.at not in self.out.symbol_literals:
+            self.out.symbol_literals.append(e.at)
+        self.out.used_inputs.add((found.source or Events.BAR.value, found.event, found.field))
+        self.out.cross_reads.append((e.id, e.at, e.span))
+        return CrossInput(found.event, found.source, found.field, self.out.symbol_literals.index(e.at))
 
     def call(self, e: ast.Call, names: Names, role: str, setting: str, instances: list[int]) -> Expr | None:
         component = comp.lookup(role, setting, e.func)
@@ -126,6 +157,8 @@ class ExprBinder(VisibilityBinder, ValueBinder):
         result = self.expr(e, names, role, setting, instances)
         if result is None and len(self.out.diagnostics) == before:
             for node in names_in(e):
+                if any(d.span == node.span for d in self.out.diagnostics):
+                    break  # said already (a `selective` case bound again as an exclusion)
                 if (node.id not in names.locals and node.id not in names.fields and node.id not in names.failed
                         and node.id not in self.scope.params and node.id != "symbol"
                         and not self.missing_route(node.id, path, node.span)):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flowc.compiler import components as comp
 from flowc.compiler.codegen.context import Context
 from flowc.compiler.codegen.layout import counters, registers
-from flowc.compiler.ir import Apply, BinOp, BoundGuard, Expr, Input, Local, Slot, SymbolIs, UnOp, walk
+from flowc.compiler.ir import Apply, BinOp, BoundGuard, CrossInput, Expr, Input, Local, Slot, SymbolIs, UnOp, walk
 from flowc.compiler.plan import InputPlan, NodePlan
 from flowc.compiler.schema import Events
 
@@ -20,7 +20,14 @@ OPS = {"/": "div_nb", "<": "lt_nb", "<=": "le_nb", ">": "gt_nb", ">=": "ge_nb", 
 
 
 def field(ctx: Context, item: Input) -> str:
-    """The code reading one input field at (t, s)."""
+    """The code reading one input field at (t, s): at symbol `xs[k]` for a `name@SYMBOL` (`symbol_index_nb`)."""
+    if isinstance(item, CrossInput):
+        x = f"xs[{item.literal}]"
+        if item.event == Events.BAR:
+            return f"({BAR_ARRAYS[item.field]}[t, {x}] if present[t, {x}] else np.nan)"
+        source = ctx.plan.node(item.source)  # type: ignore[arg-type]
+        assert source.path not in ctx.layout.local, "a container read at another symbol keeps its events in memory"
+        return f"out_{source.ident}[{ctx.row(source)}, {x}, {source.fields.index(item.field)}]"
     if item.event == Events.BAR:
         return "bar_time[t]" if item.field == comp.TIME else f"{BAR_ARRAYS[item.field]}[t, s]"
     source = ctx.plan.node(item.source)  # type: ignore[arg-type]
@@ -122,7 +129,8 @@ def presence(ctx: Context, item: InputPlan) -> str:
     return " or ".join(terms) if len(terms) > 1 else terms[0]
 
 
-OPS_NAMES = {*OPS.values(), "truthy_nb", "sign_nb", "not_nb", "grow_nb"}  # the kernels of `flowc.runtime.kernels.ops`
+# the kernels of `flowc.runtime.kernels.ops`
+OPS_NAMES = {*OPS.values(), "truthy_nb", "sign_nb", "not_nb", "grow_nb", "symbol_index_nb"}
 RENAMED = "k_"  # before a component's kernel whose name an operator of `ops` has (`sign`)
 
 
@@ -130,3 +138,10 @@ def kernel_name(component: str, form: str) -> str:
     """The name a component's kernel has in the generated module: `<component>_<form>`, unless `ops` has it."""
     name = f"{component}_{form}"
     return RENAMED + name if name in OPS_NAMES else name
+
+
+def symbol_indices(ctx: Context, lines: list[str], at: int, indent: str) -> None:
+    """Insert `xs = ...` (the symbols read as `name@SYMBOL`) at `lines[at]` if the lines read `xs[k]`."""
+    if any("xs[" in line for line in lines):
+        ctx.kernels.add("symbol_index_nb")
+        lines.insert(at, f"{indent}xs = symbol_index_nb(symlit, {ctx.plan.n_symbol_literals})  # `name@SYMBOL`")

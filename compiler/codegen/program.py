@@ -24,7 +24,7 @@ from flowc.compiler.codegen.contract import (
     Portfolios,
     Steps,
 )
-from flowc.compiler.codegen.expr import OPS_NAMES, RENAMED
+from flowc.compiler.codegen.expr import OPS_NAMES, RENAMED, symbol_indices
 from flowc.compiler.codegen.layout import counters, layout
 from flowc.compiler.codegen.legend import legend
 from flowc.compiler.codegen.writer import Writer
@@ -76,6 +76,7 @@ def generate(plan: Plan) -> Generated:
     else:
         _steps(ctx, "0", "T")
     w("return orders, fills")
+    symbol_indices(ctx, w.lines, 1, "    ")
 
     args = list(FIXED_ARGS) + [b.name for b in ctx.buffers]
     header = [
@@ -192,6 +193,7 @@ def _prefix(ctx: Context, name: str, group: tuple[NodePlan, ...]) -> tuple[list[
                 for j, counter in enumerate(counters(node, state)):
                     w(f"row_{node.ident}_{state.instance}[{j}] = {counter}")
     ctx.w = outer
+    symbol_indices(ctx, w.lines, 1, "    ")
     used = set(re.findall(r"\b\w+\b", "\n".join(w.lines)))
     args = ["tb", "te", "ob", *(a for a in (*FIXED_ARGS, *(b.name for b in ctx.buffers)) if a in used)]
     header = ["", "", '@njit(cache=True, error_model="numpy")', f"def {name}({', '.join(args)}):",

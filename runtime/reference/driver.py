@@ -15,6 +15,7 @@ from flowc.compiler.graph import FlowGraph
 from flowc.compiler.ir import Apply, walk
 from flowc.compiler.schema import Roles
 from flowc.compiler.workflow import Analysis
+from flowc.runtime.cross_symbols import unknown_symbols
 from flowc.runtime.data import MarketData, source_symbols
 from flowc.runtime.ledger import FILL_DTYPE, ORDER_DTYPE, UNFILLED_DTYPE, Ledger
 from flowc.runtime.reference.components import COMPONENTS
@@ -82,6 +83,8 @@ def run_reference(analysis: Analysis, market: MarketData, params: list[float] | 
     graph, binding = analysis.graph, analysis.binding
     if params is None:
         params = binding.params.vector(analysis.values)
+    if problems := unknown_symbols(binding, market.symbols):
+        raise ValueError(problems[0].message)
     net = Network(analysis, market, params)
     net.trade_from = trade_from
     net.replays = list(replays)  # captured signals: presence [T, S] and (direction, strength) [T, S, 2]

@@ -5,10 +5,10 @@ Implements `docs/semantics.md`, section 3 (Expressions).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from flowc.compiler.ir import Apply, BinOp, Expr, Input, InputKey, Local, Slot, SymbolIs, UnOp
+from flowc.compiler.ir import Apply, BinOp, CrossInput, Expr, Input, InputKey, Local, Slot, SymbolIs, UnOp
 from flowc.runtime.reference.arithmetic import binop, truthy
 from flowc.runtime.reference.components import Component, new_component
 
@@ -25,12 +25,16 @@ class Scope:
     inputs: dict[InputKey, Record]  # the present inputs
     settings: dict[str, float] = field(default_factory=dict)  # the settings computed so far
     states: dict[int, Component] = field(default_factory=dict)  # component state by instance
+    across: Callable[[CrossInput], float] | None = None  # `name@SYMBOL`: the value at that symbol, this step
 
 
 def evaluate(expr: Expr, scope: Scope) -> float:
     """One expression at one (step, symbol). Both operands always run: their components keep state."""
     if isinstance(expr, Slot):
         return scope.params[expr.index]
+    if isinstance(expr, CrossInput):
+        assert scope.across is not None
+        return scope.across(expr)
     if isinstance(expr, Input):
         return scope.inputs[(expr.event, expr.source)][expr.field]
     if isinstance(expr, Local):
