@@ -88,7 +88,23 @@ class Replay:
     index: int
 
 
-Expr = Slot | Input | Local | Apply | BinOp | UnOp | SymbolIs | Replay
+@dataclass(frozen=True)
+class CrossSection:
+    """`cs_rank(x)`, `top(x, n)`, ...: `arg` across the symbols at one step (docs/semantics.md, section 5a).
+
+    `n` is the count of `top` and `bottom`; `index` numbers it in its container, with the `Apply`
+    instances (no state is kept under it).
+    """
+
+    op: str
+    arg: Expr
+    n: Slot | None
+    index: int
+
+
+CROSS_SECTIONAL = ("cs_rank", "cs_zscore", "demean", "weight", "top", "bottom")  # `top` and `bottom` take `n`
+
+Expr = Slot | Input | Local | Apply | BinOp | UnOp | SymbolIs | Replay | CrossSection
 
 InputKey = tuple[str, str | None]  # (event, source)
 
@@ -105,6 +121,8 @@ def reads(expr: Expr, locals_reads: dict[str, frozenset[InputKey]]) -> frozenset
         return reads(expr.left, locals_reads) | reads(expr.right, locals_reads)
     if isinstance(expr, UnOp):
         return reads(expr.operand, locals_reads)
+    if isinstance(expr, CrossSection):
+        return reads(expr.arg, locals_reads)
     return frozenset()
 
 
@@ -119,6 +137,13 @@ def walk(expr: Expr):
         yield from walk(expr.right)
     elif isinstance(expr, UnOp):
         yield from walk(expr.operand)
+    elif isinstance(expr, CrossSection):
+        yield from walk(expr.arg)
+
+
+def cross_sections(expr: Expr) -> list[CrossSection]:
+    """The cross-sectional operators of an expression, in `walk` order (their arguments hold none)."""
+    return [e for e in walk(expr) if isinstance(e, CrossSection)]
 
 
 # ---- settings and role configurations ---------------------------------------------------

@@ -18,7 +18,7 @@ import networkx as nx
 
 from flowc.compiler import components as comp
 from flowc.compiler.graph import FlowGraph
-from flowc.compiler.ir import Apply, BoundContainer, BoundGuard, CrossInput, Slot, walk
+from flowc.compiler.ir import Apply, BoundContainer, BoundGuard, CrossInput, CrossSection, Slot, walk
 from flowc.compiler.schema import Events, Roles
 from flowc.compiler.workflow import Analysis
 from flowc.dsl.diagnostics import Diagnostic, diagnose
@@ -125,7 +125,8 @@ def hoistable(graph: FlowGraph) -> set[str]:
 
 
 def across_symbols(graph: FlowGraph, containers: dict[str, BoundContainer]) -> set[str]:
-    """Series containers that read another symbol's FEATURE or REGIME (`name@SYMBOL`), and what they reach.
+    """Series containers that read another symbol's FEATURE or REGIME (`name@SYMBOL`) or compute across
+    the symbols (`cs_rank`, `top`, ...), and what they reach.
 
     The hoisted prefix runs each symbol over a tile of steps before the next symbol, so another
     symbol's event of this step may not exist yet there: these run in the step loop, where each
@@ -133,7 +134,7 @@ def across_symbols(graph: FlowGraph, containers: dict[str, BoundContainer]) -> s
     A BAR field at another symbol is in the market arrays from the start and needs no such care.
     """
     readers = {path for path, bound in containers.items() for s in bound.settings for e in walk(s.expr)
-               if isinstance(e, CrossInput) and e.event != Events.BAR}
+               if (isinstance(e, CrossInput) and e.event != Events.BAR) or isinstance(e, CrossSection)}
     dag = graph.forward_graph()
     for path in list(readers):
         readers |= nx.descendants(dag, path)

@@ -21,6 +21,7 @@ from flowc.compiler.ir import (
     BinOp,
     BoundGuard,
     CrossInput,
+    CrossSection,
     DataConfig,
     Expr,
     Input,
@@ -134,6 +135,8 @@ class _Text:
                 spec = self.replays[e.index]
                 return f"replay({_value(spec.path)}, strategy = {_value(spec.strategy)})"
             return f"replay(#{e.index})"
+        if isinstance(e, CrossSection):
+            return f"{e.op}({self.expr(e.arg)}{'' if e.n is None else ', ' + self.expr(e.n)})"
         raise TypeError(f"no text for {e!r}")
 
     def operand(self, e: Expr) -> str:

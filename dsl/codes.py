@@ -101,6 +101,8 @@ _RULES = [
     Rule("FL511", "bad-override", E, "a `--set NAME=VALUE` that names no param or has the wrong type"),
     Rule("FL512", "look-ahead-lag", E, "a lag of `shift`, `diff` or `pct_change` below 1, which would read the future"),
     Rule("FL513", "invalid-symbol-read", E, "a `name@SYMBOL` read of what has no value at another symbol"),
+    Rule("FL514", "invalid-cross-section", E,
+         "a cross-sectional operator inside another's argument or in a route predicate"),
     # FL6xx: data and run time
     Rule("FL601", "file-not-found", E, "a data file that does not exist or cannot be read"),
     Rule("FL602", "missing-column", E, "a data file without a required column"),

@@ -14,7 +14,20 @@ from flowc.compiler import components as comp
 from flowc.compiler.bind.state import Names
 from flowc.compiler.bind.values import ValueBinder
 from flowc.compiler.bind.visibility import VisibilityBinder
-from flowc.compiler.ir import Apply, BinOp, CrossInput, Expr, Input, Local, Slot, SymbolIs, UnOp
+from flowc.compiler.ir import (
+    CROSS_SECTIONAL,
+    Apply,
+    BinOp,
+    CrossInput,
+    CrossSection,
+    Expr,
+    Input,
+    Local,
+    Slot,
+    SymbolIs,
+    UnOp,
+    cross_sections,
+)
 from flowc.compiler.schema import Events
 from flowc.dsl import ast
 from flowc.dsl.diagnostics import did_you_mean
@@ -111,7 +124,39 @@ class ExprBinder(VisibilityBinder, ValueBinder):
         self.out.cross_reads.append((e.id, e.at, e.span))
         return CrossInput(found.event, found.source, found.field, self.out.symbol_literals.index(e.at))
 
+    def cross_section(self, e: ast.Call, names: Names, role: str, setting: str,
+                      instances: list[int]) -> Expr | None:
+        """`cs_rank(x)`, `top(x, n)`, ...: `x` across the symbols at one step (FL502, FL510, FL514)."""
+        counted = e.func in ("top", "bottom")
+        signature = f"{e.func}(x, n)" if counted else f"{e.func}(x)"
+        if e.kwargs:
+            self.problem("FL510", f"`{signature}` takes no keyword argument", e.kwargs[0].span)
+            return None
+        if len(e.args) != 1 + counted:
+            self.problem("FL502", f"`{signature}` takes {1 + counted} argument{'s' if counted else ''}, "
+                                  f"not {len(e.args)}", e.span)
+            return None
+        if setting == "when":  # said once: a `selective` case is bound again as the later cases' exclusion
+            if not any(d.span == e.span for d in self.out.diagnostics):
+                    self.problem("FL514", f"`{e.func}` in a route predicate: a predicate reads one event, not every "
+                                      "symbol's", e.span, "compute it in a feature container and route it here")
+            return None
+        arg = self.expr(e.args[0], names, role, setting, instances)
+        if arg is None:
+            return None
+        if cross_sections(arg):
+            self.problem("FL514", f"`{e.func}` of an expression that is itself across the symbols", e.span,
+                         "compute the inner one in a setting of its own and pass that setting")
+            return None
+        n = self.slot_of(e.args[1], comp.Kind.WINDOW, f"the argument `n` of `{e.func}`") if counted else None
+        if counted and n is None:
+            return None
+        instances.append(len(instances))
+        return CrossSection(e.func, arg, n, instances[-1])
+
     def call(self, e: ast.Call, names: Names, role: str, setting: str, instances: list[int]) -> Expr | None:
+        if e.func in CROSS_SECTIONAL:
+            return self.cross_section(e, names, role, setting, instances)
         component = comp.lookup(role, setting, e.func)
         if component is None or component.kernel is None:
             options = comp.candidates(role, setting)

@@ -10,7 +10,21 @@ from __future__ import annotations
 from flowc.compiler import components as comp
 from flowc.compiler.codegen.context import Context
 from flowc.compiler.codegen.layout import counters, registers
-from flowc.compiler.ir import Apply, BinOp, BoundGuard, CrossInput, Expr, Input, Local, Slot, SymbolIs, UnOp, walk
+from flowc.compiler.ir import (
+    Apply,
+    BinOp,
+    BoundGuard,
+    CrossInput,
+    CrossSection,
+    Expr,
+    Input,
+    Local,
+    Slot,
+    SymbolIs,
+    UnOp,
+    cross_sections,
+    walk,
+)
 from flowc.compiler.plan import InputPlan, NodePlan
 from flowc.compiler.schema import Events
 
@@ -69,6 +83,9 @@ def expr(ctx: Context, e: Expr, node: NodePlan | None) -> str:
             ctx.kernels.add(OPS[e.op])
             return f"{OPS[e.op]}({left}, {right})"
         return f"({left} {e.op} {right})"
+    if isinstance(e, CrossSection):  # computed across the symbols ahead of the setting (`series.staged`)
+        assert node is not None
+        return f"xr_{node.ident}[{section_column(node, e)}, s]"
     if isinstance(e, Apply):
         assert node is not None
         if registers(node, e):
@@ -79,6 +96,12 @@ def expr(ctx: Context, e: Expr, node: NodePlan | None) -> str:
         state = f"row_{node.ident}_{e.instance}" if node.hoisted else f"st_{node.ident}_{e.instance}[s]"
         return f"{name}({state}, {args})"
     raise AssertionError(e)
+
+
+def section_column(node: NodePlan, section: CrossSection) -> int:
+    """The row of a cross-sectional operator in its container's `xa` and `xr` buffers: its rank among them."""
+    found = [c.index for s in node.container.settings for c in cross_sections(s.expr)]
+    return found.index(section.index)
 
 
 def step_calls(ctx: Context, e: Expr, node: NodePlan) -> None:

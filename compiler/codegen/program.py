@@ -28,8 +28,8 @@ from flowc.compiler.codegen.expr import OPS_NAMES, RENAMED, symbol_indices
 from flowc.compiler.codegen.layout import counters, layout
 from flowc.compiler.codegen.legend import legend
 from flowc.compiler.codegen.writer import Writer
-from flowc.compiler.ir import Input, walk
-from flowc.compiler.plan import NodePlan, Plan
+from flowc.compiler.ir import CROSS_SECTIONAL, Input, walk
+from flowc.compiler.plan import SERIES_ROLES, NodePlan, Plan
 from flowc.compiler.schema import Events, Roles
 
 EMITTERS: dict[str, RoleEmitter] = {
@@ -128,6 +128,9 @@ def _step(ctx: Context) -> None:
         return
     for node in stepped:
         w(f"# {node.role} `{node.path}`")
+        if node.role in SERIES_ROLES and series.across(node):
+            series.staged(ctx, node)  # its own loops over the symbols
+            continue
         part(node, "before")
         w("for s in range(S):")
         with w.indent():
@@ -259,6 +262,9 @@ def _kernel_imports(names: set[str]) -> dict[str, set[str]]:
     modules: dict[str, set[str]] = {}
     for name in sorted(names):
         base, form = name.removeprefix(RENAMED).rsplit("_", 1)
+        if name in CROSS_KERNELS:
+            modules.setdefault("flowc.runtime.kernels.cross_section", set()).add(name)
+            continue
         if name in MONEY_KERNELS:
             modules.setdefault("flowc.runtime.kernels.money", set()).add(name)
             continue
@@ -279,3 +285,6 @@ MONEY_KERNELS = frozenset({
     "commission_percent_nb", "commission_per_share_nb", "commission_fixed_nb", "apply_fill_nb",
     "mark_to_market_nb", "drawdown_nb",
 })
+
+# the cross-sectional operators (`flowc.runtime.kernels.cross_section`)
+CROSS_KERNELS = frozenset(f"{op}_nb" for op in CROSS_SECTIONAL)

@@ -8,7 +8,19 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from flowc.compiler.ir import Apply, BinOp, CrossInput, Expr, Input, InputKey, Local, Slot, SymbolIs, UnOp
+from flowc.compiler.ir import (
+    Apply,
+    BinOp,
+    CrossInput,
+    CrossSection,
+    Expr,
+    Input,
+    InputKey,
+    Local,
+    Slot,
+    SymbolIs,
+    UnOp,
+)
 from flowc.runtime.reference.arithmetic import binop, truthy
 from flowc.runtime.reference.components import Component, new_component
 
@@ -26,6 +38,7 @@ class Scope:
     settings: dict[str, float] = field(default_factory=dict)  # the settings computed so far
     states: dict[int, Component] = field(default_factory=dict)  # component state by instance
     across: Callable[[CrossInput], float] | None = None  # `name@SYMBOL`: the value at that symbol, this step
+    sections: dict[int, float] = field(default_factory=dict)  # a cross-sectional operator's value, by index
 
 
 def evaluate(expr: Expr, scope: Scope) -> float:
@@ -44,6 +57,8 @@ def evaluate(expr: Expr, scope: Scope) -> float:
     if isinstance(expr, UnOp):
         v = evaluate(expr.operand, scope)
         return -v if expr.op == "-" else 0.0 if truthy(v) else 1.0
+    if isinstance(expr, CrossSection):  # computed across the symbols before the setting (`Series`)
+        return scope.sections[expr.index]
     if isinstance(expr, BinOp):
         return binop(expr.op, evaluate(expr.left, scope), evaluate(expr.right, scope))
     assert isinstance(expr, Apply)

@@ -93,3 +93,33 @@ def test_values_against_plain_python(tmp_path):
     emitted, direction, _ = compiled.signals["strategy"]
     assert (emitted == present).all()  # the strategy runs on the symbol's own bars
     assert (direction[emitted] == np.sign(np.nan_to_num(rel))[emitted]).all()
+
+
+@pytest.mark.parametrize("setting, code", [
+    ("x = cs_rank(fast_ma)", None),
+    ("x = top(fast_ma, 1) + bottom(slow_ma, 1) + cs_zscore(close) + demean(close) + weight(close)", None),
+    ("x = cs_rank(cs_zscore(close))", "FL514"),
+    ("x = cs_rank(close + demean(close))", "FL514"),
+    ("x = top(close)", "FL502"),
+    ("x = cs_rank(close, 2)", "FL502"),
+    ("x = top(close, n = 2)", "FL510"),
+    ("x = top(close, 0)", "FL509"),
+    ("x = top(close, 1.5)", "FL501"),
+])
+def test_cross_sectional_calls(setting, code):
+    found = diagnostics(TEXT.replace(FEATURES, FEATURES + f"            {setting}\n"))
+    assert [d.code for d in found] == ([code] if code else [])
+
+
+def test_a_cross_sectional_operator_in_a_route_predicate_is_fl514():
+    found = diagnostics(TEXT.replace('symbol == "SPX" =>', 'cs_rank(direction) > 0.5 =>'))
+    assert [d.code for d in found] == ["FL514"]
+
+
+def test_containers_across_symbols_run_in_the_step_loop(tmp_path):
+    text = TEXT.replace(FEATURES, FEATURES + "            r = cs_rank(fast_ma)\n")
+    path = tmp_path / "x.flow"
+    path.write_text(text)
+    hoisted = {n.path: n.hoisted for n in prepare(path).plan.nodes}
+    assert hoisted == {"data": True, "features": False, "strategy": False, "risk_spx": False,
+                       "risk_ndx": False, "execution": False, "portfolio": False}
