@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from flowc.compiler.data_symbols import source_symbols
 from flowc.compiler.ir import SourceSpec
 from flowc.compiler.pipeline import compile_to
 from flowc.compiler.plan import Plan
@@ -28,7 +29,7 @@ from flowc.dsl.diagnostics import Diagnostic, FlowError, diagnose, did_you_mean,
 from flowc.dsl.loader import SourceSet
 from flowc.runtime import numba_cache
 from flowc.runtime.cross_symbols import unknown_symbols
-from flowc.runtime.data import MarketData, SymbolBars, align, load_source, sample_path, source_symbols
+from flowc.runtime.data import MarketData, SymbolBars, align, load_source, sample_path
 from flowc.runtime.data_gaps import gap_problem, largest_gap
 from flowc.runtime.ledger import Ledger, first_overflow
 from flowc.runtime.tiers import Choice

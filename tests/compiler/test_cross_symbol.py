@@ -60,6 +60,28 @@ def test_an_unknown_name_read_at_another_symbol_is_fl201():
     assert [d.code for d in found] == ["FL201"] and "fast_ma" in (found[0].hint or "")
 
 
+def test_a_symbol_no_source_names_is_fl616_on_the_text():
+    from flowc.compiler.lint import lint
+
+    text = TEXT.replace(SIGNAL, "            signal = crossover(fast_ma, slow_ma@NDQ)\n")
+    analysis = analyse(load_text(text, "x.flow"), None, ())
+    (problem,) = [d for d in lint(analysis) if d.code == "FL616"]
+    assert problem.hint == "did you mean `NDX`?" and text[problem.span.start:problem.span.end] == "slow_ma@NDQ"
+    unknown = text.replace('sample("nasdaq", symbol = "NDX")', 'parquet("prices.parquet")')
+    assert not [d for d in lint(analyse(load_text(unknown, "x.flow"), None, ())) if d.code == "FL616"]
+
+
+def test_the_loaded_symbols_are_checked_before_the_run():
+    from flowc.compiler.bind.state import Binding
+    from flowc.dsl.source import Span
+    from flowc.runtime.cross_symbols import unknown_symbols
+
+    binding = Binding(cross_reads=[("close", "AAPL", Span("x.flow", 1, 1, 1, 2))])
+    assert unknown_symbols(binding, ["AAPL", "MSFT"]) == []
+    (problem,) = unknown_symbols(binding, ["AAPl", "MSFT"])
+    assert problem.code == "FL616" and problem.hint == "did you mean `AAPl`?"
+
+
 def test_a_symbol_the_data_lacks_is_fl616_before_the_run(tmp_path):
     path = tmp_path / "x.flow"
     path.write_text(TEXT.replace(SIGNAL, "            signal = crossover(fast_ma, slow_ma@NDQ)\n"))

@@ -7,7 +7,8 @@ broadcast to strategies that do not read it, a BAR route with a predicate (a dif
 reads at another symbol and cross-sectional operators, and sometimes a classifier. Each
 topology runs on random bars with missing ones and random params, with the whole pipeline and
 with every pass alone, against the planner's plan: the ledgers (orders, fills, equity, cash,
-positions, unfilled) and every strategy's signals must be bit-identical. Runs are interpreted (`helpers.run_plan`), so drawing topologies is cheap.
+positions, unfilled) and every strategy's signals must be bit-identical. Runs are interpreted
+(`helpers.run_plan`), so drawing topologies is cheap.
 """
 
 from __future__ import annotations
