@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from flowc.compiler.communication import Guard
 from flowc.compiler.graph import Edge, FlowGraph
 from flowc.dsl import ast
+from flowc.dsl.formatter import at_text
 
 # ---- expressions back to text ----------------------------------------------------
 
@@ -34,7 +35,7 @@ def expr_text(e: ast.Expr) -> str:
     if isinstance(e, ast.Bool):
         return "true" if e.value else "false"
     if isinstance(e, ast.Name):
-        return e.id
+        return e.id + at_text(e.at)
     if isinstance(e, ast.Call):
         args = [expr_text(a) for a in e.args] + [f"{k.name} = {expr_text(k.value)}" for k in e.kwargs]
         return f"{e.func}({', '.join(args)})"

@@ -33,6 +33,17 @@ class Input:
 
 
 @dataclass(frozen=True)
+class CrossInput(Input):
+    """`field@SYMBOL`: the field as the symbol `symbol_literals[literal]` has it at this step.
+
+    An `Input` too: it reads the same input (the setting runs where that input is present for
+    the symbol evaluated), only the value comes from another symbol (docs/semantics.md, section 3).
+    """
+
+    literal: int = -1
+
+
+@dataclass(frozen=True)
 class Local:
     """An earlier setting of the same container."""
 
@@ -84,7 +95,23 @@ class Replay:
     index: int
 
 
-Expr = Slot | Input | Local | Apply | BinOp | UnOp | SymbolIs | Book | Replay
+@dataclass(frozen=True)
+class CrossSection:
+    """`cs_rank(x)`, `top(x, n)`, ...: `arg` across the symbols at one step (docs/semantics.md, section 5a).
+
+    `n` is the count of `top` and `bottom`; `index` numbers it in its container, with the `Apply`
+    instances (no state is kept under it).
+    """
+
+    op: str
+    arg: Expr
+    n: Slot | None
+    index: int
+
+
+CROSS_SECTIONAL = ("cs_rank", "cs_zscore", "demean", "weight", "top", "bottom")  # `top` and `bottom` take `n`
+
+Expr = Slot | Input | Local | Apply | BinOp | UnOp | SymbolIs | Book | Replay | CrossSection
 
 InputKey = tuple[str, str | None]  # (event, source)
 
@@ -101,6 +128,8 @@ def reads(expr: Expr, locals_reads: dict[str, frozenset[InputKey]]) -> frozenset
         return reads(expr.left, locals_reads) | reads(expr.right, locals_reads)
     if isinstance(expr, UnOp):
         return reads(expr.operand, locals_reads)
+    if isinstance(expr, CrossSection):
+        return reads(expr.arg, locals_reads)
     return frozenset()
 
 
@@ -115,6 +144,13 @@ def walk(expr: Expr):
         yield from walk(expr.right)
     elif isinstance(expr, UnOp):
         yield from walk(expr.operand)
+    elif isinstance(expr, CrossSection):
+        yield from walk(expr.arg)
+
+
+def cross_sections(expr: Expr) -> list[CrossSection]:
+    """The cross-sectional operators of an expression, in `walk` order (their arguments hold none)."""
+    return [e for e in walk(expr) if isinstance(e, CrossSection)]
 
 
 # ---- settings and role configurations ---------------------------------------------------

@@ -18,7 +18,7 @@ import networkx as nx
 
 from flowc.compiler import components as comp
 from flowc.compiler.graph import FlowGraph
-from flowc.compiler.ir import Apply, BoundContainer, BoundGuard, Slot, walk
+from flowc.compiler.ir import Apply, BoundContainer, BoundGuard, CrossInput, CrossSection, Slot, walk
 from flowc.compiler.schema import Events, Roles
 from flowc.compiler.workflow import Analysis
 from flowc.dsl.diagnostics import Diagnostic, diagnose
@@ -123,6 +123,23 @@ def hoistable(graph: FlowGraph) -> set[str]:
     return {n for n in graph.nodes if graph.role(n) in (Roles.DATA, *SERIES_ROLES) and n not in tainted}
 
 
+def across_symbols(graph: FlowGraph, containers: dict[str, BoundContainer]) -> set[str]:
+    """Series containers that read another symbol's FEATURE or REGIME (`name@SYMBOL`) or compute across
+    the symbols (`cs_rank`, `top`, ...), and what they reach.
+
+    The hoisted prefix runs each symbol over a tile of steps before the next symbol, so another
+    symbol's event of this step may not exist yet there: these run in the step loop, where each
+    container runs for every symbol before the next container (docs/semantics.md, section 1).
+    A BAR field at another symbol is in the market arrays from the start and needs no such care.
+    """
+    readers = {path for path, bound in containers.items() for s in bound.settings for e in walk(s.expr)
+               if (isinstance(e, CrossInput) and e.event != Events.BAR) or isinstance(e, CrossSection)}
+    dag = graph.forward_graph()
+    for path in list(readers):
+        readers |= nx.descendants(dag, path)
+    return readers
+
+
 def build_plan(analysis: Analysis, *, hoist: bool = True) -> tuple[Plan | None, list[Diagnostic]]:
     """The planner's plan after every optimisation pass (the pipeline's `plan` and `optimise` stages)."""
     plan, problems = plan_of(analysis, hoist=hoist)
@@ -145,7 +162,7 @@ def plan_of(analysis: Analysis, *, hoist: bool = True) -> tuple[Plan | None, lis
     except nx.NetworkXUnfeasible:
         return None, [diagnose("FL401", None, "`flowc lint` prints the cycle",
                                detail="the topology has a cycle with no feedback route")]
-    up_front = hoistable(graph) if hoist else set()
+    up_front = hoistable(graph) - across_symbols(graph, binding.containers) if hoist else set()
     nodes = []
     for index, path in enumerate(order):
         bound = binding.containers[path]

@@ -21,6 +21,8 @@ from flowc.compiler.ir import (
     BinOp,
     Book,
     BoundGuard,
+    CrossInput,
+    CrossSection,
     DataConfig,
     Expr,
     Fee,
@@ -124,7 +126,8 @@ class _Text:
             name = self.names[e.index]
             return f"${name}" if name is not None else _number(self.slots[e.index][1])
         if isinstance(e, Input):
-            return e.field if e.source is None else f"{e.source}.{e.field}"
+            at = f"@{self.symbols[e.literal]}" if isinstance(e, CrossInput) and e.literal < len(self.symbols) else ""
+            return (e.field if e.source is None else f"{e.source}.{e.field}") + at
         if isinstance(e, Local):
             return e.name
         if isinstance(e, Apply):
@@ -143,6 +146,8 @@ class _Text:
                 spec = self.replays[e.index]
                 return f"replay({_value(spec.path)}, strategy = {_value(spec.strategy)})"
             return f"replay(#{e.index})"
+        if isinstance(e, CrossSection):
+            return f"{e.op}({self.expr(e.arg)}{'' if e.n is None else ', ' + self.expr(e.n)})"
         raise TypeError(f"no text for {e!r}")
 
     def operand(self, e: Expr) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from flowc.compiler import components as comp
-from flowc.compiler.ir import Apply, BinOp, Input, Local, UnOp
+from flowc.compiler.ir import Apply, BinOp, CrossSection, Input, Local, UnOp
 from flowc.compiler.plan import SERIES_ROLES, NodePlan, Plan
 from flowc.compiler.schema import Events, Roles
 
@@ -61,6 +61,8 @@ def setting_warmups(plan: Plan, params: np.ndarray, *, chained: bool = True) -> 
             return max(expr(node, name, e.left), expr(node, name, e.right))
         if isinstance(e, UnOp):
             return expr(node, name, e.operand)
+        if isinstance(e, CrossSection):
+            return expr(node, name, e.arg)
         return 0
 
     return {(n.path, s.name): setting(n, s.name) for n in plan.nodes if n.role in (*SERIES_ROLES, Roles.RISK)

@@ -59,6 +59,7 @@ class Bool(Node):
 @dataclass(frozen=True)
 class Name(Node):
     id: str
+    at: str | None = None  # `close@NDX`: the value at another symbol (docs/semantics.md, section 3)
 
 
 @dataclass(frozen=True)

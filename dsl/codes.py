@@ -100,6 +100,9 @@ _RULES = [
     Rule("FL510", "unknown-keyword-argument", E, "a keyword argument the component does not take"),
     Rule("FL511", "bad-override", E, "a `--set NAME=VALUE` that names no param or has the wrong type"),
     Rule("FL512", "look-ahead-lag", E, "a lag of `shift`, `diff` or `pct_change` below 1, which would read the future"),
+    Rule("FL513", "invalid-symbol-read", E, "a `name@SYMBOL` read of what has no value at another symbol"),
+    Rule("FL514", "invalid-cross-section", E,
+         "a cross-sectional operator inside another's argument or in a route predicate"),
     # FL6xx: data and run time
     Rule("FL601", "file-not-found", E, "a data file that does not exist or cannot be read"),
     Rule("FL602", "missing-column", E, "a data file without a required column"),
@@ -117,6 +120,8 @@ _RULES = [
     Rule("FL613", "signal-never-defined", E, "every signal waits for a window longer than the data"),
     Rule("FL614", "no-walk-forward-window", E, "a walk-forward whose train window leaves no bar to test on"),
     Rule("FL615", "data-gap", W, "a gap between two bars far longer than the data's usual spacing"),
+    Rule("FL616", "unknown-symbol", E, "a `name@SYMBOL` read of a symbol that no data source has",
+         "`{name}@{symbol}` reads the symbol `{symbol}`, which no data source has"),
     # FL9xx: style
     Rule("FL901", "not-formatted", W, "the file differs from what `flowc fmt` writes"),
     Rule("FL902", "naming-convention", W, "a name that is not snake_case (events: UPPER_CASE)",

@@ -68,7 +68,7 @@ def format_expr(expr: ast.Expr) -> str:
     if isinstance(expr, ast.Bool):
         return "true" if expr.value else "false"
     if isinstance(expr, ast.Name):
-        return expr.id
+        return expr.id + at_text(expr.at)
     if isinstance(expr, ast.Call):
         args = [format_expr(arg) for arg in expr.args] + [_keyword(kw) for kw in expr.kwargs]
         return f"{expr.func}({', '.join(args)})"
@@ -100,6 +100,13 @@ def _operand(expr: ast.Expr, minimum: int) -> str:
 
 def _keyword(kw: ast.Keyword) -> str:
     return f"{kw.name} = {format_expr(kw.value)}"
+
+
+def at_text(symbol: str | None) -> str:
+    """`@NDX`, or `@"BRK-B"` for a symbol that is not a name; "" for a name read at its own symbol."""
+    if symbol is None:
+        return ""
+    return "@" + (symbol if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", symbol) else _string(symbol))
 
 
 def _string(value: str) -> str:

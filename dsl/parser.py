@@ -370,6 +370,11 @@ class _ToAst(Transformer):
         (token,) = children
         return ast.Name(str(token), span=self._tok(token))
 
+    def at_name(self, meta, children):
+        name, symbol = children
+        at = _unquote(symbol) if symbol.type == "STRING" else str(symbol)
+        return ast.Name(str(name), at, span=self._span(meta))
+
     def kwarg(self, meta, children):
         name, value = children
         return ast.Keyword(str(name), value, span=self._span(meta))

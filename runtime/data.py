@@ -102,19 +102,6 @@ class MarketData:
 # Sources
 
 
-def source_symbols(kind: str, args: Mapping[str, object]) -> list[str] | None:
-    """The symbols a source yields, named as `load_source` names them; None where only the file knows."""
-    if kind == "synthetic":
-        return [f"S{k}" for k in range(int(args.get("symbols") or SYNTHETIC_DEFAULTS["symbols"]))]  # type: ignore
-    if args.get("symbol"):
-        return [str(args["symbol"])]
-    if kind == "sample":
-        return [str(args["name"]).upper()]
-    if kind == "csv":
-        return [Path(str(args["path"])).stem.upper()]
-    return None
-
-
 def load_source(kind: str, args: Mapping[str, object], *, base_dir: Path,
                 span: Span | None = None) -> list[SymbolBars]:
     """Load one data source of a `.flow` file (`csv`, `parquet`, `sample`, `synthetic`)."""

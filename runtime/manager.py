@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from flowc.compiler.data_symbols import source_symbols
 from flowc.compiler.ir import SourceSpec
 from flowc.compiler.pipeline import compile_to
 from flowc.compiler.plan import Plan
@@ -27,7 +28,8 @@ from flowc.compiler.workflow import Analysis
 from flowc.dsl.diagnostics import Diagnostic, FlowError, diagnose, did_you_mean, has_errors
 from flowc.dsl.loader import SourceSet
 from flowc.runtime import numba_cache
-from flowc.runtime.data import MarketData, SymbolBars, align, load_source, sample_path, source_symbols
+from flowc.runtime.cross_symbols import unknown_symbols
+from flowc.runtime.data import MarketData, SymbolBars, align, load_source, sample_path
 from flowc.runtime.data_gaps import gap_problem, largest_gap
 from flowc.runtime.ledger import Ledger, first_overflow
 from flowc.runtime.tiers import Choice
@@ -242,6 +244,8 @@ def prepare(path: str | Path, workflow: str | None = None, overrides: Sequence[s
     timings.load = time.perf_counter() - begun
     literals = analysis.binding.symbol_literals  # type: ignore[union-attr]
     symlit = np.array([literals.index(s) if s in literals else -1 for s in market.symbols], dtype=np.int64)
+    if problems := unknown_symbols(analysis.binding, market.symbols):  # type: ignore[arg-type]
+        raise _fail(problems, analysis.sources)
     warnings = list(compiled.warnings)
     gap = largest_gap(market, trade_from)
     if (problem := gap_problem(gap)) is not None:

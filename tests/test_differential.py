@@ -104,6 +104,60 @@ communication w {
 }
 workflow w { containers = c; communication = w }
 """,
+    # reads at another symbol (`name@SYMBOL`, docs/semantics.md, section 3): BAR fields in a hoisted
+    # feature, FEATURE and REGIME of upstream containers in the step loop
+    "cross": """
+param w: int = 10
+containers c { backtest: backtest {
+    data: data { source = synthetic(bars = 300, symbols = 3, seed = 3) }
+    features: feature { lc = log(close); rel = close / close@S0; gap = open@S2 - close@"S1"; m = sma(close@S1, w) }
+    regime: classifier { up = threshold_regime(returns(close@S1), 0) }
+    spread: strategy {
+        signal = where(symbol == "S0", -1, 1) * zscore(lc@S0 - lc@S1 + 0 * gap, w) + up@S1 - up@S2
+        active = rel@S2 > 0 or m@S0 > 0
+    }
+    risk: risk { size = percent_equity(20); long_only = false }
+    execution: execution { fill = next_open(); commission = percent(0.1) }
+    portfolio: portfolio { cash = 100_000 }
+} }
+communication w {
+    pipeline data -> features -> regime
+    route features -> spread : FEATURE
+    route regime -> spread : REGIME
+    pipeline spread -> risk -> execution -> portfolio
+    broadcast data -> regime, execution, portfolio : BAR
+    feedback portfolio -> risk : PORTFOLIO
+}
+workflow w { containers = c; communication = w }
+""",
+    # cross-sectional operators (docs/semantics.md, section 5a) in a feature, a classifier and a strategy,
+    # one reading another, with reads at another symbol; their containers run in the step loop
+    "xsection": """
+param k: int = 2
+param w: int = 10
+containers c { backtest: backtest {
+    data: data { source = synthetic(bars = 300, symbols = 5, seed = 4) }
+    lead: feature { mom = pct_change(close, w) }
+    features: feature {
+        m = sma(close, 5); r = cs_rank(pct_change(m, w)); z = cs_zscore(returns(close)) + demean(close@S0) * 0
+        wt = weight(r - 0.5); pick = top(z, k) - bottom(sma(z, 3), k)
+    }
+    regime: classifier { strong = top(mom, k) }
+    rot: strategy { signal = pick + 0.1 * cs_rank(mom - mom@S1) * strong; active = wt == wt or r > 0.5 }
+    risk: risk { size = percent_equity(10); long_only = false }
+    execution: execution { fill = next_open(); commission = percent(0.1) }
+    portfolio: portfolio { cash = 100_000 }
+} }
+communication w {
+    pipeline data -> lead -> regime
+    pipeline data -> features -> rot -> risk -> execution -> portfolio
+    route lead -> rot : FEATURE
+    route regime -> rot : REGIME
+    broadcast data -> execution, portfolio : BAR
+    feedback portfolio -> risk : PORTFOLIO
+}
+workflow w { containers = c; communication = w }
+""",
     # risk settings that change bar by bar (docs/semantics.md, 6-6b): every size, every exit kind, the book
     "sized": """
 param w: int = 10
@@ -211,6 +265,25 @@ def test_two_books_shape_agrees_on_random_data(shapes, seed, holes, n):
 def test_operators_shape_agrees_on_random_data(shapes, seed, holes, lag, w):
     prepared = shapes["operators"]
     _same(prepared, {"lag": lag, "w": w}, _random_market(prepared.market, seed, holes))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), holes=st.sampled_from([0.0, 0.1, 0.3]), w=st.integers(2, 30))
+def test_cross_symbol_shape_agrees_on_random_data(shapes, seed, holes, w):
+    prepared = shapes["cross"]
+    _same(prepared, {"w": w}, _random_market(prepared.market, seed, holes))
+    hoisted = {n.path: n.hoisted for n in prepared.program.plan.nodes}
+    assert hoisted["features"] and not hoisted["spread"]  # another symbol's FEATURE: in the step loop
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), holes=st.sampled_from([0.0, 0.1, 0.3]), k=st.integers(0, 6),
+       w=st.integers(1, 30))
+def test_cross_sectional_shape_agrees_on_random_data(shapes, seed, holes, k, w):
+    prepared = shapes["xsection"]
+    _same(prepared, {"k": k, "w": w}, _random_market(prepared.market, seed, holes))
+    hoisted = {n.path: n.hoisted for n in prepared.program.plan.nodes}
+    assert hoisted["lead"] and not hoisted["features"] and not hoisted["regime"]
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -12,7 +12,7 @@ from flowc.runtime.data import MarketData
 from flowc.runtime.ledger import Ledger
 from flowc.runtime.manager import run_prepared
 from flowc.runtime.reference import run_reference
-from tests.test_differential import shapes  # noqa: F401  (the shared fixture of compiled topologies)
+from tests.test_differential import _random_market, shapes  # noqa: F401  (the shared compiled topologies)
 
 
 def _perturbed(market: MarketData, k: int, seed: int) -> MarketData:
@@ -55,6 +55,25 @@ def test_later_prices_never_change_the_past(shapes, name, k, seed):  # noqa: F81
     try:
         before = run_prepared(prepared, signals=True)
         prepared.market = _perturbed(original, k, seed)
+        after = run_prepared(prepared, signals=True)
+        _same_prefix(before, after, k)
+        reference = run_reference(prepared.analysis, prepared.market, list(prepared.params()))
+        _same_prefix(before, reference, k)
+    finally:
+        prepared.market = original
+
+
+@settings(max_examples=16, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.sampled_from(["cross", "xsection"]), k=st.integers(0, 240), seed=st.integers(0, 2**32 - 1),
+       holes=st.sampled_from([0.0, 0.2]))
+def test_reads_across_symbols_never_see_later_prices(shapes, name, k, seed, holes):  # noqa: F811
+    """`name@SYMBOL` and the cross-sectional operators, with some symbols' bars missing."""
+    prepared = shapes[name]
+    original = prepared.market
+    try:
+        prepared.market = _random_market(original, seed, holes)
+        before = run_prepared(prepared, signals=True)
+        prepared.market = _perturbed(prepared.market, k, seed)
         after = run_prepared(prepared, signals=True)
         _same_prefix(before, after, k)
         reference = run_reference(prepared.analysis, prepared.market, list(prepared.params()))

@@ -14,7 +14,21 @@ from flowc.compiler import components as comp
 from flowc.compiler.bind.state import Names
 from flowc.compiler.bind.values import ValueBinder
 from flowc.compiler.bind.visibility import VisibilityBinder
-from flowc.compiler.ir import Apply, BinOp, Book, Expr, Input, Local, Slot, SymbolIs, UnOp
+from flowc.compiler.ir import (
+    CROSS_SECTIONAL,
+    Apply,
+    BinOp,
+    Book,
+    CrossInput,
+    CrossSection,
+    Expr,
+    Input,
+    Local,
+    Slot,
+    SymbolIs,
+    UnOp,
+    cross_sections,
+)
 from flowc.compiler.schema import Events, Roles
 from flowc.dsl import ast
 from flowc.dsl.diagnostics import did_you_mean
@@ -27,7 +41,7 @@ class ExprBinder(VisibilityBinder, ValueBinder):
         if isinstance(e, ast.Bool):
             return self.out.params.literal(1.0 if e.value else 0.0)
         if isinstance(e, ast.Name):
-            return self.name(e, names)
+            return self.name(e, names, setting)
         if isinstance(e, ast.Unary):
             if e.op == "-" and isinstance(e.operand, ast.Number):
                 return self.out.params.literal(-e.operand.value)
@@ -59,7 +73,9 @@ class ExprBinder(VisibilityBinder, ValueBinder):
             self.out.symbol_literals.append(other.value)
         return SymbolIs(self.out.symbol_literals.index(other.value), negate=e.op == "!=")
 
-    def name(self, e: ast.Name, names: Names) -> Expr | None:
+    def name(self, e: ast.Name, names: Names, setting: str = "") -> Expr | None:
+        if e.at is not None:
+            return self.cross_read(e, names, setting)
         if e.id in names.locals:
             return Local(e.id)
         if e.id in names.failed:
@@ -82,7 +98,76 @@ class ExprBinder(VisibilityBinder, ValueBinder):
             return None
         return None
 
+    def cross_read(self, e: ast.Name, names: Names, setting: str) -> Expr | None:
+        """`name@SYMBOL`: a BAR field or an upstream container's FEATURE or REGIME, at another symbol (FL513)."""
+        what = f"`{e.id}@{e.at}`"
+        if names.book:  # a risk container's setting
+            self.problem("FL513", f"{what} in a risk setting: a risk container sizes one symbol at a time", e.span,
+                         "read it in a feature container and route its FEATURE to the risk container")
+            return None
+        if setting == "when":  # a `selective` case is bound again as the later cases' exclusion: say it once
+            if not any(d.span == e.span for d in self.out.diagnostics):
+                self.problem("FL513", f"{what}: a route predicate reads the event it is given, never another symbol's",
+                             e.span, "compute the value in a feature container and route it here")
+            return None
+        if e.id in names.locals or e.id in names.failed:
+            self.problem("FL513", f"{what}: `{e.id}` is a setting of this container, whose value at another symbol "
+                                  "is not known yet (the container runs symbol by symbol)", e.span,
+                         f"compute `{e.id}` in a feature container upstream and route its FEATURE here")
+            return None
+        found = names.fields.get(e.id)
+        if found is None:
+            if e.id in self.scope.params:
+                self.problem("FL513", f"{what}: `{e.id}` is a param, the same for every symbol", e.span,
+                             f"write `{e.id}`")
+            return None  # bind_expr names it: a missing route (FL209) or an unknown name (FL201)
+        if found.event not in (Events.BAR, Events.FEATURE, Events.REGIME):
+            self.problem("FL513", f"{what}: only a BAR field, a FEATURE or a REGIME can be read at another "
+                                  f"symbol, and `{e.id}` is a field of {found.event}", e.span)
+            return None
+        if e.at not in self.out.symbol_literals:
+            self.out.symbol_literals.append(e.at)
+        self.out.used_inputs.add((found.source or Events.BAR.value, found.event, found.field))
+        self.out.cross_reads.append((e.id, e.at, e.span))
+        return CrossInput(found.event, found.source, found.field, self.out.symbol_literals.index(e.at))
+
+    def cross_section(self, e: ast.Call, names: Names, role: str, setting: str,
+                      instances: list[int]) -> Expr | None:
+        """`cs_rank(x)`, `top(x, n)`, ...: `x` across the symbols at one step (FL502, FL510, FL514)."""
+        if role == Roles.RISK:
+            self.problem("FL514", f"`{e.func}` in a risk setting: a risk container sizes one symbol at a time",
+                         e.span, "compute it in a feature container and route its FEATURE to the risk container")
+            return None
+        counted = e.func in ("top", "bottom")
+        signature = f"{e.func}(x, n)" if counted else f"{e.func}(x)"
+        if e.kwargs:
+            self.problem("FL510", f"`{signature}` takes no keyword argument", e.kwargs[0].span)
+            return None
+        if len(e.args) != 1 + counted:
+            self.problem("FL502", f"`{signature}` takes {1 + counted} argument{'s' if counted else ''}, "
+                                  f"not {len(e.args)}", e.span)
+            return None
+        if setting == "when":  # said once: a `selective` case is bound again as the later cases' exclusion
+            if not any(d.span == e.span for d in self.out.diagnostics):
+                    self.problem("FL514", f"`{e.func}` in a route predicate: a predicate reads one event, not every "
+                                      "symbol's", e.span, "compute it in a feature container and route it here")
+            return None
+        arg = self.expr(e.args[0], names, role, setting, instances)
+        if arg is None:
+            return None
+        if cross_sections(arg):
+            self.problem("FL514", f"`{e.func}` of an expression that is itself across the symbols", e.span,
+                         "compute the inner one in a setting of its own and pass that setting")
+            return None
+        n = self.slot_of(e.args[1], comp.Kind.WINDOW, f"the argument `n` of `{e.func}`") if counted else None
+        if counted and n is None:
+            return None
+        instances.append(len(instances))
+        return CrossSection(e.func, arg, n, instances[-1])
+
     def call(self, e: ast.Call, names: Names, role: str, setting: str, instances: list[int]) -> Expr | None:
+        if e.func in CROSS_SECTIONAL:
+            return self.cross_section(e, names, role, setting, instances)
         component = comp.lookup(role, setting, e.func)
         if component is None or component.kernel is None:
             options = comp.candidates(role, setting) if role in comp.SERIES_ROLES else \
@@ -129,6 +214,8 @@ class ExprBinder(VisibilityBinder, ValueBinder):
         result = self.expr(e, names, role, setting, instances)
         if result is None and len(self.out.diagnostics) == before:
             for node in names_in(e):
+                if any(d.span == node.span for d in self.out.diagnostics):
+                    break  # said already (a `selective` case bound again as an exclusion)
                 if (node.id not in names.visible() and node.id not in names.failed
                         and node.id not in self.scope.params and node.id != "symbol"
                         and not self.missing_route(node.id, path, node.span)):

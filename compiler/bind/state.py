@@ -36,6 +36,7 @@ class Binding:
     used_params: set[str] = field(default_factory=set)
     used_inputs: set[tuple[str, str, str]] = field(default_factory=set)  # (source, event, field) read
     replays: list[ReplaySpec] = field(default_factory=list)
+    cross_reads: list[tuple[str, str, Span]] = field(default_factory=list)  # `name@SYMBOL`: name, symbol, where
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 

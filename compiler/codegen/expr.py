@@ -10,7 +10,22 @@ from __future__ import annotations
 from flowc.compiler import components as comp
 from flowc.compiler.codegen.context import Context
 from flowc.compiler.codegen.layout import counters, registers
-from flowc.compiler.ir import Apply, BinOp, Book, BoundGuard, Expr, Input, Local, Slot, SymbolIs, UnOp, walk
+from flowc.compiler.ir import (
+    Apply,
+    BinOp,
+    Book,
+    BoundGuard,
+    CrossInput,
+    CrossSection,
+    Expr,
+    Input,
+    Local,
+    Slot,
+    SymbolIs,
+    UnOp,
+    cross_sections,
+    walk,
+)
 from flowc.compiler.plan import InputPlan, NodePlan
 from flowc.compiler.schema import Events
 
@@ -29,7 +44,14 @@ BOOK = {  # a risk container's reads of its own book (docs/semantics.md, 6b); `{
 
 
 def field(ctx: Context, item: Input) -> str:
-    """The code reading one input field at (t, s)."""
+    """The code reading one input field at (t, s): at symbol `xs[k]` for a `name@SYMBOL` (`symbol_index_nb`)."""
+    if isinstance(item, CrossInput):
+        x = f"xs[{item.literal}]"
+        if item.event == Events.BAR:
+            return f"({BAR_ARRAYS[item.field]}[t, {x}] if present[t, {x}] else np.nan)"
+        source = ctx.plan.node(item.source)  # type: ignore[arg-type]
+        assert source.path not in ctx.layout.local, "a container read at another symbol keeps its events in memory"
+        return f"out_{source.ident}[{ctx.row(source)}, {x}, {source.fields.index(item.field)}]"
     if item.event == Events.BAR:
         return "bar_time[t]" if item.field == comp.TIME else f"{BAR_ARRAYS[item.field]}[t, s]"
     source = ctx.plan.node(item.source)  # type: ignore[arg-type]
@@ -74,6 +96,9 @@ def expr(ctx: Context, e: Expr, node: NodePlan | None) -> str:
             ctx.kernels.add(OPS[e.op])
             return f"{OPS[e.op]}({left}, {right})"
         return f"({left} {e.op} {right})"
+    if isinstance(e, CrossSection):  # computed across the symbols ahead of the setting (`series.staged`)
+        assert node is not None
+        return f"xr_{node.ident}[{section_column(node, e)}, s]"
     if isinstance(e, Apply):
         assert node is not None
         if registers(node, e):
@@ -84,6 +109,12 @@ def expr(ctx: Context, e: Expr, node: NodePlan | None) -> str:
         state = f"row_{node.ident}_{e.instance}" if node.hoisted else f"st_{node.ident}_{e.instance}[s]"
         return f"{name}({state}, {args})"
     raise AssertionError(e)
+
+
+def section_column(node: NodePlan, section: CrossSection) -> int:
+    """The row of a cross-sectional operator in its container's `xa` and `xr` buffers: its rank among them."""
+    found = [c.index for s in node.container.settings for c in cross_sections(s.expr)]
+    return found.index(section.index)
 
 
 def step_calls(ctx: Context, e: Expr, node: NodePlan) -> None:
@@ -134,7 +165,8 @@ def presence(ctx: Context, item: InputPlan) -> str:
     return " or ".join(terms) if len(terms) > 1 else terms[0]
 
 
-OPS_NAMES = {*OPS.values(), "truthy_nb", "sign_nb", "not_nb", "grow_nb"}  # the kernels of `flowc.runtime.kernels.ops`
+# the kernels of `flowc.runtime.kernels.ops`
+OPS_NAMES = {*OPS.values(), "truthy_nb", "sign_nb", "not_nb", "grow_nb", "symbol_index_nb"}
 RENAMED = "k_"  # before a component's kernel whose name an operator of `ops` has (`sign`)
 
 
@@ -142,3 +174,10 @@ def kernel_name(component: str, form: str) -> str:
     """The name a component's kernel has in the generated module: `<component>_<form>`, unless `ops` has it."""
     name = f"{component}_{form}"
     return RENAMED + name if name in OPS_NAMES else name
+
+
+def symbol_indices(ctx: Context, lines: list[str], at: int, indent: str) -> None:
+    """Insert `xs = ...` (the symbols read as `name@SYMBOL`) at `lines[at]` if the lines read `xs[k]`."""
+    if any("xs[" in line for line in lines):
+        ctx.kernels.add("symbol_index_nb")
+        lines.insert(at, f"{indent}xs = symbol_index_nb(symlit, {ctx.plan.n_symbol_literals})  # `name@SYMBOL`")

@@ -24,12 +24,12 @@ from flowc.compiler.codegen.contract import (
     Portfolios,
     Steps,
 )
-from flowc.compiler.codegen.expr import OPS_NAMES, RENAMED
+from flowc.compiler.codegen.expr import OPS_NAMES, RENAMED, symbol_indices
 from flowc.compiler.codegen.layout import counters, layout
 from flowc.compiler.codegen.legend import legend
 from flowc.compiler.codegen.writer import Writer
-from flowc.compiler.ir import Input, walk
-from flowc.compiler.plan import NodePlan, Plan
+from flowc.compiler.ir import CROSS_SECTIONAL, Input, walk
+from flowc.compiler.plan import SERIES_ROLES, NodePlan, Plan
 from flowc.compiler.schema import Events, Roles
 
 EMITTERS: dict[str, RoleEmitter] = {
@@ -76,6 +76,7 @@ def generate(plan: Plan) -> Generated:
     else:
         _steps(ctx, "0", "T")
     w("return orders, fills")
+    symbol_indices(ctx, w.lines, 1, "    ")
 
     args = list(FIXED_ARGS) + [b.name for b in ctx.buffers]
     header = [
@@ -127,6 +128,9 @@ def _step(ctx: Context) -> None:
         return
     for node in stepped:
         w(f"# {node.role} `{node.path}`")
+        if node.role in SERIES_ROLES and series.across(node):
+            series.staged(ctx, node)  # its own loops over the symbols
+            continue
         part(node, "before")
         w("for s in range(S):")
         with w.indent():
@@ -192,6 +196,7 @@ def _prefix(ctx: Context, name: str, group: tuple[NodePlan, ...]) -> tuple[list[
                 for j, counter in enumerate(counters(node, state)):
                     w(f"row_{node.ident}_{state.instance}[{j}] = {counter}")
     ctx.w = outer
+    symbol_indices(ctx, w.lines, 1, "    ")
     used = set(re.findall(r"\b\w+\b", "\n".join(w.lines)))
     args = ["tb", "te", "ob", *(a for a in (*FIXED_ARGS, *(b.name for b in ctx.buffers)) if a in used)]
     header = ["", "", '@njit(cache=True, error_model="numpy")', f"def {name}({', '.join(args)}):",
@@ -257,6 +262,9 @@ def _kernel_imports(names: set[str]) -> dict[str, set[str]]:
     modules: dict[str, set[str]] = {}
     for name in sorted(names):
         base, form = name.removeprefix(RENAMED).rsplit("_", 1)
+        if name in CROSS_KERNELS:
+            modules.setdefault("flowc.runtime.kernels.cross_section", set()).add(name)
+            continue
         if name in MONEY_KERNELS:
             modules.setdefault("flowc.runtime.kernels.money", set()).add(name)
             continue
@@ -279,3 +287,6 @@ MONEY_KERNELS = frozenset({
     "commission_cap_nb", "apply_fill_nb",
     "mark_to_market_nb", "drawdown_nb",
 })
+
+# the cross-sectional operators (`flowc.runtime.kernels.cross_section`)
+CROSS_KERNELS = frozenset(f"{op}_nb" for op in CROSS_SECTIONAL)

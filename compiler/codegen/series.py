@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from flowc.compiler import components as comp
 from flowc.compiler.codegen.context import Context, RoleEmitter
 from flowc.compiler.codegen.contract import Fields, StateSize, Steps, Symbols
-from flowc.compiler.codegen.expr import expr, presence, step_calls
-from flowc.compiler.ir import Replay
+from flowc.compiler.codegen.expr import expr, presence, section_column, step_calls
+from flowc.compiler.ir import Expr, Replay, cross_sections
 from flowc.compiler.plan import NodePlan
 from flowc.compiler.schema import Roles
 
@@ -23,6 +21,11 @@ def buffers(ctx: Context, node: NodePlan) -> None:
         k = signal.expr.index
         ctx.buffer(f"rp{k}_present", (Steps(), Symbols()), "bool", False, source=f"replay:{k}:present")
         ctx.buffer(f"rp{k}_values", (Steps(), Symbols(), Fields(2)), "f8", float("nan"), source=f"replay:{k}:values")
+    if across(node):  # the values passed between its loops over the symbols (`staged`)
+        n = sum(len(cross_sections(s.expr)) for s in node.container.settings)
+        ctx.buffer(f"xv_{node.ident}", (Fields(len(node.container.settings)), Symbols()), "f8", None)
+        ctx.buffer(f"xa_{node.ident}", (Fields(n), Symbols()), "f8", None)
+        ctx.buffer(f"xr_{node.ident}", (Fields(n), Symbols()), "f8", None)
     state_buffers(ctx, node)
 
 
@@ -35,48 +38,62 @@ def state_buffers(ctx: Context, node: NodePlan) -> None:
         ctx.buffer(f"st_{node.ident}_{state.instance}", (Symbols(), size), "f8", 0.0, prefix=node.hoisted)
 
 
-def settings(ctx: Context, node: NodePlan) -> Callable[[frozenset], str]:
+def body(ctx: Context, node: NodePlan) -> None:
+    """The work of one series container for one (t, s)."""
+    _emit(ctx, node, settings(ctx, node))
+
+
+def settings(ctx: Context, node: NodePlan) -> dict:
     """Evaluate the container's settings at (t, s) into `v_<name>`, each where its reads are present
-    (docs/semantics.md, section 4); returns the test of presence of a set of reads."""
-    w = ctx.w
+    (docs/semantics.md, section 4); the inputs' presence locals by input key."""
+    inputs = _presences(ctx, node)
+    for setting in node.container.settings:
+        if not isinstance(setting.expr, Replay):
+            _setting(ctx, node, setting.expr, f"v_{setting.name}", setting.reads, inputs)
+    return inputs
+
+
+def _presences(ctx: Context, node: NodePlan) -> dict:
+    """Whether each input the settings read is present at (t, s), in locals `in_k`; the input keys' names."""
     inputs = {(i.event, i.source): f"in_{k}" for k, i in enumerate(node.inputs) if not any(
         e.feedback for e in i.edges)}
     union = frozenset().union(*(s.reads for s in node.container.settings))
     for k, item in enumerate(node.inputs):
         if (item.event, item.source) in union and f"in_{k}" in inputs.values():
-            w(f"in_{k} = {presence(ctx, item)}")
-
-    def condition(reads: frozenset) -> str:  # a setting that reads nothing runs at every (t, s)
-        return " and ".join(inputs[r] for r in sorted(reads, key=str)) if reads else "True"
-
-    for setting in node.container.settings:
-        if isinstance(setting.expr, Replay):
-            continue
-        test = condition(setting.reads)
-        if test == "True":  # reads no input: computed at every (t, s)
-            step_calls(ctx, setting.expr, node)
-            w(f"v_{setting.name} = {expr(ctx, setting.expr, node)}")
-            continue
-        w(f"v_{setting.name} = np.nan")
-        w(f"if {test}:")
-        with w.indent():
-            step_calls(ctx, setting.expr, node)
-            w(f"v_{setting.name} = {expr(ctx, setting.expr, node)}")
-    return condition
+            ctx.w(f"in_{k} = {presence(ctx, item)}")
+    return inputs
 
 
-def body(ctx: Context, node: NodePlan) -> None:
-    """The work of one series container for one (t, s)."""
-    settings_ = node.container.settings
-    condition = settings(ctx, node)
-    union = frozenset().union(*(s.reads for s in settings_))
-    trigger = condition(union)
+def _condition(inputs: dict, reads: frozenset) -> str:  # a setting that reads nothing runs at every (t, s)
+    return " and ".join(inputs[r] for r in sorted(reads, key=str)) if reads else "True"
+
+
+def _setting(ctx: Context, node: NodePlan, e: Expr, target: str, reads: frozenset, inputs: dict) -> None:
+    """`target = e` where the reads are present, else NaN."""
+    w = ctx.w
+    test = _condition(inputs, reads)
+    if test == "True":  # reads no input: computed at every (t, s)
+        step_calls(ctx, e, node)
+        w(f"{target} = {expr(ctx, e, node)}")
+        return
+    w(f"{target} = np.nan")
+    w(f"if {test}:")
+    with w.indent():
+        step_calls(ctx, e, node)
+        w(f"{target} = {expr(ctx, e, node)}")
+
+
+def _emit(ctx: Context, node: NodePlan, inputs: dict) -> None:
+    """The event of (t, s) from the settings' values `v_<name>`."""
+    settings = node.container.settings
+    union = frozenset().union(*(s.reads for s in settings)) if settings else frozenset()
+    trigger = _condition(inputs, union)
     if node.role == Roles.STRATEGY:
         signal = node.container.setting("signal")
         active = node.container.setting("active")
         assert signal is not None
         replay = signal.expr.index if isinstance(signal.expr, Replay) else None
-        test = condition(signal.reads) if replay is None else f"rp{replay}_present[t, s]"
+        test = _condition(inputs, signal.reads) if replay is None else f"rp{replay}_present[t, s]"
         if active is not None:
             ctx.kernels.add("truthy_nb")
             test = "truthy_nb(v_active)" if test == "True" else f"({test}) and truthy_nb(v_active)"
@@ -88,6 +105,54 @@ def body(ctx: Context, node: NodePlan) -> None:
         output(ctx, node, test, values)
         return
     output(ctx, node, trigger, tuple(f"v_{name}" for name in node.fields))
+
+
+def across(node: NodePlan) -> bool:
+    """Whether the container computes across the symbols (`cs_rank`, `top`, ...): `staged` emits it."""
+    return any(cross_sections(s.expr) for s in node.container.settings)
+
+
+def staged(ctx: Context, node: NodePlan) -> None:
+    """One step of a container with cross-sectional operators (docs/semantics.md, section 5a).
+
+    Setting by setting in loops over the symbols: each cross-sectional operator's argument for
+    every symbol (`xa`), the operator across them (`xr`), then the rest of its setting. Values
+    pass between the loops in `xv`. Component calls touch disjoint states, so their order across
+    symbols changes nothing.
+    """
+    w, x = ctx.w, node.ident
+    assert not node.hoisted, "a container computing across the symbols runs in the step loop"
+    done: list[tuple[str, int]] = []
+
+    def begin() -> dict:
+        w("for s in range(S):")
+        w.depth += 1
+        inputs = _presences(ctx, node)
+        for name, k in done:
+            w(f"v_{name} = xv_{x}[{k}, s]")
+        return inputs
+
+    inputs = begin()
+    for k, setting in enumerate(node.container.settings):
+        if isinstance(setting.expr, Replay):
+            continue
+        sections = cross_sections(setting.expr)
+        if sections:
+            for section in sections:
+                _setting(ctx, node, section.arg, f"xa_{x}[{section_column(node, section)}, s]", setting.reads,
+                         inputs)
+            w.depth -= 1
+            for section in sections:
+                col, name = section_column(node, section), f"{section.op}_nb"
+                ctx.kernels.add(name)
+                n = "0" if section.n is None else f"int(p[{section.n.index}])"
+                w(f"{name}(xa_{x}[{col}], {n}, xr_{x}[{col}])  # across the symbols")
+            inputs = begin()
+        _setting(ctx, node, setting.expr, f"v_{setting.name}", setting.reads, inputs)
+        w(f"xv_{x}[{k}, s] = v_{setting.name}")
+        done.append((setting.name, k))
+    _emit(ctx, node, inputs)
+    w.depth -= 1
 
 
 def output(ctx: Context, node: NodePlan, test: str, values: tuple[str, ...]) -> None:

@@ -21,6 +21,7 @@ from flowc.compiler.lint.never_consumed import never_consumed
 from flowc.compiler.lint.no_portfolio import no_portfolio
 from flowc.compiler.lint.role_not_runnable import role_not_runnable
 from flowc.compiler.lint.several_portfolios import several_portfolios
+from flowc.compiler.lint.unknown_symbol import unknown_symbol
 from flowc.compiler.lint.unreachable import unreachable
 from flowc.compiler.lint.unused_feature import unused_feature
 from flowc.compiler.lint.unused_param import unused_param
@@ -39,6 +40,7 @@ PASSES: tuple[Pass, ...] = (
     feedback_no_cycle,  # FL405
     unused_param,  # FL506
     unused_feature,  # FL507
+    unknown_symbol,  # FL616
     naming,  # FL902
 )
 # What `flowc run` checks: lint plus what only matters to a run.

@@ -13,7 +13,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from flowc.compiler.ir import Apply, BinOp, BoundSetting, Expr, Input, Local, Replay, Slot, SymbolIs, UnOp, reads, walk
+from flowc.compiler.ir import (
+    Apply,
+    BinOp,
+    BoundSetting,
+    CrossInput,
+    Expr,
+    Input,
+    Local,
+    Replay,
+    Slot,
+    SymbolIs,
+    UnOp,
+    reads,
+    walk,
+)
 from flowc.compiler.optimize.context import Context
 from flowc.compiler.plan import NodePlan, Plan
 from flowc.compiler.schema import Events, Roles
@@ -99,7 +113,8 @@ class Keyer:
         if isinstance(e, Input):
             if self.across and e.event == Events.PORTFOLIO:
                 return None  # the position array changes within a step: only compare within a container
-            return ("input", e.event, e.source, e.field, edges_of(self.node, (e.event, e.source)))
+            at = e.literal if isinstance(e, CrossInput) else None  # `name@SYMBOL`: another symbol's value
+            return ("input", e.event, e.source, e.field, at, edges_of(self.node, (e.event, e.source)))
         if isinstance(e, Local):
             return self.local(e.name)
         if isinstance(e, SymbolIs):

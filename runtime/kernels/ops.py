@@ -90,3 +90,13 @@ def grow_nb(table: np.ndarray, rows: int) -> np.ndarray:
         for j in range(table.shape[1]):
             bigger[i, j] = table[i, j]
     return bigger
+
+
+@njit(cache=True)
+def symbol_index_nb(symlit: np.ndarray, n: int) -> np.ndarray:
+    """For each of the `n` symbol literals, the index of the symbol of that name (`name@SYMBOL`), or -1."""
+    found = np.full(n, -1, np.int64)
+    for s in range(symlit.shape[0]):
+        if symlit[s] >= 0:
+            found[symlit[s]] = s
+    return found

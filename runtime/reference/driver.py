@@ -11,11 +11,13 @@ import networkx as nx
 import numpy as np
 
 from flowc.compiler.components import series_component
+from flowc.compiler.data_symbols import source_symbols
 from flowc.compiler.graph import FlowGraph
 from flowc.compiler.ir import Apply, walk
 from flowc.compiler.schema import Roles
 from flowc.compiler.workflow import Analysis
-from flowc.runtime.data import MarketData, source_symbols
+from flowc.runtime.cross_symbols import unknown_symbols
+from flowc.runtime.data import MarketData
 from flowc.runtime.ledger import FILL_DTYPE, ORDER_DTYPE, UNFILLED_DTYPE, Ledger
 from flowc.runtime.reference.components import COMPONENTS
 from flowc.runtime.reference.execution import Execution
@@ -82,6 +84,8 @@ def run_reference(analysis: Analysis, market: MarketData, params: list[float] | 
     graph, binding = analysis.graph, analysis.binding
     if params is None:
         params = binding.params.vector(analysis.values)
+    if problems := unknown_symbols(binding, market.symbols):
+        raise ValueError(problems[0].message)
     net = Network(analysis, market, params)
     net.trade_from = trade_from
     net.replays = list(replays)  # captured signals: presence [T, S] and (direction, strength) [T, S, 2]

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from flowc.compiler.graph import Edge, FlowGraph
-from flowc.compiler.ir import BoundGuard, InputKey
+from flowc.compiler.ir import BoundGuard, CrossInput, InputKey
 from flowc.compiler.schema import Events
 from flowc.compiler.workflow import Analysis
 from flowc.runtime.data import MarketData
-from flowc.runtime.reference.arithmetic import truthy
+from flowc.runtime.reference.arithmetic import NAN, truthy
 from flowc.runtime.reference.expressions import Record, Scope, evaluate
 
 Emitted = list[list[Record]]  # what one container emitted at one step, per symbol (empty: absent)
@@ -65,7 +65,16 @@ class Network:
         return [ContainerInput(event, source, tuple(edges)) for (event, source), edges in groups.items()]
 
     def scope(self, s: int, inputs: dict[InputKey, Record]) -> Scope:
-        return Scope(self.params, self.market.symbols[s], self.binding.symbol_literals, inputs)
+        return Scope(self.params, self.market.symbols[s], self.binding.symbol_literals, inputs, across=self.across)
+
+    def across(self, item: CrossInput) -> float:
+        """`name@SYMBOL` at this step: the symbol's bar if it has one, else the event its source emitted
+        for it this step (the source ran earlier in the schedule), NaN where there is none."""
+        x = list(self.market.symbols).index(self.binding.symbol_literals[item.literal])
+        if item.event == Events.BAR:
+            return float(getattr(self.market, item.field)[self.t, x]) if self.market.present[self.t, x] else NAN
+        emitted = self.now[item.source][x]  # type: ignore[index]
+        return emitted[0][item.field] if emitted else NAN
 
     def deliver(self, inp: ContainerInput, s: int) -> list[Record]:
         """The events of `inp` present at (t, s): those of the first route that delivers any."""

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from flowc.compiler.ir import BoundContainer, Replay
+from flowc.compiler.ir import BoundContainer, Replay, cross_sections
 from flowc.compiler.schema import BAR_FIELDS, Roles
 from flowc.runtime.reference.arithmetic import NAN, sign, truthy
 from flowc.runtime.reference.calendar_fields import seconds
 from flowc.runtime.reference.components import Component
+from flowc.runtime.reference.cross_section import cross_section
 from flowc.runtime.reference.expressions import Record, evaluate
 from flowc.runtime.reference.network import ContainerInput, Emitted, Network
 
@@ -41,16 +42,38 @@ class Series:
         self.log = (np.zeros(shape, bool), np.zeros(shape), np.zeros(shape))  # SIGNAL: present, direction, strength
 
     def step(self, t: int) -> Emitted:
-        return [self._symbol(t, s) for s in range(self.net.market.n_symbols)]
+        symbols = range(self.net.market.n_symbols)
+        if not any(cross_sections(s.expr) for s in self.bound.settings):
+            return [self._emit(t, s, self._settings(s)) for s in symbols]
+        # across the symbols (section 5a): setting by setting, each for every symbol; a cross-sectional
+        # operator's argument for every symbol first, then the setting's value
+        scopes = [self.net.scope(s, self.net.present(self.inputs, s)) for s in symbols]
+        for s in symbols:
+            scopes[s].states = self.states[s]
+        for setting in self.bound.settings:
+            if isinstance(setting.expr, Replay):
+                continue
+            runs = [setting.reads <= scope.inputs.keys() for scope in scopes]
+            for section in cross_sections(setting.expr):
+                values = [evaluate(section.arg, scope) if run else NAN for scope, run in zip(scopes, runs, strict=True)]
+                n = int(self.net.params[section.n.index]) if section.n is not None else 0
+                for scope, value in zip(scopes, cross_section(section.op, values, n), strict=True):
+                    scope.sections[section.index] = value
+            for scope, run in zip(scopes, runs, strict=True):
+                if run:
+                    scope.settings[setting.name] = evaluate(setting.expr, scope)
+        return [self._emit(t, s, scopes[s].settings) for s in symbols]
 
-    def _symbol(self, t: int, s: int) -> list[Record]:
+    def _settings(self, s: int) -> dict[str, float]:
         present = self.net.present(self.inputs, s)
         scope = self.net.scope(s, present)
         scope.states = self.states[s]
         for setting in self.bound.settings:
             if setting.reads <= present.keys() and not isinstance(setting.expr, Replay):
                 scope.settings[setting.name] = evaluate(setting.expr, scope)
-        ran = scope.settings
+        return scope.settings
+
+    def _emit(self, t: int, s: int, ran: dict[str, float]) -> list[Record]:
         if self.bound.role != Roles.STRATEGY:
             return [dict(ran)] if len(ran) == len(self.bound.settings) else []
         active = self.bound.setting("active") is None or truthy(ran.get("active", NAN))

@@ -164,7 +164,9 @@ def in_container(*lines: str) -> str:
     ('param s: str = "abc', "FL108", 'unterminated string: there is no closing `"` before the end of the line'),
     ('param s: str = "abc\\"', "FL108", 'unterminated string: there is no closing `"` before the end of the line'),
     ('param s: str = "a\\nb"', "FL101", "unknown escape `\\n` in a string"),
-    ("param x: int = 1 @ 2", "FL103", "unexpected character `@`"),
+    ("param x: int = 1 $ 2", "FL103", "unexpected character `$`"),
+    ("param x: int = 1 @ 2", "FL101", "expected an operator or the end of the line, found `@`"),  # `close@NDX` only
+    (in_container("x = close@"), "FL101", "expected a name or a string, found the end of the line"),
     ("param x: int = 1\u00a0", "FL103", "unexpected character U+00A0 (no-break space)"),
     ("param x: int = \u22121", "FL103", "unexpected character `\u2212`"),
     ("param x\u00e9: int", "FL103", "unexpected character `\u00e9`"),

@@ -4,10 +4,11 @@ Topologies are drawn from building blocks that give the passes work: feature con
 settings often repeat one another (few windows, so equal calls are common), settings nobody
 reads, containers routed nowhere, strategies that compute a feature again themselves, BAR
 broadcast to strategies that do not read it, a BAR route with a predicate (a different stream),
-and sometimes a classifier. Each topology runs on random bars with missing ones and random
-params, with the whole pipeline and with every pass alone, against the planner's plan: the
-ledgers (orders, fills, equity, cash, positions, unfilled) and every strategy's signals must
-be bit-identical. Runs are interpreted (`helpers.run_plan`), so drawing topologies is cheap.
+reads at another symbol and cross-sectional operators, and sometimes a classifier. Each
+topology runs on random bars with missing ones and random params, with the whole pipeline and
+with every pass alone, against the planner's plan: the ledgers (orders, fills, equity, cash,
+positions, unfilled) and every strategy's signals must be bit-identical. Runs are interpreted
+(`helpers.run_plan`), so drawing topologies is cheap.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def topology(rng: random.Random) -> str:
         for j in range(rng.randint(1, 4)):
             w = pick(WINDOWS)
             kind = pick(("sma", "sma", "ema", "rsi", "stdev", "zscore", "highest", "atr", "combo", "of", "const",
-                         "lag", "rolling", "math", "calendar"))
+                         "lag", "rolling", "math", "calendar", "across"))
             if kind == "lag":  # the expression operators (docs/semantics.md, section 5)
                 expr = pick((f"shift(close, {w})", f"pct_change(close, {w})", f"diff(log(close), {w})"))
             elif kind == "rolling":
@@ -46,6 +47,10 @@ def topology(rng: random.Random) -> str:
             elif kind == "math" and names:
                 expr = pick((f"clip(sqrt(abs({pick(names)})) * sign({pick(names)}), -5, 5)",
                              f"where({pick(names)} > {pick(names)}, max(close, open), min(high, exp(-1)))"))
+            elif kind == "across":  # reads at another symbol, cross-sectional operators (docs/semantics.md)
+                of = pick(names) if names else "close"
+                expr = pick(("close / close@S1 - 1", f"cs_rank({of})", f"top({of}, 1) - bottom(open@S0, 1)",
+                             f"cs_zscore(sma(close, {w})) + demean({of})", f"weight({of} - close@S0)"))
             elif kind == "calendar":
                 expr = "new_week() + new_month() * 2 + weekday() / 7 + month() / 12 + bar_index() / 1000"
             elif kind == "combo" and names:
@@ -81,6 +86,7 @@ def topology(rng: random.Random) -> str:
         signal = pick((f"crossover({pick(names)}, {pick(names)})", f"crossover(close, sma(close, {w}))",
                        f"mean_reversion({pick(names)}, 30, 70)", f"momentum(close, {w})",
                        f"crossover({pick(names)}, sma(close, {w}))", f"crossover(close, {pick(names)})",
+                       f"crossover({pick(names)}, {pick(names)}@S0)", f"cs_rank({pick(names)}) - 0.5",
                        f"hold(long = cross_above(close, sma(close, {w})), short = cross_below({pick(names)}, 0),"
                        f" flat = {pick(names)} > {pick(names)})"))
         line = f"signal = {signal}"
