@@ -70,6 +70,13 @@ def bars(dates: list[str], closes: list[float], opens: list[float] | None = None
 # ---- indicators ----
 
 
+def test_the_bundled_indices_have_identical_dates(bundled_pair):
+    """portfolios.py decision 1: the union-of-timestamps rule is not exercised on the bundled data."""
+    spx, ndx = bundled_pair["SPX"].index, bundled_pair["NDX"].index
+    assert spx.equals(ndx) and len(spx) == 5031 and (spx[0], spx[-1]) == (pd.Timestamp("1999-01-04"),
+                                                                          pd.Timestamp("2018-12-31"))
+
+
 @pytest.mark.parametrize("name", PAIR_SETS)
 def test_zscore_is_the_rolling_zscore_pandas_computes(pair_frames, name):
     _, x = spread(pair_frames[name])

@@ -96,10 +96,10 @@ def pair(seed: int, bars: int, start: str, breaks: dict[int, tuple[float, float]
 
 
 def limit_gaps() -> pd.DataFrame:
-    """One symbol around its 50-bar average (a 70-bar wave) with frequent large overnight gaps."""
+    """One symbol around its 50-bar average (a 30-bar wave) with frequent large overnight gaps."""
     rng = np.random.default_rng(1616)
     index = unseen._calendar(rng, "2015-02-02", 700, 12)
-    return unseen._bars(rng, index, 120.0, 0.0001, 0.011, gap_prob=0.45, gap_scale=0.02, wave=(0.12, 70.0))
+    return unseen._bars(rng, index, 120.0, 0.0001, 0.011, gap_prob=0.45, gap_scale=0.02, wave=(0.06, 30.0))
 
 
 def universes() -> dict[str, dict[str, pd.DataFrame]]:
