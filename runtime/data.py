@@ -194,7 +194,7 @@ def _business_days(bars: int) -> np.ndarray:
 
 
 @dataclass
-class _Table:
+class Table:
     """The raw columns of one file, before any check; `numbers` is where each row is in the file."""
 
     shown: str  # the file as the user wrote it
@@ -227,9 +227,11 @@ def _check_file(path: Path, shown: str, span: Span | None) -> None:
 _COLUMN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_ .()%-]{0,39}\Z")
 
 
-def _match_columns(found: Sequence[object], shown: str, unit: str, wanted: Sequence[str],
-                   span: Span | None) -> dict[str, str]:
-    """Map each wanted column to its name in the file (letter case ignored); FL602 if any is missing."""
+def match_columns(found: Sequence[object], shown: str, unit: str, wanted: Sequence[str],
+                  span: Span | None, holder: str = "file") -> dict[str, str]:
+    """Map each wanted column to its name in the file (letter case ignored); FL602 if any is missing.
+
+    `holder` names what has the columns in the message (a `file`, or a `DataFrame` of the API)."""
     names: dict[str, str] = {}
     for name in map(str, found):
         names.setdefault(name.strip().lower(), name)
@@ -247,11 +249,11 @@ def _match_columns(found: Sequence[object], shown: str, unit: str, wanted: Seque
         what = "column" if len(missing) == 1 else "columns"
         where = " line 1 (the header)" if unit == "line" else ""
         raise _fail("FL602", f"`{shown}`{where}: no {what} {', '.join(f'`{c}`' for c in missing)}; "
-                             f"the file has {has or 'no columns'}", span, _COLUMNS_HINT)
+                             f"the {holder} has {has or 'no columns'}", span, _COLUMNS_HINT)
     return {c: names[c] for c in wanted}
 
 
-def _read_csv(path: Path, shown: str, span: Span | None) -> _Table:
+def _read_csv(path: Path, shown: str, span: Span | None) -> Table:
     """Read a CSV with pandas' C parser; every parser failure becomes a diagnostic."""
     import pandas as pd
 
@@ -262,7 +264,7 @@ def _read_csv(path: Path, shown: str, span: Span | None) -> _Table:
                 raise _fail("FL601", f"cannot read `{shown}`: it is a binary file, not CSV text", span,
                             "export the data as CSV (or use `parquet(...)` for a Parquet file)")
         header = pd.read_csv(path, nrows=0).columns
-        names = _match_columns(header, shown, "line", COLUMNS, span)
+        names = match_columns(header, shown, "line", COLUMNS, span)
         frame = pd.read_csv(path, dtype={names["timestamp"]: str}, skip_blank_lines=False, engine="c")
     except pd.errors.EmptyDataError:
         raise _fail("FL607", f"`{shown}` is empty", span, "a data file needs a header line and at "
@@ -283,7 +285,7 @@ def _read_csv(path: Path, shown: str, span: Span | None) -> _Table:
     if frame.empty:
         raise _fail("FL607", f"`{shown}` has a header but no bars", span,
                     "a data file needs at least one bar after the header line")
-    return _Table(shown, "line", numbers, {c: frame[names[c]] for c in COLUMNS}, names)
+    return Table(shown, "line", numbers, {c: frame[names[c]] for c in COLUMNS}, names)
 
 
 def _parser_error(text: str, shown: str, span: Span | None) -> FlowError:
@@ -313,24 +315,24 @@ def _read_parquet(path: Path, shown: str, symbol: str | None, span: Span | None)
     try:
         found = pq.read_schema(path).names
         long = any(name.strip().lower() == "symbol" for name in found)
-        names = _match_columns(found, shown, "row", (*COLUMNS, "symbol") if long else COLUMNS, span)
+        names = match_columns(found, shown, "row", (*COLUMNS, "symbol") if long else COLUMNS, span)
         frame = pq.read_table(path, columns=list(names.values())).to_pandas(ignore_metadata=True)
     except (OSError, ValueError, pa.ArrowException) as exc:
         raise _fail("FL601", f"cannot read `{shown}` as Parquet: {exc}", span) from None
     if frame.empty:
         raise _fail("FL607", f"`{shown}` has no bars", span, "a data file needs at least one bar")
-    table = _Table(shown, "row", np.arange(1, len(frame) + 1), {c: frame[n] for c, n in names.items()}, names)
+    table = Table(shown, "row", np.arange(1, len(frame) + 1), {c: frame[n] for c, n in names.items()}, names)
     if not long:
         return [_bars(table, symbol or path.stem.upper(), span)]
     codes, labels = pd.factorize(table.raw["symbol"])
-    stamps, values = _validate(table, codes, span)
+    stamps, values = validate(table, codes, span)
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(len(labels) + 1))
     out = []
     for k, label in enumerate(map(str, labels)):
         rows = order[bounds[k]:bounds[k + 1]]
         if symbol is None or label == symbol:
-            out.append(SymbolBars(label, _as_time(stamps[rows]), *(values[f][rows] for f in FIELDS)))
+            out.append(SymbolBars(label, as_time(stamps[rows]), *(values[f][rows] for f in FIELDS)))
     if not out:
         has = ", ".join(f"`{s}`" for s in map(str, labels[:12]))
         raise _fail("FL607", f"`{shown}` has no bars for the symbol `{symbol}`; it has {has}", span,
@@ -345,20 +347,20 @@ def _read_parquet(path: Path, shown: str, symbol: str | None, span: Span | None)
 def _csv_bars(path: Path, shown: str, symbol: str, span: Span | None) -> SymbolBars:
     """One symbol's bars from a CSV file, checked when read (and cached once they pass)."""
     _check_file(path, shown, span)  # before the cache hashes the file: /dev/zero never ends
-    stamps, values = load_checked(path, FIELDS, lambda: _validate(_read_csv(path, shown, span), None, span))
-    return SymbolBars(symbol, _as_time(stamps), *(values[f] for f in FIELDS))
+    stamps, values = load_checked(path, FIELDS, lambda: validate(_read_csv(path, shown, span), None, span))
+    return SymbolBars(symbol, as_time(stamps), *(values[f] for f in FIELDS))
 
 
-def _bars(table: _Table, symbol: str, span: Span | None) -> SymbolBars:
-    stamps, values = _validate(table, None, span)
-    return SymbolBars(symbol, _as_time(stamps), *(values[f] for f in FIELDS))
+def _bars(table: Table, symbol: str, span: Span | None) -> SymbolBars:
+    stamps, values = validate(table, None, span)
+    return SymbolBars(symbol, as_time(stamps), *(values[f] for f in FIELDS))
 
 
-def _as_time(microseconds: np.ndarray) -> np.ndarray:
+def as_time(microseconds: np.ndarray) -> np.ndarray:
     return microseconds.astype(np.int64).view("datetime64[us]")
 
 
-def _validate(table: _Table, groups: np.ndarray | None,
+def validate(table: Table, groups: np.ndarray | None,
               span: Span | None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Check every cell, vectorised; raise one FlowError with the first bad row of each problem.
 
@@ -433,7 +435,7 @@ def _timestamps(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return np.where(ok, array.astype("datetime64[us]").view(np.int64), 0), ok
 
 
-def _check_order(table: _Table, stamps: np.ndarray, ok: np.ndarray, groups: np.ndarray | None,
+def _check_order(table: Table, stamps: np.ndarray, ok: np.ndarray, groups: np.ndarray | None,
                  problems: list[Diagnostic], span: Span | None) -> None:
     """FL604 at the first row whose timestamp is not after the previous one (of the same symbol)."""
     rows = np.flatnonzero(ok)
