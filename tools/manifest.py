@@ -110,7 +110,7 @@ def command_line(args: argparse.Namespace) -> str:
             argv += [f"--{option.replace('_', '-')}", str(value)]
     if args.engine != "compiled":
         argv += ["--engine", args.engine]
-    for flag in ("no_hoist", "report", "json", "quiet", "verbose"):
+    for flag in ("no_hoist", "report", "features", "json", "quiet", "verbose"):
         if getattr(args, flag, False):
             argv.append(f"--{flag.replace('_', '-')}")
     return shlex.join(argv)

@@ -19,6 +19,7 @@ from flowc.runtime.results import RunResult
 if TYPE_CHECKING:
     import pandas as pd
 
+    from flowc.runtime.features import Features
     from flowc.runtime.manager import Prepared
 
 CHARTS = ("equity", "drawdown", "price", "trade-returns", "monthly")
@@ -80,15 +81,32 @@ class Backtest:
         """Per portfolio and symbol at the end: position, average price, realised and unrealised P&L."""
         return self.run.positions()
 
-    def save(self, out: str | Path, *, report: bool = False) -> Path:
-        """Write the files `flowc run --out` writes (metrics.json, equity.csv, trades.csv, ...; report.html
-        with `report`) into the folder `out`, as one set swapped in by one rename. Returns the folder."""
-        from flowc.runtime.files import staged_folder
-        from flowc.tools import manifest
-        from flowc.tools.commands.run import REPORT_FILES
+    @cached_property
+    def series(self) -> Features:
+        """Every feature, regime and signal series as arrays (`runtime/features.py`): one reference run."""
+        from flowc.runtime.features import compute
 
-        with staged_folder(out, replaces=(*manifest.RESULT_FILES, *REPORT_FILES)) as stage:
+        return compute(self.prepared)
+
+    @cached_property
+    def features(self) -> dict[str, pd.DataFrame]:
+        """Per symbol, every feature, regime and signal series at the steps where it has a bar, as
+        `flowc run --features` writes them (docs/features.md); computed on first use by a reference run."""
+        return self.series.frames()
+
+    def save(self, out: str | Path, *, report: bool = False, features: bool = False) -> Path:
+        """Write the files `flowc run --out` writes (metrics.json, equity.csv, trades.csv, ...; report.html
+        with `report`, features/ with `features`) into the folder `out`, as one set swapped in by one
+        rename. Returns the folder."""
+        from flowc.runtime.files import staged_folder
+        from flowc.tools.commands.run import OUT_FILES
+
+        with staged_folder(out, replaces=OUT_FILES) as stage:
             self.run.write(stage, extra={"workflow": self.workflow})
+            if features:
+                from flowc.runtime.features import write
+
+                write(stage, self.series)
             if report:
                 from flowc.tools.report import write_report
 
