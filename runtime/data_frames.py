@@ -17,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 from flowc.dsl.diagnostics import FlowError, diagnose
-from flowc.runtime.data import COLUMNS, FIELDS, SymbolBars, Table, as_time, match_columns, validate
+from flowc.runtime.data import FIELDS, SymbolBars, Table, as_time, validate
+from flowc.runtime.data_columns import COLUMNS, match_columns
 
 
 def is_frame(value: object) -> bool:
