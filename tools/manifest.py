@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from flowc.compiler.schema import Roles
+from flowc.runtime import data_quality
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -173,7 +174,8 @@ def build(prepared, args: argparse.Namespace, *, started: str, finished: str, ou
                    "first": shown(stamps[k]) if len(stamps) > k else None,
                    "last": shown(stamps[-1]) if len(stamps) else None,
                    "warmup_bars": prepared.warmup, "warmup_from": shown(stamps[0]) if k else None,
-                   "largest_gap": getattr(prepared, "gap", None)},
+                   "largest_gap": getattr(prepared, "gap", None),
+                   "quality": data_quality.summary(market, k)},
         "cash": cash0,
         "periods_per_year": analysis.periods_per_year,
         "started_at": started,

@@ -82,6 +82,16 @@ class Backtest:
         return self.run.positions()
 
     @cached_property
+    def data_quality(self) -> pd.DataFrame:
+        """Per symbol, over the run's steps: bars, first and last timestamp, bars per day, spacing,
+        gaps, missing steps and jumps (`runtime/data_quality.py`), as `flowc run -v` prints them."""
+        import pandas as pd
+
+        from flowc.runtime.data_quality import summary
+
+        return pd.DataFrame(summary(self.prepared.market, self.prepared.trade_from)).set_index("symbol")
+
+    @cached_property
     def series(self) -> Features:
         """Every feature, regime and signal series as arrays (`runtime/features.py`): one reference run."""
         from flowc.runtime.features import compute

@@ -384,6 +384,16 @@ def _say_prepared(args: argparse.Namespace, prepared: Prepared) -> None:
 
             gap = f"; largest gap `{prepared.gap['symbol']}`, {describe(prepared.gap)}"
         _say(args, f"range: {first} to {last}, {market.n_steps - k:,} steps{warm}{gap}")
+        from flowc.runtime.data_quality import describe, summary
+
+        records = summary(market, k)
+        for record in records[:QUALITY_LINES]:
+            _say(args, f"data {describe(record)}")
+        if len(records) > QUALITY_LINES:
+            _say(args, f"data: {len(records) - QUALITY_LINES} more symbols in the manifest (market.quality)")
+
+
+QUALITY_LINES = 20  # symbols whose data summary `-v` prints; the manifest has every one
 
 
 def _timings(prepared: Prepared) -> dict[str, float]:
