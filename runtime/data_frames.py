@@ -6,7 +6,8 @@ backtest would lose time and invite drift. A frame goes through the same checks 
 timestamps), so a frame and the CSV file it was read from give the same bars, bit for bit, and a
 bad cell gets the same diagnostic, naming the frame, the row (1 = the first) and the column.
 
-A frame holds one symbol's bars: its timestamps are its DatetimeIndex or, failing that, a column
+A frame holds one symbol's bars (a long frame, with a `symbol` column or index level, holds several:
+`split_long`): its timestamps are its DatetimeIndex or, failing that, a column
 named timestamp (or one of date, datetime, time), and its prices are columns named open, high,
 low, close and volume, in any letter case; other columns are ignored. Timestamps with a time
 zone are converted to UTC; naive ones are taken as UTC, as in files.
@@ -14,11 +15,16 @@ zone are converted to UTC; naive ones are taken as UTC, as in files.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from flowc.dsl.diagnostics import FlowError, diagnose
 from flowc.runtime.data import FIELDS, SymbolBars, Table, as_time, validate
 from flowc.runtime.data_columns import COLUMNS, match_columns
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def is_frame(value: object) -> bool:
@@ -39,6 +45,24 @@ def frame_or_path(symbol: str, given: object) -> object:
     if not isinstance(given, (str, os.PathLike)):
         raise TypeError(f"data[{symbol!r}]: expected a pandas DataFrame or a file path, got {type(given).__name__}")
     return Path(given).expanduser().absolute()
+
+
+def split_long(frame: pd.DataFrame) -> dict[str, object]:
+    """A long DataFrame as one frame per symbol, in the order the symbols first appear: the symbol is a
+    column named `symbol` (any letter case) or an index level of that name. FL602 without one."""
+    import pandas as pd
+
+    levels = [n for n in frame.index.names if n is not None and str(n).strip().lower() == "symbol"]
+    if levels:
+        frame = frame.reset_index(level=levels[0])
+    column = next((c for c in frame.columns if str(c).strip().lower() == "symbol"), None)
+    if column is None:
+        raise FlowError([diagnose("FL602", None, "give a dict of symbol -> DataFrame, or add a `symbol` column",
+                                  detail="`data` is one DataFrame without a `symbol` column or index level, so "
+                                         "it cannot say which bars are whose")])
+    if isinstance(frame.index, pd.MultiIndex):  # the timestamp is the level left
+        frame = frame.reset_index(level=list(range(1, frame.index.nlevels)), drop=True)
+    return {str(symbol): part.drop(columns=column) for symbol, part in frame.groupby(column, sort=False)}
 
 
 def frame_bars(frame: object, symbol: str, shown: str | None = None) -> SymbolBars:

@@ -35,19 +35,20 @@ TEXT_NAME = "<flow text>"  # how diagnostics name a workflow given as text; its 
 
 
 def backtest(source: str | Path, workflow: str | None = None, params: Mapping[str, object] | None = None, *,
-             data: Mapping[str, object] | None = None, start: str | None = None, end: str | None = None,
+             data: Mapping[str, object] | pd.DataFrame | None = None, start: str | None = None, end: str | None = None,
              engine: str = "compiled", hoist: bool = True) -> Backtest:
     """Analyse, lint, compile (or reuse the cache) and run one workflow.
 
     `source` is a path or the text of a `.flow` file (text is anything holding a newline);
-    `params` override its params; `data` replaces symbols' bars (DataFrames or file paths);
+    `params` override its params; `data` replaces symbols' bars (a dict of DataFrames or file paths,
+    or one long DataFrame with a `symbol` column);
     `start` and `end` cut the run to those dates (both included; the warm-up before `start` is
     kept, as with `flowc run --start`); `engine` is `compiled`, `reference` or `auto`.
     """
     from flowc.tools.commands.run import run_once
 
     overrides = [f"{name}={_text(value)}" for name, value in (params or {}).items()]
-    prepared = prepare(_source(source), workflow, overrides, hoist=hoist, data=data, start=_when(start),
+    prepared = prepare(_source(source), workflow, overrides, hoist=hoist, data=_data(data), start=_when(start),
                        end=_when(end))
     return Backtest(run_once(prepared, engine=engine), prepared)
 
@@ -60,7 +61,7 @@ def compile(source: str | Path, stage: str = "generate", workflow: str | None = 
 
 
 def sweep(source: str | Path, grid: Mapping[str, Sequence[object]] | None = None, workflow: str | None = None,
-          params: Mapping[str, object] | None = None, *, data: Mapping[str, object] | None = None,
+          params: Mapping[str, object] | None = None, *, data: Mapping[str, object] | pd.DataFrame | None = None,
           start: str | None = None, end: str | None = None, engine: str = "compiled", hoist: bool = True,
           executor: str = "inline", workers: int | None = None) -> pd.DataFrame:
     """Every point of `grid` (param -> values; default: the workflow's own `sweep` statements), one
@@ -81,7 +82,7 @@ def sweep(source: str | Path, grid: Mapping[str, Sequence[object]] | None = None
     from flowc.tools.sweeps.tables import frame
 
     overrides = [f"{name}={_text(value)}" for name, value in (params or {}).items()]
-    loaded = _source(source)
+    loaded, data = _source(source), _data(data)
     prepared = prepare(loaded, workflow, overrides, hoist=hoist, data=data, start=_when(start), end=_when(end))
     analysis = prepared.analysis
     if analysis.walk_forward:
@@ -120,6 +121,13 @@ def _source(source: str | Path) -> str | Path | SourceSet:
     if isinstance(source, str) and "\n" in source:
         return load_text(source, TEXT_NAME)
     return source
+
+
+def _data(data: object) -> Mapping[str, object] | None:
+    """`data` as `prepare` takes it: a long DataFrame (a `symbol` column) split into one frame per symbol."""
+    from flowc.runtime.data_frames import is_frame, split_long
+
+    return split_long(data) if is_frame(data) else data  # type: ignore[return-value]
 
 
 def _when(value: object) -> str | None:

@@ -151,3 +151,18 @@ def test_sweep_of_the_workflows_own_grid_and_errors(sp500):
         sweep(SIMPLE, {"fast": ["five"]})
     with pytest.raises(ValueError, match="runs inline or on `process` workers only"):
         sweep(SIMPLE, {"fast": [5]}, data={"SPX": sp500}, executor="dask")
+
+
+def test_one_long_dataframe_equals_one_frame_per_symbol():
+    two = EXAMPLES / "two_indices.flow"
+    frames = {symbol: pd.read_csv(sample_path(name), index_col="timestamp", parse_dates=True)
+              for symbol, name in (("SPX", "sp500"), ("NDX", "nasdaq"))}
+    by_symbol = backtest(two, data=frames, engine="reference")
+    long = pd.concat([f.assign(Symbol=s) for s, f in frames.items()]).sort_index(kind="stable")
+    assert backtest(two, data=long, engine="reference").stats.equals(by_symbol.stats)
+    levels = long.reset_index().set_index(["timestamp", "Symbol"])  # the symbol as an index level
+    assert backtest(two, data=levels, engine="reference").stats.equals(by_symbol.stats)
+    with pytest.raises(FlowError) as caught:
+        backtest(two, data=long.drop(columns="Symbol"), engine="reference")
+    [d] = caught.value.diagnostics
+    assert d.code == "FL602" and "without a `symbol` column" in d.message and "dict of symbol" in d.hint
