@@ -26,10 +26,13 @@ from flowc.compiler.pipeline import NAMES, Compilation, compile_to
 from flowc.dsl.diagnostics import FlowError
 from flowc.dsl.loader import SourceSet, load_text
 from flowc.runtime.manager import prepare
-from flowc.tools.notebook import Backtest
+from flowc.tools.notebook import Backtest, WalkForwardResult
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from flowc.runtime.manager import Prepared
+    from flowc.runtime.sweep.job import Job
 
 TEXT_NAME = "<flow text>"  # how diagnostics name a workflow given as text; its relative paths start at the cwd
 
@@ -76,7 +79,6 @@ def sweep(source: str | Path, grid: Mapping[str, Sequence[object]] | None = None
     from flowc.compiler.scope import param_values
     from flowc.runtime.sweep.executor import make_executor
     from flowc.runtime.sweep.grid import point_key
-    from flowc.runtime.sweep.job import make_job
     from flowc.runtime.sweep.runner import run_tasks
     from flowc.runtime.sweep.task import Task, ranked
     from flowc.tools.sweeps.tables import frame
@@ -95,13 +97,7 @@ def sweep(source: str | Path, grid: Mapping[str, Sequence[object]] | None = None
         if problems:
             raise FlowError(problems, analysis.sources.sources)
         points.append({k: values[k] for k in axes})
-    in_memory = isinstance(loaded, SourceSet) or any(not isinstance(v, (str, Path)) for v in (data or {}).values())
-    if in_memory and executor not in ("inline", "process"):
-        raise ValueError(f"executor {executor!r}: a workflow given as text or with DataFrames runs inline or on "
-                         "`process` workers only")
-    files = None if in_memory else data
-    job = make_job(prepared, TEXT_NAME if isinstance(loaded, SourceSet) else loaded, workflow, overrides,
-                   hoist=hoist, engine=engine, data=files, start=_when(start), end=_when(end))  # type: ignore[arg-type]
+    job = _job(prepared, loaded, workflow, overrides, hoist, engine, data, start, end, executor)
     tasks = [Task(point_key(values), values, trade_from=prepared.trade_from) for values in points]
     runner = make_executor(executor, workers)
     try:
@@ -111,6 +107,50 @@ def sweep(source: str | Path, grid: Mapping[str, Sequence[object]] | None = None
     if outcome.interrupted:
         raise KeyboardInterrupt
     return frame(ranked(outcome.rows, analysis.objective), list(axes)).reset_index(drop=True)
+
+
+def walk_forward(source: str | Path, workflow: str | None = None, params: Mapping[str, object] | None = None, *,
+                 data: Mapping[str, object] | pd.DataFrame | None = None, start: str | None = None,
+                 end: str | None = None, engine: str = "compiled", hoist: bool = True, executor: str = "inline",
+                 workers: int | None = None) -> WalkForwardResult:
+    """The walk-forward a workflow declares (`walk_forward train = N, test = M` with its sweeps), as
+    `flowc run` runs it: per window, the sweep's best point on the train bars by the objective, run
+    on the test bars after them; the test windows stitched into one out-of-sample run. Takes the
+    options of `sweep`; returns a `WalkForwardResult` of DataFrames (docs/api.md)."""
+    from flowc.runtime.sweep.executor import make_executor
+    from flowc.runtime.sweep.walk_forward import walk_forward as run_walk_forward
+    from flowc.tools.commands.walk_forward import summary
+
+    overrides = [f"{name}={_text(value)}" for name, value in (params or {}).items()]
+    loaded, data = _source(source), _data(data)
+    prepared = prepare(loaded, workflow, overrides, hoist=hoist, data=data, start=_when(start), end=_when(end))
+    if not prepared.analysis.walk_forward:
+        raise ValueError(f"workflow `{prepared.analysis.name}` declares no `walk_forward`; "
+                         "`sweep` runs a plain grid")
+    job = _job(prepared, loaded, workflow, overrides, hoist, engine, data, start, end, executor)
+    runner = make_executor(executor, workers)
+    try:
+        result = run_walk_forward(prepared, job, runner)
+    finally:
+        runner.close()
+    if result.outcome.interrupted:
+        raise KeyboardInterrupt
+    return WalkForwardResult.of(result, summary(result, prepared))
+
+
+def _job(prepared: Prepared, loaded: str | Path | SourceSet, workflow: str | None, overrides: list[str], hoist: bool,
+         engine: str, data: Mapping[str, object] | None, start: object, end: object, executor: str) -> Job:
+    """The sweep job of a prepared workflow; one given as text or with DataFrames runs in this process or
+    on forked workers only, which inherit it (other workers could not load it again)."""
+    from flowc.runtime.sweep.job import make_job
+
+    in_memory = isinstance(loaded, SourceSet) or any(not isinstance(v, (str, Path)) for v in (data or {}).values())
+    if in_memory and executor not in ("inline", "process"):
+        raise ValueError(f"executor {executor!r}: a workflow given as text or with DataFrames runs inline or on "
+                         "`process` workers only")
+    files = None if in_memory else data
+    return make_job(prepared, TEXT_NAME if isinstance(loaded, SourceSet) else loaded, workflow, overrides,
+                    hoist=hoist, engine=engine, data=files, start=_when(start), end=_when(end))  # type: ignore[arg-type]
 
 
 STAGES = NAMES

@@ -9,6 +9,7 @@ once, on first use; the numbers are the ones `flowc run --out` writes to its CSV
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
     from flowc.runtime.features import Features
     from flowc.runtime.manager import Prepared
+    from flowc.runtime.sweep.walk_forward import WalkForward
 
 CHARTS = ("equity", "drawdown", "price", "trade-returns", "monthly")
 
@@ -148,3 +150,42 @@ class Backtest:
         if chart == "price":
             return figures[f"chart-price-{view.charted_symbols[0]}"]
         return figures[f"chart-{chart}"]
+
+
+@dataclass
+class WalkForwardResult:
+    """A walk-forward as DataFrames: what `flowc run` writes to `walk_forward.json`, `oos_equity.csv`, `sweep.csv`."""
+
+    workflow: str
+    objective: str
+    windows: pd.DataFrame  # one row per window: train and test dates, the chosen params, in- and out-of-sample metrics
+    equity: pd.Series  # the stitched out-of-sample equity, by timestamp
+    out_of_sample: pd.Series  # the metrics of the stitched test windows
+    in_sample: pd.Series  # the metrics of the best point over all bars (its params in `in_sample_params`)
+    in_sample_params: dict[str, object]
+    points: pd.DataFrame  # every train-window and whole-data point, as `sweep.csv`
+
+    @classmethod
+    def of(cls, result: WalkForward, summary: dict) -> WalkForwardResult:
+        import pandas as pd
+
+        from flowc.tools.sweeps.tables import frame
+
+        objective = result.objective
+        rows = []
+        for w in summary["windows"]:
+            row = {k: w[k] for k in ("window", "train_start", "train_end", "test_start", "test_end")}
+            row.update({p: (w["chosen"] or {}).get(p) for p in result.params})
+            for side, key in (("in_sample", "is"), ("out_of_sample", "oos")):
+                metrics = w[side] or {}
+                row.update({f"{key}_{m}": metrics.get(m) for m in (objective, "total_return", "trades")})
+            rows.append(row)
+        windows = pd.DataFrame(rows)
+        for column in ("train_start", "train_end", "test_start", "test_end"):
+            windows[column] = pd.to_datetime(windows[column]) if len(windows) else windows[column]
+        index = pd.DatetimeIndex(pd.to_datetime(result.timestamps), name="timestamp")
+        best = summary["in_sample"] or {"params": {}, "metrics": {}}
+        return cls(summary["workflow"], objective, windows, pd.Series(result.equity, index=index, name="equity"),
+                   pd.Series(summary["out_of_sample"], dtype=float, name="out_of_sample"),
+                   pd.Series(best["metrics"], dtype=float, name="in_sample"), dict(best["params"]),
+                   frame(result.rows, result.params))
