@@ -107,9 +107,9 @@ class Backtest:
         return self.series.frames()
 
     def save(self, out: str | Path, *, report: bool = False, features: bool = False) -> Path:
-        """Write the files `flowc run --out` writes (metrics.json, equity.csv, trades.csv, ...; report.html
-        with `report`, features/ with `features`) into the folder `out`, as one set swapped in by one
-        rename. Returns the folder."""
+        """Write the result files `flowc run --out` writes (metrics.json, equity.csv, trades.csv, ...;
+        report.html with `report`, features/ with `features`; not manifest.json, which records a command
+        line) into the folder `out`, as one set swapped in by one rename. Returns the folder."""
         from flowc.runtime.files import staged_folder
         from flowc.tools.commands.run import OUT_FILES
 
