@@ -22,6 +22,7 @@ class Kind(str, enum.Enum):
     NUMBER = "number"  # a scalar known before the run
     STRING = "string"
     INT = "int"  # a whole number known before the run
+    BOOL = "bool"  # true or false, known before the run
 
 
 REQUIRED = object()
@@ -64,7 +65,9 @@ class Component:
     @property
     def signature(self) -> str:
         def shown(a: Arg) -> str:
-            return a.name if a.default is REQUIRED else f"{a.name} = {a.default!r}"
+            if a.default is REQUIRED:
+                return a.name
+            return f"{a.name} = {str(a.default).lower() if isinstance(a.default, bool) else repr(a.default)}"
         return f"{self.name}({', '.join(shown(a) for a in self.args)})"
 
 
@@ -157,6 +160,10 @@ OPERATORS: tuple[Component, ...] = (
             state=Sizing(None, 1), warmup=Sizing(None, 0), reads=("close",), module=_EXPRESSIONS),
 )
 
+# The column names a file source may give (runtime/data_columns.py), and the choice of adjusted prices.
+_COLUMN_ARGS = (*(Arg(name, Kind.STRING, None) for name in ("timestamp", "open", "high", "low", "close", "volume",
+                                                            "adj_close")), Arg("adjusted", Kind.BOOL, False))
+
 BUILTIN: tuple[Component, ...] = (
     # ---- feature (callable in feature, classifier and strategy settings) ----
     _series("sma", (X, N), "simple moving average",
@@ -202,10 +209,12 @@ BUILTIN: tuple[Component, ...] = (
     Component("replay", Roles.STRATEGY, "signal", (Arg("path", Kind.STRING), Arg("strategy", Kind.STRING)),
               "the SIGNALs that `flowc run --capture-signals DIR` stored for one strategy, emitted again"),
     # ---- data sources ----
-    Component("csv", Roles.DATA, "source", (Arg("path", Kind.STRING), Arg("symbol", Kind.STRING, None)),
-              "bars from a CSV file"),
-    Component("parquet", Roles.DATA, "source", (Arg("path", Kind.STRING), Arg("symbol", Kind.STRING, None)),
-              "bars from a Parquet file (wide, or long with a `symbol` column)"),
+    Component("csv", Roles.DATA, "source", (Arg("path", Kind.STRING), Arg("symbol", Kind.STRING, None), *_COLUMN_ARGS),
+              "bars from a CSV file; `open = \"Open Price\"` ... name the columns, `adjusted = true` scales "
+              "the bars by the adjusted close"),
+    Component("parquet", Roles.DATA, "source",
+              (Arg("path", Kind.STRING), Arg("symbol", Kind.STRING, None), *_COLUMN_ARGS),
+              "bars from a Parquet file (wide, or long with a `symbol` column); columns named as for `csv`"),
     Component("sample", Roles.DATA, "source", (Arg("name", Kind.STRING), Arg("symbol", Kind.STRING, None)),
               "the bundled daily S&P 500 (`sp500`) or NASDAQ (`nasdaq`) bars, 1999-2018"),
     Component("synthetic", Roles.DATA, "source",

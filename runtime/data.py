@@ -30,19 +30,16 @@ from flowc.dsl.diagnostics import Diagnostic, FlowError, diagnose, did_you_mean
 from flowc.dsl.files import NotRegularFile, check_regular
 from flowc.dsl.source import Span
 from flowc.runtime.data_cache import load_checked
+from flowc.runtime.data_columns import ADJ_CLOSE, COLUMNS, ColumnMap, adjust, match_columns
 
 if TYPE_CHECKING:
     import pandas as pd
 
-COLUMNS = ("timestamp", "open", "high", "low", "close", "volume")
 PRICES = ("open", "high", "low", "close")
 FIELDS = (*PRICES, "volume")
 SAMPLES = ("nasdaq", "sp500")
 SYNTHETIC_DEFAULTS: dict[str, int] = {"bars": 1000, "symbols": 1, "seed": 0}
 
-_COLUMNS_HINT = ("the columns are timestamp (or one of date, datetime, time), open, high, low, close, volume "
-                 "(any letter case; other columns are ignored)")
-TIMESTAMP_ALIASES = ("datetime", "date", "time")  # the names exports from Yahoo, Stooq, brokers give it
 _TIMESTAMP_HINT = ("write ISO dates (2020-01-31) or datetimes (2020-01-31 09:30:00, optionally with a "
                    "UTC offset)")
 _MISSING_HINT = ("every bar needs a timestamp, open, high, low, close and volume: "
@@ -110,9 +107,10 @@ def load_source(kind: str, args: Mapping[str, object], *, base_dir: Path,
         path = Path(shown).expanduser()
         path = path if path.is_absolute() else Path(base_dir) / path
         symbol = args.get("symbol")
+        mapping = ColumnMap.of(args, span)
         if kind == "csv":
-            return [_csv_bars(path, shown, str(symbol or path.stem.upper()), span)]
-        return _read_parquet(path, shown, None if symbol is None else str(symbol), span)
+            return [_csv_bars(path, shown, str(symbol or path.stem.upper()), span, mapping)]
+        return _read_parquet(path, shown, None if symbol is None else str(symbol), span, mapping)
     if kind == "sample":
         name = str(args["name"])
         path = _sample_file(name, span)
@@ -181,7 +179,7 @@ def _business_days(bars: int) -> np.ndarray:
 
 
 @dataclass
-class _Table:
+class Table:
     """The raw columns of one file, before any check; `numbers` is where each row is in the file."""
 
     shown: str  # the file as the user wrote it
@@ -211,34 +209,7 @@ def _check_file(path: Path, shown: str, span: Span | None) -> None:
                     "relative paths start at the folder of the .flow file") from None
 
 
-_COLUMN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_ .()%-]{0,39}\Z")
-
-
-def _match_columns(found: Sequence[object], shown: str, unit: str, wanted: Sequence[str],
-                   span: Span | None) -> dict[str, str]:
-    """Map each wanted column to its name in the file (letter case ignored); FL602 if any is missing."""
-    names: dict[str, str] = {}
-    for name in map(str, found):
-        names.setdefault(name.strip().lower(), name)
-    aliases = [a for a in TIMESTAMP_ALIASES if a in names]
-    if "timestamp" not in names and len(aliases) == 1:  # one is unambiguous; `date` beside `time` is not
-        names["timestamp"] = names[aliases[0]]
-    missing = [c for c in wanted if c not in names]
-    if missing:
-        plain = [n for n in map(str, found) if _COLUMN_NAME.match(n)]
-        has = ", ".join(f"`{n}`" for n in plain[:12]) + (", ..." if len(plain) > 12 else "")
-        hidden = len(found) - len(plain)  # a header that is not one (`/etc/passwd`) is not quoted
-        if hidden:
-            has = (has + " and " if has else "") + (f"{hidden} columns whose names are not shown" if hidden > 1
-                                                 else "1 column whose name is not shown")
-        what = "column" if len(missing) == 1 else "columns"
-        where = " line 1 (the header)" if unit == "line" else ""
-        raise _fail("FL602", f"`{shown}`{where}: no {what} {', '.join(f'`{c}`' for c in missing)}; "
-                             f"the file has {has or 'no columns'}", span, _COLUMNS_HINT)
-    return {c: names[c] for c in wanted}
-
-
-def _read_csv(path: Path, shown: str, span: Span | None) -> _Table:
+def _read_csv(path: Path, shown: str, span: Span | None, mapping: ColumnMap | None = None) -> Table:
     """Read a CSV with pandas' C parser; every parser failure becomes a diagnostic."""
     import pandas as pd
 
@@ -249,7 +220,7 @@ def _read_csv(path: Path, shown: str, span: Span | None) -> _Table:
                 raise _fail("FL601", f"cannot read `{shown}`: it is a binary file, not CSV text", span,
                             "export the data as CSV (or use `parquet(...)` for a Parquet file)")
         header = pd.read_csv(path, nrows=0).columns
-        names = _match_columns(header, shown, "line", COLUMNS, span)
+        names = match_columns(header, shown, "line", COLUMNS, span, mapping=mapping)
         frame = pd.read_csv(path, dtype={names["timestamp"]: str}, skip_blank_lines=False, engine="c")
     except pd.errors.EmptyDataError:
         raise _fail("FL607", f"`{shown}` is empty", span, "a data file needs a header line and at "
@@ -262,7 +233,7 @@ def _read_csv(path: Path, shown: str, span: Span | None) -> _Table:
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or exc
         raise _fail("FL601", f"cannot read `{shown}`: {reason}", span) from None
-    frame = frame[list(names.values())]
+    frame = frame[list(dict.fromkeys(names.values()))]  # a column may hold two fields (`open = "Close"`)
     numbers = np.arange(2, len(frame) + 2)
     blank = frame.isna().all(axis=1).to_numpy()
     if blank.any():  # blank lines are skipped, but they still count for line numbers
@@ -270,7 +241,7 @@ def _read_csv(path: Path, shown: str, span: Span | None) -> _Table:
     if frame.empty:
         raise _fail("FL607", f"`{shown}` has a header but no bars", span,
                     "a data file needs at least one bar after the header line")
-    return _Table(shown, "line", numbers, {c: frame[names[c]] for c in COLUMNS}, names)
+    return Table(shown, "line", numbers, {c: frame[n] for c, n in names.items()}, names)
 
 
 def _parser_error(text: str, shown: str, span: Span | None) -> FlowError:
@@ -286,7 +257,8 @@ def _parser_error(text: str, shown: str, span: Span | None) -> FlowError:
                  "check the quoting and the number of fields on that line")
 
 
-def _read_parquet(path: Path, shown: str, symbol: str | None, span: Span | None) -> list[SymbolBars]:
+def _read_parquet(path: Path, shown: str, symbol: str | None, span: Span | None,
+                  mapping: ColumnMap | None = None) -> list[SymbolBars]:
     """Read a wide (one symbol) or long (a `symbol` column) Parquet file."""
     import pandas as pd
 
@@ -300,24 +272,24 @@ def _read_parquet(path: Path, shown: str, symbol: str | None, span: Span | None)
     try:
         found = pq.read_schema(path).names
         long = any(name.strip().lower() == "symbol" for name in found)
-        names = _match_columns(found, shown, "row", (*COLUMNS, "symbol") if long else COLUMNS, span)
-        frame = pq.read_table(path, columns=list(names.values())).to_pandas(ignore_metadata=True)
+        names = match_columns(found, shown, "row", (*COLUMNS, "symbol") if long else COLUMNS, span, mapping=mapping)
+        frame = pq.read_table(path, columns=list(dict.fromkeys(names.values()))).to_pandas(ignore_metadata=True)
     except (OSError, ValueError, pa.ArrowException) as exc:
         raise _fail("FL601", f"cannot read `{shown}` as Parquet: {exc}", span) from None
     if frame.empty:
         raise _fail("FL607", f"`{shown}` has no bars", span, "a data file needs at least one bar")
-    table = _Table(shown, "row", np.arange(1, len(frame) + 1), {c: frame[n] for c, n in names.items()}, names)
+    table = Table(shown, "row", np.arange(1, len(frame) + 1), {c: frame[n] for c, n in names.items()}, names)
     if not long:
         return [_bars(table, symbol or path.stem.upper(), span)]
     codes, labels = pd.factorize(table.raw["symbol"])
-    stamps, values = _validate(table, codes, span)
+    stamps, values = validate(table, codes, span)
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(len(labels) + 1))
     out = []
     for k, label in enumerate(map(str, labels)):
         rows = order[bounds[k]:bounds[k + 1]]
         if symbol is None or label == symbol:
-            out.append(SymbolBars(label, _as_time(stamps[rows]), *(values[f][rows] for f in FIELDS)))
+            out.append(SymbolBars(label, as_time(stamps[rows]), *(values[f][rows] for f in FIELDS)))
     if not out:
         has = ", ".join(f"`{s}`" for s in map(str, labels[:12]))
         raise _fail("FL607", f"`{shown}` has no bars for the symbol `{symbol}`; it has {has}", span,
@@ -329,23 +301,24 @@ def _read_parquet(path: Path, shown: str, symbol: str | None, span: Span | None)
 # Checks
 
 
-def _csv_bars(path: Path, shown: str, symbol: str, span: Span | None) -> SymbolBars:
+def _csv_bars(path: Path, shown: str, symbol: str, span: Span | None, mapping: ColumnMap | None = None) -> SymbolBars:
     """One symbol's bars from a CSV file, checked when read (and cached once they pass)."""
     _check_file(path, shown, span)  # before the cache hashes the file: /dev/zero never ends
-    stamps, values = load_checked(path, FIELDS, lambda: _validate(_read_csv(path, shown, span), None, span))
-    return SymbolBars(symbol, _as_time(stamps), *(values[f] for f in FIELDS))
+    stamps, values = load_checked(path, FIELDS, lambda: validate(_read_csv(path, shown, span, mapping), None, span),
+                                  variant=mapping.key if mapping else "")
+    return SymbolBars(symbol, as_time(stamps), *(values[f] for f in FIELDS))
 
 
-def _bars(table: _Table, symbol: str, span: Span | None) -> SymbolBars:
-    stamps, values = _validate(table, None, span)
-    return SymbolBars(symbol, _as_time(stamps), *(values[f] for f in FIELDS))
+def _bars(table: Table, symbol: str, span: Span | None) -> SymbolBars:
+    stamps, values = validate(table, None, span)
+    return SymbolBars(symbol, as_time(stamps), *(values[f] for f in FIELDS))
 
 
-def _as_time(microseconds: np.ndarray) -> np.ndarray:
+def as_time(microseconds: np.ndarray) -> np.ndarray:
     return microseconds.astype(np.int64).view("datetime64[us]")
 
 
-def _validate(table: _Table, groups: np.ndarray | None,
+def validate(table: Table, groups: np.ndarray | None,
               span: Span | None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Check every cell, vectorised; raise one FlowError with the first bad row of each problem.
 
@@ -372,14 +345,15 @@ def _validate(table: _Table, groups: np.ndarray | None,
         text = str(value)
         return text if len(text) <= 32 else text[:31] + "…"
 
-    for column in (c for c in (*COLUMNS, "symbol") if c in table.raw):
+    adjusted = (ADJ_CLOSE,) if ADJ_CLOSE in table.raw else ()  # `adjusted = true`: checked as a price
+    for column in (c for c in (*COLUMNS, *adjusted, "symbol") if c in table.raw):
         report("FL603", table.raw[column].isna().to_numpy(), column, lambda i: "the cell is empty or NaN",
                _MISSING_HINT)
     stamps, stamp_ok = _timestamps(table.raw["timestamp"])
     report("FL603", ~stamp_ok & table.raw["timestamp"].notna().to_numpy(), "timestamp",
            lambda i: f"`{cell('timestamp', i)}` is not a valid timestamp", _TIMESTAMP_HINT)
     values: dict[str, np.ndarray] = {}
-    for column in FIELDS:
+    for column in (*FIELDS, *adjusted):
         raw = table.raw[column]
         number = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         report("FL603", np.isnan(number) & raw.notna().to_numpy(), column,
@@ -389,7 +363,7 @@ def _validate(table: _Table, groups: np.ndarray | None,
                lambda i, c=column: f"`{cell(c, i)}` is infinite",
                "prices and volumes must be finite numbers")
         values[column] = np.where(np.isinf(number), np.nan, number)  # one problem per cell
-    for column in PRICES:
+    for column in (*PRICES, *adjusted):
         report("FL605", values[column] <= 0, column,
                lambda i, c=column: f"the price {cell(c, i)} is not positive",
                "prices must be greater than zero")
@@ -401,7 +375,7 @@ def _validate(table: _Table, groups: np.ndarray | None,
     _check_order(table, stamps, stamp_ok, groups, problems, span)
     if problems:
         raise FlowError(problems)
-    return stamps, values
+    return stamps, adjust(values)
 
 
 def _timestamps(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -420,7 +394,7 @@ def _timestamps(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return np.where(ok, array.astype("datetime64[us]").view(np.int64), 0), ok
 
 
-def _check_order(table: _Table, stamps: np.ndarray, ok: np.ndarray, groups: np.ndarray | None,
+def _check_order(table: Table, stamps: np.ndarray, ok: np.ndarray, groups: np.ndarray | None,
                  problems: list[Diagnostic], span: Span | None) -> None:
     """FL604 at the first row whose timestamp is not after the previous one (of the same symbol)."""
     rows = np.flatnonzero(ok)

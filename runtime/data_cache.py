@@ -29,14 +29,18 @@ FORMAT = 1
 Columns = tuple[np.ndarray, dict[str, np.ndarray]]  # int64 microseconds, and each field's float64 values
 
 
-def load_checked(path: Path, fields: tuple[str, ...], read: Callable[[], Columns]) -> Columns:
-    """The columns of the CSV at `path`: from the cache when its content was read before, else `read()`."""
+def load_checked(path: Path, fields: tuple[str, ...], read: Callable[[], Columns], variant: str = "") -> Columns:
+    """The columns of the CSV at `path`: from the cache when its content was read before, else `read()`.
+
+    `variant` is what else decides the columns (a source's column names, adjusted prices): each
+    variant of a file has an entry of its own."""
     try:
         before = _digest(path)
     except OSError:  # unreadable: `read` reports it
         return read()
-    entry = user_cache_dir() / "data" / f"{hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:32]}.npz"
-    key = f"{FORMAT} {before} {_reader()}"
+    name = hashlib.sha256((str(path.resolve()) + variant).encode()).hexdigest()[:32]
+    entry = user_cache_dir() / "data" / f"{name}.npz"
+    key = f"{FORMAT} {before} {_reader()} {variant}"
     try:
         with np.load(entry, allow_pickle=False) as stored:
             if str(stored["key"]) == key:
@@ -65,7 +69,10 @@ def _digest(path: Path) -> str:
 @cache
 def _reader() -> str:
     """What decides the arrays besides the file: the source of the data layer and the libraries it reads with."""
-    source = hashlib.sha256(Path(__file__).with_name("data.py").read_bytes()).hexdigest()[:16]
+    digest = hashlib.sha256()
+    for name in ("data.py", "data_columns.py"):
+        digest.update(Path(__file__).with_name(name).read_bytes())
+    source = digest.hexdigest()[:16]
     return f"data.py {source} pandas {_version('pandas')} numpy {np.__version__}"
 
 

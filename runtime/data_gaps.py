@@ -34,7 +34,7 @@ def largest_gap(market: MarketData, first: int = 0) -> dict[str, object] | None:
         i = int(np.argmax(steps))
         ratio = float(steps[i].astype(np.int64) / typical) if typical > 0 else 0.0
         if best is None or ratio > best[0]:
-            best = (ratio, {"symbol": symbol, "from": _iso(stamps[i]), "to": _iso(stamps[i + 1]),
+            best = (ratio, {"symbol": symbol, "from": iso(stamps[i]), "to": iso(stamps[i + 1]),
                             "days": round(float(steps[i] / DAY), 6),
                             "typical_days": round(float(np.timedelta64(int(typical), "us") / DAY), 6),
                             "steps": round(ratio, 2)})
@@ -52,17 +52,17 @@ def gap_problem(gap: dict[str, object] | None) -> Diagnostic | None:
 
 def describe(gap: dict[str, object]) -> str:
     """`200 days from 2005-03-01 to 2005-09-17 (200 times the typical spacing of 1 day)`."""
-    return (f"{_amount(float(gap['days']))} from {gap['from']} to {gap['to']} "  # type: ignore[arg-type]
-            f"({float(gap['steps']):,.4g} times the typical spacing of {_amount(float(gap['typical_days']))})")  # type: ignore
+    return (f"{amount(float(gap['days']))} from {gap['from']} to {gap['to']} "  # type: ignore[arg-type]
+            f"({float(gap['steps']):,.4g} times the typical spacing of {amount(float(gap['typical_days']))})")  # type: ignore
 
 
-def _amount(days: float) -> str:
+def amount(days: float) -> str:
     if days >= 1:
         return f"{days:,.4g} day{'s' if days != 1 else ''}"
     minutes = days * 24 * 60
     return f"{minutes:,.4g} minute{'s' if minutes != 1 else ''}" if minutes >= 1 else f"{days * 86400:,.4g} s"
 
 
-def _iso(stamp: np.datetime64) -> str:
+def iso(stamp: np.datetime64) -> str:
     day = stamp.astype("datetime64[D]")
     return str(day) if day == stamp else str(np.datetime_as_string(stamp, "s"))

@@ -87,25 +87,36 @@ def _fail(diagnostics: Sequence[Diagnostic], sources: SourceSet) -> FlowError:
     return FlowError(diagnostics, sources.sources)
 
 
-def load_market(analysis: Analysis, plan: Plan, data: Mapping[str, str | Path] | None = None, *,
+def load_market(analysis: Analysis, plan: Plan, data: Mapping[str, object] | None = None, *,
                 files: list[Path] | None = None) -> tuple[MarketData, np.ndarray]:
     """Load every data container's sources, in schedule order; several make one stream aligned on the
     union of timestamps.
 
     `data` maps a symbol to a CSV or Parquet file that replaces its bars (`--data SYMBOL=PATH`;
-    relative paths start at the working directory); a source whose symbols are all replaced is not
-    read. `files`, if given, receives every data file read, in load order.
+    relative paths start at the working directory), or to a pandas DataFrame of its bars (the
+    Python API, `data_frames.frame_bars`); a source whose symbols are all replaced is not read.
+    `files`, if given, receives every data file read, in load order.
     """
+    from flowc.runtime.data_frames import frame_bars, frame_or_path
+
     series, owner = [], []
     base_dir = Path(analysis.sources.main).parent
     order = [node.path for node in plan.of_role(Roles.DATA)]  # the plan's nodes are in schedule order
-    overrides = {symbol: Path(path).expanduser().absolute() for symbol, path in (data or {}).items()}
+    overrides = {symbol: frame_or_path(symbol, given) for symbol, given in (data or {}).items()}
     replaced: set[str] = set()
     problems: list[Diagnostic] = []
     read = files if files is not None else []
 
     def override(symbol: str) -> SymbolBars | None:
         path = overrides[symbol]
+        if not isinstance(path, Path):
+            try:
+                bars = frame_bars(path, symbol)
+            except FlowError as exc:
+                problems.extend(exc.diagnostics)
+                return None
+            replaced.add(symbol)
+            return bars
         kind = "parquet" if path.suffix.lower() in (".parquet", ".pq") else "csv"
         try:
             loaded = load_source(kind, {"path": str(path), "symbol": symbol}, base_dir=Path.cwd())
@@ -143,7 +154,8 @@ def load_market(analysis: Analysis, plan: Plan, data: Mapping[str, str | Path] |
     if unknown:
         symbols = [bars.symbol for bars in series]
         hint = did_you_mean(unknown[0], symbols)
-        raise RunOptionError(f"--data {unknown[0]}=...: no data source has the symbol `{unknown[0]}`; "
+        given = f"data[{unknown[0]!r}]" if not isinstance(overrides[unknown[0]], Path) else f"--data {unknown[0]}=..."
+        raise RunOptionError(f"{given}: no data source has the symbol `{unknown[0]}`; "
                              f"the symbols are {', '.join(symbols)}" + (f" ({hint})" if hint else ""))
     try:
         market = align(series)
@@ -218,7 +230,7 @@ def slice_market(market: MarketData, begin: int, end: int) -> MarketData:
 
 
 def prepare(path: str | Path, workflow: str | None = None, overrides: Sequence[str] = (), *,
-            hoist: bool = True, data: Mapping[str, str | Path] | None = None, start: str | None = None,
+            hoist: bool = True, data: Mapping[str, object] | None = None, start: str | None = None,
             end: str | None = None) -> Prepared:
     """Analyse, plan and load a workflow; `data` replaces symbols' bars, `start` and `end` pick a range.
 

@@ -151,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="for sweeps: workers of the local pool (at most one per core; more are cut to that)")
     p.add_argument("--capture-signals", metavar="DIR", help="store every SIGNAL of every strategy in DIR")
     p.add_argument("--report", action="store_true", help="also write report.html and PNG charts to --out")
+    p.add_argument("--features", action="store_true",
+                   help="also write every feature, regime and signal series per symbol to --out/features/ "
+                        "(Parquet, or CSV without pyarrow)")
     p.add_argument("--force", action="store_true",
                    help="with --out: replace a sweep's results by a run's, or a run's by a sweep's")
     p.add_argument("--reproduce", metavar="OUT_DIR", help="rerun the run recorded in OUT_DIR/manifest.json")

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from flowc.compiler.schema import Roles
+from flowc.runtime import data_quality
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -110,7 +111,7 @@ def command_line(args: argparse.Namespace) -> str:
             argv += [f"--{option.replace('_', '-')}", str(value)]
     if args.engine != "compiled":
         argv += ["--engine", args.engine]
-    for flag in ("no_hoist", "report", "json", "quiet", "verbose"):
+    for flag in ("no_hoist", "report", "features", "json", "quiet", "verbose"):
         if getattr(args, flag, False):
             argv.append(f"--{flag.replace('_', '-')}")
     return shlex.join(argv)
@@ -173,7 +174,8 @@ def build(prepared, args: argparse.Namespace, *, started: str, finished: str, ou
                    "first": shown(stamps[k]) if len(stamps) > k else None,
                    "last": shown(stamps[-1]) if len(stamps) else None,
                    "warmup_bars": prepared.warmup, "warmup_from": shown(stamps[0]) if k else None,
-                   "largest_gap": getattr(prepared, "gap", None)},
+                   "largest_gap": getattr(prepared, "gap", None),
+                   "quality": data_quality.summary(market, k)},
         "cash": cash0,
         "periods_per_year": analysis.periods_per_year,
         "started_at": started,

@@ -123,10 +123,10 @@ class ValueBinder(BinderState):
         if value is None and isinstance(expr, ast.Name) and expr.id in self.scope.params:
             self.out.used_params.add(expr.id)
             value = self.values.get(expr.id)
-        want = {comp.Kind.STRING: str, comp.Kind.INT: int}.get(arg.kind, float)
-        if value is None or not isinstance(value, want) or isinstance(value, bool):
-            self.problem("FL501", f"the argument `{arg.name}` of `{func}` must be "
-                                  f"{'a string' if want is str else 'a whole number'}", expr.span)
+        want = {comp.Kind.STRING: str, comp.Kind.INT: int, comp.Kind.BOOL: bool}.get(arg.kind, float)
+        if value is None or not isinstance(value, want) or (isinstance(value, bool) and want is not bool):
+            what = {str: "a string", bool: "true or false"}.get(want, "a whole number")
+            self.problem("FL501", f"the argument `{arg.name}` of `{func}` must be {what}", expr.span)
         return value
 
 

@@ -8,8 +8,10 @@ How a page is read, top to bottom, in a fresh working directory holding a copy o
   must give no diagnostic at all, or exactly the codes listed by `expect=CODE,CODE`. If it
   declares workflows of its own and lints clean, each runs once in the reference engine (a
   sweep at its first point), so an example can never drift from what runs.
-- ```` ```python file=NAME ```` is written to the working directory (a plugin, say); other
-  ```` ```python ```` blocks are not run.
+- ```` ```python file=NAME ```` and ```` ```csv file=NAME ```` are written to the working
+  directory (a plugin, a data file);
+  ```` ```python run ```` is executed, the page's `run` blocks one after the other in one
+  namespace (docs/api.md, a notebook's cells); other ```` ```python ```` blocks are not run.
 - ```` ```sh ```` lines that start with `flowc` run through `flowc.tools.cli.main`, in the
   working directory; a trailing `# exit N` says which exit code the line must give (0
   otherwise). Other lines (`pip install ...`) are not run. Lines whose command would be slow
@@ -241,14 +243,17 @@ def test_every_example_of_the_page_runs(page: Path, tmp_path: Path, capsys, monk
 
 
 def _follow(page: Path, tmp_path: Path, capsys) -> None:
+    cells: dict[str, object] = {"__name__": "__page__"}
     with _inside(tmp_path):
         for block in blocks(page):
             if block.lang == "flow":
                 path = tmp_path / block.options.get("file", f"example_{block.line}.flow")
                 path.write_text(block.text, encoding="utf-8")
                 _check_flow(block, path)
-            elif block.lang == "python" and "file" in block.options:
+            elif block.lang in ("python", "csv") and "file" in block.options:
                 (tmp_path / block.options["file"]).write_text(block.text, encoding="utf-8")
+            elif block.lang == "python" and "run" in block.options:
+                exec(compile(block.text, block.where, "exec"), cells)
             elif block.lang == "sh":
                 _run_sh(block, tmp_path, capsys)
 

@@ -331,7 +331,8 @@ def test_missing_columns(tmp_path: Path) -> None:
     assert message == ("`bad.csv` line 1 (the header): no columns `high`, `low`, `volume`; "
                        "the file has `Timestamp`, `Open`, `Close`, `Adj Close`")
     assert hint == ("the columns are timestamp (or one of date, datetime, time), open, high, low, close, volume "
-                    "(any letter case; other columns are ignored)")
+                    "(any letter case; other columns are ignored); a source can name them, "
+                    "`csv(path, close = \"Last\")`")
     assert only(tmp_path, "timestamp,open,high,low,close\n2020-01-01,1,2,1,2\n") == (
         "FL602", "`bad.csv` line 1 (the header): no column `volume`; "
                  "the file has `timestamp`, `open`, `high`, `low`, `close`")

@@ -22,9 +22,9 @@ def reads(monkeypatch, tmp_path) -> list[Path]:
     parsed: list[Path] = []
     read_csv = data._read_csv
 
-    def counting(path, shown, span):
+    def counting(path, shown, span, *mapping):
         parsed.append(path)
-        return read_csv(path, shown, span)
+        return read_csv(path, shown, span, *mapping)
 
     monkeypatch.setattr(data, "_read_csv", counting)
     return parsed

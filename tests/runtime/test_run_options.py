@@ -161,9 +161,10 @@ def test_verbose_prints_every_stage(capsys, tmp_path):
     assert main(["run", SIMPLE, "--verbose", "--start", START, "--out", str(tmp_path / "r")]) == 0
     captured = capsys.readouterr()
     stages = [line.split(":")[1].strip() for line in captured.err.splitlines() if line.startswith("flowc: ")]
-    assert stages[:7] == ["parse, analyse and lint", "plan", "load", "range", "engine", "run", "summary"]
-    assert stages[7].startswith("wrote metrics.json, equity.csv, trades.csv, orders.csv, fills.csv")
-    assert stages[7].endswith(f"and manifest.json to {tmp_path / 'r'}") and len(stages) == 8
+    assert stages[:8] == ["parse, analyse and lint", "plan", "load", "range", "data `SPX`", "engine", "run",
+                          "summary"]
+    assert stages[8].startswith("wrote metrics.json, equity.csv, trades.csv, orders.csv, fills.csv")
+    assert stages[8].endswith(f"and manifest.json to {tmp_path / 'r'}") and len(stages) == 9
     assert "29 steps of warm-up from 2004-11-19" in captured.err
     assert "final_equity" in captured.out  # the table still prints
 

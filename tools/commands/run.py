@@ -30,6 +30,7 @@ from flowc.tools import manifest, out_folder
 from flowc.tools.exit_codes import EXIT_ERRORS, EXIT_OK, EXIT_USAGE
 
 REPORT_FILES = ("report.html", "charts")  # what --report adds to --out: replaced with the results
+OUT_FILES = (*manifest.RESULT_FILES, manifest.MANIFEST, *REPORT_FILES, "features")  # a run's set in --out
 
 
 def run_run(args: argparse.Namespace) -> int:
@@ -37,8 +38,9 @@ def run_run(args: argparse.Namespace) -> int:
         return reproduce(args)
     if not getattr(args, "file", None):
         return _usage("flowc run needs a FILE (or --reproduce OUT_DIR)")
-    if args.report and not args.out:
-        return _usage("--report writes report.html into the output folder: add --out DIR")
+    for flag, what in (("report", "report.html"), ("features", "features/")):
+        if getattr(args, flag, False) and not args.out:
+            return _usage(f"--{flag} writes {what} into the output folder: add --out DIR")
     for option in ("out", "capture_signals"):
         folder = getattr(args, option, None)
         if folder and Path(folder).exists() and not Path(folder).is_dir():
@@ -67,9 +69,10 @@ def run_run(args: argparse.Namespace) -> int:
     if args.trace is not None:
         return trace(prepared, args.trace)
     sweeping = bool(prepared.analysis.sweeps or prepared.analysis.walk_forward)
-    if sweeping and args.report:
-        what = "walk-forwards" if prepared.analysis.walk_forward else "sweeps"
-        return _usage(f"--report writes the report of a single run; {what} have none yet: leave out --report")
+    for flag, what in (("report", "the report"), ("features", "the feature series")):
+        if sweeping and getattr(args, flag, False):
+            kind = "walk-forwards" if prepared.analysis.walk_forward else "sweeps"
+            return _usage(f"--{flag} writes {what} of a single run; {kind} have none yet: leave out --{flag}")
     if args.out and (refused := out_folder.conflict(args.out, "sweep" if sweeping else "run",
                                                     getattr(args, "force", False))):
         return _usage(refused)
@@ -100,8 +103,10 @@ def run_run(args: argparse.Namespace) -> int:
         extra["benchmark"] = bench
     if args.out:
         try:
-            with staged_folder(args.out, replaces=(*manifest.RESULT_FILES, manifest.MANIFEST, *REPORT_FILES)) as stage:
+            with staged_folder(args.out, replaces=OUT_FILES) as stage:
                 result.write(stage, extra=extra)
+                if getattr(args, "features", False):
+                    _write_features(args, prepared, stage)
                 record = _write_manifest(prepared, args, started, float(result.ledger.cash0.sum()), stage)
                 if args.report:
                     from flowc.tools.report import write_report
@@ -141,6 +146,22 @@ def traded_market(prepared: Prepared) -> MarketData:
     if not prepared.trade_from:
         return prepared.market
     return slice_market(prepared.market, prepared.trade_from, prepared.market.n_steps)
+
+
+def _write_features(args: argparse.Namespace, prepared: Prepared, stage: Path) -> None:
+    """`--features`: every FEATURE, REGIME and SIGNAL series (`runtime/features.py`)."""
+    from flowc.runtime import features
+
+    begun = time.perf_counter()
+    series = features.compute(prepared)
+    parquet = features.has_parquet()
+    files = features.write(stage, series, parquet=parquet)
+    if not parquet and not args.quiet:
+        sys.stderr.write("flowc: features/ written as CSV; for Parquet: pip install 'flowc[parquet]'\n")
+    _say(args, f"features: {len(series.columns)} series of {len(series.symbols)} symbol"
+               f"{'s' * (len(series.symbols) != 1)} in {len(files) - 1} {'Parquet' if parquet else 'CSV'} "
+               f"file{'s' * (len(files) != 2)} in {_seconds(time.perf_counter() - begun)} (read from the "
+               f"{series.source} engine{'' if series.source == 'compiled' else ': ' + features.WHY_REFERENCE})")
 
 
 def _benchmark(result: RunResult, symbol: str) -> dict[str, object]:
@@ -363,6 +384,16 @@ def _say_prepared(args: argparse.Namespace, prepared: Prepared) -> None:
 
             gap = f"; largest gap `{prepared.gap['symbol']}`, {describe(prepared.gap)}"
         _say(args, f"range: {first} to {last}, {market.n_steps - k:,} steps{warm}{gap}")
+        from flowc.runtime.data_quality import describe, summary
+
+        records = summary(market, k)
+        for record in records[:QUALITY_LINES]:
+            _say(args, f"data {describe(record)}")
+        if len(records) > QUALITY_LINES:
+            _say(args, f"data: {len(records) - QUALITY_LINES} more symbols in the manifest (market.quality)")
+
+
+QUALITY_LINES = 20  # symbols whose data summary `-v` prints; the manifest has every one
 
 
 def _timings(prepared: Prepared) -> dict[str, float]:
