@@ -20,49 +20,74 @@ def _mean(values: np.ndarray) -> tuple[float, int]:
 
 
 @njit(cache=True, error_model="numpy")
-def cs_rank_nb(values: np.ndarray, n: int, out: np.ndarray) -> None:
+def _defined(values: np.ndarray) -> np.ndarray:
+    """The symbols whose value is defined, in symbol order."""
+    found = np.empty(values.shape[0], dtype=np.int64)
     m = 0
     for s in range(values.shape[0]):
         if values[s] == values[s]:
+            found[m] = s
             m += 1
-    for s in range(values.shape[0]):
-        x = values[s]
-        if x != x:
-            out[s] = np.nan
+    return found[:m]
+
+
+@njit(cache=True, error_model="numpy")
+def cs_rank_nb(values: np.ndarray, n: int, out: np.ndarray) -> None:
+    """`c / m`, `c` the defined values at or below the symbol's: one sort and a binary search each."""
+    defined = _defined(values)
+    m = defined.shape[0]
+    ordered = np.sort(values[defined])
+    out[:] = np.nan
+    for s in defined:
+        out[s] = np.searchsorted(ordered, values[s], side="right") / m
+
+
+@njit(cache=True, error_model="numpy")
+def _ranked(values: np.ndarray, sign: float, n: int, out: np.ndarray) -> None:
+    """1.0 for the `n` first symbols by `sign * value` descending, ties to the earlier symbol; else 0.0.
+
+    The first `n` are kept in order while the symbols are read in symbol order (a later symbol
+    displaces a kept one only if strictly better): O(S * n) a step, O(S) for a small `n`; from
+    `SORT_FROM` on, a stable sort, O(S log S). Counting the symbols ranked before each was O(S^2).
+    """
+    defined = _defined(values)
+    out[:] = np.nan
+    for s in defined:
+        out[s] = 0.0
+    if n <= 0:
+        return
+    if n >= SORT_FROM:
+        order = np.argsort(-sign * values[defined], kind="mergesort")
+        for k in range(min(n, defined.shape[0])):
+            out[defined[order[k]]] = 1.0
+        return
+    kept = np.empty(n, dtype=np.int64)
+    size = 0
+    for s in defined:
+        x = sign * values[s]
+        if size == n and not x > sign * values[kept[n - 1]]:
             continue
-        c = 0
-        for j in range(values.shape[0]):
-            if values[j] <= x:  # False for NaN
-                c += 1
-        out[s] = c / m
+        k = min(size, n - 1)  # the slot it takes: after every kept one at least as good
+        while k > 0 and x > sign * values[kept[k - 1]]:
+            kept[k] = kept[k - 1]
+            k -= 1
+        kept[k] = s
+        size = min(size + 1, n)
+    for k in range(size):
+        out[kept[k]] = 1.0
+
+
+SORT_FROM = 64  # `top`/`bottom` counts from which a sort beats keeping the best in order
 
 
 @njit(cache=True, error_model="numpy")
 def top_nb(values: np.ndarray, n: int, out: np.ndarray) -> None:
-    for s in range(values.shape[0]):
-        x = values[s]
-        if x != x:
-            out[s] = np.nan
-            continue
-        k = 0  # the symbols ranked before s: a higher value, or the same value and an earlier symbol
-        for j in range(values.shape[0]):
-            if values[j] > x or (values[j] == x and j < s):
-                k += 1
-        out[s] = 1.0 if k < n else 0.0
+    _ranked(values, 1.0, n, out)
 
 
 @njit(cache=True, error_model="numpy")
 def bottom_nb(values: np.ndarray, n: int, out: np.ndarray) -> None:
-    for s in range(values.shape[0]):
-        x = values[s]
-        if x != x:
-            out[s] = np.nan
-            continue
-        k = 0
-        for j in range(values.shape[0]):
-            if values[j] < x or (values[j] == x and j < s):
-                k += 1
-        out[s] = 1.0 if k < n else 0.0
+    _ranked(values, -1.0, n, out)
 
 
 @njit(cache=True, error_model="numpy")

@@ -88,3 +88,28 @@ def test_the_engines_agree_and_match_plain_python(op, n, values):
     expected = plain(op, values, n)
     assert all((x != x and y != y) or math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9)
                for x, y in zip(reference, expected, strict=True))
+
+
+def _ranked_before(values, s, sign):
+    """The symbols ranked before `s` by the definition: better, or as good and earlier."""
+    x = values[s]
+    return sum(1 for j, y in enumerate(values) if sign * y > sign * x or (y == x and j < s))
+
+
+@pytest.mark.parametrize("symbols", [7, 90, 200])
+def test_top_and_bottom_keep_the_definition_on_both_paths(symbols):
+    """`top`/`bottom` keep the best in order below `SORT_FROM` and sort from it: both are the count of
+    the symbols ranked before each, with ties, signed zeros and undefined values."""
+    from flowc.runtime.kernels.cross_section import SORT_FROM, bottom_nb, top_nb
+
+    rng = np.random.default_rng(symbols)
+    for trial in range(60):
+        values = rng.choice([0.0, -0.0, 1.0, 2.0, -1.5], size=symbols) if trial % 2 else rng.normal(size=symbols)
+        values[rng.random(symbols) < 0.1] = np.nan
+        for n in (0, 1, 5, SORT_FROM - 1, SORT_FROM, symbols, symbols + 2):
+            for kernel, sign in ((top_nb, 1.0), (bottom_nb, -1.0)):
+                out = np.empty(symbols)
+                kernel(values, n, out)
+                expected = [math.nan if x != x else 1.0 if _ranked_before(values, s, sign) < n else 0.0
+                            for s, x in enumerate(values)]
+                np.testing.assert_array_equal(out, expected)
