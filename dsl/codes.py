@@ -84,6 +84,9 @@ _RULES = [
          "`{path}` ({role}) produces {event}, and no route carries it"),
     Rule("FL405", "feedback-closes-no-cycle", W, "a feedback route that is on no cycle",
          "the feedback route `{source} -> {target} : {event}` closes no cycle: `{target}` does not reach `{source}`"),
+    Rule("FL406", "same-bar-fill", W, "an order filled at the close of the bar whose close, high or low decided it",
+         "`{execution}` fills the orders of `{risk}` at the close of the bar whose {field} `{container}.{setting}` "
+         "read to decide them: a same-bar look-ahead"),
     # FL5xx: parameters, settings and components
     Rule("FL501", "type-mismatch", E, "a value of the wrong type"),
     Rule("FL502", "wrong-arity", E, "a component called with the wrong number of arguments"),

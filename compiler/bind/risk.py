@@ -36,20 +36,22 @@ class RiskBinder(ExprBinder, ConfigBinder):
         combine = self.combine(settings.get("combine"))
         long_only = self.number(settings.get("long_only"), 1.0)
         fractional = self.number(settings.get("fractional"), 0.0)
-        rebalance = "rebalance" in settings and setting("rebalance", settings["rebalance"].value, "rebalance")
+        rebalances = "rebalance" in settings
+        rebalance_ok = not rebalances or setting("rebalance", settings["rebalance"].value, "rebalance") is not None
         levels = {name: self.level(settings[name], setting) for name in EXIT_SETTINGS if name in settings}
         max_bars = self.slot_of(settings["max_bars"].value, comp.Kind.WINDOW, "`max_bars`") \
             if "max_bars" in settings else None
         limits = {name: self.number(settings.get(name), at_least=0) for name in ("max_position", "max_drawdown")}
+        given = {**limits, "max_bars": max_bars}  # each None where given and wrong
         ok = (size is not None and combine is not None and long_only is not None and fractional is not None
-              and rebalance is not None and all(levels.values()) and ("max_bars" not in settings or max_bars)
-              and not any(name in settings and slot is None for name, slot in limits.items()))
+              and rebalance_ok and all(level is not None for level in levels.values())
+              and not any(name in settings and slot is None for name, slot in given.items()))
         if not ok or not self.has_bar_route(path, settings, bound):
             return BoundContainer(path, Roles.RISK)
         kind, size_slot = size  # type: ignore[misc]
         read = {e.field for s in bound.values() for e in walk(s.expr) if isinstance(e, Book)}
         config = RiskConfig(kind, size_slot, limits["max_position"], limits["max_drawdown"], long_only, combine,
-                            "rebalance" in settings, fractional, max_bars=max_bars,
+                            rebalances, fractional, max_bars=max_bars,
                             tracks=bool(levels) or max_bars is not None or bool(read & TRACKED_FIELDS),
                             **levels)  # type: ignore[arg-type]
         return BoundContainer(path, Roles.RISK, tuple(bound.values()), config)

@@ -20,6 +20,7 @@ from flowc.compiler.lint.naming import naming
 from flowc.compiler.lint.never_consumed import never_consumed
 from flowc.compiler.lint.no_portfolio import no_portfolio
 from flowc.compiler.lint.role_not_runnable import role_not_runnable
+from flowc.compiler.lint.same_bar_fill import same_bar_fill
 from flowc.compiler.lint.several_portfolios import several_portfolios
 from flowc.compiler.lint.unknown_symbol import unknown_symbol
 from flowc.compiler.lint.unreachable import unreachable
@@ -38,6 +39,7 @@ PASSES: tuple[Pass, ...] = (
     no_portfolio,  # FL403
     never_consumed,  # FL404
     feedback_no_cycle,  # FL405
+    same_bar_fill,  # FL406
     unused_param,  # FL506
     unused_feature,  # FL507
     unknown_symbol,  # FL616

@@ -137,6 +137,7 @@ CASES: dict[str, tuple[str, str, dict]] = {
                    ("crossover(fast_ma, slow_ma)", "crossover(fast_ma, z)")), {}),
     "FL404": (edit(add_container("f2: feature { z = sma(close, 5) }"), add_route("route data -> f2 : BAR")), BASE, {}),
     "FL405": (edit(add_route("feedback data -> features : BAR")), edit(FEEDBACK), {}),
+    "FL406": (edit(("fill = next_open()", "fill = close()")), BASE, {}),
     # ---- parameters, settings and components ----
     "FL501": (edit(("param fast: int = 10", "param fast: int = 1.5")), BASE, {}),
     "FL502": (edit(("sma(close, fast)", "sma(close)")), BASE, {}),
@@ -238,6 +239,14 @@ def test_feedback_on_a_cycle_is_quiet_and_names_the_route_otherwise():
                    add_container("a: relay {}"), add_container("b: relay {}"),
                    add_route("pipeline strategy -> a -> b -> risk"), add_route("feedback b -> a : SIGNAL"))
     assert "FL405" not in codes(two_way)
+
+
+def test_a_close_fill_names_the_setting_that_read_the_bar_and_is_quiet_on_the_open():
+    (d,) = [d for d in diagnostics(edit(("fill = next_open()", "fill = close()"))) if d.code == "FL406"]
+    assert "whose close `features.fast_ma` read" in d.message
+    only_open = edit(("fill = next_open()", "fill = close()"), ("sma(close, fast)", "sma(open, fast)"),
+                     ("sma(close, slow)", "sma(open, slow)"))
+    assert "FL406" not in codes(only_open)
 
 
 def test_missing_inputs_are_each_named():

@@ -1,0 +1,58 @@
+"""FL406: an order filled at the close of the bar whose close, high or low decided it.
+
+`fill = close()` fills a market order at the close of the bar it arrives on. When the decision
+behind the order read that bar's close, high or low (through any container upstream of the risk
+container, on forward routes), the run trades at a price it could only know once it was too late
+to trade at it: a same-bar look-ahead, the most common timing bug of backtests. The compiler knows
+the whole topology, so it can say which setting read which field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from flowc.compiler.ir import ExecutionConfig, Input, walk
+from flowc.compiler.schema import Events, Roles
+from flowc.compiler.workflow import Analysis
+from flowc.dsl.diagnostics import Diagnostic, diagnose
+
+LATE = ("close", "high", "low")  # known only once the bar is over; `open` is known at its start
+
+
+def same_bar_fill(analysis: Analysis) -> Iterator[Diagnostic]:
+    graph, binding = analysis.graph, analysis.binding
+    if graph is None or binding is None:
+        return
+    for path in graph.of_role(Roles.EXECUTION):
+        config = binding.containers[path].config
+        if not isinstance(config, ExecutionConfig) or config.fill != "close":
+            continue
+        fill = next((s for s in graph.container(path).settings if s.name == "fill"), None)
+        for edge in graph.incoming(path, Events.ORDER, feedback=False):
+            found = _late_read(analysis, edge.source)
+            if found is not None:
+                container, setting, field = found
+                yield diagnose("FL406", fill.span if fill else graph.container(path).span,
+                               "`fill = next_open()` fills at the next bar's open, the first price after the "
+                               "decision", execution=path, risk=edge.source, container=container, setting=setting,
+                               field=field)
+                break
+
+
+def _late_read(analysis: Analysis, start: str) -> tuple[str, str, str] | None:
+    """The first (container, setting, field) upstream of `start` on forward routes, `start` included,
+    whose setting reads this bar's close, high or low."""
+    graph, binding = analysis.graph, analysis.binding
+    assert graph is not None and binding is not None
+    seen, stack = {start}, [start]
+    while stack:
+        path = stack.pop(0)
+        for setting in binding.containers[path].settings:
+            for e in walk(setting.expr):
+                if isinstance(e, Input) and e.event == Events.BAR and e.field in LATE:
+                    return path, setting.name, e.field
+        for edge in graph.incoming(path, feedback=False):
+            if edge.source not in seen and graph.role(edge.source) != Roles.DATA:
+                seen.add(edge.source)
+                stack.append(edge.source)
+    return None
