@@ -76,7 +76,7 @@ EVENTS: dict[str, EventType] = {e.name: e for e in (
     EventType(Events.FEATURE, ()),
     EventType(Events.REGIME, ()),
     EventType(Events.SIGNAL, ("direction", "strength")),
-    EventType(Events.ORDER, ("quantity", "price")),  # price: NaN for a market order
+    EventType(Events.ORDER, ("quantity", "price", "level")),  # price: an exit's, else NaN; level: a limit's or stop's
     EventType(Events.FILL, ("quantity", "price", "commission")),
     EventType(Events.PORTFOLIO, ("cash", "equity", "drawdown", "position")),
 )}
@@ -105,7 +105,7 @@ ROLE_SETTINGS: dict[str, frozenset[str] | None] = {
     Roles.CLASSIFIER: None,
     Roles.STRATEGY: frozenset({"signal", "active"}),
     Roles.RISK: frozenset({"size", "max_position", "max_drawdown", "long_only", "combine", "rebalance",
-                           "stop_loss", "take_profit", "trailing_stop", "max_bars", "fractional"}),
+                           "stop_loss", "take_profit", "trailing_stop", "max_bars", "fractional", "entry"}),
     Roles.EXECUTION: frozenset({"fill", "commission", "slippage"}),
     Roles.PORTFOLIO: frozenset({"cash"}),
 }

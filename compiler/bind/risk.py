@@ -40,10 +40,11 @@ class RiskBinder(ExprBinder, ConfigBinder):
         levels = {name: self.level(settings[name], setting) for name in EXIT_SETTINGS if name in settings}
         max_bars = self.slot_of(settings["max_bars"].value, comp.Kind.WINDOW, "`max_bars`") \
             if "max_bars" in settings else None
+        entry = self.entry(settings["entry"], setting) if "entry" in settings else ("market", None)
         limits = {name: self.number(settings.get(name), at_least=0) for name in ("max_position", "max_drawdown")}
         ok = (size is not None and combine is not None and long_only is not None and fractional is not None
               and rebalance is not None and all(levels.values()) and ("max_bars" not in settings or max_bars)
-              and not any(name in settings and slot is None for name, slot in limits.items()))
+              and entry is not None and not any(name in settings and slot is None for name, slot in limits.items()))
         if not ok or not self.has_bar_route(path, settings, bound):
             return BoundContainer(path, Roles.RISK)
         kind, size_slot = size  # type: ignore[misc]
@@ -51,7 +52,7 @@ class RiskBinder(ExprBinder, ConfigBinder):
         config = RiskConfig(kind, size_slot, limits["max_position"], limits["max_drawdown"], long_only, combine,
                             "rebalance" in settings, fractional, max_bars=max_bars,
                             tracks=bool(levels) or max_bars is not None or bool(read & TRACKED_FIELDS),
-                            **levels)  # type: ignore[arg-type]
+                            entry=entry[0], entry_bars=entry[1], **levels)  # type: ignore[arg-type]
         return BoundContainer(path, Roles.RISK, tuple(bound.values()), config)
 
     def risk_names(self, path: str) -> Names:
@@ -95,8 +96,8 @@ class RiskBinder(ExprBinder, ConfigBinder):
         """An exit: a number or param is a percentage; else `percent(x)`, `distance(x)` or `price(x)`."""
         value = setting.value
         if not isinstance(value, ast.Call):
-            if not (isinstance(literal(value), int | float) or isinstance(value, ast.Name) and value.id in
-                    self.scope.params):
+            if not (isinstance(literal(value), int | float) or (isinstance(value, ast.Name) and value.id in
+                    self.scope.params)):
                 self.problem("FL501", f"`{setting.name}` must be a number, a param, or a call of "
                                       "`percent()`, `distance()` or `price()`", value.span,
                              f"a per-bar value says what it is: `{setting.name} = distance(2 * atr14)`")
@@ -118,6 +119,22 @@ class RiskBinder(ExprBinder, ConfigBinder):
         if bind(setting.name, x, setting.name) is None:
             return None
         return Level(component.name, flag)
+
+    def entry(self, setting: ast.Setting, bind) -> tuple[str, Slot | None] | None:
+        """`entry = market()`, or `limit(price, bars)` / `stop(price, bars)`: the price a per-bar setting `entry`."""
+        found = self.risk_call(setting)
+        if found is None:
+            return None
+        component, args = found
+        if component.name == "market":
+            return ("market", None)
+        price, bars = args
+        if not self.in_range(bars, "`bars` (the bars a working order lives; 0: till cancelled)", at_least=0):
+            return None
+        slot = self.slot_of(bars, comp.Kind.NUMBER, "`bars`")
+        if slot is None or bind("entry", price, "entry") is None:
+            return None
+        return (component.name, slot)
 
     def positive(self, name: str, value: ast.Expr) -> bool:
         """A literal percentage or distance must be above 0 (FL509)."""
