@@ -136,6 +136,39 @@ communication w {
 }
 workflow w { containers = c; communication = w }
 """,
+    "orders": """
+param w: int = 10
+param n: int = 3
+param k: float = 0.5
+containers c { backtest: backtest {
+    data: data { source = synthetic(bars = 300, symbols = 3, seed = 11) }
+    features: feature { a = atr(w); m = sma(close, w) }
+    trend: strategy { signal = hold(long = cross_above(close, m), short = cross_below(close, m)) }
+    weekly: strategy { signal = where(close > m, 1, -1); active = new_week() }
+    risk_l: risk {
+        size = units(10 + bars_held); long_only = false; rebalance = bars_held == 2
+        entry = limit(close - direction * k * a, bars = n)
+        stop_loss = distance(2 * a)
+    }
+    risk_s: risk {
+        size = weight(0.2); long_only = false; fractional = true; rebalance = new_month()
+        entry = stop(close + direction * k * a)
+    }
+    execution: execution { fill = next_open(); commission = percent(0.1) }
+    at_close: execution { fill = close(); slippage = bps(5) }
+    portfolio: portfolio { cash = 100_000 }
+} }
+communication w {
+    pipeline data -> features -> trend -> risk_l -> execution -> portfolio
+    route features -> weekly, risk_l, risk_s : FEATURE
+    route weekly -> risk_s : SIGNAL
+    route risk_s -> at_close : ORDER
+    route at_close -> portfolio : FILL
+    broadcast data -> trend, weekly, risk_l, risk_s, execution, at_close, portfolio : BAR
+    feedback portfolio -> risk_l, risk_s : PORTFOLIO
+}
+workflow w { containers = c; communication = w }
+""",
 }
 
 
@@ -164,7 +197,7 @@ def _same(prepared, values=None, market=None):
     return compiled
 
 
-@pytest.mark.parametrize("name", ["simple_backtest", "full_backtest", "two_indices"])
+@pytest.mark.parametrize("name", ["simple_backtest", "full_backtest", "two_indices", "limit_entry"])
 def test_examples_agree(name):
     ledger = _same(prepare(EXAMPLES / f"{name}.flow"))
     assert len(ledger.fills) > 0
@@ -219,6 +252,16 @@ def test_operators_shape_agrees_on_random_data(shapes, seed, holes, lag, w):
 def test_sized_shape_agrees_on_random_data(shapes, seed, holes, w, risk):
     prepared = shapes["sized"]
     _same(prepared, {"w": w, "risk": risk}, _random_market(prepared.market, seed, holes))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), holes=st.sampled_from([0.0, 0.1, 0.3]), w=st.integers(2, 20),
+       n=st.integers(0, 4), k=st.floats(-1, 2))
+def test_orders_shape_agrees_on_random_data(shapes, seed, holes, w, n, k):
+    """Limit and stop entries, working and netted, expiring, cancelled by an exit, filled at the open or the close."""
+    prepared = shapes["orders"]
+    ledger = _same(prepared, {"w": w, "n": n, "k": k}, _random_market(prepared.market, seed, holes))
+    assert len(ledger.fills) > 0
 
 
 @pytest.fixture(scope="module")
