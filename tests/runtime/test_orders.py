@@ -170,3 +170,17 @@ def test_the_compiled_engine_agrees(tmp_path, name):
     prepared.market = bars(*rows)
     compiled = run_prepared(prepared, engine="compiled")
     assert compiled.same_as(run_reference(prepared.analysis, prepared.market, list(prepared.params())))
+
+
+def test_limit_entry_on_the_bundled_sample():
+    """Issue 16's acceptance example; the same numbers come from a plain loop over the CSV by its definition."""
+    from tests.conftest import EXAMPLES
+
+    prepared = prepare(EXAMPLES / "limit_entry.flow")
+    ledger = run_reference(prepared.analysis, prepared.market, list(prepared.params()))
+    assert float(ledger.equity[-1, 0]) == 937698.8117383142
+    assert len(ledger.fills) == 184
+    status = ledger.orders["status"]
+    assert (status == 0).sum() == 364 and (status == 1).sum() == 90 and (status == 2).sum() == 0
+    cancelled = ledger.orders[status == 1]
+    assert (cancelled["quantity"] == 100.0).all()
