@@ -177,7 +177,7 @@ class RiskConfig:
     trailing_stop: Level | None = None
     max_bars: Slot | None = None  # the time stop: bars held at most
     tracks: bool = False  # keeps the position's entry and bars held: exits, or a setting reads them
-    entry: str = "market"  # the type of orders that open or increase a position: "market" | "limit" | "stop"
+    entry: str = "market"  # the type of orders that open or increase a position: market, limit, stop, stop_limit
     entry_bars: Slot | None = None  # a limit's or stop's time in force: bars it works at most (< 1: till cancelled)
 
     @property

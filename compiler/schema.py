@@ -76,7 +76,8 @@ EVENTS: dict[str, EventType] = {e.name: e for e in (
     EventType(Events.FEATURE, ()),
     EventType(Events.REGIME, ()),
     EventType(Events.SIGNAL, ("direction", "strength")),
-    EventType(Events.ORDER, ("quantity", "price", "level")),  # price: an exit's, else NaN; level: a limit's or stop's
+    EventType(Events.ORDER, ("quantity", "price", "level", "limit")),  # price: an exit's; level: a limit's or
+    # stop's (a stop-limit's stop), limit: a stop-limit's limit; else NaN
     EventType(Events.FILL, ("quantity", "price", "commission")),
     EventType(Events.PORTFOLIO, ("cash", "equity", "drawdown", "position")),
 )}

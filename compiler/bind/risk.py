@@ -121,18 +121,20 @@ class RiskBinder(ExprBinder, ConfigBinder):
         return Level(component.name, flag)
 
     def entry(self, setting: ast.Setting, bind) -> tuple[str, Slot | None] | None:
-        """`entry = market()`, or `limit(price, bars)` / `stop(price, bars)`: the price a per-bar setting `entry`."""
+        """`entry = market()`, or `limit(price, bars)` / `stop(price, bars)`: the price a per-bar setting `entry`;
+        `stop_limit(stop, limit, bars)`: the stop `entry`, the limit `entry_limit`."""
         found = self.risk_call(setting)
         if found is None:
             return None
         component, args = found
         if component.name == "market":
             return ("market", None)
-        price, bars = args
+        *prices, bars = args
         if not self.in_range(bars, "`bars` (the bars a working order lives; 0: till cancelled)", at_least=0):
             return None
         slot = self.slot_of(bars, comp.Kind.NUMBER, "`bars`")
-        if slot is None or bind("entry", price, "entry") is None:
+        if slot is None or any(bind(name, price, "entry") is None
+                               for name, price in zip(("entry", "entry_limit"), prices, strict=False)):
             return None
         return (component.name, slot)
 

@@ -26,7 +26,8 @@ def buffers(ctx: Context, node: NodePlan) -> None:
     k = len(node.inputs_of(Events.ORDER))
     ctx.buffer(f"pend_{node.ident}", (Fields(k), Symbols()), "f8", 0.0)
     if working(ctx, node):  # the working order of each input: quantity (0.0: none), level, bars checked
-        for name, start in (("wq", 0.0), ("wlv", float("nan")), ("wage", 0.0)):
+        state = (("wq", 0.0), ("wlv", float("nan")), ("wll", float("nan")), ("wtrig", 0.0), ("wage", 0.0))
+        for name, start in state:  # a stop-limit's limit and whether it was triggered too
             ctx.buffer(f"{name}_{node.ident}", (Fields(k), Symbols()), "f8", start)
     if not ctx.layout.fused:  # else locals (`ev`)
         for name in ("fq", "fpx", "fc"):
@@ -75,6 +76,8 @@ def symbol(ctx: Context, node: NodePlan) -> None:
                 with w.indent():  # a limit or stop order: it works from the next bar
                     w(f"wq_{x}[{k}, s] = wq_{x}[{k}, s] + oq")
                     w(f"wlv_{x}[{k}, s] = {ctx.ev(f'ordlv_{source.ident}')}")
+                    w(f"wll_{x}[{k}, s] = {ctx.ev(f'ordll_{source.ident}')}")
+                    w(f"wtrig_{x}[{k}, s] = 0.0")
                     w(f"wage_{x}[{k}, s] = 0.0")
                 w("else:")
                 w.depth += 1
@@ -109,7 +112,12 @@ def _check(ctx: Context, node: NodePlan, k: int) -> None:
     ctx.kernels.add(kernel)
     w(f"if wq_{x}[{k}, s] != 0.0:")
     with w.indent():
-        w(f"wpx = {kernel}(wq_{x}[{k}, s], wlv_{x}[{k}, s], bar_open[t, s], bar_high[t, s], bar_low[t, s])")
+        bar = "bar_open[t, s], bar_high[t, s], bar_low[t, s]"
+        if cfg.entry == "stop_limit":
+            w(f"wpx, wtrig_{x}[{k}, s] = {kernel}(wq_{x}[{k}, s], wlv_{x}[{k}, s], wll_{x}[{k}, s], "
+              f"wtrig_{x}[{k}, s], {bar})")
+        else:
+            w(f"wpx = {kernel}(wq_{x}[{k}, s], wlv_{x}[{k}, s], {bar})")
         w("if wpx == wpx:")
         with w.indent():
             fill(ctx, node, 2 * len(node.inputs_of(Events.ORDER)) + k, f"wq_{x}[{k}, s]", "wpx")

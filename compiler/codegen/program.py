@@ -281,4 +281,5 @@ MONEY_KERNELS = frozenset({
     "level_above_nb", "trail_long_nb", "trail_short_nb", "exit_long_nb", "exit_short_nb", "slipped_nb",
     "commission_percent_nb", "commission_per_share_nb", "commission_fixed_nb", "apply_fill_nb",
     "mark_to_market_nb", "drawdown_nb", "grows_nb", "limit_fill_nb", "stop_fill_nb",
+    "stop_limit_fill_nb",
 })

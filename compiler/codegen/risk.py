@@ -53,6 +53,7 @@ def buffers(ctx: Context, node: NodePlan) -> None:
         ctx.buffer(f"ordq_{x}", (Symbols(),), "f8", 0.0)
         ctx.buffer(f"ordpx_{x}", (Symbols(),), "f8", NAN)  # NaN: a market order; else an exit's
         ctx.buffer(f"ordlv_{x}", (Symbols(),), "f8", NAN)  # NaN; else the level of a limit or stop order
+        ctx.buffer(f"ordll_{x}", (Symbols(),), "f8", NAN)  # NaN; else the limit of a stop-limit order
         ctx.buffer(f"ordp_{x}", (Symbols(),), "bool", False)
 
 
@@ -79,6 +80,7 @@ def symbol(ctx: Context, node: NodePlan) -> None:
         w(f"ordq_{x} = 0.0")
         w(f"ordpx_{x} = np.nan")
         w(f"ordlv_{x} = np.nan")
+        w(f"ordll_{x} = np.nan")
     if "position" in read:
         for item in node.inputs_of(Events.PORTFOLIO):
             w(f"if {presence(ctx, item)}:")
@@ -183,6 +185,7 @@ def _exits(ctx: Context, node: NodePlan, cfg: RiskConfig) -> None:
         w(f"{ctx.ev(f'ordpx_{x}')} = px")
         if cfg.working:
             w(f"{ctx.ev(f'ordlv_{x}')} = np.nan")
+            w(f"{ctx.ev(f'ordll_{x}')} = np.nan")
         w(f"{ctx.ev(f'ordp_{x}')} = True")
         w(f"book_{x}[s] = b + order")
         w(f"latched_{x}[s] = True")
@@ -264,10 +267,15 @@ def _order(ctx: Context, node: NodePlan, cfg: RiskConfig) -> None:
         ctx.kernels.add("grows_nb")
         at = "level"
         w("level = np.nan")
+        w("limit = np.nan")
         w(f"if order != 0.0 and grows_nb(book_{x}[s], book_{x}[s] + order):")
         with w.indent():
             w("level = v_entry")
-            w("if level != level:  # undefined: nothing sent, tried again at the next step")
+            undefined = "level != level"
+            if cfg.entry == "stop_limit":
+                w("limit = v_entry_limit")
+                undefined += " or limit != limit"
+            w(f"if {undefined}:  # undefined: nothing sent, tried again at the next step")
             with w.indent():
                 w("order = 0.0")
     w("if order != 0.0:")
@@ -278,6 +286,7 @@ def _order(ctx: Context, node: NodePlan, cfg: RiskConfig) -> None:
             w(f"{ctx.ev(f'ordpx_{x}')} = np.nan")
         if cfg.working:
             w(f"{ctx.ev(f'ordlv_{x}')} = {at}")
+            w(f"{ctx.ev(f'ordll_{x}')} = limit")
         if cfg.tracks:
             w(f"old = book_{x}[s]")
         w(f"book_{x}[s] = book_{x}[s] + order")

@@ -271,3 +271,23 @@ def stop_fill_nb(q: float, level: float, open_: float, high: float, low: float) 
     if open_ <= level:
         return open_
     return level if low <= level else np.nan
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def stop_limit_fill_nb(q: float, stop: float, limit: float, triggered: float, open_: float, high: float,
+                       low: float) -> tuple[float, float]:
+    """A stop-limit order's fill price on a bar (NaN: none) and whether it is triggered (1.0) after it.
+
+    Triggered before this bar, or by this bar's open (a buy: the open at or above the stop): a
+    limit at `limit` on this bar. Triggered within the bar (the high reaches the stop): a limit from
+    the next bar, as the order of the high and the low within a bar is unknown.
+    """
+    if triggered != 0.0:
+        return limit_fill_nb(q, limit, open_, high, low), 1.0
+    if q > 0.0:
+        if open_ >= stop:
+            return limit_fill_nb(q, limit, open_, high, low), 1.0
+        return np.nan, 1.0 if high >= stop else 0.0
+    if open_ <= stop:
+        return limit_fill_nb(q, limit, open_, high, low), 1.0
+    return np.nan, 1.0 if low <= stop else 0.0

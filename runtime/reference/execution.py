@@ -18,11 +18,14 @@ from flowc.runtime.reference.risk import CANCELLED, EXPIRED
 
 @dataclass
 class Working:
-    """A limit or stop order working at `level`, checked against `age` bars so far."""
+    """A limit or stop order working at `level`, checked against `age` bars so far; a stop-limit's
+    `level` is its stop, `limit` its limit, and `triggered` once the price reached the stop."""
 
     quantity: float
     level: float
+    limit: float
     age: float = 0.0
+    triggered: bool = False
 
 
 class Execution:
@@ -43,7 +46,8 @@ class Execution:
         return [self._symbol(t, s) for s in range(self.net.market.n_symbols)]
 
     def _symbol(self, t: int, s: int) -> list[Record]:
-        arrived = [[(e["quantity"], e["price"], e["level"]) for e in self.net.deliver(inp, s)] for inp in self.orders]
+        arrived = [[(e["quantity"], e["price"], e["level"], e["limit"]) for e in self.net.deliver(inp, s)]
+                   for inp in self.orders]
         bars = self.net.deliver(self.bar, s) if self.bar is not None else []
         fills: list[Record] = []
         at_close = self.config.fill == "close"
@@ -57,13 +61,13 @@ class Execution:
                 if working[s] is not None:
                     fills += self._check(t, s, k, bars[0])
         for k, (pending, orders) in enumerate(zip(self.pending, arrived, strict=True)):
-            for q, price, level in orders:
+            for q, price, level, limit in orders:
                 q = self._net(t, s, k, q)
                 if q == 0.0:
                     continue
                 if level == level:  # a limit or stop order: it works from the next bar
                     w = self.working[k][s]
-                    self.working[k][s] = Working(q if w is None else w.quantity + q, level)
+                    self.working[k][s] = Working(q if w is None else w.quantity + q, level, limit)
                 elif bars and price == price:  # an exit order fills now at its price, whatever the fill mode
                     fills.append(self._fill(q, price))
                 elif bars and at_close:
@@ -94,7 +98,15 @@ class Execution:
         w = self.working[k][s]
         assert w is not None
         q, level, o = w.quantity, w.level, bar["open"]
-        if self.sources[k].entry == "limit":
+        entry = self.sources[k].entry
+        if entry == "stop_limit":
+            if not w.triggered and (o >= level if q > 0.0 else o <= level):
+                w.triggered = True  # by the open: a limit on this bar
+            elif not w.triggered:
+                w.triggered = bar["high"] >= level if q > 0.0 else bar["low"] <= level  # a limit from the next bar
+                return self._older(t, s, k)
+            entry, level = "limit", w.limit
+        if entry == "limit":
             px = (o if o <= level else level if bar["low"] <= level else None) if q > 0.0 else (
                 o if o >= level else level if bar["high"] >= level else None)
         else:
@@ -103,10 +115,16 @@ class Execution:
         if px is not None:
             self.working[k][s] = None
             return [self._fill(q, px)]
+        return self._older(t, s, k)
+
+    def _older(self, t: int, s: int, k: int) -> list[Record]:
+        """A bar without a fill: one bar older, and expired when its time in force has run out."""
+        w = self.working[k][s]
+        assert w is not None
         w.age = w.age + 1.0
         bars = self.net.params[self.sources[k].entry_bars.index]  # type: ignore[union-attr]
         if bars >= 1.0 and w.age >= bars:
-            self._record(t, s, k, q, level, EXPIRED)
+            self._record(t, s, k, w.quantity, w.level, EXPIRED)
             self.working[k][s] = None
         return []
 

@@ -65,16 +65,17 @@ class Risk:
             order = -self.book[s]
             self.book[s] = self.book[s] + order
             self.orders.append((t, s, order, exit_price, self.index, SENT))
-            out.append({"quantity": order, "price": exit_price, "level": NAN})
+            out.append({"quantity": order, "price": exit_price, "level": NAN, "limit": NAN})
         if signals and t >= self.net.trade_from:  # warm-up steps before trade_from: no orders
             if self.latched[s] and (self.direction[s] is None or d != self.direction[s]):
                 self.latched[s] = False  # tested at an exit's step too, which sends nothing more
             target = None if exited or self.latched[s] else self._target(t, s, d, values)
             order = 0.0 if target is None else target - self.book[s]
-            before, at = self.book[s], NAN
+            before, at, limit = self.book[s], NAN, NAN
             if order != 0.0 and c.working and _grows(before, before + order):
                 at = values["entry"]  # an order of the entry type at its level; undefined: nothing sent
-                if at != at:
+                limit = values["entry_limit"] if c.entry == "stop_limit" else NAN
+                if at != at or (c.entry == "stop_limit" and limit != limit):
                     order = 0.0
             if order != 0.0:
                 self.book[s] = self.book[s] + order
@@ -84,7 +85,7 @@ class Risk:
                     for name, level in self._levels():
                         self._set_level(s, name, level, values[name])
                 self.orders.append((t, s, order, at, self.index, SENT))
-                out.append({"quantity": order, "price": NAN, "level": at})
+                out.append({"quantity": order, "price": NAN, "level": at, "limit": limit})
         if self.book[s] != 0.0:  # levels re-evaluated at each step of the position
             for name, level in self._levels():
                 if level.each_bar and values[name] == values[name]:

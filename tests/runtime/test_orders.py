@@ -1,4 +1,4 @@
-"""Limit and stop entries: the fill rules, time in force, netting, and the records (docs/semantics.md, 7).
+"""Limit, stop and stop-limit entries: the fill rules, time in force, netting, and the records (docs/semantics.md, 7).
 
 Each hand case runs a small topology on bars written as `(open, high, low, close, signal)` in the
 reference engine (the signal is the volume column) and checks orders, fills and statuses by hand;
@@ -58,6 +58,16 @@ CASES = {  # name: (risk settings, fill mode, bars)
         (100, 101, 99.5, 100, 1), (99.8, 100, 99.4, 99.6, 1), (97, 98, 96, 97, 1)]),
     "exit_after_fill": ("limit(c - 1)", "stop_loss = distance(2)", "next_open", [
         (100, 101, 99.5, 100, 1), (99.5, 100, 97.5, 98, 1), (97, 98, 96, 97, 1)]),
+    "stop_limit_open": ("stop_limit(c + 1, c + 2)", "", "next_open", [
+        (100, 101, 99, 100, 1), (101.5, 103, 101, 102, 1)]),
+    "stop_limit_open_above": ("stop_limit(c + 1, c + 2)", "", "next_open", [
+        (100, 101, 99, 100, 1), (103, 104, 101.5, 102, 1)]),
+    "stop_limit_within": ("stop_limit(c + 1, c + 2)", "", "next_open", [
+        (100, 101, 99, 100, 1), (100, 102, 99, 101, 1), (101.5, 102, 101, 101.5, 1)]),
+    "stop_limit_sell": ("stop_limit(c - 1, c - 2, bars = 3)", "", "next_open", [
+        (100, 101, 99, 100, -1), (98.5, 99, 97, 98, -1)]),
+    "stop_limit_expires": ("stop_limit(c + 1, c + 2, bars = 2)", "", "next_open", [
+        (100, 101, 99, 100, 1), (100, 104, 99, 103, 1), (103, 104, 102.5, 103, 1), (100, 100, 99, 100, 1)]),
     "close_fill": ("stop(c + 1)", "", "close", [(100, 101, 99, 100, 1), (100, 102, 99, 101, 0)]),
 }
 
@@ -141,6 +151,19 @@ def test_a_limit_filled_on_a_bar_comes_before_the_exit_on_it():
 
 def test_working_orders_fill_against_the_bar_in_close_mode_too():
     assert fills(case("close_fill")) == [(1, 10, 101), (1, -10, 101)]  # the stop's level; then the close
+
+
+def test_a_stop_limit_triggered_by_the_open_is_a_limit_on_that_bar():
+    assert fills(case("stop_limit_open")) == [(1, 10, 101.5)]  # stop 101, limit 102: opens between them
+    assert fills(case("stop_limit_open_above")) == [(1, 10, 102)]  # opens above the limit; the low reaches it
+    assert fills(case("stop_limit_sell")) == [(1, -10, 98.5)]  # stop 99, limit 98: opens between them
+
+
+def test_a_stop_limit_triggered_within_a_bar_is_a_limit_from_the_next_bar():
+    assert fills(case("stop_limit_within")) == [(2, 10, 101.5)]  # bar 1's low, 99, is not checked against 102
+    ledger = case("stop_limit_expires")  # triggered on bar 1, the limit 102 not reached on bar 2: expired
+    assert records(ledger) == [(0, 10, 101, 0), (2, 10, 101, 2)]  # the record's price: the stop
+    assert fills(ledger) == []
 
 
 def test_a_working_order_at_the_end_is_unfilled():
