@@ -132,7 +132,7 @@ class RiskBinder(ExprBinder, ConfigBinder):
         *prices, bars = args
         if not self.in_range(bars, "`bars` (the bars a working order lives; 0: till cancelled)", at_least=0):
             return None
-        slot = self.slot_of(bars, comp.Kind.NUMBER, "`bars`")
+        slot = self.slot_of(bars, comp.Kind.INT, "`bars`")  # a whole number of bars, or an int param
         if slot is None or any(bind(name, price, "entry") is None
                                for name, price in zip(("entry", "entry_limit"), prices, strict=False)):
             return None

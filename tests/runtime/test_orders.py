@@ -174,6 +174,8 @@ def test_a_working_order_at_the_end_is_unfilled():
 def test_entry_settings_are_checked():
     assert errors(limit("limit(c - 1, bars = -1)"))[0][0] == "FL509"
     assert errors(limit("limit(c - 1, bars = c)"))[0][0] == "FL501"
+    assert errors(limit("stop(c - 1, bars = 1.5)"))[0][0] == "FL501"  # a whole number of bars
+    assert errors(limit("stop_limit(c + 1, bars = 1)"))[0][0] == "FL502"  # the limit is missing
     assert errors(limit("market_order()"))[0][0] == "FL503"
     assert errors(limit("c - 1"))[0][0] == "FL501"
 
