@@ -227,6 +227,8 @@ BUILTIN: tuple[Component, ...] = (
                             ("price", "the level x itself"))
       if not (setting == "trailing_stop" and kind == "price")),
     Component("market", Roles.RISK, "entry", (), "open or increase a position with a market order (the default)"),
+    Component("market_on_close", Roles.RISK, "entry", (),
+              "open or increase a position at the close of the bar of the decision"),
     Component("limit", Roles.RISK, "entry", (Arg("price", Kind.SERIES), Arg("bars", Kind.NUMBER, 0)),
               "open or increase with a limit order at price, working bars bars (0: till cancelled)"),
     Component("stop", Roles.RISK, "entry", (Arg("price", Kind.SERIES), Arg("bars", Kind.NUMBER, 0)),

@@ -158,19 +158,21 @@ containers c { backtest: backtest {
         size = fixed(5); long_only = false
         entry = stop_limit(close + direction * k * a, close + direction * (k + 0.5) * a, bars = n)
     }
+    risk_m: risk { size = fixed(3); long_only = false; entry = market_on_close(); stop_loss = distance(a) }
     execution: execution { fill = next_open(); commission = percent(0.1) }
     at_close: execution { fill = close(); slippage = bps(5) }
     portfolio: portfolio { cash = 100_000 }
 } }
 communication w {
     pipeline data -> features -> trend -> risk_l -> execution -> portfolio
-    route features -> weekly, risk_l, risk_s, risk_x : FEATURE
+    route features -> weekly, risk_l, risk_s, risk_x, risk_m : FEATURE
     route weekly -> risk_s, risk_x : SIGNAL
-    route risk_x -> execution : ORDER
+    route trend -> risk_m : SIGNAL
+    route risk_x, risk_m -> execution : ORDER
     route risk_s -> at_close : ORDER
     route at_close -> portfolio : FILL
-    broadcast data -> trend, weekly, risk_l, risk_s, risk_x, execution, at_close, portfolio : BAR
-    feedback portfolio -> risk_l, risk_s, risk_x : PORTFOLIO
+    broadcast data -> trend, weekly, risk_l, risk_s, risk_x, risk_m, execution, at_close, portfolio : BAR
+    feedback portfolio -> risk_l, risk_s, risk_x, risk_m : PORTFOLIO
 }
 workflow w { containers = c; communication = w }
 """,
@@ -263,8 +265,8 @@ def test_sized_shape_agrees_on_random_data(shapes, seed, holes, w, risk):
 @given(seed=st.integers(0, 2**32 - 1), holes=st.sampled_from([0.0, 0.1, 0.3]), w=st.integers(2, 20),
        n=st.integers(0, 4), k=st.floats(-1, 2))
 def test_orders_shape_agrees_on_random_data(shapes, seed, holes, w, n, k):
-    """Limit, stop and stop-limit entries, working and netted, expiring, cancelled by an exit, filled at the open
-    or the close, two working inputs of one execution."""
+    """Limit, stop, stop-limit and market-on-close entries, working and netted, expiring, cancelled by an exit,
+    filled at the open or the close, two working inputs of one execution."""
     prepared = shapes["orders"]
     ledger = _same(prepared, {"w": w, "n": n, "k": k}, _random_market(prepared.market, seed, holes))
     assert len(ledger.fills) > 0

@@ -127,8 +127,8 @@ class RiskBinder(ExprBinder, ConfigBinder):
         if found is None:
             return None
         component, args = found
-        if component.name == "market":
-            return ("market", None)
+        if component.name in ("market", "market_on_close"):
+            return (component.name, None)
         *prices, bars = args
         if not self.in_range(bars, "`bars` (the bars a working order lives; 0: till cancelled)", at_least=0):
             return None

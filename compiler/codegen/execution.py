@@ -63,7 +63,7 @@ def symbol(ctx: Context, node: NodePlan) -> None:
             _check(ctx, node, k)
     for k, item in enumerate(orders):
         source = ctx.plan.node(item.source)  # type: ignore[arg-type]
-        exits = source.container.config.has_exits
+        exits = source.container.config.priced
         w(f"if {presence(ctx, item)}:")
         with w.indent():
             q = ctx.ev(f"ordq_{source.ident}")
@@ -82,7 +82,7 @@ def symbol(ctx: Context, node: NodePlan) -> None:
                 w("else:")
                 w.depth += 1
             now = []
-            if exits:  # an exit order fills now at its price, whatever the fill mode
+            if exits:  # an exit order (a market-on-close one) fills now at its price, whatever the fill mode
                 price = ctx.ev(f"ordpx_{source.ident}")
                 now.append((f"bar and {price} == {price}", price))
             if cfg.fill == "close":

@@ -263,6 +263,9 @@ def _order(ctx: Context, node: NodePlan, cfg: RiskConfig) -> None:
         w(f"target = max_drawdown_nb(target, book_{x}[s], seen_drawdown_{x}, p[{cfg.max_drawdown.index}])")
     w(f"order = target - book_{x}[s]")
     at = "np.nan"  # the level of the order
+    if cfg.entry == "market_on_close":  # an order that grows the position fills at this close
+        ctx.kernels.add("grows_nb")
+        w(f"price = bar_close[t, s] if grows_nb(book_{x}[s], book_{x}[s] + order) else np.nan")
     if cfg.working:  # an order that opens or increases the position is of the entry type
         ctx.kernels.add("grows_nb")
         at = "level"
@@ -282,8 +285,8 @@ def _order(ctx: Context, node: NodePlan, cfg: RiskConfig) -> None:
     with w.indent():
         w(f"{ctx.ev(f'ordq_{x}')} = order")
         w(f"{ctx.ev(f'ordp_{x}')} = True")
-        if cfg.has_exits:
-            w(f"{ctx.ev(f'ordpx_{x}')} = np.nan")
+        if cfg.priced:
+            w(f"{ctx.ev(f'ordpx_{x}')} = {'price' if cfg.entry == 'market_on_close' else 'np.nan'}")
         if cfg.working:
             w(f"{ctx.ev(f'ordlv_{x}')} = {at}")
             w(f"{ctx.ev(f'ordll_{x}')} = limit")
@@ -299,7 +302,8 @@ def _order(ctx: Context, node: NodePlan, cfg: RiskConfig) -> None:
                 w(f"bars_{x}[s] = 0.0")
                 for name, level in levels(cfg).items():
                     _set_level(ctx, node, name, level)
-        ctx.record("orders", ("t", "s", "order", at, str(ctx.layout.risks.index(node)), "0"))
+        price = "price" if cfg.entry == "market_on_close" else at
+        ctx.record("orders", ("t", "s", "order", price, str(ctx.layout.risks.index(node)), "0"))
 
 
 EMITTER = RoleEmitter(buffers=buffers, init=init, before=before, symbol=symbol)

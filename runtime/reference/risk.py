@@ -77,6 +77,9 @@ class Risk:
                 limit = values["entry_limit"] if c.entry == "stop_limit" else NAN
                 if at != at or (c.entry == "stop_limit" and limit != limit):
                     order = 0.0
+            price = NAN
+            if order != 0.0 and c.entry == "market_on_close" and _grows(before, before + order):
+                price = float(self.net.market.close[t, s])  # fills at this close
             if order != 0.0:
                 self.book[s] = self.book[s] + order
                 if c.tracks and self.book[s] != 0.0 and sign(self.book[s]) != sign(before):  # a new position
@@ -84,8 +87,8 @@ class Risk:
                     self.bars[s] = 0.0
                     for name, level in self._levels():
                         self._set_level(s, name, level, values[name])
-                self.orders.append((t, s, order, at, self.index, SENT))
-                out.append({"quantity": order, "price": NAN, "level": at, "limit": limit})
+                self.orders.append((t, s, order, price if price == price else at, self.index, SENT))
+                out.append({"quantity": order, "price": price, "level": at, "limit": limit})
         if self.book[s] != 0.0:  # levels re-evaluated at each step of the position
             for name, level in self._levels():
                 if level.each_bar and values[name] == values[name]:

@@ -68,6 +68,9 @@ CASES = {  # name: (risk settings, fill mode, bars)
         (100, 101, 99, 100, -1), (98.5, 99, 97, 98, -1)]),
     "stop_limit_expires": ("stop_limit(c + 1, c + 2, bars = 2)", "", "next_open", [
         (100, 101, 99, 100, 1), (100, 104, 99, 103, 1), (103, 104, 102.5, 103, 1), (100, 100, 99, 100, 1)]),
+    "on_close": ("market_on_close()", "", "next_open", [
+        (100, 101, 99, 100, 1), (101, 102, 100, 101, 0), (102, 103, 101, 102, -1), None, (103, 104, 102, 103, 0),
+        (104, 105, 103, 104, 0)]),
     "close_fill": ("stop(c + 1)", "", "close", [(100, 101, 99, 100, 1), (100, 102, 99, 101, 0)]),
 }
 
@@ -164,6 +167,13 @@ def test_a_stop_limit_triggered_within_a_bar_is_a_limit_from_the_next_bar():
     ledger = case("stop_limit_expires")  # triggered on bar 1, the limit 102 not reached on bar 2: expired
     assert records(ledger) == [(0, 10, 101, 0), (2, 10, 101, 2)]  # the record's price: the stop
     assert fills(ledger) == []
+
+
+def test_a_market_on_close_entry_fills_at_the_close_of_its_bar():
+    ledger = case("on_close")
+    assert _nan_equal(records(ledger), [(0, 10, 100, 0), (1, -10, math.nan, 0), (2, -10, 102, 0), (4, 10, math.nan, 0)])
+    # the entries at the close of their bar, the exits at the next open (bar 3 is missing)
+    assert fills(ledger) == [(0, 10, 100), (2, -10, 102), (2, -10, 102), (5, 10, 104)]
 
 
 def test_a_working_order_at_the_end_is_unfilled():
