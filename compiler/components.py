@@ -235,6 +235,16 @@ BUILTIN: tuple[Component, ...] = (
                             ("distance", "a level x in price from the entry price (trailing: from the extreme)"),
                             ("price", "the level x itself"))
       if not (setting == "trailing_stop" and kind == "price")),
+    Component("market", Roles.RISK, "entry", (), "open or increase a position with a market order (the default)"),
+    Component("market_on_close", Roles.RISK, "entry", (),
+              "open or increase a position at the close of the bar of the decision"),
+    Component("limit", Roles.RISK, "entry", (Arg("price", Kind.SERIES), Arg("bars", Kind.NUMBER, 0)),
+              "open or increase with a limit order at price, working bars bars (0: till cancelled)"),
+    Component("stop", Roles.RISK, "entry", (Arg("price", Kind.SERIES), Arg("bars", Kind.NUMBER, 0)),
+              "open or increase with a stop order at price, working bars bars (0: till cancelled)"),
+    Component("stop_limit", Roles.RISK, "entry", (Arg("stop", Kind.SERIES), Arg("limit", Kind.SERIES),
+                                                   Arg("bars", Kind.NUMBER, 0)),
+              "open or increase with a stop-limit order: a limit at limit once the price reaches stop"),
     # ---- execution ----
     Component("next_open", Roles.EXECUTION, "fill", (), "fill at the open of the symbol's next bar"),
     Component("close", Roles.EXECUTION, "fill", (), "fill at the close of the same bar"),

@@ -76,7 +76,8 @@ EVENTS: dict[str, EventType] = {e.name: e for e in (
     EventType(Events.FEATURE, ()),
     EventType(Events.REGIME, ()),
     EventType(Events.SIGNAL, ("direction", "strength")),
-    EventType(Events.ORDER, ("quantity", "price")),  # price: NaN for a market order
+    EventType(Events.ORDER, ("quantity", "price", "level", "limit")),  # price: an exit's; level: a limit's or
+    # stop's (a stop-limit's stop), limit: a stop-limit's limit; else NaN
     EventType(Events.FILL, ("quantity", "price", "commission")),
     EventType(Events.PORTFOLIO, ("cash", "equity", "drawdown", "position")),
 )}
@@ -105,7 +106,7 @@ ROLE_SETTINGS: dict[str, frozenset[str] | None] = {
     Roles.CLASSIFIER: None,
     Roles.STRATEGY: frozenset({"signal", "active"}),
     Roles.RISK: frozenset({"size", "max_position", "max_drawdown", "long_only", "combine", "rebalance",
-                           "stop_loss", "take_profit", "trailing_stop", "max_bars", "fractional"}),
+                           "stop_loss", "take_profit", "trailing_stop", "max_bars", "fractional", "entry"}),
     Roles.EXECUTION: frozenset({"fill", "commission", "slippage", "min_commission", "max_commission"}),
     Roles.PORTFOLIO: frozenset({"cash"}),
 }

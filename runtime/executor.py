@@ -26,7 +26,7 @@ from flowc.dsl.cache import user_cache_dir
 from flowc.dsl.diagnostics import FlowError, diagnose
 from flowc.runtime.data import MarketData
 from flowc.runtime.files import write_text
-from flowc.runtime.ledger import FILL_DTYPE, ORDER_DTYPE, UNFILLED_DTYPE, Ledger
+from flowc.runtime.ledger import FILL_DTYPE, ORDER_DTYPE, UNFILLED_DTYPE, Ledger, in_order
 
 KERNEL_DIR = Path(__file__).parent / "kernels"
 
@@ -206,15 +206,17 @@ def records(table: np.ndarray, n: int, kind: str, dtype: np.dtype) -> np.ndarray
 def _ledger(program: Program, b: dict[str, np.ndarray], n_symbols: int, params: np.ndarray, signals: bool) -> Ledger:
     g, plan = program.generated, program.plan
     n_orders, n_fills = int(b["cnt"][0]), int(b["cnt"][1])
-    orders = records(b["orders"], n_orders, "orders", ORDER_DTYPE)
+    orders = in_order(records(b["orders"], n_orders, "orders", ORDER_DTYPE))
     fills = records(b["fills"], n_fills, "fills", FILL_DTYPE)
     unfilled = []
     for x, path in enumerate(g.executions):
         pending = b[f"pend_{plan.node(path).ident}"]
+        working = b.get(f"wq_{plan.node(path).ident}", np.zeros_like(pending))
         for s in range(n_symbols):
             for k in range(pending.shape[0]):
-                if pending[k, s] != 0.0:
-                    unfilled.append((s, pending[k, s], x))
+                for q in (pending[k, s], working[k, s]):  # a pending market quantity, a working order
+                    if q != 0.0:
+                        unfilled.append((s, q, x))
     portfolio_nodes = [plan.node(p) for p in g.portfolios]
     return Ledger(
         portfolios=g.portfolios, risks=g.risks, executions=g.executions,

@@ -5,11 +5,14 @@ The compiled program and the plain-Python reference engine both fill a
 once, in `results.py`, so two engines can only differ in what they record.
 
 Record order is part of the contract:
-- orders: by step, then risk container in schedule order, then symbol in source order;
+- orders: by step; at a step first those sent, by risk container in schedule order, then symbol in
+  source order; then the working orders cancelled or expired, by symbol, execution container in
+  schedule order, ORDER input (`in_order`);
 - fills: by step, then portfolio in schedule order, then symbol, then execution
   container in schedule order, then the ORDER input of that container in schedule order
   (a fill delivered to two portfolios is recorded once per portfolio);
-- unfilled: execution container in schedule order, then symbol, then ORDER input.
+- unfilled: execution container in schedule order, then symbol, then ORDER input, its pending
+  quantity before its working order.
 """
 
 from __future__ import annotations
@@ -19,8 +22,11 @@ from functools import cached_property
 
 import numpy as np
 
-ORDER_DTYPE = np.dtype([("step", "i8"), ("symbol", "i8"), ("quantity", "f8"), ("price", "f8"), ("risk", "i8")],
-                       align=True)  # price: the exit price of a stop or target order, NaN for market orders
+# price: the exit price of a stop or target order, the level of a limit or stop order, NaN for market orders.
+# status: SENT by the risk container, or a working order's quantity CANCELLED (netted) or EXPIRED by execution.
+ORDER_DTYPE = np.dtype([("step", "i8"), ("symbol", "i8"), ("quantity", "f8"), ("price", "f8"), ("risk", "i8"),
+                        ("status", "i8")], align=True)
+ORDER_STATUS = ("sent", "cancelled", "expired")
 FILL_DTYPE = np.dtype([("step", "i8"), ("symbol", "i8"), ("quantity", "f8"), ("price", "f8"),
                        ("commission", "f8"), ("portfolio", "i8"), ("execution", "i8")], align=True)
 UNFILLED_DTYPE = np.dtype([("symbol", "i8"), ("quantity", "f8"), ("execution", "i8")], align=True)
@@ -79,6 +85,15 @@ class Ledger:
         arrays = ("cash0", "equity", "cash", "exposed", "positions", "orders", "fills", "unfilled")
         return all(_equal(getattr(self, a), getattr(other, a)) for a in arrays) and (
             self.portfolios, self.risks, self.executions) == (other.portfolios, other.risks, other.executions)
+
+
+def in_order(orders: np.ndarray) -> np.ndarray:
+    """The order records in the ledger's order: an engine appends an execution's cancelled and expired
+    orders as its containers run, which interleaves them with sent ones by symbol or not."""
+    lapsed = orders["status"] != 0
+    if not lapsed.any():
+        return orders
+    return orders[np.lexsort((np.where(lapsed, orders["symbol"], 0), lapsed, orders["step"]))]
 
 
 def _equal(a: np.ndarray, b: np.ndarray) -> bool:

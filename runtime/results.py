@@ -19,7 +19,7 @@ import numpy as np
 
 from flowc.runtime.data import MarketData
 from flowc.runtime.files import write_text
-from flowc.runtime.ledger import Ledger
+from flowc.runtime.ledger import ORDER_STATUS, Ledger
 from flowc.runtime.metrics import as_metrics, as_us, compute_metrics, known_periods, ledger_metrics_nb, metrics_nb
 from flowc.runtime.tiers import kernel_form
 from flowc.runtime.trades import build_trades, trades_nb
@@ -75,7 +75,8 @@ class RunResult:
         return pd.DataFrame({
             "timestamp": self._time(o["step"]), "step": o["step"], "symbol": self._symbols(o["symbol"]),
             "quantity": o["quantity"], "price": o["price"],
-            "risk": np.array(self.ledger.risks, dtype=object)[o["risk"]] if len(o) else []})
+            "risk": np.array(self.ledger.risks, dtype=object)[o["risk"]] if len(o) else [],
+            "status": np.array(ORDER_STATUS, dtype=object)[o["status"]] if len(o) else []})
 
     def fills(self) -> pd.DataFrame:
         import pandas as pd

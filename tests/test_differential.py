@@ -190,6 +190,46 @@ communication w {
 }
 workflow w { containers = c; communication = w }
 """,
+    "orders": """
+param w: int = 10
+param n: int = 3
+param k: float = 0.5
+containers c { backtest: backtest {
+    data: data { source = synthetic(bars = 300, symbols = 3, seed = 11) }
+    features: feature { a = atr(w); m = sma(close, w) }
+    trend: strategy { signal = hold(long = cross_above(close, m), short = cross_below(close, m)) }
+    weekly: strategy { signal = where(close > m, 1, -1); active = new_week() }
+    risk_l: risk {
+        size = units(10 + bars_held); long_only = false; rebalance = bars_held == 2
+        entry = limit(close - direction * k * a, bars = n)
+        stop_loss = distance(2 * a)
+    }
+    risk_s: risk {
+        size = weight(0.2); long_only = false; fractional = true; rebalance = new_month()
+        entry = stop(close + direction * k * a)
+    }
+    risk_x: risk {
+        size = fixed(5); long_only = false
+        entry = stop_limit(close + direction * k * a, close + direction * (k + 0.5) * a, bars = n)
+    }
+    risk_m: risk { size = fixed(3); long_only = false; entry = market_on_close(); stop_loss = distance(a) }
+    execution: execution { fill = next_open(); commission = percent(0.1) }
+    at_close: execution { fill = close(); slippage = bps(5) }
+    portfolio: portfolio { cash = 100_000 }
+} }
+communication w {
+    pipeline data -> features -> trend -> risk_l -> execution -> portfolio
+    route features -> weekly, risk_l, risk_s, risk_x, risk_m : FEATURE
+    route weekly -> risk_s, risk_x : SIGNAL
+    route trend -> risk_m : SIGNAL
+    route risk_x, risk_m -> execution : ORDER
+    route risk_s -> at_close : ORDER
+    route at_close -> portfolio : FILL
+    broadcast data -> trend, weekly, risk_l, risk_s, risk_x, risk_m, execution, at_close, portfolio : BAR
+    feedback portfolio -> risk_l, risk_s, risk_x, risk_m : PORTFOLIO
+}
+workflow w { containers = c; communication = w }
+""",
 }
 
 
@@ -218,7 +258,7 @@ def _same(prepared, values=None, market=None):
     return compiled
 
 
-@pytest.mark.parametrize("name", ["simple_backtest", "full_backtest", "two_indices"])
+@pytest.mark.parametrize("name", ["simple_backtest", "full_backtest", "two_indices", "limit_entry"])
 def test_examples_agree(name):
     ledger = _same(prepare(EXAMPLES / f"{name}.flow"))
     assert len(ledger.fills) > 0
@@ -292,6 +332,17 @@ def test_cross_sectional_shape_agrees_on_random_data(shapes, seed, holes, k, w):
 def test_sized_shape_agrees_on_random_data(shapes, seed, holes, w, risk):
     prepared = shapes["sized"]
     _same(prepared, {"w": w, "risk": risk}, _random_market(prepared.market, seed, holes))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), holes=st.sampled_from([0.0, 0.1, 0.3]), w=st.integers(2, 20),
+       n=st.integers(0, 4), k=st.floats(-1, 2))
+def test_orders_shape_agrees_on_random_data(shapes, seed, holes, w, n, k):
+    """Limit, stop, stop-limit and market-on-close entries, working and netted, expiring, cancelled by an exit,
+    filled at the open or the close, two working inputs of one execution."""
+    prepared = shapes["orders"]
+    ledger = _same(prepared, {"w": w, "n": n, "k": k}, _random_market(prepared.market, seed, holes))
+    assert len(ledger.fills) > 0
 
 
 @pytest.fixture(scope="module")

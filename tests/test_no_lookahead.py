@@ -47,7 +47,7 @@ def _same_prefix(a: Ledger, b: Ledger, k: int) -> None:
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(name=st.sampled_from(["combined", "two_books", "operators", "sized"]), k=st.integers(0, 240),
+@given(name=st.sampled_from(["combined", "two_books", "operators", "sized", "orders"]), k=st.integers(0, 240),
        seed=st.integers(0, 2**32 - 1))
 def test_later_prices_never_change_the_past(shapes, name, k, seed):  # noqa: F811
     prepared = shapes[name]

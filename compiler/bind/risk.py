@@ -41,10 +41,11 @@ class RiskBinder(ExprBinder, ConfigBinder):
         levels = {name: self.level(settings[name], setting) for name in EXIT_SETTINGS if name in settings}
         max_bars = self.slot_of(settings["max_bars"].value, comp.Kind.WINDOW, "`max_bars`") \
             if "max_bars" in settings else None
+        entry = self.entry(settings["entry"], setting) if "entry" in settings else ("market", None)
         limits = {name: self.number(settings.get(name), at_least=0) for name in ("max_position", "max_drawdown")}
         given = {**limits, "max_bars": max_bars}  # each None where given and wrong
         ok = (size is not None and combine is not None and long_only is not None and fractional is not None
-              and rebalance_ok and all(level is not None for level in levels.values())
+              and rebalance_ok and entry is not None and all(level is not None for level in levels.values())
               and not any(name in settings and slot is None for name, slot in given.items()))
         if not ok or not self.has_bar_route(path, settings, bound):
             return BoundContainer(path, Roles.RISK)
@@ -53,7 +54,7 @@ class RiskBinder(ExprBinder, ConfigBinder):
         config = RiskConfig(kind, size_slot, limits["max_position"], limits["max_drawdown"], long_only, combine,
                             rebalances, fractional, max_bars=max_bars,
                             tracks=bool(levels) or max_bars is not None or bool(read & TRACKED_FIELDS),
-                            **levels)  # type: ignore[arg-type]
+                            entry=entry[0], entry_bars=entry[1], **levels)  # type: ignore[arg-type]
         return BoundContainer(path, Roles.RISK, tuple(bound.values()), config)
 
     def risk_names(self, path: str) -> Names:
@@ -120,6 +121,24 @@ class RiskBinder(ExprBinder, ConfigBinder):
         if bind(setting.name, x, setting.name) is None:
             return None
         return Level(component.name, flag)
+
+    def entry(self, setting: ast.Setting, bind) -> tuple[str, Slot | None] | None:
+        """`entry = market()`, or `limit(price, bars)` / `stop(price, bars)`: the price a per-bar setting `entry`;
+        `stop_limit(stop, limit, bars)`: the stop `entry`, the limit `entry_limit`."""
+        found = self.risk_call(setting)
+        if found is None:
+            return None
+        component, args = found
+        if component.name in ("market", "market_on_close"):
+            return (component.name, None)
+        *prices, bars = args
+        if not self.in_range(bars, "`bars` (the bars a working order lives; 0: till cancelled)", at_least=0):
+            return None
+        slot = self.slot_of(bars, comp.Kind.INT, "`bars`")  # a whole number of bars, or an int param
+        if slot is None or any(bind(name, price, "entry") is None
+                               for name, price in zip(("entry", "entry_limit"), prices, strict=False)):
+            return None
+        return (component.name, slot)
 
     def positive(self, name: str, value: ast.Expr) -> bool:
         """A literal percentage or distance must be above 0 (FL509)."""

@@ -19,7 +19,7 @@ MIN_TILE = 64  # steps per tile at least, however many symbols
 # A row is the ledger's record itself: the program writes whole numbers through an int64 view of the
 # table, so the executor hands the rows on as structured records without a copy.
 RECORDS = {
-    "orders": ("i", "i", "f", "f", "i"),  # step, symbol, quantity, price, risk
+    "orders": ("i", "i", "f", "f", "i", "i"),  # step, symbol, quantity, price, risk, status
     "fills": ("i", "i", "f", "f", "f", "i", "i"),  # step, symbol, quantity, price, commission, portfolio, execution
 }
 COUNTERS = {"orders": 0, "fills": 1}  # the element of `cnt` counting a record table's rows

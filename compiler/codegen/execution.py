@@ -1,8 +1,9 @@
 """The emitter of execution containers: docs/semantics.md, section 7.
 
 Fill slots of an execution container, per symbol: slot k < K the pending order of ORDER input
-k, filled at this bar; slot K + k the order input k delivers now, where one can fill now (an
-exit order, or `close` fills: `Layout.fill_slots`). The portfolio reads them in that order.
+k, filled at this bar; slot 2K + k its working limit or stop order, filled at this bar; slot
+K + k the order input k delivers now, where one can fill now (an exit order, or `close` fills:
+`Layout.fill_slots`). The portfolio reads them in that order.
 The price and cost of a fill are the money kernels' (`runtime/kernels/money.py`).
 """
 
@@ -24,10 +25,20 @@ COMMISSION = {  # the fee of a fill of `q` at `px` (after slippage), by commissi
 def buffers(ctx: Context, node: NodePlan) -> None:
     k = len(node.inputs_of(Events.ORDER))
     ctx.buffer(f"pend_{node.ident}", (Fields(k), Symbols()), "f8", 0.0)
+    if working(ctx, node):  # the working order of each input: quantity (0.0: none), level, bars checked
+        state = (("wq", 0.0), ("wlv", float("nan")), ("wll", float("nan")), ("wtrig", 0.0), ("wage", 0.0))
+        for name, start in state:  # a stop-limit's limit and whether it was triggered too
+            ctx.buffer(f"{name}_{node.ident}", (Fields(k), Symbols()), "f8", start)
     if not ctx.layout.fused:  # else locals (`ev`)
         for name in ("fq", "fpx", "fc"):
-            ctx.buffer(f"{name}_{node.ident}", (Fields(2 * k), Symbols()), "f8", 0.0)
-        ctx.buffer(f"fpres_{node.ident}", (Fields(2 * k), Symbols()), "bool", False)
+            ctx.buffer(f"{name}_{node.ident}", (Fields(3 * k), Symbols()), "f8", 0.0)
+        ctx.buffer(f"fpres_{node.ident}", (Fields(3 * k), Symbols()), "bool", False)
+
+
+def working(ctx: Context, node: NodePlan) -> list[int]:
+    """The ORDER inputs whose source sends limit or stop orders (`RiskConfig.working`)."""
+    return [k for k, item in enumerate(node.inputs_of(Events.ORDER))
+            if ctx.plan.node(item.source).container.config.working]  # type: ignore[arg-type]
 
 
 def symbol(ctx: Context, node: NodePlan) -> None:
@@ -48,14 +59,30 @@ def symbol(ctx: Context, node: NodePlan) -> None:
             with w.indent():
                 fill(ctx, node, k, f"pend_{x}[{k}, s]", base)
                 w(f"pend_{x}[{k}, s] = 0.0")
+        for k in working(ctx, node):
+            _check(ctx, node, k)
     for k, item in enumerate(orders):
         source = ctx.plan.node(item.source)  # type: ignore[arg-type]
-        exits = source.container.config.has_exits
+        exits = source.container.config.priced
         w(f"if {presence(ctx, item)}:")
         with w.indent():
             q = ctx.ev(f"ordq_{source.ident}")
+            if source.container.config.working:
+                _net(ctx, node, k, source)
+                w("if oq != 0.0:")
+                w.depth += 1
+                q = "oq"
+                w(f"if {ctx.ev(f'ordlv_{source.ident}')} == {ctx.ev(f'ordlv_{source.ident}')}:")
+                with w.indent():  # a limit or stop order: it works from the next bar
+                    w(f"wq_{x}[{k}, s] = wq_{x}[{k}, s] + oq")
+                    w(f"wlv_{x}[{k}, s] = {ctx.ev(f'ordlv_{source.ident}')}")
+                    w(f"wll_{x}[{k}, s] = {ctx.ev(f'ordll_{source.ident}')}")
+                    w(f"wtrig_{x}[{k}, s] = 0.0")
+                    w(f"wage_{x}[{k}, s] = 0.0")
+                w("else:")
+                w.depth += 1
             now = []
-            if exits:  # an exit order fills now at its price, whatever the fill mode
+            if exits:  # an exit order (a market-on-close one) fills now at its price, whatever the fill mode
                 price = ctx.ev(f"ordpx_{source.ident}")
                 now.append((f"bar and {price} == {price}", price))
             if cfg.fill == "close":
@@ -72,6 +99,58 @@ def symbol(ctx: Context, node: NodePlan) -> None:
                     w(pend)
             else:
                 w(pend)
+            if source.container.config.working:
+                w.depth -= 2
+
+
+def _check(ctx: Context, node: NodePlan, k: int) -> None:
+    """The working order of input k against this bar: filled, or a bar older and expired at its time in force."""
+    w, x = ctx.w, node.ident
+    source = ctx.plan.node(node.inputs_of(Events.ORDER)[k].source)  # type: ignore[arg-type]
+    cfg = source.container.config
+    kernel = f"{cfg.entry}_fill_nb"
+    ctx.kernels.add(kernel)
+    w(f"if wq_{x}[{k}, s] != 0.0:")
+    with w.indent():
+        bar = "bar_open[t, s], bar_high[t, s], bar_low[t, s]"
+        if cfg.entry == "stop_limit":
+            w(f"wpx, wtrig_{x}[{k}, s] = {kernel}(wq_{x}[{k}, s], wlv_{x}[{k}, s], wll_{x}[{k}, s], "
+              f"wtrig_{x}[{k}, s], {bar})")
+        else:
+            w(f"wpx = {kernel}(wq_{x}[{k}, s], wlv_{x}[{k}, s], {bar})")
+        w("if wpx == wpx:")
+        with w.indent():
+            fill(ctx, node, 2 * len(node.inputs_of(Events.ORDER)) + k, f"wq_{x}[{k}, s]", "wpx")
+            w(f"wq_{x}[{k}, s] = 0.0")
+        w("else:")
+        with w.indent():
+            w(f"wage_{x}[{k}, s] = wage_{x}[{k}, s] + 1.0")
+            w(f"if p[{cfg.entry_bars.index}] >= 1.0 and wage_{x}[{k}, s] >= p[{cfg.entry_bars.index}]:  # expired")
+            with w.indent():
+                ctx.record("orders", ("t", "s", f"wq_{x}[{k}, s]", f"wlv_{x}[{k}, s]",
+                                      str(ctx.layout.risks.index(source)), "2"))
+                w(f"wq_{x}[{k}, s] = 0.0")
+
+
+def _net(ctx: Context, node: NodePlan, k: int, source: NodePlan) -> None:
+    """`oq`: what is left of the order input k delivers after it reduced an opposite working order (recorded)."""
+    w, x = ctx.w, node.ident
+    risk = str(ctx.layout.risks.index(source))
+    w(f"oq = {ctx.ev(f'ordq_{source.ident}')}")
+    w(f"wq = wq_{x}[{k}, s]")
+    w("if wq != 0.0 and oq * wq < 0.0:  # an opposite order reduces the working one first")
+    with w.indent():
+        w("rest = wq + oq")
+        w("if rest * wq > 0.0:")
+        with w.indent():
+            ctx.record("orders", ("t", "s", "-oq", f"wlv_{x}[{k}, s]", risk, "1"))
+            w(f"wq_{x}[{k}, s] = rest")
+            w("oq = 0.0")
+        w("else:")
+        with w.indent():
+            ctx.record("orders", ("t", "s", "wq", f"wlv_{x}[{k}, s]", risk, "1"))
+            w(f"wq_{x}[{k}, s] = 0.0")
+            w("oq = rest")
 
 
 def fill(ctx: Context, node: NodePlan, slot: int, quantity: str, price: str) -> None:

@@ -43,6 +43,9 @@ BOOK = {  # a risk container's reads of its own book (docs/semantics.md, 6b); `{
 }
 
 
+ORDER_FIELDS = {"quantity": "ordq", "price": "ordpx", "level": "ordlv", "limit": "ordll"}  # risk's ORDER locals
+
+
 def field(ctx: Context, item: Input) -> str:
     """The code reading one input field at (t, s): at symbol `xs[k]` for a `name@SYMBOL` (`symbol_index_nb`)."""
     if isinstance(item, CrossInput):
@@ -63,7 +66,7 @@ def field(ctx: Context, item: Input) -> str:
     if item.event == Events.SIGNAL:
         return f"out_{source.ident}[{ctx.row(source)}, s, {('direction', 'strength').index(item.field)}]"
     if item.event == Events.ORDER:
-        return ctx.ev(f"{'ordpx' if item.field == 'price' else 'ordq'}_{source.ident}")
+        return ctx.ev(f"{ORDER_FIELDS[item.field]}_{source.ident}")
     if item.event == Events.PORTFOLIO:
         if item.field == "position":
             return f"pos_{source.ident}[s]"

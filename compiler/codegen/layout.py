@@ -66,14 +66,17 @@ def counters(node: NodePlan, call: Apply | StatePlan) -> list[str]:
 def _fill_slots(plan: Plan, node: NodePlan) -> tuple[int, ...]:
     """The fill slots an execution container can set at a step, in the order they fill.
 
-    Slot k < K: the pending quantity of ORDER input k, filled at this bar. Slot K + k: the order
-    input k delivers at this step, filled now; only an exit order (its source has exits) or any
-    order in `close` mode can, else the slot is never set and nothing reads it.
+    Slot k < K: the pending quantity of ORDER input k, filled at this bar. Slot 2K + k: the working
+    limit or stop order of input k (its source has a `limit` or `stop` entry), filled at this bar.
+    Slot K + k: the order input k delivers at this step, filled now; only an order with a price (its
+    source has exits or a market-on-close entry) or any order in `close` mode can, else the slot is
+    never set and nothing reads it.
     """
     orders = node.inputs_of(Events.ORDER)
-    now = [len(orders) + k for k, item in enumerate(orders)
-           if node.container.config.fill == "close" or plan.node(item.source).container.config.has_exits]
-    return (*range(len(orders)), *now)
+    configs = [plan.node(item.source).container.config for item in orders]
+    now = [len(orders) + k for k, c in enumerate(configs) if node.container.config.fill == "close" or c.priced]
+    working = [2 * len(orders) + k for k, c in enumerate(configs) if c.working]
+    return (*range(len(orders)), *working, *now)
 
 
 def _fusable(stepped: tuple[NodePlan, ...]) -> bool:

@@ -27,8 +27,11 @@ LEGEND = (
     ("stop_ goal_ trail_", "its exit levels [S]; a trailing stop's amount (semantics 6a)"),
     ("last_close_", "a risk container's or a portfolio's last close per symbol [S]"),
     ("seen_", "the latest PORTFOLIO a risk container received: equity, cash, drawdown; position [S]"),
-    ("ordq_ ordpx_ ordp_", "an ORDER at (t, s): quantity, price (NaN: market), presence"),
+    ("ordq_ ordpx_ ordlv_ ordll_ ordp_", "an ORDER at (t, s): quantity, price (NaN: market), level (a limit's "
+                                         "or stop's), limit (a stop-limit's), presence"),
     ("pend_", "an execution container's pending quantity per ORDER input [K, S]"),
+    ("wq_ wlv_ wll_ wtrig_ wage_", "its working order per ORDER input [K, S]: quantity, level, a stop-limit's "
+                                   "limit and trigger, bars checked"),
     ("fq_ fpx_ fc_ fpres_", "its fills at (t, s) by slot: quantity, price, commission, presence"),
     ("pos_", "a portfolio's positions [S]"),
     ("cash_ equity_ peak_", "its account; drawdown_ too, and ran_: it ran at step t"),

@@ -226,7 +226,8 @@ def _steps(ctx: Context, begin: str, end: str) -> None:
 def _make_room(ctx: Context, end: str) -> None:
     """Set `t1`: the steps from `t0` (to `end`) the record tables surely have room for, grown first if none.
 
-    One order per risk container and symbol; one fill per fill slot of an execution
+    One order per risk container and symbol, and one cancelled or expired per working ORDER input of
+    an execution and symbol; one fill per fill slot of an execution
     (`Layout.fill_slots`), symbol and portfolio it reaches. The tables are replaced here, between
     chunks, never inside the loop over steps: a table reassigned in the hot loop costs reference
     counting at every step.
@@ -234,7 +235,10 @@ def _make_room(ctx: Context, end: str) -> None:
     w = ctx.w
     fills = sum(len(ctx.layout.fill_slots[item.source])  # type: ignore[index]
                 for node in ctx.layout.portfolios for item in node.inputs_of(Events.FILL))
-    most = [(kind, COUNTERS[kind], n) for kind, n in (("orders", len(ctx.layout.risks)), ("fills", fills)) if n]
+    working = sum(1 for node in ctx.layout.executions for item in node.inputs_of(Events.ORDER)
+                  if ctx.plan.node(item.source).container.config.working)  # a cancelled or expired order each
+    orders = len(ctx.layout.risks) + working
+    most = [(kind, COUNTERS[kind], n) for kind, n in (("orders", orders), ("fills", fills)) if n]
     w(f"t1 = {end}")
     if not most:
         return
@@ -284,8 +288,8 @@ MONEY_KERNELS = frozenset({
     "offset_below_nb", "offset_above_nb", "max_position_nb", "max_drawdown_nb", "opens_nb", "level_below_nb",
     "level_above_nb", "trail_long_nb", "trail_short_nb", "exit_long_nb", "exit_short_nb", "slipped_nb",
     "commission_percent_nb", "commission_per_share_nb", "commission_fixed_nb", "commission_floor_nb",
-    "commission_cap_nb", "apply_fill_nb",
-    "mark_to_market_nb", "drawdown_nb",
+    "commission_cap_nb", "apply_fill_nb", "mark_to_market_nb", "drawdown_nb", "grows_nb", "limit_fill_nb",
+    "stop_fill_nb", "stop_limit_fill_nb",
 })
 
 # the cross-sectional operators (`flowc.runtime.kernels.cross_section`)

@@ -52,6 +52,8 @@ def buffers(ctx: Context, node: NodePlan) -> None:
     if not ctx.layout.fused:  # else locals (`ev`)
         ctx.buffer(f"ordq_{x}", (Symbols(),), "f8", 0.0)
         ctx.buffer(f"ordpx_{x}", (Symbols(),), "f8", NAN)  # NaN: a market order; else an exit's
+        ctx.buffer(f"ordlv_{x}", (Symbols(),), "f8", NAN)  # NaN; else the level of a limit or stop order
+        ctx.buffer(f"ordll_{x}", (Symbols(),), "f8", NAN)  # NaN; else the limit of a stop-limit order
         ctx.buffer(f"ordp_{x}", (Symbols(),), "bool", False)
 
 
@@ -77,6 +79,8 @@ def symbol(ctx: Context, node: NodePlan) -> None:
     if ctx.layout.fused:  # locals are defined on every path
         w(f"ordq_{x} = 0.0")
         w(f"ordpx_{x} = np.nan")
+        w(f"ordlv_{x} = np.nan")
+        w(f"ordll_{x} = np.nan")
     if "position" in read:
         for item in node.inputs_of(Events.PORTFOLIO):
             w(f"if {presence(ctx, item)}:")
@@ -179,11 +183,14 @@ def _exits(ctx: Context, node: NodePlan, cfg: RiskConfig) -> None:
         w("order = -b")
         w(f"{ctx.ev(f'ordq_{x}')} = order")
         w(f"{ctx.ev(f'ordpx_{x}')} = px")
+        if cfg.working:
+            w(f"{ctx.ev(f'ordlv_{x}')} = np.nan")
+            w(f"{ctx.ev(f'ordll_{x}')} = np.nan")
         w(f"{ctx.ev(f'ordp_{x}')} = True")
         w(f"book_{x}[s] = b + order")
         w(f"latched_{x}[s] = True")
         w("exited = True")
-        ctx.record("orders", ("t", "s", "order", "px", str(ctx.layout.risks.index(node))))
+        ctx.record("orders", ("t", "s", "order", "px", str(ctx.layout.risks.index(node)), "0"))
 
 
 def _offset(level: Level, side: str, which: str) -> str:
@@ -255,12 +262,34 @@ def _order(ctx: Context, node: NodePlan, cfg: RiskConfig) -> None:
         ctx.kernels.add("max_drawdown_nb")
         w(f"target = max_drawdown_nb(target, book_{x}[s], seen_drawdown_{x}, p[{cfg.max_drawdown.index}])")
     w(f"order = target - book_{x}[s]")
+    at = "np.nan"  # the level of the order
+    if cfg.entry == "market_on_close":  # an order that grows the position fills at this close
+        ctx.kernels.add("grows_nb")
+        w(f"price = bar_close[t, s] if grows_nb(book_{x}[s], book_{x}[s] + order) else np.nan")
+    if cfg.working:  # an order that opens or increases the position is of the entry type
+        ctx.kernels.add("grows_nb")
+        at = "level"
+        w("level = np.nan")
+        w("limit = np.nan")
+        w(f"if order != 0.0 and grows_nb(book_{x}[s], book_{x}[s] + order):")
+        with w.indent():
+            w("level = v_entry")
+            undefined = "level != level"
+            if cfg.entry == "stop_limit":
+                w("limit = v_entry_limit")
+                undefined += " or limit != limit"
+            w(f"if {undefined}:  # undefined: nothing sent, tried again at the next step")
+            with w.indent():
+                w("order = 0.0")
     w("if order != 0.0:")
     with w.indent():
         w(f"{ctx.ev(f'ordq_{x}')} = order")
         w(f"{ctx.ev(f'ordp_{x}')} = True")
-        if cfg.has_exits:
-            w(f"{ctx.ev(f'ordpx_{x}')} = np.nan")
+        if cfg.priced:
+            w(f"{ctx.ev(f'ordpx_{x}')} = {'price' if cfg.entry == 'market_on_close' else 'np.nan'}")
+        if cfg.working:
+            w(f"{ctx.ev(f'ordlv_{x}')} = {at}")
+            w(f"{ctx.ev(f'ordll_{x}')} = limit")
         if cfg.tracks:
             w(f"old = book_{x}[s]")
         w(f"book_{x}[s] = book_{x}[s] + order")
@@ -273,7 +302,8 @@ def _order(ctx: Context, node: NodePlan, cfg: RiskConfig) -> None:
                 w(f"bars_{x}[s] = 0.0")
                 for name, level in levels(cfg).items():
                     _set_level(ctx, node, name, level)
-        ctx.record("orders", ("t", "s", "order", "np.nan", str(ctx.layout.risks.index(node))))
+        price = "price" if cfg.entry == "market_on_close" else at
+        ctx.record("orders", ("t", "s", "order", price, str(ctx.layout.risks.index(node)), "0"))
 
 
 EMITTER = RoleEmitter(buffers=buffers, init=init, before=before, symbol=symbol)

@@ -109,6 +109,12 @@ def opens_nb(before: float, book: float) -> bool:
     return book != 0.0 and sign_nb(book) != sign_nb(before)
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def grows_nb(before: float, book: float) -> bool:
+    """Whether an order from `before` to `book` opens or increases a position (a reversal included)."""
+    return abs(book) > abs(before) or book * before < 0.0
+
+
 # ---- risk: exits (section 6a) ----
 
 
@@ -248,3 +254,52 @@ def drawdown_nb(equity: float, peak: float):
     if equity > peak:
         peak = equity
     return peak, 1.0 - equity / peak
+
+
+# ---- execution: working orders (section 7) ----
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def limit_fill_nb(q: float, level: float, open_: float, high: float, low: float) -> float:
+    """A limit order's fill price on a bar, NaN if it does not fill: a buy at the open if it opens at
+    or below the level, else at the level if the low reaches it; a sell the mirror image."""
+    if q > 0.0:
+        if open_ <= level:
+            return open_
+        return level if low <= level else np.nan
+    if open_ >= level:
+        return open_
+    return level if high >= level else np.nan
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def stop_fill_nb(q: float, level: float, open_: float, high: float, low: float) -> float:
+    """A stop order's fill price on a bar, NaN if it does not fill: a buy at the open if it opens at or
+    above the level, else at the level if the high reaches it; a sell the mirror image."""
+    if q > 0.0:
+        if open_ >= level:
+            return open_
+        return level if high >= level else np.nan
+    if open_ <= level:
+        return open_
+    return level if low <= level else np.nan
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def stop_limit_fill_nb(q: float, stop: float, limit: float, triggered: float, open_: float, high: float,
+                       low: float) -> tuple[float, float]:
+    """A stop-limit order's fill price on a bar (NaN: none) and whether it is triggered (1.0) after it.
+
+    Triggered before this bar, or by this bar's open (a buy: the open at or above the stop): a
+    limit at `limit` on this bar. Triggered within the bar (the high reaches the stop): a limit from
+    the next bar, as the order of the high and the low within a bar is unknown.
+    """
+    if triggered != 0.0:
+        return limit_fill_nb(q, limit, open_, high, low), 1.0
+    if q > 0.0:
+        if open_ >= stop:
+            return limit_fill_nb(q, limit, open_, high, low), 1.0
+        return np.nan, 1.0 if high >= stop else 0.0
+    if open_ <= stop:
+        return limit_fill_nb(q, limit, open_, high, low), 1.0
+    return np.nan, 1.0 if low <= stop else 0.0

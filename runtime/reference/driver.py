@@ -18,7 +18,7 @@ from flowc.compiler.schema import Roles
 from flowc.compiler.workflow import Analysis
 from flowc.runtime.cross_symbols import unknown_symbols
 from flowc.runtime.data import MarketData
-from flowc.runtime.ledger import FILL_DTYPE, ORDER_DTYPE, UNFILLED_DTYPE, Ledger
+from flowc.runtime.ledger import FILL_DTYPE, ORDER_DTYPE, UNFILLED_DTYPE, Ledger, in_order
 from flowc.runtime.reference.components import COMPONENTS
 from flowc.runtime.reference.execution import Execution
 from flowc.runtime.reference.network import Emitted, Network
@@ -107,7 +107,7 @@ def run_reference(analysis: Analysis, market: MarketData, params: list[float] | 
         elif role == Roles.RISK:
             runners[path] = Risk(net, bound, inputs, risks.index(path), orders)
         elif role == Roles.EXECUTION:
-            runners[path] = Execution(net, bound, inputs)
+            runners[path] = Execution(net, bound, inputs, risks, orders)
         elif role == Roles.PORTFOLIO:
             runners[path] = Portfolio(net, bound, inputs, portfolios.index(path), executions, fills)
         else:
@@ -125,14 +125,15 @@ def run_reference(analysis: Analysis, market: MarketData, params: list[float] | 
         equity[t] = [p.equity for p in held]
         exposed[t] = any(q != 0.0 for p in held for q in p.position)
 
-    unfilled = [(s, pending[s], x) for x, path in enumerate(executions)
-                for s in range(market.n_symbols) for pending in runners[path].pending if pending[s] is not None]
+    unfilled = [(s, q, x) for x, path in enumerate(executions) for s in range(market.n_symbols)
+                for pending, working in zip(runners[path].pending, runners[path].working, strict=True)
+                for q in (pending[s], working[s] and working[s].quantity) if q is not None]
     return Ledger(
         portfolios=portfolios, risks=risks, executions=executions,
         cash0=np.array([p.cash0 for p in held], dtype=float),
         equity=equity, exposed=exposed,
         positions=np.array([p.position for p in held], dtype=float).reshape(len(held), market.n_symbols),
-        orders=np.array(orders, dtype=ORDER_DTYPE),
+        orders=in_order(np.array(orders, dtype=ORDER_DTYPE)),
         fills=np.array(fills, dtype=FILL_DTYPE),
         unfilled=np.array(unfilled, dtype=UNFILLED_DTYPE),
         signals={p: runners[p].log for p in order if roles[p] == Roles.STRATEGY},

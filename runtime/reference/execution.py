@@ -1,30 +1,53 @@
-"""The execution container: pending orders, fills at the open or the close, slippage and commission.
+"""The execution container: pending and working orders, fills at the open, the close or a level,
+slippage and commission.
 
 Implements `docs/semantics.md`, section 7 (Execution).
 """
 
 from __future__ import annotations
 
-from flowc.compiler.ir import BoundContainer, Fee
+from dataclasses import dataclass
+
+from flowc.compiler.ir import BoundContainer, Fee, RiskConfig
 from flowc.compiler.schema import Events
 from flowc.runtime.reference.arithmetic import sign
 from flowc.runtime.reference.expressions import Record
 from flowc.runtime.reference.network import ContainerInput, Emitted, Network
+from flowc.runtime.reference.risk import CANCELLED, EXPIRED
+
+
+@dataclass
+class Working:
+    """A limit or stop order working at `level`, checked against `age` bars so far; a stop-limit's
+    `level` is its stop, `limit` its limit, and `triggered` once the price reached the stop."""
+
+    quantity: float
+    level: float
+    limit: float
+    age: float = 0.0
+    triggered: bool = False
 
 
 class Execution:
-    def __init__(self, net: Network, bound: BoundContainer, inputs: list[ContainerInput]):
+    def __init__(self, net: Network, bound: BoundContainer, inputs: list[ContainerInput],
+                 risks: tuple[str, ...], orders: list[tuple]):
         self.net = net
         self.config = bound.config
         self.bar = next((i for i in inputs if i.event == Events.BAR), None)
         self.orders = [i for i in inputs if i.event == Events.ORDER]
-        self.pending: list[list[float | None]] = [[None] * net.market.n_symbols for _ in self.orders]
+        n = net.market.n_symbols
+        self.pending: list[list[float | None]] = [[None] * n for _ in self.orders]
+        self.working: list[list[Working | None]] = [[None] * n for _ in self.orders]
+        self.sources: list[RiskConfig] = [net.binding.containers[i.source].config for i in self.orders]
+        self.risk_index = [risks.index(i.source) for i in self.orders]
+        self.records = orders  # cancelled and expired working orders are recorded with the orders
 
     def step(self, t: int) -> Emitted:
-        return [self._symbol(s) for s in range(self.net.market.n_symbols)]
+        return [self._symbol(t, s) for s in range(self.net.market.n_symbols)]
 
-    def _symbol(self, s: int) -> list[Record]:
-        arrived = [[(e["quantity"], e["price"]) for e in self.net.deliver(inp, s)] for inp in self.orders]
+    def _symbol(self, t: int, s: int) -> list[Record]:
+        arrived = [[(e["quantity"], e["price"], e["level"], e["limit"]) for e in self.net.deliver(inp, s)]
+                   for inp in self.orders]
         bars = self.net.deliver(self.bar, s) if self.bar is not None else []
         fills: list[Record] = []
         at_close = self.config.fill == "close"
@@ -34,9 +57,18 @@ class Execution:
                 if pending[s] is not None:
                     fills.append(self._fill(pending[s], base))
                     pending[s] = None
-        for pending, orders in zip(self.pending, arrived, strict=True):
-            for q, price in orders:
-                if bars and price == price:  # an exit order fills now at its price, whatever the fill mode
+            for k, working in enumerate(self.working):
+                if working[s] is not None:
+                    fills += self._check(t, s, k, bars[0])
+        for k, (pending, orders) in enumerate(zip(self.pending, arrived, strict=True)):
+            for q, price, level, limit in orders:
+                q = self._net(t, s, k, q)
+                if q == 0.0:
+                    continue
+                if level == level:  # a limit or stop order: it works from the next bar
+                    w = self.working[k][s]
+                    self.working[k][s] = Working(q if w is None else w.quantity + q, level, limit)
+                elif bars and price == price:  # an exit order fills now at its price, whatever the fill mode
                     fills.append(self._fill(q, price))
                 elif bars and at_close:
                     fills.append(self._fill(q, bars[0]["close"]))
@@ -44,6 +76,60 @@ class Execution:
                     netted = q if pending[s] is None else pending[s] + q
                     pending[s] = netted if netted != 0.0 else None
         return fills
+
+    def _net(self, t: int, s: int, k: int, q: float) -> float:
+        """An order against the working order of its input: the opposite one reduces it first (cancelled
+        quantity recorded); what is left of `q`."""
+        w = self.working[k][s]
+        if w is None or q * w.quantity >= 0.0:
+            return q
+        rest = w.quantity + q
+        if rest * w.quantity > 0.0:  # reduced, still working
+            self._record(t, s, k, -q, w.level, CANCELLED)
+            w.quantity = rest
+            return 0.0
+        self._record(t, s, k, w.quantity, w.level, CANCELLED)
+        self.working[k][s] = None
+        return rest
+
+    def _check(self, t: int, s: int, k: int, bar: dict[str, float]) -> list[Record]:
+        """A working order against this bar: filled (at the open if it gapped through the level, else at
+        the level), or a bar older, expired when its time in force has run out."""
+        w = self.working[k][s]
+        assert w is not None
+        q, level, o = w.quantity, w.level, bar["open"]
+        entry = self.sources[k].entry
+        if entry == "stop_limit":
+            if not w.triggered and (o >= level if q > 0.0 else o <= level):
+                w.triggered = True  # by the open: a limit on this bar
+            elif not w.triggered:
+                w.triggered = bar["high"] >= level if q > 0.0 else bar["low"] <= level  # a limit from the next bar
+                return self._older(t, s, k)
+            entry, level = "limit", w.limit
+        if entry == "limit":
+            px = (o if o <= level else level if bar["low"] <= level else None) if q > 0.0 else (
+                o if o >= level else level if bar["high"] >= level else None)
+        else:
+            px = (o if o >= level else level if bar["high"] >= level else None) if q > 0.0 else (
+                o if o <= level else level if bar["low"] <= level else None)
+        if px is not None:
+            self.working[k][s] = None
+            return [self._fill(q, px)]
+        return self._older(t, s, k)
+
+    def _older(self, t: int, s: int, k: int) -> list[Record]:
+        """A bar without a fill: one bar older, and expired when its time in force has run out."""
+        w = self.working[k][s]
+        assert w is not None
+        w.age = w.age + 1.0
+        bars = self.net.params[self.sources[k].entry_bars.index]  # type: ignore[union-attr]
+        if bars >= 1.0 and w.age >= bars:
+            self._record(t, s, k, w.quantity, w.level, EXPIRED)
+            self.working[k][s] = None
+        return []
+
+    def _record(self, t: int, s: int, k: int, q: float, level: float, status: int) -> None:
+        self.records.append((t, s, q, level, self.risk_index[k], status))
 
     def _fill(self, q: float, base: float) -> Record:
         c, params = self.config, self.net.params

@@ -14,10 +14,12 @@ from flowc.runtime.reference.components import Component
 from flowc.runtime.reference.expressions import evaluate
 from flowc.runtime.reference.network import ContainerInput, Emitted, Network
 
+SENT, CANCELLED, EXPIRED = 0, 1, 2  # an order record's status (runtime/ledger.py)
+
 
 class Risk:
     def __init__(self, net: Network, bound: BoundContainer, inputs: list[ContainerInput], index: int,
-                 orders: list[tuple[int, int, float, float, int]]):
+                 orders: list[tuple[int, int, float, float, int, int]]):
         assert isinstance(bound.config, RiskConfig)
         self.net, self.bound, self.config, self.index, self.orders = net, bound, bound.config, index, orders
         self.inputs = inputs
@@ -62,23 +64,31 @@ class Risk:
             self.latched[s] = True
             order = -self.book[s]
             self.book[s] = self.book[s] + order
-            self.orders.append((t, s, order, exit_price, self.index))
-            out.append({"quantity": order, "price": exit_price})
+            self.orders.append((t, s, order, exit_price, self.index, SENT))
+            out.append({"quantity": order, "price": exit_price, "level": NAN, "limit": NAN})
         if signals and t >= self.net.trade_from:  # warm-up steps before trade_from: no orders
             if self.latched[s] and (self.direction[s] is None or d != self.direction[s]):
                 self.latched[s] = False  # tested at an exit's step too, which sends nothing more
             target = None if exited or self.latched[s] else self._target(t, s, d, values)
             order = 0.0 if target is None else target - self.book[s]
+            before, at, limit = self.book[s], NAN, NAN
+            if order != 0.0 and c.working and _grows(before, before + order):
+                at = values["entry"]  # an order of the entry type at its level; undefined: nothing sent
+                limit = values["entry_limit"] if c.entry == "stop_limit" else NAN
+                if at != at or (c.entry == "stop_limit" and limit != limit):
+                    order = 0.0
+            price = NAN
+            if order != 0.0 and c.entry == "market_on_close" and _grows(before, before + order):
+                price = float(self.net.market.close[t, s])  # fills at this close
             if order != 0.0:
-                before = self.book[s]
                 self.book[s] = self.book[s] + order
                 if c.tracks and self.book[s] != 0.0 and sign(self.book[s]) != sign(before):  # a new position
                     self.entry[s] = self.extreme[s] = self.last_close[s]
                     self.bars[s] = 0.0
                     for name, level in self._levels():
                         self._set_level(s, name, level, values[name])
-                self.orders.append((t, s, order, NAN, self.index))
-                out.append({"quantity": order, "price": NAN})
+                self.orders.append((t, s, order, price if price == price else at, self.index, SENT))
+                out.append({"quantity": order, "price": price, "level": at, "limit": limit})
         if self.book[s] != 0.0:  # levels re-evaluated at each step of the position
             for name, level in self._levels():
                 if level.each_bar and values[name] == values[name]:
@@ -214,6 +224,11 @@ class Risk:
         else:
             units = div((values["size_p"] / 100.0) * equity, values["size_distance"])
         return d * (units if self._p(c.fractional) != 0.0 else floor(units))
+
+
+def _grows(before: float, after: float) -> bool:
+    """Whether an order from `before` to `after` opens or increases a position (a reversal included)."""
+    return abs(after) > abs(before) or after * before < 0.0
 
 
 def _place(reference: float, value: float, kind: str, below: bool) -> float:

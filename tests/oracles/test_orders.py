@@ -191,6 +191,11 @@ def assert_same_limit_run(out: Path, expected: LimitRun, df: pd.DataFrame) -> No
     market sell, cancelling ones included."""
     fills = read_csv_rows(out / "fills.csv", ("quantity", "price", "commission"), symbol=False)
     orders = read_csv_rows(out / "orders.csv", ("quantity", "price"), symbol=False)
+    with open(out / "orders.csv", newline="", encoding="utf-8") as f:
+        status = [row["status"] for row in csv.DictReader(f)]
+    cancelled = [o for o, st in zip(orders, status, strict=True) if st == "cancelled"]
+    assert [t for t, *_ in cancelled] == [sell for sell, _ in expected.cancelled]
+    orders = [o for o, st in zip(orders, status, strict=True) if st == "sent"]
     with open(out / "fills.csv", newline="", encoding="utf-8") as f:
         stamps = [(row["timestamp"], row["symbol"]) for row in csv.DictReader(f)]
     assert stamps == [(f"{df.index[t]:%Y-%m-%d}", "SPX") for t, *_ in expected.fills]
