@@ -20,49 +20,46 @@ def _mean(values: np.ndarray) -> tuple[float, int]:
 
 
 @njit(cache=True, error_model="numpy")
-def cs_rank_nb(values: np.ndarray, n: int, out: np.ndarray) -> None:
+def _taking(values: np.ndarray) -> np.ndarray:
+    """The symbols taking part (a defined value), in symbol order."""
+    found = np.empty(values.shape[0], np.int64)
     m = 0
     for s in range(values.shape[0]):
         if values[s] == values[s]:
+            found[m] = s
             m += 1
-    for s in range(values.shape[0]):
-        x = values[s]
-        if x != x:
-            out[s] = np.nan
-            continue
-        c = 0
-        for j in range(values.shape[0]):
-            if values[j] <= x:  # False for NaN
-                c += 1
-        out[s] = c / m
+    return found[:m]
+
+
+@njit(cache=True, error_model="numpy")
+def cs_rank_nb(values: np.ndarray, n: int, out: np.ndarray) -> None:
+    """`c / m`, `c` the values at or below the symbol's: an upper bound in the sorted values."""
+    taking = _taking(values)
+    ordered = np.sort(values[taking])
+    m = taking.shape[0]
+    out[:] = np.nan
+    for s in taking:
+        out[s] = np.searchsorted(ordered, values[s], side="right") / m
+
+
+@njit(cache=True, error_model="numpy")
+def _first(values: np.ndarray, n: int, out: np.ndarray, sign: float) -> None:
+    """1.0 for the first `n` by `sign * value` descending, ties by symbol order (a stable sort), else 0.0."""
+    taking = _taking(values)
+    order = np.argsort(-sign * values[taking], kind="mergesort")
+    out[:] = np.nan
+    for rank in range(order.shape[0]):
+        out[taking[order[rank]]] = 1.0 if rank < n else 0.0
 
 
 @njit(cache=True, error_model="numpy")
 def top_nb(values: np.ndarray, n: int, out: np.ndarray) -> None:
-    for s in range(values.shape[0]):
-        x = values[s]
-        if x != x:
-            out[s] = np.nan
-            continue
-        k = 0  # the symbols ranked before s: a higher value, or the same value and an earlier symbol
-        for j in range(values.shape[0]):
-            if values[j] > x or (values[j] == x and j < s):
-                k += 1
-        out[s] = 1.0 if k < n else 0.0
+    _first(values, n, out, 1.0)
 
 
 @njit(cache=True, error_model="numpy")
 def bottom_nb(values: np.ndarray, n: int, out: np.ndarray) -> None:
-    for s in range(values.shape[0]):
-        x = values[s]
-        if x != x:
-            out[s] = np.nan
-            continue
-        k = 0
-        for j in range(values.shape[0]):
-            if values[j] < x or (values[j] == x and j < s):
-                k += 1
-        out[s] = 1.0 if k < n else 0.0
+    _first(values, n, out, -1.0)
 
 
 @njit(cache=True, error_model="numpy")
