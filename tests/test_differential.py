@@ -140,7 +140,7 @@ containers c { backtest: backtest {
     lead: feature { mom = pct_change(close, w) }
     features: feature {
         m = sma(close, 5); r = cs_rank(pct_change(m, w)); z = cs_zscore(returns(close)) + demean(close@S0) * 0
-        wt = weight(r - 0.5); pick = top(z, k) - bottom(sma(z, 3), k)
+        wt = cs_weight(r - 0.5); pick = top(z, k) - bottom(sma(z, 3), k)
     }
     regime: classifier { strong = top(mom, k) }
     rot: strategy { signal = pick + 0.1 * cs_rank(mom - mom@S1) * strong; active = wt == wt or r > 0.5 }

@@ -14,7 +14,7 @@ from flowc.runtime.kernels import cross_section as kernels
 from flowc.runtime.reference.cross_section import cross_section
 
 NAN = math.nan
-OPS = ("cs_rank", "cs_zscore", "demean", "weight", "top", "bottom")
+OPS = ("cs_rank", "cs_zscore", "demean", "cs_weight", "top", "bottom")
 
 
 def compiled(op: str, values: list[float], n: int = 0) -> list[float]:
@@ -39,8 +39,8 @@ def same(a: list[float], b: list[float]) -> bool:
     ("cs_zscore", [1.0, NAN, 2.0, 6.0], 0, [-2.0 / math.sqrt(7.0), NAN, -1.0 / math.sqrt(7.0), 3.0 / math.sqrt(7.0)]),
     ("cs_zscore", [5.0, NAN], 0, [NAN, NAN]),  # one symbol: no deviation
     ("cs_zscore", [5.0, 5.0], 0, [NAN, NAN]),  # no spread
-    ("weight", [1.0, -3.0, NAN], 0, [0.25, -0.75, NAN]),
-    ("weight", [0.0, 0.0], 0, [NAN, NAN]),
+    ("cs_weight", [1.0, -3.0, NAN], 0, [0.25, -0.75, NAN]),
+    ("cs_weight", [0.0, 0.0], 0, [NAN, NAN]),
     ("cs_rank", [NAN, NAN], 0, [NAN, NAN]),
     ("top", [0.0, -0.0, NAN], 1, [1.0, 0.0, NAN]),  # -0.0 == 0.0: a tie
     ("bottom", [0.0, -0.0], 1, [1.0, 0.0]),
@@ -68,7 +68,7 @@ def plain(op: str, values: list[float], n: int) -> list[float]:
             mean = math.fsum(taking) / len(taking)
             if op == "demean":
                 out.append(v - mean)
-            elif op == "weight":
+            elif op == "cs_weight":
                 out.append(v / math.fsum(abs(w) for w in taking))
             else:
                 sd = math.sqrt(math.fsum((w - mean) ** 2 for w in taking) / (len(taking) - 1))
@@ -88,7 +88,7 @@ def test_the_engines_agree_and_match_plain_python(op, n, values):
         return  # inf - inf: both engines give the same NaN, checked above
     if op == "cs_zscore" and (len(taking) < 2 or len(set(taking)) == 1):
         return  # undefined; the table above has it
-    if op == "weight" and not any(taking):
+    if op == "cs_weight" and not any(taking):
         return
     expected = plain(op, values, n)
     assert all((x != x and y != y) or math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9)
