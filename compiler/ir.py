@@ -109,7 +109,7 @@ class CrossSection:
     index: int
 
 
-CROSS_SECTIONAL = ("cs_rank", "cs_zscore", "demean", "weight", "top", "bottom")  # `top` and `bottom` take `n`
+CROSS_SECTIONAL = ("cs_rank", "cs_zscore", "demean", "cs_weight", "top", "bottom")  # `top` and `bottom` take `n`
 
 Expr = Slot | Input | Local | Apply | BinOp | UnOp | SymbolIs | Book | Replay | CrossSection
 

@@ -140,7 +140,7 @@ containers c { backtest: backtest {
     lead: feature { mom = pct_change(close, w) }
     features: feature {
         m = sma(close, 5); r = cs_rank(pct_change(m, w)); z = cs_zscore(returns(close)) + demean(close@S0) * 0
-        wt = weight(r - 0.5); pick = top(z, k) - bottom(sma(z, 3), k)
+        wt = cs_weight(r - 0.5); pick = top(z, k) - bottom(sma(z, 3), k)
     }
     regime: classifier { strong = top(mom, k) }
     rot: strategy { signal = pick + 0.1 * cs_rank(mom - mom@S1) * strong; active = wt == wt or r > 0.5 }
@@ -383,3 +383,18 @@ def test_points_that_differ_only_after_the_prefix_share_its_outputs(shapes):
     assert second.same_as(reference)
     run_prepared(prepared, {"cap": 20, "fast": 7}, signals=True)  # a feature setting: the prefix runs again
     assert prepared.program.prefix is not kept
+
+
+@pytest.fixture(scope="module")
+def stepped_cross(tmp_path_factory):
+    """Reads at another symbol and cross-sectional operators with nothing hoisted (BAR reads in the step loop)."""
+    path = tmp_path_factory.mktemp("stepped") / "cross.flow"
+    path.write_text(SHAPES["cross"])
+    return prepare(path, hoist=False)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), holes=st.sampled_from([0.0, 0.2]), w=st.integers(2, 20))
+def test_cross_symbol_reads_agree_in_the_step_loop(stepped_cross, seed, holes, w):
+    _same(stepped_cross, {"w": w}, _random_market(stepped_cross.market, seed, holes))
+    assert not any(n.hoisted for n in stepped_cross.program.plan.nodes)

@@ -34,7 +34,9 @@ The passes, in pipeline order:
 
 Hoisting itself (the feedback-free prefix as whole-series loops) is the planner's
 (`plan.hoistable`): in version 1 only risk containers consume a feedback route and no series
-container consumes what a risk container emits, so every series container is hoisted.
+container consumes what a risk container emits, so every series container is hoisted, except
+those that read another symbol's FEATURE or REGIME or compute across the symbols, and what they
+reach (`plan.across_symbols`): they run in the step loop.
 """
 
 from __future__ import annotations

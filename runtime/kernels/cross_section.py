@@ -112,7 +112,7 @@ def cs_zscore_nb(values: np.ndarray, n: int, out: np.ndarray) -> None:
 
 
 @njit(cache=True, error_model="numpy")
-def weight_nb(values: np.ndarray, n: int, out: np.ndarray) -> None:
+def cs_weight_nb(values: np.ndarray, n: int, out: np.ndarray) -> None:
     a = 0.0
     for s in range(values.shape[0]):
         if values[s] == values[s]:

@@ -34,7 +34,7 @@ def cross_section(op: str, values: list[float], n: int) -> list[float]:
             ss = ss + d * d
         sd = math.sqrt(ss / (m - 1)) if m >= 2 else NAN
         return [NAN if v != v or sd == 0.0 or sd != sd else (v - mean) / sd for v in values]
-    assert op == "weight", op
+    assert op == "cs_weight", op
     a = 0.0
     for _, v in taking:
         a = a + abs(v)

@@ -119,7 +119,7 @@ def test_values_against_plain_python(tmp_path):
 
 @pytest.mark.parametrize("setting, code", [
     ("x = cs_rank(fast_ma)", None),
-    ("x = top(fast_ma, 1) + bottom(slow_ma, 1) + cs_zscore(close) + demean(close) + weight(close)", None),
+    ("x = top(fast_ma, 1) + bottom(slow_ma, 1) + cs_zscore(close) + demean(close) + cs_weight(close)", None),
     ("x = cs_rank(cs_zscore(close))", "FL514"),
     ("x = cs_rank(close + demean(close))", "FL514"),
     ("x = top(close)", "FL502"),

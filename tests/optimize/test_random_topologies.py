@@ -50,7 +50,7 @@ def topology(rng: random.Random) -> str:
             elif kind == "across":  # reads at another symbol, cross-sectional operators (docs/semantics.md)
                 of = pick(names) if names else "close"
                 expr = pick(("close / close@S1 - 1", f"cs_rank({of})", f"top({of}, 1) - bottom(open@S0, 1)",
-                             f"cs_zscore(sma(close, {w})) + demean({of})", f"weight({of} - close@S0)"))
+                             f"cs_zscore(sma(close, {w})) + demean({of})", f"cs_weight({of} - close@S0)"))
             elif kind == "calendar":
                 expr = "new_week() + new_month() * 2 + weekday() / 7 + month() / 12 + bar_index() / 1000"
             elif kind == "combo" and names:
