@@ -181,16 +181,23 @@ def _exits(ctx: Context, node: NodePlan, cfg: RiskConfig) -> None:
     w(f"if {exit_when}:")
     with w.indent():
         w("order = -b")
-        w(f"{ctx.ev(f'ordq_{x}')} = order")
-        w(f"{ctx.ev(f'ordpx_{x}')} = px")
-        if cfg.working:
-            w(f"{ctx.ev(f'ordlv_{x}')} = np.nan")
-            w(f"{ctx.ev(f'ordll_{x}')} = np.nan")
-        w(f"{ctx.ev(f'ordp_{x}')} = True")
+        _send(ctx, node, "px", "np.nan", "np.nan")
         w(f"book_{x}[s] = b + order")
         w(f"latched_{x}[s] = True")
         w("exited = True")
         ctx.record("orders", ("t", "s", "order", "px", str(ctx.layout.risks.index(node)), "0"))
+
+
+def _send(ctx: Context, node: NodePlan, price: str, level: str, limit: str) -> None:
+    """The ORDER of (t, s): `order` units; its price where some orders carry one, its levels where they work."""
+    w, cfg, x = ctx.w, node.container.config, node.ident
+    w(f"{ctx.ev(f'ordq_{x}')} = order")
+    w(f"{ctx.ev(f'ordp_{x}')} = True")
+    if cfg.priced:
+        w(f"{ctx.ev(f'ordpx_{x}')} = {price}")
+    if cfg.working:
+        w(f"{ctx.ev(f'ordlv_{x}')} = {level}")
+        w(f"{ctx.ev(f'ordll_{x}')} = {limit}")
 
 
 def _offset(level: Level, side: str, which: str) -> str:
@@ -283,13 +290,7 @@ def _order(ctx: Context, node: NodePlan, cfg: RiskConfig) -> None:
                 w("order = 0.0")
     w("if order != 0.0:")
     with w.indent():
-        w(f"{ctx.ev(f'ordq_{x}')} = order")
-        w(f"{ctx.ev(f'ordp_{x}')} = True")
-        if cfg.priced:
-            w(f"{ctx.ev(f'ordpx_{x}')} = {'price' if cfg.entry == 'market_on_close' else 'np.nan'}")
-        if cfg.working:
-            w(f"{ctx.ev(f'ordlv_{x}')} = {at}")
-            w(f"{ctx.ev(f'ordll_{x}')} = limit")
+        _send(ctx, node, "price" if cfg.entry == "market_on_close" else "np.nan", at, "limit")
         if cfg.tracks:
             w(f"old = book_{x}[s]")
         w(f"book_{x}[s] = book_{x}[s] + order")

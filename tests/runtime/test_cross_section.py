@@ -69,10 +69,11 @@ def plain(op: str, values: list[float], n: int) -> list[float]:
             if op == "demean":
                 out.append(v - mean)
             elif op == "cs_weight":
-                out.append(v / math.fsum(abs(w) for w in taking))
+                total = math.fsum(abs(w) for w in taking)
+                out.append(v / total if total else NAN)  # undefined where every value is 0
             else:
                 sd = math.sqrt(math.fsum((w - mean) ** 2 for w in taking) / (len(taking) - 1))
-                out.append((v - mean) / sd)
+                out.append((v - mean) / sd if sd else NAN)  # undefined where every value is the same
     return out
 
 
