@@ -215,6 +215,7 @@ class RiskConfig:
     tracks: bool = False  # keeps the position's entry and bars held: exits, or a setting reads them
     entry: str = "market"  # orders that open or increase a position: market, market_on_close, limit, stop, stop_limit
     entry_bars: Slot | None = None  # a limit's or stop's time in force: bars it works at most (< 1: till cancelled)
+    book: str = "orders"  # an order's baseline: "orders" (the units sent) or "position" (the portfolio's)
 
     @property
     def working(self) -> bool:
@@ -252,6 +253,7 @@ class ExecutionConfig:
 @dataclass(frozen=True)
 class PortfolioConfig:
     cash: Slot
+    buying_power: str = "none"  # "none" | "cut" | "reject": what a buy the cash cannot pay becomes (section 8)
 
 
 Config = DataConfig | RiskConfig | ExecutionConfig | PortfolioConfig

@@ -106,9 +106,9 @@ ROLE_SETTINGS: dict[str, frozenset[str] | None] = {
     Roles.CLASSIFIER: None,
     Roles.STRATEGY: frozenset({"signal", "active"}),
     Roles.RISK: frozenset({"size", "max_position", "max_drawdown", "long_only", "combine", "rebalance",
-                           "stop_loss", "take_profit", "trailing_stop", "max_bars", "fractional", "entry"}),
+                           "stop_loss", "take_profit", "trailing_stop", "max_bars", "fractional", "entry", "book"}),
     Roles.EXECUTION: frozenset({"fill", "commission", "slippage", "min_commission", "max_commission"}),
-    Roles.PORTFOLIO: frozenset({"cash"}),
+    Roles.PORTFOLIO: frozenset({"cash", "buying_power"}),
 }
 REQUIRED_SETTINGS: dict[str, tuple[str, ...]] = {
     Roles.DATA: ("source",),
@@ -116,6 +116,8 @@ REQUIRED_SETTINGS: dict[str, tuple[str, ...]] = {
     Roles.RISK: ("size",),
 }
 COMBINE_RULES = ("sum", "mean", "unanimous")
+BOOK_RULES = ("orders", "position")  # a risk container's `book`: what its orders are the difference to
+BUYING_POWER_RULES = ("none", "cut", "reject")  # a portfolio's `buying_power` (docs/semantics.md, section 8)
 EXIT_SETTINGS = ("stop_loss", "take_profit", "trailing_stop")  # risk settings: levels (docs/semantics.md, 6a)
 # What a risk container's settings read of its own book and account for the symbol (docs/semantics.md, 6b)
 BOOK_FIELDS = ("position", "entry_price", "bars_held", "unrealised_pnl", "equity", "cash", "drawdown", "direction",

@@ -18,7 +18,7 @@ from flowc.compiler.ir import (
     PortfolioConfig,
     SourceSpec,
 )
-from flowc.compiler.schema import DEFAULT_CASH, Roles
+from flowc.compiler.schema import BUYING_POWER_RULES, DEFAULT_CASH, Roles
 from flowc.dsl import ast
 from flowc.dsl.diagnostics import did_you_mean
 
@@ -118,7 +118,20 @@ class ConfigBinder(ValueBinder):
 
     def config_portfolio(self, path: str, settings: dict[str, ast.Setting]) -> Config | None:
         cash = self.number(settings.get("cash"), DEFAULT_CASH, above=0)
-        return PortfolioConfig(cash) if cash is not None else None
+        buying_power = self.choice(settings.get("buying_power"), BUYING_POWER_RULES)
+        return PortfolioConfig(cash, buying_power) if cash is not None and buying_power is not None else None
+
+    def choice(self, setting: ast.Setting | None, rules: tuple[str, ...]) -> str | None:
+        """One of a setting's named rules (a bare name or a string; FL509 otherwise); the first when not given."""
+        if setting is None:
+            return rules[0]
+        value = setting.value
+        rule = value.id if isinstance(value, ast.Name) else value.value if isinstance(value, ast.String) else ""
+        if rule not in rules:
+            self.problem("FL509", f"`{setting.name}` must be one of " + ", ".join(rules), value.span,
+                         did_you_mean(rule, rules))
+            return None
+        return rule
 
 
 def _terms(value: ast.Expr):

@@ -14,7 +14,7 @@ from flowc.compiler.bind.configs import ConfigBinder
 from flowc.compiler.bind.exprs import ExprBinder
 from flowc.compiler.bind.state import Names
 from flowc.compiler.ir import Book, BoundContainer, BoundSetting, Expr, Level, RiskConfig, Slot, reads, walk
-from flowc.compiler.schema import BOOK_FIELDS, COMBINE_RULES, EXIT_SETTINGS, TRACKED_FIELDS, Events, Roles
+from flowc.compiler.schema import BOOK_FIELDS, BOOK_RULES, COMBINE_RULES, EXIT_SETTINGS, TRACKED_FIELDS, Events, Roles
 from flowc.compiler.scope import literal
 from flowc.dsl import ast
 from flowc.dsl.diagnostics import did_you_mean
@@ -33,7 +33,8 @@ class RiskBinder(ExprBinder, ConfigBinder):
 
         instances: list[int] = []
         size = self.risk_size(settings["size"], setting)
-        combine = self.combine(settings.get("combine"))
+        combine = self.choice(settings.get("combine"), COMBINE_RULES)
+        book = self.choice(settings.get("book"), BOOK_RULES)
         long_only = self.number(settings.get("long_only"), 1.0)
         fractional = self.number(settings.get("fractional"), 0.0)
         rebalances = "rebalance" in settings
@@ -44,17 +45,19 @@ class RiskBinder(ExprBinder, ConfigBinder):
         entry = self.entry(settings["entry"], setting) if "entry" in settings else ("market", None)
         limits = {name: self.number(settings.get(name), at_least=0) for name in ("max_position", "max_drawdown")}
         given = {**limits, "max_bars": max_bars}  # each None where given and wrong
-        ok = (size is not None and combine is not None and long_only is not None and fractional is not None
-              and rebalance_ok and entry is not None and all(level is not None for level in levels.values())
+        ok = (size is not None and combine is not None and book is not None and long_only is not None
+              and fractional is not None and rebalance_ok and entry is not None
+              and all(level is not None for level in levels.values())
               and not any(name in settings and slot is None for name, slot in given.items()))
-        if not ok or not self.has_bar_route(path, settings, bound):
+        routed = ok and self.has_bar_route(path, settings, bound) and self.has_portfolio_route(path, settings, book)
+        if not routed:
             return BoundContainer(path, Roles.RISK)
         kind, size_slot = size  # type: ignore[misc]
         read = {e.field for s in bound.values() for e in walk(s.expr) if isinstance(e, Book)}
         config = RiskConfig(kind, size_slot, limits["max_position"], limits["max_drawdown"], long_only, combine,
                             rebalances, fractional, max_bars=max_bars,
                             tracks=bool(levels) or max_bars is not None or bool(read & TRACKED_FIELDS),
-                            entry=entry[0], entry_bars=entry[1], **levels)  # type: ignore[arg-type]
+                            entry=entry[0], entry_bars=entry[1], book=book, **levels)  # type: ignore[arg-type]
         return BoundContainer(path, Roles.RISK, tuple(bound.values()), config)
 
     def risk_names(self, path: str) -> Names:
@@ -149,17 +152,6 @@ class RiskBinder(ExprBinder, ConfigBinder):
             return False
         return True
 
-    def combine(self, setting: ast.Setting | None) -> str | None:
-        if setting is None:
-            return "sum"
-        value = setting.value
-        rule = value.id if isinstance(value, ast.Name) else value.value if isinstance(value, ast.String) else ""
-        if rule not in COMBINE_RULES:
-            self.problem("FL509", "`combine` must be one of " + ", ".join(COMBINE_RULES), value.span,
-                         did_you_mean(rule, COMBINE_RULES))
-            return None
-        return rule
-
     def has_bar_route(self, path: str, settings: dict[str, ast.Setting], bound: dict[str, BoundSetting]) -> bool:
         """Exits and the position's entry read each bar: they need a BAR route (FL209)."""
         if any(e.event == Events.BAR for e in self.graph.incoming(path)):
@@ -174,6 +166,15 @@ class RiskBinder(ExprBinder, ConfigBinder):
             f"`{tracked[0].name}` reads the position's entry and", tracked[0].span)
         self.problem("FL209", f"{what} reads each bar's open, high and low, and no route delivers BAR to "
                               f"`{path}`", span, f"add `broadcast {source} -> {path} : BAR`")
+        return False
+
+    def has_portfolio_route(self, path: str, settings: dict[str, ast.Setting], book: str) -> bool:
+        """`book = position` reads the portfolio's position: it needs a PORTFOLIO route (FL209)."""
+        if book != "position" or any(e.event == Events.PORTFOLIO for e in self.graph.incoming(path)):
+            return True
+        source = next(iter(self.graph.of_role(Roles.PORTFOLIO)), Roles.PORTFOLIO)
+        self.problem("FL209", f"`book = position` reads the portfolio's position, and no route delivers PORTFOLIO "
+                              f"to `{path}`", settings["book"].span, f"add `feedback {source} -> {path} : PORTFOLIO`")
         return False
 
 

@@ -235,6 +235,28 @@ def apply_fill_nb(position: float, cash: float, quantity: float, price: float, c
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def affordable_nb(cash: float, price: float, rate: float, per_share: float, fixed: float, minimum: float) -> float:
+    """The whole units the cash pays for at `price` with their commission (section 8, buying power):
+    `floor((cash - fixed) / (price * (1.0 + rate) + per_share))`, and with a minimum commission (not
+    NaN) at most `floor((cash - minimum) / price)`."""
+    n = np.floor((cash - fixed) / (price * (1.0 + rate) + per_share))
+    if minimum == minimum:
+        m = np.floor((cash - minimum) / price)
+        if m < n:
+            n = m
+    return n
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def bought_nb(quantity: float, affordable: float, reject: bool) -> float:
+    """What fills of a buy of `quantity` when `affordable` units can be paid: all of it if it fits,
+    else the affordable units (`cut`) or nothing (`reject`)."""
+    if quantity <= affordable:
+        return quantity
+    return 0.0 if reject else affordable
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def mark_to_market_nb(cash: float, positions: np.ndarray, last_close: np.ndarray, symbols: int) -> float:
     """The equity: cash plus each held position at its symbol's last known close, in symbol order.
 

@@ -165,6 +165,42 @@ def test_a_fill_moves_the_position_and_the_cash_in_one_subtraction(position, cas
         assert same(new_cash, cash - (q * px + fee))
 
 
+def _div(a: float, b: float) -> float:
+    """IEEE division, as the kernels' numpy error model gives it."""
+    with np.errstate(all="ignore"):
+        return float(np.float64(a) / np.float64(b))
+
+
+@settings(deadline=None)
+@given(floats, floats, floats, floats, floats, floats)
+def test_the_units_the_cash_pays_for(cash, price, rate, per_share, fixed, minimum):
+    with np.errstate(all="ignore"):
+        n = float(np.floor(_div(cash - fixed, price * (1.0 + rate) + per_share)))
+        if not math.isnan(minimum):
+            m = float(np.floor(_div(cash - minimum, price)))
+            n = m if m < n else n
+        assert same(money.affordable_nb(cash, price, rate, per_share, fixed, minimum), n)
+
+
+def test_the_units_the_cash_pays_for_by_hand():
+    # percent(0.1) alone: floor(cash / (P * 1.001)), the issue's rule
+    assert money.affordable_nb(10_000.0, 99.0, 0.1 / 100.0, 0.0, 0.0, NAN) == math.floor(10_000.0 / (99.0 * 1.001))
+    # fixed(5) + per_share(0.01): (10000 - 5) / 100.01 = 99.94
+    assert money.affordable_nb(10_000.0, 100.0, 0.0, 0.01, 5.0, NAN) == 99.0
+    # a minimum commission of 50 leaves 9950 for the units themselves
+    assert money.affordable_nb(10_000.0, 100.0, 0.0, 0.0, 0.0, 50.0) == 99.0
+    assert money.affordable_nb(-1.0, 100.0, 0.0, 0.0, 0.0, NAN) == -1.0  # nothing: the buy does not fill
+
+
+def test_a_buy_is_filled_cut_or_rejected():
+    assert money.bought_nb(10.0, 12.0, False) == 10.0
+    assert money.bought_nb(10.0, 10.0, True) == 10.0
+    assert money.bought_nb(10.0, 7.0, False) == 7.0
+    assert money.bought_nb(10.0, 7.0, True) == 0.0
+    assert math.isnan(money.bought_nb(10.0, NAN, False))  # undefined: nothing fills (not > 0)
+    assert money.bought_nb(10.0, INF, False) == 10.0
+
+
 def test_mark_to_market_adds_held_positions_at_their_last_close_in_symbol_order():
     positions = np.array([10.0, 0.0, -3.0, 7.5])
     closes = np.array([101.25, NAN, 99.5, NAN])
