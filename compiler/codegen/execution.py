@@ -12,6 +12,7 @@ from __future__ import annotations
 from flowc.compiler.codegen.context import Context, RoleEmitter
 from flowc.compiler.codegen.contract import Fields, Symbols
 from flowc.compiler.codegen.expr import presence
+from flowc.compiler.ir import ExecutionConfig
 from flowc.compiler.plan import NodePlan
 from flowc.compiler.schema import Events
 
@@ -161,6 +162,14 @@ def fill(ctx: Context, node: NodePlan, slot: int, quantity: str, price: str) -> 
     if cfg.slippage is not None:
         ctx.kernels.add("slipped_nb")
         w(f"px = slipped_nb(px, q, p[{cfg.slippage.index}])")
+    commission(ctx, cfg)
+    for name, value in (("fq", "q"), ("fpx", "px"), ("fc", "fee"), ("fpres", "True")):
+        w(f"{ctx.ev(f'{name}_{x}', slot)} = {value}")
+
+
+def commission(ctx: Context, cfg: ExecutionConfig) -> None:
+    """`fee`: the commission of a fill of `q` at `px` (after slippage), by the container's model."""
+    w = ctx.w
     w("fee = 0.0")
     for k, term in enumerate(cfg.commission):  # the terms summed left to right, the first as it is
         fee = COMMISSION[term.kind].format(slot=term.rate.index)
@@ -173,8 +182,6 @@ def fill(ctx: Context, node: NodePlan, slot: int, quantity: str, price: str) -> 
         cap = COMMISSION[cfg.max_commission.kind].format(slot=cfg.max_commission.rate.index)
         ctx.kernels.update(("commission_cap_nb", cap.split("(")[0]))
         w(f"fee = commission_cap_nb(fee, {cap})")
-    for name, value in (("fq", "q"), ("fpx", "px"), ("fc", "fee"), ("fpres", "True")):
-        w(f"{ctx.ev(f'{name}_{x}', slot)} = {value}")
 
 
 EMITTER = RoleEmitter(buffers=buffers, symbol=symbol)

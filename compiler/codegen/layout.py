@@ -84,11 +84,13 @@ def _fusable(stepped: tuple[NodePlan, ...]) -> bool:
 
     Risk, execution and portfolio work per symbol, and the portfolio's account is updated symbol
     by symbol either way; but two risk containers (or portfolios) would interleave their orders
-    (fills), and a series container in the step loop may read the portfolio's feedback.
+    (fills), a series container in the step loop may read the portfolio's feedback, and a portfolio
+    with buying power applies a step's fills after the loop over the symbols (sells first).
     """
     roles = [n.role for n in stepped]
+    checks_cash = any(n.role == Roles.PORTFOLIO and n.container.config.buying_power != "none" for n in stepped)
     return set(roles) <= {Roles.RISK, Roles.EXECUTION, Roles.PORTFOLIO} and roles.count(Roles.RISK) <= 1 \
-        and roles.count(Roles.PORTFOLIO) <= 1
+        and roles.count(Roles.PORTFOLIO) <= 1 and not checks_cash
 
 
 def _groups(hoisted: tuple[NodePlan, ...]) -> list[list[NodePlan]]:

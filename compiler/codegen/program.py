@@ -226,8 +226,9 @@ def _steps(ctx: Context, begin: str, end: str) -> None:
 def _make_room(ctx: Context, end: str) -> None:
     """Set `t1`: the steps from `t0` (to `end`) the record tables surely have room for, grown first if none.
 
-    One order per risk container and symbol, and one cancelled or expired per working ORDER input of
-    an execution and symbol; one fill per fill slot of an execution
+    One order per risk container and symbol, one cancelled or expired per working ORDER input of
+    an execution and symbol, and one cut per fill slot that reaches a portfolio with buying power,
+    and symbol; one fill per fill slot of an execution
     (`Layout.fill_slots`), symbol and portfolio it reaches. The tables are replaced here, between
     chunks, never inside the loop over steps: a table reassigned in the hot loop costs reference
     counting at every step.
@@ -237,7 +238,10 @@ def _make_room(ctx: Context, end: str) -> None:
                 for node in ctx.layout.portfolios for item in node.inputs_of(Events.FILL))
     working = sum(1 for node in ctx.layout.executions for item in node.inputs_of(Events.ORDER)
                   if ctx.plan.node(item.source).container.config.working)  # a cancelled or expired order each
-    orders = len(ctx.layout.risks) + working
+    cuts = sum(len(ctx.layout.fill_slots[item.source])  # type: ignore[index]
+               for node in ctx.layout.portfolios if node.container.config.buying_power != "none"
+               for item in node.inputs_of(Events.FILL))  # a buy cut for cash each
+    orders = len(ctx.layout.risks) + working + cuts
     most = [(kind, COUNTERS[kind], n) for kind, n in (("orders", orders), ("fills", fills)) if n]
     w(f"t1 = {end}")
     if not most:
@@ -289,7 +293,7 @@ MONEY_KERNELS = frozenset({
     "level_above_nb", "trail_long_nb", "trail_short_nb", "exit_long_nb", "exit_short_nb", "slipped_nb",
     "commission_percent_nb", "commission_per_share_nb", "commission_fixed_nb", "commission_floor_nb",
     "commission_cap_nb", "apply_fill_nb", "mark_to_market_nb", "drawdown_nb", "grows_nb", "limit_fill_nb",
-    "stop_fill_nb", "stop_limit_fill_nb",
+    "stop_fill_nb", "stop_limit_fill_nb", "affordable_nb", "bought_nb",
 })
 
 # the cross-sectional operators (`flowc.runtime.kernels.cross_section`)

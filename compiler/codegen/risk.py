@@ -37,6 +37,11 @@ def reads_book(node: NodePlan) -> set[str]:
     return {e.field for s in node.container.settings for e in walk(s.expr) if isinstance(e, Book)}
 
 
+def sees_position(node: NodePlan) -> bool:
+    """It keeps the position of the latest PORTFOLIO: a setting reads it, or it is the book (`book = position`)."""
+    return "position" in reads_book(node) or node.container.config.book == "position"
+
+
 def levels(cfg: RiskConfig) -> dict[str, Level]:
     return {name: level for name in LEVELS if (level := getattr(cfg, name)) is not None}
 
@@ -46,7 +51,7 @@ def buffers(ctx: Context, node: NodePlan) -> None:
     state = STATE + (TRACKED if cfg.tracks else ()) + tuple((LEVELS[n], "f8", NAN) for n in levels(cfg))
     for name, dtype, start in state:
         ctx.buffer(f"{name}_{x}", (Symbols(),), dtype, start)
-    if "position" in reads_book(node):
+    if sees_position(node):
         ctx.buffer(f"seen_position_{x}", (Symbols(),), "f8", NAN)
     state_buffers(ctx, node)
     if not ctx.layout.fused:  # else locals (`ev`)
@@ -81,11 +86,15 @@ def symbol(ctx: Context, node: NodePlan) -> None:
         w(f"ordpx_{x} = np.nan")
         w(f"ordlv_{x} = np.nan")
         w(f"ordll_{x} = np.nan")
-    if "position" in read:
+    if sees_position(node):
         for item in node.inputs_of(Events.PORTFOLIO):
             w(f"if {presence(ctx, item)}:")
             with w.indent():
                 w(f"seen_position_{x}[s] = pos_{ctx.ident(item.edges[0].source)}[s]")
+    if cfg.book == "position":
+        w(f"if seen_position_{x}[s] == seen_position_{x}[s]:  # the book is the portfolio's position")
+        with w.indent():
+            w(f"book_{x}[s] = seen_position_{x}[s]")
     _combine(ctx, node, cfg, "strength" in read)
     w("exited = False")
     if cfg.tracks:
