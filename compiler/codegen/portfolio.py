@@ -1,15 +1,24 @@
 """The emitter of portfolio containers: docs/semantics.md, section 8.
 
-Fills and marking to market are the money kernels' (`runtime/kernels/money.py`).
+Fills and marking to market are the money kernels' (`runtime/kernels/money.py`). With buying
+power (`buying_power = cut | reject`) the fills of a step are applied after the loop over the
+symbols, in two passes: the sells, then the buys, each cut to what the cash pays for.
 """
 
 from __future__ import annotations
 
 from flowc.compiler.codegen.context import Context, RoleEmitter
 from flowc.compiler.codegen.contract import Symbols
+from flowc.compiler.codegen.execution import commission
 from flowc.compiler.codegen.expr import presence
 from flowc.compiler.plan import NodePlan
 from flowc.compiler.schema import Events
+
+CUT = "3"  # the status of an order record of a buy's part the cash could not pay (runtime/ledger.py)
+
+
+def checks_cash(node: NodePlan) -> bool:
+    return node.container.config.buying_power != "none"
 
 
 def buffers(ctx: Context, node: NodePlan) -> None:
@@ -28,6 +37,9 @@ def init(ctx: Context, node: NodePlan) -> None:
     w(f"fb_cash_{j} = {cash}")
     w(f"fb_equity_{j} = {cash}")
     w(f"fb_drawdown_{j} = 0.0")
+    if checks_cash(node):
+        for item in node.inputs_of(Events.FILL):
+            _cost_terms(ctx, ctx.plan.node(item.source))  # type: ignore[arg-type]
 
 
 def before(ctx: Context, node: NodePlan) -> None:
@@ -36,29 +48,87 @@ def before(ctx: Context, node: NodePlan) -> None:
 
 def symbol(ctx: Context, node: NodePlan) -> None:
     w, j = ctx.w, node.ident
-    index = ctx.layout.portfolios.index(node)
     bar = node.input(Events.BAR)
     if bar is not None:
         w(f"if {presence(ctx, bar)}:")
         with w.indent():
             w(f"ran_{j} = True")
             w(f"last_close_{j}[s] = bar_close[t, s]")
+    if not checks_cash(node):
+        _fills(ctx, node, "")
+
+
+def _fills(ctx: Context, node: NodePlan, side: str) -> None:
+    """Apply and record the fills of symbol `s` (FILL input order, then fill order); with `side`
+    (`< 0.0`, `> 0.0`) only the sells or the buys, the buys cut to what the cash pays for."""
+    w, j = ctx.w, node.ident
+    index = ctx.layout.portfolios.index(node)
     for item in node.inputs_of(Events.FILL):
         source = ctx.plan.node(item.source)  # type: ignore[arg-type]
         xi = source.ident
         for slot in ctx.layout.fill_slots[source.path]:  # pending fills, then this step's
             ctx.kernels.add("apply_fill_nb")
-            px, fee = ctx.ev(f"fpx_{xi}", slot), ctx.ev(f"fc_{xi}", slot)
-            w(f"if {ctx.ev(f'fpres_{xi}', slot)}:")
+            fq, px, fee = ctx.ev(f"fq_{xi}", slot), ctx.ev(f"fpx_{xi}", slot), ctx.ev(f"fc_{xi}", slot)
+            w(f"if {ctx.ev(f'fpres_{xi}', slot)}{f' and {fq} {side}' if side else ''}:")
             with w.indent():
-                w(f"q = {ctx.ev(f'fq_{xi}', slot)}")
+                w(f"q = {fq}")
+                buy = side.startswith(">")
+                if buy:
+                    _cut(ctx, node, source, slot)
+                    px, fee = "px", "fee"
                 w(f"pos_{j}[s], cash_{j} = apply_fill_nb(pos_{j}[s], cash_{j}, q, {px}, {fee})")
                 ctx.record("fills", ("t", "s", "q", px, fee, str(index), str(ctx.layout.executions.index(source))))
+                if buy:
+                    w.depth -= 1
+
+
+def _cut(ctx: Context, node: NodePlan, source: NodePlan, slot: int) -> None:
+    """A buy of `q` against the cash: what fills of it (`q`, its `fee` recomputed if cut), the rest
+    recorded as cut; opens a block, `if q > 0.0:`, that the caller closes."""
+    w, j, xi = ctx.w, node.ident, source.ident
+    ctx.kernels.update(("affordable_nb", "bought_nb"))
+    reject = node.container.config.buying_power == "reject"
+    wanted = ctx.ev(f"fq_{xi}", slot)
+    w(f"px = {ctx.ev(f'fpx_{xi}', slot)}")
+    w(f"fee = {ctx.ev(f'fc_{xi}', slot)}")
+    w(f"n = affordable_nb(cash_{j}, px, rate_{xi}, per_share_{xi}, fixed_{xi}, minimum_{xi})")
+    w(f"q = bought_nb(q, n, {reject})")
+    w("if not q > 0.0:  # nothing fills")
+    with w.indent():
+        w("q = 0.0")
+    w(f"if q < {wanted}:")
+    with w.indent():
+        w(f"cut = {wanted} - q")
+        orders = source.inputs_of(Events.ORDER)
+        risk = ctx.layout.risks.index(ctx.plan.node(orders[slot % len(orders)].source))  # type: ignore[arg-type]
+        ctx.record("orders", ("t", "s", "cut", "px", str(risk), CUT))
+        commission(ctx, source.container.config)
+    w("if q > 0.0:")
+    w.depth += 1
+
+
+def _cost_terms(ctx: Context, source: NodePlan) -> None:
+    """An execution's commission as the affordable-units rule reads it: the percent terms' rates,
+    per-share fees and fixed fees, each summed left to right from 0.0, and the minimum (NaN: none)."""
+    w, xi, cfg = ctx.w, source.ident, source.container.config
+    for name, kind, term in (("rate", "percent", "p[{}] / 100.0"), ("per_share", "per_share", "p[{}]"),
+                             ("fixed", "fixed", "p[{}]")):
+        w(f"{name}_{xi} = 0.0")
+        for fee in cfg.commission:
+            if fee.kind == kind:
+                w(f"{name}_{xi} = {name}_{xi} + {term.format(fee.rate.index)}")
+    minimum = cfg.min_commission
+    w(f"minimum_{xi} = {'np.nan' if minimum is None else f'p[{minimum.index}]'}")
 
 
 def after(ctx: Context, node: NodePlan) -> None:
     w, j = ctx.w, node.ident
     index = ctx.layout.portfolios.index(node)
+    if checks_cash(node):
+        for side in ("< 0.0", "> 0.0"):  # the sells, then the buys
+            w("for s in range(S):")
+            with w.indent():
+                _fills(ctx, node, side)
     ctx.kernels.update(("mark_to_market_nb", "drawdown_nb"))
     w(f"if ran_{j}:")
     with w.indent():

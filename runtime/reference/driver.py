@@ -109,7 +109,7 @@ def run_reference(analysis: Analysis, market: MarketData, params: list[float] | 
         elif role == Roles.EXECUTION:
             runners[path] = Execution(net, bound, inputs, risks, orders)
         elif role == Roles.PORTFOLIO:
-            runners[path] = Portfolio(net, bound, inputs, portfolios.index(path), executions, fills)
+            runners[path] = Portfolio(net, bound, inputs, portfolios.index(path), executions, fills, orders)
         else:
             runners[path] = Series(net, bound, inputs, steps)
 

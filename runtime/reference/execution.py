@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flowc.compiler.ir import BoundContainer, Fee, RiskConfig
+from flowc.compiler.ir import BoundContainer, ExecutionConfig, Fee, RiskConfig
 from flowc.compiler.schema import Events
 from flowc.runtime.reference.arithmetic import sign
 from flowc.runtime.reference.expressions import Record
@@ -53,9 +53,9 @@ class Execution:
         at_close = self.config.fill == "close"
         if bars:
             base = bars[0]["close" if at_close else "open"]
-            for pending in self.pending:
+            for k, pending in enumerate(self.pending):
                 if pending[s] is not None:
-                    fills.append(self._fill(pending[s], base))
+                    fills.append(self._fill(k, pending[s], base))
                     pending[s] = None
             for k, working in enumerate(self.working):
                 if working[s] is not None:
@@ -69,9 +69,9 @@ class Execution:
                     w = self.working[k][s]
                     self.working[k][s] = Working(q if w is None else w.quantity + q, level, limit)
                 elif bars and price == price:  # an exit order fills now at its price, whatever the fill mode
-                    fills.append(self._fill(q, price))
+                    fills.append(self._fill(k, q, price))
                 elif bars and at_close:
-                    fills.append(self._fill(q, bars[0]["close"]))
+                    fills.append(self._fill(k, q, bars[0]["close"]))
                 else:
                     netted = q if pending[s] is None else pending[s] + q
                     pending[s] = netted if netted != 0.0 else None
@@ -114,7 +114,7 @@ class Execution:
                 o if o <= level else level if bar["low"] <= level else None)
         if px is not None:
             self.working[k][s] = None
-            return [self._fill(q, px)]
+            return [self._fill(k, q, px)]
         return self._older(t, s, k)
 
     def _older(self, t: int, s: int, k: int) -> list[Record]:
@@ -131,22 +131,29 @@ class Execution:
     def _record(self, t: int, s: int, k: int, q: float, level: float, status: int) -> None:
         self.records.append((t, s, q, level, self.risk_index[k], status))
 
-    def _fill(self, q: float, base: float) -> Record:
+    def _fill(self, k: int, q: float, base: float) -> Record:
+        """A fill of the order of input k; it carries the index of the risk container that sent it."""
         c, params = self.config, self.net.params
         price = base
         if c.slippage is not None:
             price = base + sign(q) * ((params[c.slippage.index] / 10000.0) * base)
-        commission = 0.0
-        for k, term in enumerate(c.commission):  # the terms summed left to right, the first as it is
-            fee = _fee(term, params, q, price)
-            commission = fee if k == 0 else commission + fee
-        if c.min_commission is not None and commission < params[c.min_commission.index]:
-            commission = params[c.min_commission.index]
-        if c.max_commission is not None:
-            cap = _fee(c.max_commission, params, q, price)
-            if commission > cap:
-                commission = cap
-        return {"quantity": q, "price": price, "commission": commission}
+        return {"quantity": q, "price": price, "commission": commission(c, params, q, price),
+                "risk": self.risk_index[k]}
+
+
+def commission(c: ExecutionConfig, params, q: float, price: float) -> float:
+    """The commission of a fill of `q` at `price` (after slippage): the terms, then the floor and the cap."""
+    total = 0.0
+    for k, term in enumerate(c.commission):  # the terms summed left to right, the first as it is
+        fee = _fee(term, params, q, price)
+        total = fee if k == 0 else total + fee
+    if c.min_commission is not None and total < params[c.min_commission.index]:
+        total = params[c.min_commission.index]
+    if c.max_commission is not None:
+        cap = _fee(c.max_commission, params, q, price)
+        if total > cap:
+            total = cap
+    return total
 
 
 def _fee(term: Fee, params, q: float, price: float) -> float:

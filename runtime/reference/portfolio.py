@@ -1,22 +1,29 @@
 """The portfolio container: cash, positions, equity and drawdown from the fills and the closes.
 
-Implements `docs/semantics.md`, section 8 (Portfolio).
+Implements `docs/semantics.md`, section 8 (Portfolio), with its buying power.
 """
 
 from __future__ import annotations
 
-from flowc.compiler.ir import BoundContainer
+import math
+
+from flowc.compiler.ir import BoundContainer, ExecutionConfig
 from flowc.compiler.schema import Events
-from flowc.runtime.reference.arithmetic import NAN, div
+from flowc.runtime.reference.arithmetic import NAN, div, floor
+from flowc.runtime.reference.execution import commission
 from flowc.runtime.reference.network import ContainerInput, Emitted, Network
+from flowc.runtime.reference.risk import CUT
 
 
 class Portfolio:
     def __init__(self, net: Network, bound: BoundContainer, inputs: list[ContainerInput], index: int,
-                 executions: tuple[str, ...], fills: list[tuple]):
-        self.net, self.index, self.fills = net, index, fills
+                 executions: tuple[str, ...], fills: list[tuple], orders: list[tuple]):
+        self.net, self.index, self.fills, self.orders = net, index, fills, orders
         self.bar = next((i for i in inputs if i.event == Events.BAR), None)
         self.fill_inputs = [(executions.index(i.source), i) for i in inputs if i.event == Events.FILL]
+        self.costs = {executions.index(i.source): net.binding.containers[i.source].config
+                      for i in inputs if i.event == Events.FILL}
+        self.buying_power = bound.config.buying_power
         n = net.market.n_symbols
         self.cash0 = net.params[bound.config.cash.index]
         self.cash = self.equity = self.peak = self.cash0
@@ -34,11 +41,19 @@ class Portfolio:
         for s in range(n):
             if bars[s]:
                 self.last_close[s] = bars[s][0]["close"]
-            for execution, fill in received[s]:
-                q, price, commission = fill["quantity"], fill["price"], fill["commission"]
-                self.position[s] = self.position[s] + q
-                self.cash = self.cash - (q * price + commission)
-                self.fills.append((t, s, q, price, commission, self.index, execution))
+        if self.buying_power == "none":
+            for s in range(n):
+                for execution, fill in received[s]:
+                    self._apply(t, s, execution, fill["quantity"], fill["price"], fill["commission"])
+        else:  # the sells, then the buys, each cut to what the cash pays for
+            for s in range(n):
+                for execution, fill in received[s]:
+                    if fill["quantity"] < 0.0:
+                        self._apply(t, s, execution, fill["quantity"], fill["price"], fill["commission"])
+            for s in range(n):
+                for execution, fill in received[s]:
+                    if fill["quantity"] > 0.0:
+                        self._buy(t, s, execution, fill)
         equity = self.cash
         for s in range(n):
             if self.position[s] != 0.0:
@@ -49,3 +64,51 @@ class Portfolio:
         self.drawdown = 1.0 - div(equity, self.peak)
         return [[{"cash": self.cash, "equity": equity, "drawdown": self.drawdown, "position": self.position[s]}]
                 for s in range(n)]
+
+    def _apply(self, t: int, s: int, execution: int, q: float, price: float, fee: float) -> None:
+        self.position[s] = self.position[s] + q
+        self.cash = self.cash - (q * price + fee)
+        self.fills.append((t, s, q, price, fee, self.index, execution))
+
+    def _buy(self, t: int, s: int, execution: int, fill: dict[str, float]) -> None:
+        """A buy against the cash: the units it pays for with their commission; the rest recorded as cut."""
+        wanted, price, fee = fill["quantity"], fill["price"], fill["commission"]
+        q = self._affordable(self.costs[execution], price)
+        if wanted <= q:
+            q = wanted
+        elif self.buying_power == "reject":
+            q = 0.0
+        if not q > 0.0:
+            q = 0.0
+        if q < wanted:
+            self.orders.append((t, s, wanted - q, price, fill["risk"], CUT))
+            fee = commission(self.costs[execution], self.net.params, q, price)
+        if q > 0.0:
+            self._apply(t, s, execution, q, price, fee)
+
+    def _affordable(self, c: ExecutionConfig, price: float) -> float:
+        """`floor((cash - fixed) / (price * (1.0 + rate) + per_share))`, at most `floor((cash - minimum) / price)`."""
+        params = self.net.params
+        rate = per_share = fixed = 0.0
+        for term in c.commission:
+            if term.kind == "percent":
+                rate = rate + params[term.rate.index] / 100.0
+            elif term.kind == "per_share":
+                per_share = per_share + params[term.rate.index]
+            else:
+                fixed = fixed + params[term.rate.index]
+        n = floor(_ieee_div(self.cash - fixed, price * (1.0 + rate) + per_share))
+        if c.min_commission is not None:
+            m = floor(_ieee_div(self.cash - params[c.min_commission.index], price))
+            if m < n:
+                n = m
+        return n
+
+
+def _ieee_div(a: float, b: float) -> float:
+    """IEEE division: a finite non-zero by 0.0 is an infinity of the signs' product, 0/0 NaN."""
+    if b != 0.0:
+        return a / b
+    if a != a or a == 0.0:
+        return NAN
+    return math.copysign(math.inf, a) * math.copysign(1.0, b)

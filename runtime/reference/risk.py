@@ -14,7 +14,7 @@ from flowc.runtime.reference.components import Component
 from flowc.runtime.reference.expressions import evaluate
 from flowc.runtime.reference.network import ContainerInput, Emitted, Network
 
-SENT, CANCELLED, EXPIRED = 0, 1, 2  # an order record's status (runtime/ledger.py)
+SENT, CANCELLED, EXPIRED, CUT = 0, 1, 2, 3  # an order record's status (runtime/ledger.py)
 
 
 class Risk:
@@ -53,6 +53,8 @@ class Risk:
             for event in self.net.deliver(inp, s)[:1]:
                 self.account[s] = {name: event[name] for name in self.account[s]}
                 self.position[s] = event["position"]
+        if c.book == "position" and self.position[s] == self.position[s]:
+            self.book[s] = self.position[s]  # the book is the portfolio's position (section 6)
         signals = [events[0] for inp in self.signals if (events := self.net.deliver(inp, s))]
         d = self._direction([e["direction"] for e in signals]) if signals else NAN
         exit_price, exited = NAN, False

@@ -42,11 +42,12 @@ def _float(text: str) -> float:
     return float(text) if text != "" else math.nan
 
 
-def read_csv_rows(path: Path, columns: Sequence[str], symbol: bool = True) -> list[tuple]:
-    """Rows as (int step, [symbol,] floats...), parsed with Python's exact `float`."""
+def read_csv_rows(path: Path, columns: Sequence[str], symbol: bool = True, status: str | None = None) -> list[tuple]:
+    """Rows as (int step, [symbol,] floats...), parsed with Python's exact `float`; of orders.csv, those
+    of one `status` when given (`sent`, `cut`, ...)."""
     with open(path, newline="", encoding="utf-8") as f:
         return [(int(row["step"]), *((row["symbol"],) if symbol else ()), *(_float(row[c]) for c in columns))
-                for row in csv.DictReader(f)]
+                for row in csv.DictReader(f) if status is None or row["status"] == status]
 
 
 def text(rows: Sequence[tuple]) -> list[str]:
@@ -64,12 +65,14 @@ def assert_same_portfolio_run(out: Path, expected, index: pd.DatetimeIndex, chec
     `Run` (tests/oracles/portfolios.py)."""
     symbols = expected.symbols
     fills = read_csv_rows(out / "fills.csv", ("quantity", "price", "commission"))
-    orders = read_csv_rows(out / "orders.csv", ("quantity", "price"))
+    orders = read_csv_rows(out / "orders.csv", ("quantity", "price"), status="sent")
+    cut = [(t, s, q) for t, s, q, _ in read_csv_rows(out / "orders.csv", ("quantity", "price"), status="cut")]
     with open(out / "fills.csv", newline="", encoding="utf-8") as f:
         stamps = sorted((int(r["step"]), r["timestamp"]) for r in csv.DictReader(f))
     assert stamps == sorted((t, f"{index[t]:%Y-%m-%d}") for t, *_ in expected.fills)
     assert text(by_step_and_symbol(fills, symbols)) == text(by_step_and_symbol(expected.fills, symbols))
     assert text(by_step_and_symbol(orders, symbols)) == text(by_step_and_symbol(expected.orders, symbols))
+    assert text(by_step_and_symbol(cut, symbols)) == text(by_step_and_symbol(expected.dropped, symbols))
     equity = pd.read_csv(out / "equity.csv", index_col=0, dtype={"equity": str})
     assert list(equity["equity"]) == [repr(e) for e in expected.equity]
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
