@@ -230,6 +230,42 @@ communication w {
 }
 workflow w { containers = c; communication = w }
 """,
+    # buying power (docs/semantics.md, section 8): sells first, buys cut (or rejected) to what the cash pays
+    # for under every commission model, orders against the portfolio's position (`book = position`)
+    "cash": """
+param w: int = 10
+param cash: float = 20_000
+param big: float = 0.6
+containers c { backtest: backtest {
+    data: data { source = synthetic(bars = 300, symbols = 4, seed = 13) }
+    features: feature { m = sma(close, w); mom = pct_change(close, w); best = top(mom, 2) }
+    rot: strategy { signal = best; active = new_week() }
+    trend: strategy { signal = hold(long = cross_above(close, m), short = cross_below(close, m)) }
+    risk_r: risk { size = weight(big); rebalance = true; book = position }
+    risk_t: risk { size = percent_equity(70); long_only = false; book = position; stop_loss = 4 }
+    risk_o: risk { size = fixed(40); long_only = false }
+    execution: execution {
+        fill = next_open(); commission = fixed(1) + per_share(0.01) + percent(0.1); min_commission = 3
+        slippage = bps(5)
+    }
+    at_close: execution { fill = close(); commission = percent(0.2); max_commission = 20 }
+    cut: portfolio { cash = cash; buying_power = cut }
+    reject: portfolio { cash = cash; buying_power = reject }
+} }
+communication w {
+    pipeline data -> features -> rot -> risk_r -> execution -> cut
+    route features -> trend, risk_t : FEATURE
+    route trend -> risk_t, risk_o : SIGNAL
+    route risk_t -> at_close : ORDER
+    route at_close -> cut : FILL
+    pipeline risk_o -> at_close
+    route risk_o -> execution : ORDER
+    route execution, at_close -> reject : FILL
+    broadcast data -> rot, trend, risk_r, risk_t, risk_o, execution, at_close, cut, reject : BAR
+    feedback cut -> risk_r, risk_t : PORTFOLIO
+}
+workflow w { containers = c; communication = w }
+""",
 }
 
 
@@ -342,6 +378,16 @@ def test_orders_shape_agrees_on_random_data(shapes, seed, holes, w, n, k):
     filled at the open or the close, two working inputs of one execution."""
     prepared = shapes["orders"]
     ledger = _same(prepared, {"w": w, "n": n, "k": k}, _random_market(prepared.market, seed, holes))
+    assert len(ledger.fills) > 0
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), holes=st.sampled_from([0.0, 0.1, 0.3]), w=st.integers(2, 20),
+       cash=st.floats(500, 200_000), big=st.floats(0.1, 1.5))
+def test_cash_shape_agrees_on_random_data(shapes, seed, holes, w, cash, big):
+    """Two portfolios with buying power (cut and reject) fed by three risk containers through two executions."""
+    prepared = shapes["cash"]
+    ledger = _same(prepared, {"w": w, "cash": cash, "big": big}, _random_market(prepared.market, seed, holes))
     assert len(ledger.fills) > 0
 
 
