@@ -118,6 +118,8 @@ REQUIRED_SETTINGS: dict[str, tuple[str, ...]] = {
 COMBINE_RULES = ("sum", "mean", "unanimous")
 BOOK_RULES = ("orders", "position")  # a risk container's `book`: what its orders are the difference to
 BUYING_POWER_RULES = ("none", "cut", "reject")  # a portfolio's `buying_power` (docs/semantics.md, section 8)
+NAMED_RULES = {(Roles.RISK, "combine"): COMBINE_RULES, (Roles.RISK, "book"): BOOK_RULES,
+               (Roles.PORTFOLIO, "buying_power"): BUYING_POWER_RULES}  # settings whose value is a rule's name
 EXIT_SETTINGS = ("stop_loss", "take_profit", "trailing_stop")  # risk settings: levels (docs/semantics.md, 6a)
 # What a risk container's settings read of its own book and account for the symbol (docs/semantics.md, 6b)
 BOOK_FIELDS = ("position", "entry_price", "bars_held", "unrealised_pnl", "equity", "cash", "drawdown", "direction",

@@ -14,7 +14,7 @@ from lsprotocol import types as lsp
 
 from flowc.compiler import components
 from flowc.compiler.containers import Hierarchy
-from flowc.compiler.schema import BAR_FIELDS, COMBINE_RULES, ROLE_SETTINGS, Events, Roles
+from flowc.compiler.schema import BAR_FIELDS, NAMED_RULES, ROLE_SETTINGS, Events, Roles
 from flowc.compiler.scope import FIELD_TYPES, PARAM_TYPES
 from flowc.compiler.workflow import OBJECTIVES, WALK_FORWARD_ARGS, WORKFLOW_SETTINGS
 from flowc.dsl.formatter import format_expr
@@ -124,8 +124,9 @@ class _Completer:
             if found is not None:
                 doc = found.summary + (f"\n\n{found.definition}" if found.definition else "")
                 out.append(_item(name, K.Function, found.signature, doc, sort="0"))
-        if role == Roles.RISK and setting == "combine":
-            out += [_item(f'"{rule}"', K.EnumMember, "combine rule") for rule in COMBINE_RULES]
+        rules = NAMED_RULES.get((role, setting))
+        if rules is not None:
+            out += [_item(f'"{rule}"', K.EnumMember, f"{setting} rule") for rule in rules]
         if role in components.SERIES_ROLES:
             out += self.visible_names(role)  # per-bar values: fields, features, params
         else:
