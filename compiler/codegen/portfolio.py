@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flowc.compiler.codegen.context import Context, RoleEmitter
 from flowc.compiler.codegen.contract import Symbols
+from flowc.compiler.codegen.execution import sleeve
 from flowc.compiler.codegen.expr import presence
 from flowc.compiler.plan import NodePlan
 from flowc.compiler.schema import Events
@@ -53,7 +54,8 @@ def symbol(ctx: Context, node: NodePlan) -> None:
             with w.indent():
                 w(f"q = {ctx.ev(f'fq_{xi}', slot)}")
                 w(f"pos_{j}[s], cash_{j} = apply_fill_nb(pos_{j}[s], cash_{j}, q, {px}, {fee})")
-                ctx.record("fills", ("t", "s", "q", px, fee, str(index), str(ctx.layout.executions.index(source))))
+                ctx.record("fills", ("t", "s", "q", px, fee, str(index), str(ctx.layout.executions.index(source)),
+                                     str(sleeve(ctx, source, slot))))
 
 
 def after(ctx: Context, node: NodePlan) -> None:

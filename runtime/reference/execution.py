@@ -53,9 +53,9 @@ class Execution:
         at_close = self.config.fill == "close"
         if bars:
             base = bars[0]["close" if at_close else "open"]
-            for pending in self.pending:
+            for k, pending in enumerate(self.pending):
                 if pending[s] is not None:
-                    fills.append(self._fill(pending[s], base))
+                    fills.append(self._fill(k, pending[s], base))
                     pending[s] = None
             for k, working in enumerate(self.working):
                 if working[s] is not None:
@@ -69,9 +69,9 @@ class Execution:
                     w = self.working[k][s]
                     self.working[k][s] = Working(q if w is None else w.quantity + q, level, limit)
                 elif bars and price == price:  # an exit order fills now at its price, whatever the fill mode
-                    fills.append(self._fill(q, price))
+                    fills.append(self._fill(k, q, price))
                 elif bars and at_close:
-                    fills.append(self._fill(q, bars[0]["close"]))
+                    fills.append(self._fill(k, q, bars[0]["close"]))
                 else:
                     netted = q if pending[s] is None else pending[s] + q
                     pending[s] = netted if netted != 0.0 else None
@@ -114,7 +114,7 @@ class Execution:
                 o if o <= level else level if bar["low"] <= level else None)
         if px is not None:
             self.working[k][s] = None
-            return [self._fill(q, px)]
+            return [self._fill(k, q, px)]
         return self._older(t, s, k)
 
     def _older(self, t: int, s: int, k: int) -> list[Record]:
@@ -131,7 +131,8 @@ class Execution:
     def _record(self, t: int, s: int, k: int, q: float, level: float, status: int) -> None:
         self.records.append((t, s, q, level, self.risk_index[k], status))
 
-    def _fill(self, q: float, base: float) -> Record:
+    def _fill(self, source: int, q: float, base: float) -> Record:
+        """A fill of ORDER input `source`'s order; `risk` names its sleeve (section 8), no field a route reads."""
         c, params = self.config, self.net.params
         price = base
         if c.slippage is not None:
@@ -146,7 +147,7 @@ class Execution:
             cap = _fee(c.max_commission, params, q, price)
             if commission > cap:
                 commission = cap
-        return {"quantity": q, "price": price, "commission": commission}
+        return {"quantity": q, "price": price, "commission": commission, "risk": self.risk_index[source]}
 
 
 def _fee(term: Fee, params, q: float, price: float) -> float:

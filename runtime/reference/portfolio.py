@@ -38,7 +38,7 @@ class Portfolio:
                 q, price, commission = fill["quantity"], fill["price"], fill["commission"]
                 self.position[s] = self.position[s] + q
                 self.cash = self.cash - (q * price + commission)
-                self.fills.append((t, s, q, price, commission, self.index, execution))
+                self.fills.append((t, s, q, price, commission, self.index, execution, fill["risk"]))
         equity = self.cash
         for s in range(n):
             if self.position[s] != 0.0:
