@@ -237,6 +237,8 @@ def summarise(workflow: str, ledger: Ledger, market: MarketData, periods_per_yea
     for j, name in enumerate(ledger.portfolios):
         mine = all_trades[all_trades["portfolio"] == j]
         per_portfolio[name] = metrics_of(j, ledger.fills[ledger.fills["portfolio"] == j], mine)
+        final = per_portfolio[name]["final_equity"]
+        per_portfolio[name]["pnl"] = None if final is None else _finite(final - float(ledger.cash0[j]))
     closes = last_closes(market.close, market.present)
     contributions, per_sleeve = {}, []
     for j, r in sleeves_of(ledger.fills, len(ledger.portfolios), len(ledger.risks)):
