@@ -58,7 +58,7 @@ class Backtest:
 
     @cached_property
     def equity(self) -> pd.DataFrame:
-        """One row per step (a DatetimeIndex): equity, cash, drawdown (and each portfolio's equity when several)."""
+        """One row per step (a DatetimeIndex): equity, cash, drawdown, portfolios' equity, sleeves' contributions."""
         return self.run.equity()
 
     @cached_property
