@@ -21,8 +21,8 @@ import numpy as np
 
 
 def sleeves_of(fills: np.ndarray, n_portfolios: int, n_risks: int) -> list[tuple[int, int]]:
-    """The (portfolio, risk) pairs reported, in that order: with one portfolio every risk container (all
-    of them route to it), else each risk container with a fill in the portfolio."""
+    """The (portfolio, risk) pairs reported, in that order: with one portfolio every risk container (one
+    whose orders reach no portfolio, FL403, with no fills), else each risk container with a fill in the portfolio."""
     if n_portfolios == 1:
         return [(0, r) for r in range(n_risks)]
     found = set(zip(fills["portfolio"].tolist(), fills["risk"].tolist(), strict=True))

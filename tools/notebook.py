@@ -71,6 +71,13 @@ class Backtest:
         return self.trades
 
     @cached_property
+    def sleeves(self) -> pd.DataFrame:
+        """One row per sleeve of each portfolio: its contribution and trade statistics (`metrics.json`'s `sleeves`)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.run.sleeve_metrics).set_index(["portfolio", "sleeve"])
+
+    @cached_property
     def orders(self) -> pd.DataFrame:
         return self.run.orders()
 
