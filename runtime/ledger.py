@@ -10,7 +10,8 @@ Record order is part of the contract:
   schedule order, ORDER input (`in_order`);
 - fills: by step, then portfolio in schedule order, then symbol, then execution
   container in schedule order, then the ORDER input of that container in schedule order
-  (a fill delivered to two portfolios is recorded once per portfolio);
+  (a fill delivered to two portfolios is recorded once per portfolio); each names its sleeve, the
+  risk container that sent the ORDER input it fills;
 - unfilled: execution container in schedule order, then symbol, then ORDER input, its pending
   quantity before its working order.
 """
@@ -29,7 +30,8 @@ ORDER_DTYPE = np.dtype([("step", "i8"), ("symbol", "i8"), ("quantity", "f8"), ("
                         ("status", "i8")], align=True)
 ORDER_STATUS = ("sent", "cancelled", "expired", "cut")
 FILL_DTYPE = np.dtype([("step", "i8"), ("symbol", "i8"), ("quantity", "f8"), ("price", "f8"),
-                       ("commission", "f8"), ("portfolio", "i8"), ("execution", "i8")], align=True)
+                       ("commission", "f8"), ("portfolio", "i8"), ("execution", "i8"), ("risk", "i8")], align=True)
+# risk: the fill's sleeve, the risk container (index in `Ledger.risks`) whose ORDER input of the execution it fills.
 UNFILLED_DTYPE = np.dtype([("symbol", "i8"), ("quantity", "f8"), ("execution", "i8")], align=True)
 
 

@@ -252,13 +252,14 @@ def trade_stats_nb(pnl: np.ndarray, ret: np.ndarray, held: np.ndarray, exit_step
 @njit(cache=True, error_model="numpy")
 def ledger_metrics_nb(equity: np.ndarray, exposed: np.ndarray, cash0: np.ndarray, fill_step: np.ndarray,
                       fill_symbol: np.ndarray, fill_q: np.ndarray, fill_price: np.ndarray, fill_commission: np.ndarray,
-                      fill_portfolio: np.ndarray, timestamps: np.ndarray, periods: float, bars: int,
-                      n_symbols: int) -> np.ndarray:
+                      fill_portfolio: np.ndarray, fill_risk: np.ndarray, timestamps: np.ndarray, periods: float,
+                      bars: int, n_symbols: int) -> np.ndarray:
     """The metrics of a whole run from what its program records, as `metrics_nb` returns them.
 
     `equity` is [T, P] (summed over the portfolios), `cash0` [P]; fills in ledger order. The
-    closed trades of every portfolio (`trades_nb` on its own fills) give the trade statistics. One
-    function for a single run's summary and a sweep's batch, so the two cannot differ.
+    closed trades of every portfolio (`trades_nb` on its own fills, a position per sleeve and symbol:
+    `risk * n_symbols + symbol`) give the trade statistics. One function for a single run's summary
+    and a sweep's batch, so the two cannot differ.
     """
     n_steps, n_fills = equity.shape[0], len(fill_q)
     if equity.shape[1] == 1:
@@ -274,14 +275,17 @@ def ledger_metrics_nb(equity: np.ndarray, exposed: np.ndarray, cash0: np.ndarray
     n_closed = 0
     step, symbol = np.empty(n_fills, np.int64), np.empty(n_fills, np.int64)
     q, price, commission = np.empty(n_fills), np.empty(n_fills), np.empty(n_fills)
+    n_risks = 0
+    for i in range(n_fills):
+        n_risks = max(n_risks, fill_risk[i] + 1)
     for j in range(equity.shape[1]):
         n = 0
         for i in range(n_fills):
             if fill_portfolio[i] == j:
-                step[n], symbol[n], q[n] = fill_step[i], fill_symbol[i], fill_q[i]
+                step[n], symbol[n], q[n] = fill_step[i], fill_risk[i] * n_symbols + fill_symbol[i], fill_q[i]
                 price[n], commission[n] = fill_price[i], fill_commission[i]
                 n += 1
-        rows, closed, _ = trades_nb(step[:n], symbol[:n], q[:n], price[:n], commission[:n], n_symbols)
+        rows, closed, _ = trades_nb(step[:n], symbol[:n], q[:n], price[:n], commission[:n], n_symbols * n_risks)
         for k in range(len(closed)):
             if closed[k]:
                 closing[0, n_closed], closing[1, n_closed] = rows[k, 7], rows[k, 9]

@@ -294,7 +294,7 @@ def _same(prepared, values=None, market=None):
     return compiled
 
 
-@pytest.mark.parametrize("name", ["simple_backtest", "full_backtest", "two_indices", "limit_entry"])
+@pytest.mark.parametrize("name", ["simple_backtest", "full_backtest", "two_indices", "limit_entry", "two_sleeves"])
 def test_examples_agree(name):
     ledger = _same(prepare(EXAMPLES / f"{name}.flow"))
     assert len(ledger.fills) > 0

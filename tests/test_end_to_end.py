@@ -16,7 +16,7 @@ from flowc.tools.cli import main
 from tests.conftest import EXAMPLES
 from tests.oracles.sma_pandas import simple_backtest_oracle
 
-RUNNABLE = ["simple_backtest", "full_backtest", "two_indices", "pairs_spread"]
+RUNNABLE = ["simple_backtest", "full_backtest", "two_indices", "pairs_spread", "two_sleeves"]
 
 
 @pytest.mark.parametrize("name", [*RUNNABLE, "sma_grid"])
@@ -27,6 +27,18 @@ def test_every_example_runs(name, capsys):
         assert len(out) == 24
     else:
         assert out["final_equity"] > 0 and out["bars"] > 0
+
+
+@pytest.mark.parametrize(("name", "rows"), [
+    ("two_sleeves", [["trend_risk", "312,637", "31.26%", "32"], ["revert_risk", "113,122", "11.31%", "51"],
+                     ["(portfolio)", "425,759", "42.58%", "83"]]),
+    ("full_backtest", [["risk", "66,089", "6.61%", "110"], ["(portfolio)", "66,089", "6.61%", "110"]])])
+def test_the_terminal_shows_a_table_by_sleeve(name, rows, capsys):
+    """Each sleeve's contribution, return and trades, then its portfolio's (docs/language.md, section 11)."""
+    assert main(["run", str(EXAMPLES / f"{name}.flow")]) == 0
+    table = capsys.readouterr().out.split("by sleeve")[1]
+    shown = [line.split() for line in table.splitlines() if line.split() and line.split()[0] in {r[0] for r in rows}]
+    assert [line[:4] for line in shown] == rows
 
 
 @pytest.fixture(scope="module")

@@ -58,7 +58,7 @@ class Backtest:
 
     @cached_property
     def equity(self) -> pd.DataFrame:
-        """One row per step (a DatetimeIndex): equity, cash, drawdown (and each portfolio's equity when several)."""
+        """One row per step (a DatetimeIndex): equity, cash, drawdown, portfolios' equity, sleeves' contributions."""
         return self.run.equity()
 
     @cached_property
@@ -69,6 +69,13 @@ class Backtest:
     def trade_table(self) -> pd.DataFrame:
         """`trades`, under the name `RunResult` gives it."""
         return self.trades
+
+    @cached_property
+    def sleeves(self) -> pd.DataFrame:
+        """One row per sleeve of each portfolio: its contribution and trade statistics (`metrics.json`'s `sleeves`)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.run.sleeve_metrics).set_index(["portfolio", "sleeve"])
 
     @cached_property
     def orders(self) -> pd.DataFrame:

@@ -20,7 +20,8 @@ MIN_TILE = 64  # steps per tile at least, however many symbols
 # table, so the executor hands the rows on as structured records without a copy.
 RECORDS = {
     "orders": ("i", "i", "f", "f", "i", "i"),  # step, symbol, quantity, price, risk, status
-    "fills": ("i", "i", "f", "f", "f", "i", "i"),  # step, symbol, quantity, price, commission, portfolio, execution
+    "fills": ("i", "i", "f", "f", "f", "i", "i", "i"),  # step, symbol, quantity, price, commission, portfolio,
+    # execution, risk (the sleeve)
 }
 COUNTERS = {"orders": 0, "fills": 1}  # the element of `cnt` counting a record table's rows
 

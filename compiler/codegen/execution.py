@@ -36,6 +36,13 @@ def buffers(ctx: Context, node: NodePlan) -> None:
         ctx.buffer(f"fpres_{node.ident}", (Fields(3 * k), Symbols()), "bool", False)
 
 
+def sleeve(ctx: Context, node: NodePlan, slot: int) -> int:
+    """The sleeve of a fill in `slot`: the index in `ledger.risks` of the risk container that sends ORDER
+    input `slot % K`, the input every slot of that number fills (docs/semantics.md, section 8)."""
+    orders = node.inputs_of(Events.ORDER)
+    return ctx.layout.risks.index(ctx.plan.node(orders[slot % len(orders)].source))  # type: ignore[arg-type]
+
+
 def working(ctx: Context, node: NodePlan) -> list[int]:
     """The ORDER inputs whose source sends limit or stop orders (`RiskConfig.working`)."""
     return [k for k, item in enumerate(node.inputs_of(Events.ORDER))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flowc.compiler.codegen.context import Context, RoleEmitter
 from flowc.compiler.codegen.contract import Symbols
-from flowc.compiler.codegen.execution import commission
+from flowc.compiler.codegen.execution import commission, sleeve
 from flowc.compiler.codegen.expr import presence
 from flowc.compiler.plan import NodePlan
 from flowc.compiler.schema import Events
@@ -77,7 +77,8 @@ def _fills(ctx: Context, node: NodePlan, side: str) -> None:
                     _cut(ctx, node, source, slot)
                     px, fee = "px", "fee"
                 w(f"pos_{j}[s], cash_{j} = apply_fill_nb(pos_{j}[s], cash_{j}, q, {px}, {fee})")
-                ctx.record("fills", ("t", "s", "q", px, fee, str(index), str(ctx.layout.executions.index(source))))
+                ctx.record("fills", ("t", "s", "q", px, fee, str(index), str(ctx.layout.executions.index(source)),
+                                     str(sleeve(ctx, source, slot))))
                 if buy:
                     w.depth -= 1
 
@@ -99,9 +100,7 @@ def _cut(ctx: Context, node: NodePlan, source: NodePlan, slot: int) -> None:
     w(f"if q < {wanted}:")
     with w.indent():
         w(f"cut = {wanted} - q")
-        orders = source.inputs_of(Events.ORDER)
-        risk = ctx.layout.risks.index(ctx.plan.node(orders[slot % len(orders)].source))  # type: ignore[arg-type]
-        ctx.record("orders", ("t", "s", "cut", "px", str(risk), CUT))
+        ctx.record("orders", ("t", "s", "cut", "px", str(sleeve(ctx, source, slot)), CUT))
         commission(ctx, source.container.config)
     w("if q > 0.0:")
     w.depth += 1

@@ -44,12 +44,12 @@ class Portfolio:
         if self.buying_power == "none":
             for s in range(n):
                 for execution, fill in received[s]:
-                    self._apply(t, s, execution, fill["quantity"], fill["price"], fill["commission"])
+                    self._apply(t, s, execution, fill, fill["quantity"], fill["commission"])
         else:  # the sells, then the buys, each cut to what the cash pays for
             for s in range(n):
                 for execution, fill in received[s]:
                     if fill["quantity"] < 0.0:
-                        self._apply(t, s, execution, fill["quantity"], fill["price"], fill["commission"])
+                        self._apply(t, s, execution, fill, fill["quantity"], fill["commission"])
             for s in range(n):
                 for execution, fill in received[s]:
                     if fill["quantity"] > 0.0:
@@ -65,10 +65,12 @@ class Portfolio:
         return [[{"cash": self.cash, "equity": equity, "drawdown": self.drawdown, "position": self.position[s]}]
                 for s in range(n)]
 
-    def _apply(self, t: int, s: int, execution: int, q: float, price: float, fee: float) -> None:
+    def _apply(self, t: int, s: int, execution: int, fill: dict[str, float], q: float, fee: float) -> None:
+        """`q` units of `fill` at its price for `fee` (all of it, or the part of a buy the cash paid for)."""
+        price = fill["price"]
         self.position[s] = self.position[s] + q
         self.cash = self.cash - (q * price + fee)
-        self.fills.append((t, s, q, price, fee, self.index, execution))
+        self.fills.append((t, s, q, price, fee, self.index, execution, fill["risk"]))
 
     def _buy(self, t: int, s: int, execution: int, fill: dict[str, float]) -> None:
         """A buy against the cash: the units it pays for with their commission; the rest recorded as cut."""
@@ -84,7 +86,7 @@ class Portfolio:
             self.orders.append((t, s, wanted - q, price, fill["risk"], CUT))
             fee = commission(self.costs[execution], self.net.params, q, price)
         if q > 0.0:
-            self._apply(t, s, execution, q, price, fee)
+            self._apply(t, s, execution, fill, q, fee)
 
     def _affordable(self, c: ExecutionConfig, price: float) -> float:
         """`floor((cash - fixed) / (price * (1.0 + rate) + per_share))`, at most `floor((cash - minimum) / price)`."""

@@ -238,8 +238,8 @@ def append_rows_nb(table: np.ndarray, at: int, rows: np.ndarray, n: int) -> np.n
     return table
 
 
-_STEP, _SYMBOL, _QUANTITY, _PRICE, _COMMISSION, _PORTFOLIO = (
-    FILL_DTYPE.names.index(name) for name in ("step", "symbol", "quantity", "price", "commission", "portfolio"))
+_STEP, _SYMBOL, _QUANTITY, _PRICE, _COMMISSION, _PORTFOLIO, _RISK = (FILL_DTYPE.names.index(name) for name in (
+    "step", "symbol", "quantity", "price", "commission", "portfolio", "risk"))
 
 
 @njit(cache=True, error_model="numpy")
@@ -253,13 +253,14 @@ def batch_metrics_nb(equity: np.ndarray, exposed: np.ndarray, cash0: np.ndarray,
     for k in range(equity.shape[0]):  # loops, not slices and astype: numba compiles them far faster
         n = offsets[k + 1] - offsets[k]
         step, symbol, portfolio = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+        risk = np.empty(n, np.int64)
         quantity, price, commission = np.empty(n), np.empty(n), np.empty(n)
         for i in range(n):
             row, ints = fills[offsets[k] + i], whole[offsets[k] + i]
-            step[i], symbol[i], portfolio[i] = ints[_STEP], ints[_SYMBOL], ints[_PORTFOLIO]
+            step[i], symbol[i], portfolio[i], risk[i] = ints[_STEP], ints[_SYMBOL], ints[_PORTFOLIO], ints[_RISK]
             quantity[i], price[i], commission[i] = row[_QUANTITY], row[_PRICE], row[_COMMISSION]
         values = ledger_metrics_nb(equity[k], exposed[k], cash0[k], step, symbol, quantity, price, commission,
-                                   portfolio, timestamps, periods, bars, n_symbols)
+                                   portfolio, risk, timestamps, periods, bars, n_symbols)
         for j in range(len(values)):
             out[k, j] = values[j]
     return out

@@ -79,7 +79,8 @@ def test_report_files(run_dir):
 def test_report_draws_every_chart_offline(run_dir, tmp_path):
     dom = render_dom(run_dir / "report.html", tmp_path / "profile")
     found = charts(dom)
-    plotly = ["chart-equity", "chart-drawdown", "chart-price-0", "chart-trade-returns", "chart-monthly"]
+    plotly = ["chart-equity", "chart-drawdown", "chart-sleeves", "chart-price-0", "chart-trade-returns",
+              "chart-monthly"]
     assert set(found) == {*plotly, "chart-topology"}
     assert f'data-charts-drawn="{len(plotly)}"' in dom
     for name in plotly:
@@ -102,6 +103,10 @@ def test_report_draws_every_chart_offline(run_dir, tmp_path):
     assert topology.count('class="container"') == 8 and topology.count('class="route"') >= 10
     metrics = re.search(r'<table id="metrics".*?</table>', dom, re.S).group(0)
     assert metrics.count("<tr>") >= 15 and "sharpe" in metrics
+    assert len(lines(found["chart-sleeves"][1])) == 1  # the one sleeve's contribution
+    sleeves = re.search(r'<table id="sleeves".*?</table>', dom, re.S).group(0)  # the sleeve, then its portfolio
+    assert re.findall(r"<tr[^>]*><th>portfolio</th><th>([^<]*)</th><td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td>",
+                      sleeves) == [("risk", "110"), ("(portfolio)", "110")]
 
 
 def test_report_command_redraws_an_existing_run(run_dir, tmp_path, capsys):

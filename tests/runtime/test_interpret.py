@@ -40,12 +40,13 @@ def ledgers(draw):
     fill_price = rng.uniform(50, 150, n_fills)
     fill_commission = rng.uniform(0, 1, n_fills)
     fill_portfolio = rng.integers(0, n_portfolios, n_fills).astype(np.int64)
+    fill_risk = rng.integers(0, draw(st.integers(1, 2)), n_fills).astype(np.int64)
     exposed = rng.random(steps) < 0.5
     timestamps = (np.arange(steps, dtype=np.int64) * 86_400_000_000) + 10**15
     cash0 = np.full(n_portfolios, 1e6)
     periods = draw(st.sampled_from([252.0, np.nan]))
     return (equity, exposed, cash0, fill_step, fill_symbol, fill_q, fill_price, fill_commission, fill_portfolio,
-            timestamps, periods, steps * n_symbols, n_symbols)
+            fill_risk, timestamps, periods, steps * n_symbols, n_symbols)
 
 
 @settings(max_examples=40, deadline=None)
@@ -57,7 +58,7 @@ def test_ledger_metrics_interpreted_equal_compiled(ledger):
 @settings(max_examples=40, deadline=None)
 @given(ledgers())
 def test_trades_interpreted_equal_compiled(ledger):
-    _, _, _, step, symbol, q, price, commission, _, _, _, _, n_symbols = ledger
+    _, _, _, step, symbol, q, price, commission, _, _, _, _, _, n_symbols = ledger
     _same(interpreted(trades_nb)(step, symbol, q, price, commission, n_symbols),
           trades_nb(step, symbol, q, price, commission, n_symbols))
 

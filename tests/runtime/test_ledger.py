@@ -16,7 +16,7 @@ fill = st.tuples(st.integers(0, 11), st.integers(0, 2), st.floats(-1e3, 1e3, all
 def ledger(fills: list[tuple[int, int, float, float, float]], cash0: list[float], steps: int) -> Ledger:
     table = np.zeros(len(fills), FILL_DTYPE)
     for k, (step, portfolio, quantity, price, commission) in enumerate(sorted(fills, key=lambda f: f[0])):
-        table[k] = (step, 0, quantity, price, commission, portfolio, 0)
+        table[k] = (step, 0, quantity, price, commission, portfolio, 0, 0)
     return Ledger(tuple(f"p{j}" for j in range(len(cash0))), ("risk",), ("execution",), np.array(cash0),
                   np.zeros((steps, len(cash0))), np.zeros(steps, bool), np.zeros((len(cash0), 1)),
                   np.zeros(0, ORDER_DTYPE), table, np.zeros(0, UNFILLED_DTYPE))

@@ -247,7 +247,13 @@ def test_each_portfolio_of_a_run_has_its_own_metrics(tmp_path):
         m, equity, cash0 = result.portfolio_metrics[name], result.ledger.equity[:, j], result.ledger.cash0[j]
         assert m["total_return"] == pytest.approx(equity[-1] / cash0 - 1, rel=1e-12)
         assert m["cagr"] == pytest.approx((equity[-1] / cash0) ** (1 / years) - 1, rel=1e-12)
-        assert m["exposure"] is None
+        position, held = [0.0] * len(prepared.market.symbols), 0  # the steps it holds a position at their end
+        mine = result.ledger.fills[result.ledger.fills["portfolio"] == j]
+        for t in range(len(equity)):
+            for f in mine[mine["step"] == t]:
+                position[f["symbol"]] += f["quantity"]
+            held += any(p != 0.0 for p in position)
+        assert 0 < held < len(equity) and m["exposure"] == held / len(equity)
 
 
 # --- trade statistics --------------------------------------------------------------------------

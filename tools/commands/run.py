@@ -28,6 +28,7 @@ from flowc.runtime.metrics import METRIC_KEYS
 from flowc.runtime.results import RunResult, summarise
 from flowc.tools import manifest, out_folder
 from flowc.tools.exit_codes import EXIT_ERRORS, EXIT_OK, EXIT_USAGE
+from flowc.tools.sleeve_table import COLUMNS, LABELS, TOTAL, sleeve_rows, text
 
 REPORT_FILES = ("report.html", "charts")  # what --report adds to --out: replaced with the results
 OUT_FILES = (*manifest.RESULT_FILES, manifest.MANIFEST, *REPORT_FILES, "features")  # a run's set in --out
@@ -120,13 +121,15 @@ def run_run(args: argparse.Namespace) -> int:
             return _usage(f"--out {args.out}: cannot write the results: {_reason(exc)}")
         _say(args, f"wrote {', '.join(record['results'])} and {manifest.MANIFEST} to {args.out}")
     if args.json:
-        shown = {**result.metrics, "timings": timings, **({"benchmark": bench} if bench else {})}
+        shown = {**result.metrics, "timings": timings, **({"benchmark": bench} if bench else {}),
+                 "portfolios": result.portfolio_metrics, "sleeves": result.sleeve_metrics}
         sys.stdout.write(json.dumps(shown, indent=2) + "\n")
     elif not args.quiet:
         rows = [(k, cell(result.metrics.get(k))) for k in METRIC_KEYS]
         if bench:
             rows.append((f"benchmark {bench['symbol']} total_return", cell(bench["total_return"])))
         _table(f"{result.workflow}", rows, timings)
+        _sleeves({"portfolios": result.portfolio_metrics, "sleeves": result.sleeve_metrics})
     return EXIT_OK
 
 
@@ -425,6 +428,25 @@ def _table(title: str, rows: list[tuple[str, str]], timings: dict[str, float]) -
     console.print(table)
     console.print(f"[dim]parse {timings['parse']:.3f}s  compile {timings['compile']:.3f}s  "
                   f"jit {timings['jit']:.3f}s  run {timings['run']:.4f}s[/dim]")
+
+
+def _sleeves(metrics: dict) -> None:
+    """The per-sleeve table (`tools.sleeve_table`): each sleeve's contribution, then its portfolio's."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    several = len(metrics["portfolios"]) > 1
+    table = Table(title="by sleeve", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                  collapse_padding=True)
+    for name in ("portfolio", "sleeve")[not several:]:
+        table.add_column(name, no_wrap=True)
+    for key in COLUMNS:
+        table.add_column(LABELS.get(key, key), justify="right", no_wrap=True)
+    for portfolio, sleeve, values in sleeve_rows(metrics):
+        table.add_row(*(portfolio, sleeve)[not several:], *(text(values.get(k), k) for k in COLUMNS),
+                      style="bold" if sleeve == TOTAL else None)
+    Console().print(table)
 
 
 class _status:

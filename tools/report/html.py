@@ -16,6 +16,7 @@ import numpy as np
 
 from flowc.tools.report import topology
 from flowc.tools.report.model import METRIC_ROWS, MONTHS, RunView, shown, yearly_returns
+from flowc.tools.sleeve_table import COLUMNS, LABELS, TOTAL, sleeve_rows, text
 
 STRATEGY, BENCH, LOSS, GAIN = "#1f5fa8", "#8c8c8c", "#c0392b", "#1e8449"
 CONFIG = {"displaylogo": False, "responsive": True}
@@ -46,6 +47,12 @@ def figures(view: RunView) -> dict[str, object]:
     dd.add_scatter(x=x, y=-view.benchmark_drawdown, name=view.benchmark_label,
                    line={"color": BENCH, "width": 1.0, "dash": "dot"})
     found["chart-drawdown"] = dd
+
+    if view.contributions:
+        parts = go.Figure(layout=_layout(yaxis={"title": "contribution", "tickformat": ",.0f"}))
+        for name, curve in view.contributions.items():
+            parts.add_scatter(x=x, y=curve, name=name, line={"width": 1.2})
+        found["chart-sleeves"] = parts
 
     trades, markers = view.trades, view.markers
     for j in view.charted_symbols:
@@ -125,6 +132,7 @@ def render(view: RunView) -> str:
                              f"The run's equity against {e(view.benchmark_label)} with the same starting cash "
                              f"({view.cash0:,.0f})."))
     sections.append(_section("Drawdown", "chart-drawdown", "Decline from the running peak of equity."))
+    sections.append(_sleeves(view))
     symbols_html = []
     for j in view.charted_symbols:
         symbol = view.market.symbols[j]
@@ -217,6 +225,24 @@ def _metrics_table(view: RunView) -> str:
             f"<tbody>{''.join(rows)}</tbody></table></section>")
 
 
+def _sleeves(view: RunView) -> str:
+    """Each sleeve's contribution and trade statistics beside its portfolio's, and their curves."""
+    e = html.escape
+    rows = sleeve_rows(view.metrics)
+    if not rows:
+        return ""
+    head = "".join(f"<th>{e(LABELS.get(k, k))}</th>" for k in COLUMNS)
+    body = "".join(f"<tr{' class=total' if sleeve == TOTAL else ''}><th>{e(portfolio)}</th><th>{e(sleeve)}</th>"
+                   + "".join(f"<td>{e(text(values.get(k), k))}</td>" for k in COLUMNS) + "</tr>"
+                   for portfolio, sleeve, values in rows)
+    chart = '<div id="chart-sleeves" class="flowc-chart"></div>' if view.contributions else ""
+    return ("<section><h2>Sleeves</h2><p>What each risk container (sleeve) contributed to its portfolio: its cash "
+            "flows plus its positions at the last close, from 0; the sleeves of a portfolio sum to its P&amp;L. "
+            "Return is the contribution over the portfolio's starting cash.</p>"
+            f'<table id="sleeves" class="metrics"><thead><tr><th>portfolio</th><th>sleeve</th>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table>{chart}</section>")
+
+
 def _topology(view: RunView) -> str:
     if view.graph is None:
         return "<section><h2>Topology</h2><p>The workflow could not be loaded to draw it.</p></section>"
@@ -264,6 +290,7 @@ table { border-collapse: collapse; font-size: 14px; }
 table.metrics th, table.metrics td, table.info th, table.info td { padding: 3px 14px 3px 6px; text-align: right;
   border-bottom: 1px solid #eee; }
 table.metrics th:first-child, table.info th { text-align: left; font-weight: 600; }
+table#sleeves tbody th { text-align: left; font-weight: normal; } table#sleeves tr.total { font-weight: 600; }
 table.info td { text-align: left; font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px;
   word-break: break-all; }
 .flowc-chart { width: 100%; min-height: 120px; } .flowc-svg { overflow-x: auto; }

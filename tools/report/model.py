@@ -43,6 +43,7 @@ class RunView:
     markers: pd.DataFrame  # one row per fill drawn on a price chart (`fill_markers`)
     monthly: pd.DataFrame  # years x 12 months, returns as fractions (NaN: no bar that month)
     charted_symbols: list[int]  # the symbols drawn with their price, most traded first
+    contributions: dict[str, np.ndarray] = field(default_factory=dict)  # sleeve -> [T] (equity.csv `contribution:`)
     graph: object | None = None  # the FlowGraph, when the workflow could be loaded
     notes: list[str] = field(default_factory=list)
 
@@ -96,11 +97,15 @@ def load_run(out: str | Path, market: MarketData, graph: object | None = None,
         benchmark_metrics=benchmark_metrics(bench, market, cash0, manifest.get("periods_per_year")),
         positions=positions, trades=trades, markers=fill_markers(fills, trades),
         monthly=monthly_returns(pd.Series(equity, index=index), cash0),
-        charted_symbols=order[:MAX_SYMBOL_CHARTS], graph=graph)
+        charted_symbols=order[:MAX_SYMBOL_CHARTS], graph=graph,
+        contributions={c.removeprefix(CONTRIBUTION): equity_frame[c].to_numpy(dtype=float)
+                       for c in equity_frame.columns if c.startswith(CONTRIBUTION)})
     if market.n_symbols > MAX_SYMBOL_CHARTS:
         view.notes.append(f"prices are drawn for the {MAX_SYMBOL_CHARTS} most traded of {market.n_symbols} symbols")
     return view
 
+
+CONTRIBUTION = "contribution:"  # equity.csv's columns of the sleeves' contributions
 
 MARKER_COLUMNS = ("symbol", "step", "price", "kind", "pnl", "return")
 
@@ -110,26 +115,27 @@ def fill_markers(fills: pd.DataFrame, trades: pd.DataFrame) -> pd.DataFrame:
 
     A fill that opens or adds to a position is a `long entry` or `short entry`; one that reduces or
     closes it is an `exit`, with the P&L and return of the trade it closes (when it closes one); a
-    fill that reverses a position is both. Positions are followed per portfolio and symbol. (A
+    fill that reverses a position is both. Positions are followed per portfolio, sleeve and symbol, as
+    trades are. (A
     trade's `entry_price` is the quantity-weighted mean of its opening fills, a price that may
     never have traded, so markers are not drawn from trades.csv.)
     """
     rows: list[tuple] = []
     closed = {}
     if len(trades):
-        portfolio = trades["portfolio"] if "portfolio" in trades else [""] * len(trades)
-        keys = zip(portfolio, trades["symbol"], trades["exit_step"].astype(int), strict=True)
+        owner = [trades[c] if c in trades else [""] * len(trades) for c in ("portfolio", "sleeve")]
+        keys = zip(*owner, trades["symbol"], trades["exit_step"].astype(int), strict=True)
         for key, pnl, ret in zip(keys, trades["pnl"], trades["return"], strict=True):
             closed[key] = (float(pnl), float(ret))
     held: dict[tuple, float] = {}
     for f in fills.itertuples(index=False):
-        key = (getattr(f, "portfolio", ""), f.symbol)
+        key = (getattr(f, "portfolio", ""), getattr(f, "sleeve", ""), f.symbol)
         before = held.get(key, 0.0)
         after = before + float(f.quantity)
         held[key] = after
         step, price = int(f.step), float(f.price)
         if before != 0.0 and (after == 0.0 or np.sign(after) != np.sign(before) or abs(after) < abs(before)):
-            pnl, ret = closed.get((key[0], f.symbol, step), (np.nan, np.nan))
+            pnl, ret = closed.get((*key, step), (np.nan, np.nan))
             rows.append((f.symbol, step, price, "exit", pnl, ret))
         if after != 0.0 and (before == 0.0 or np.sign(after) != np.sign(before) or abs(after) > abs(before)):
             rows.append((f.symbol, step, price, "long entry" if after > 0 else "short entry", np.nan, np.nan))
