@@ -41,12 +41,21 @@ def working(ctx: Context, node: NodePlan) -> list[int]:
             if ctx.plan.node(item.source).container.config.working]  # type: ignore[arg-type]
 
 
+def _exits_after_entries(ctx: Context, node: NodePlan) -> list[int]:
+    """The ORDER inputs whose source sends both working entries and exit orders: an exit on the bar
+    its entry filled within waits (docs/semantics.md, 7, step 3)."""
+    return [k for k in working(ctx, node)
+            if ctx.plan.node(node.inputs_of(Events.ORDER)[k].source).container.config.priced]  # type: ignore[arg-type]
+
+
 def symbol(ctx: Context, node: NodePlan) -> None:
     w, cfg, x = ctx.w, node.container.config, node.ident
     orders = node.inputs_of(Events.ORDER)
     k_all = len(orders)
     bar = node.input(Events.BAR)
     w(f"bar = {presence(ctx, bar) if bar else 'False'}")
+    for k in _exits_after_entries(ctx, node):  # whether input k's working order filled past this bar's open
+        w(f"within_{x}_{k} = False")
     for k in ctx.layout.fill_slots[node.path]:
         w(f"{ctx.ev(f'fpres_{x}', k)} = False")
         if ctx.layout.fused:  # locals are defined on every path
@@ -82,9 +91,10 @@ def symbol(ctx: Context, node: NodePlan) -> None:
                 w("else:")
                 w.depth += 1
             now = []
-            if exits:  # an exit order (a market-on-close one) fills now at its price, whatever the fill mode
-                price = ctx.ev(f"ordpx_{source.ident}")
-                now.append((f"bar and {price} == {price}", price))
+            if exits:  # an exit order (a market-on-close one) fills now at its price, whatever the fill mode,
+                price = ctx.ev(f"ordpx_{source.ident}")  # unless its entry filled within this bar
+                past = f" and not within_{x}_{k}" if k in _exits_after_entries(ctx, node) else ""
+                now.append((f"bar and {price} == {price}{past}", price))
             if cfg.fill == "close":
                 now.append(("bar", "bar_close[t, s]"))
             assert bool(now) == (k_all + k in ctx.layout.fill_slots[node.path])
@@ -122,6 +132,8 @@ def _check(ctx: Context, node: NodePlan, k: int) -> None:
         with w.indent():
             fill(ctx, node, 2 * len(node.inputs_of(Events.ORDER)) + k, f"wq_{x}[{k}, s]", "wpx")
             w(f"wq_{x}[{k}, s] = 0.0")
+            if k in _exits_after_entries(ctx, node):
+                w(f"within_{x}_{k} = wpx != bar_open[t, s]")
         w("else:")
         with w.indent():
             w(f"wage_{x}[{k}, s] = wage_{x}[{k}, s] + 1.0")

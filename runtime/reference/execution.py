@@ -51,6 +51,7 @@ class Execution:
         bars = self.net.deliver(self.bar, s) if self.bar is not None else []
         fills: list[Record] = []
         at_close = self.config.fill == "close"
+        within: set[int] = set()  # the inputs whose working order filled within this bar, past its open
         if bars:
             base = bars[0]["close" if at_close else "open"]
             for pending in self.pending:
@@ -59,7 +60,10 @@ class Execution:
                     pending[s] = None
             for k, working in enumerate(self.working):
                 if working[s] is not None:
-                    fills += self._check(t, s, k, bars[0])
+                    filled, past_open = self._check(t, s, k, bars[0])
+                    fills += filled
+                    if past_open:
+                        within.add(k)
         for k, (pending, orders) in enumerate(zip(self.pending, arrived, strict=True)):
             for q, price, level, limit in orders:
                 q = self._net(t, s, k, q)
@@ -68,7 +72,7 @@ class Execution:
                 if level == level:  # a limit or stop order: it works from the next bar
                     w = self.working[k][s]
                     self.working[k][s] = Working(q if w is None else w.quantity + q, level, limit)
-                elif bars and price == price:  # an exit order fills now at its price, whatever the fill mode
+                elif bars and price == price and k not in within:  # an exit order fills now at its price
                     fills.append(self._fill(q, price))
                 elif bars and at_close:
                     fills.append(self._fill(q, bars[0]["close"]))
@@ -92,9 +96,10 @@ class Execution:
         self.working[k][s] = None
         return rest
 
-    def _check(self, t: int, s: int, k: int, bar: dict[str, float]) -> list[Record]:
+    def _check(self, t: int, s: int, k: int, bar: dict[str, float]) -> tuple[list[Record], bool]:
         """A working order against this bar: filled (at the open if it gapped through the level, else at
-        the level), or a bar older, expired when its time in force has run out."""
+        the level), or a bar older, expired when its time in force has run out; and whether it filled
+        past the bar's open."""
         w = self.working[k][s]
         assert w is not None
         q, level, o = w.quantity, w.level, bar["open"]
@@ -104,7 +109,7 @@ class Execution:
                 w.triggered = True  # by the open: a limit on this bar
             elif not w.triggered:
                 w.triggered = bar["high"] >= level if q > 0.0 else bar["low"] <= level  # a limit from the next bar
-                return self._older(t, s, k)
+                return self._older(t, s, k), False
             entry, level = "limit", w.limit
         if entry == "limit":
             px = (o if o <= level else level if bar["low"] <= level else None) if q > 0.0 else (
@@ -114,8 +119,8 @@ class Execution:
                 o if o <= level else level if bar["low"] <= level else None)
         if px is not None:
             self.working[k][s] = None
-            return [self._fill(q, px)]
-        return self._older(t, s, k)
+            return [self._fill(q, px)], px != o
+        return self._older(t, s, k), False
 
     def _older(self, t: int, s: int, k: int) -> list[Record]:
         """A bar without a fill: one bar older, and expired when its time in force has run out."""

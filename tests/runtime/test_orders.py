@@ -148,8 +148,10 @@ def test_an_exit_cancels_the_working_entry():
     assert fills(ledger) == []
 
 
-def test_a_limit_filled_on_a_bar_comes_before_the_exit_on_it():
-    assert fills(case("exit_after_fill")) == [(1, 10, 99), (1, -10, 98)]  # the low reaches 99, then 98
+def test_an_exit_on_the_bar_its_entry_filled_within_waits_for_the_next_open():
+    # the limit fills at 99 past bar 1's open; whether the low of 97.5 came before or after it is
+    # unknown, so the stop at 98 fills as a market order: at bar 2's open
+    assert fills(case("exit_after_fill")) == [(1, 10, 99), (2, -10, 97)]
 
 
 def test_working_orders_fill_against_the_bar_in_close_mode_too():
