@@ -14,6 +14,7 @@ from flowc.runtime.reference import run_reference
 
 from .test_exits import bars, fills
 from .test_orders import limit
+from .test_risk_settings import flow
 
 # kernc/backtesting.py, backtesting/test/GOOG.csv, 2012-10-16 to 2012-10-22: (open, high, low, close)
 GOOG = [
@@ -29,12 +30,12 @@ def goog() -> list[tuple[float, ...]]:
     return [(*row, 0.0 if k == 0 else 1.0) for k, row in enumerate(GOOG)]
 
 
-def run_both(tmp_path, risk: str):
+def run_both(tmp_path, text: str, rows):
     """The reference ledger of the case, after checking the compiled engine gives the same."""
     path = tmp_path / "case.flow"
-    path.write_text(limit(risk, "stop_loss = price(720)"))
+    path.write_text(text)
     prepared = prepare(path)
-    prepared.market = bars(*goog())
+    prepared.market = bars(*rows)
     reference = run_reference(prepared.analysis, prepared.market, list(prepared.params()))
     assert run_prepared(prepared, engine="compiled").same_as(reference)
     return reference
@@ -50,4 +51,29 @@ def run_both(tmp_path, risk: str):
     ("stop(758)", [(2, 10.0, 758.0), (3, -10.0, 705.58)]),
 ])
 def test_backtesting_py_trade_enter_hit_sl_on_same_day(tmp_path, entry, expected):
-    assert fills(run_both(tmp_path, entry)) == expected  # (step, quantity, price); the peer checks the exit price
+    ledger = run_both(tmp_path, limit(entry, "stop_loss = price(720)"), goog())
+    assert fills(ledger) == expected  # (step, quantity, price); the peer checks the exit price
+
+
+
+# polakowo/vectorbt, tests/test_portfolio.py, TestFromSignals.test_tp_stop, the cases with open, high
+# and low: a take-profit is a limit order that closes the position (open-source vectorbt has no
+# limit entries). One entry at the first close, held until the take-profit fills: at the open when
+# the bar opens through the level, else at the level when the high (a short: the low) reaches it.
+RISING = [(c - 0.25, c + 0.5, c - 0.5, c, 1.0) for c in (1.0, 2.0, 3.0, 4.0, 5.0)]
+FALLING = [(c + 0.25, c + 0.5, c - 0.5, c, -1.0) for c in (5.0, 4.0, 3.0, 2.0, 1.0)]
+
+
+@pytest.mark.parametrize(("rows", "size", "stop", "expected"), [
+    # from_signals_longonly, tp_stop 0.5, 0.75, 1.0: 100 units at 1.0, sold at 1.75, 1.75 and 2.0 on bar 1
+    (RISING, 100, 50, [(0, 100.0, 1.0), (1, -100.0, 1.75)]),
+    (RISING, 100, 75, [(0, 100.0, 1.0), (1, -100.0, 1.75)]),
+    (RISING, 100, 100, [(0, 100.0, 1.0), (1, -100.0, 2.0)]),
+    # from_signals_shortonly, tp_stop 0.1, 0.15, 0.2: 20 units short at 5.0, bought at 4.25, 4.25 and 4.0
+    (FALLING, 20, 10, [(0, -20.0, 5.0), (1, 20.0, 4.25)]),
+    (FALLING, 20, 15, [(0, -20.0, 5.0), (1, 20.0, 4.25)]),
+    (FALLING, 20, 20, [(0, -20.0, 5.0), (1, 20.0, 4.0)]),
+])
+def test_vectorbt_tp_stop_with_ohlc(tmp_path, rows, size, stop, expected):
+    risk = f"size = fixed({size}); long_only = false; take_profit = percent({stop})"
+    assert fills(run_both(tmp_path, flow(risk, "close"), rows)) == expected
