@@ -254,6 +254,8 @@ BUILTIN: tuple[Component, ...] = (
     Component("fixed", Roles.EXECUTION, "commission", (Arg("c", Kind.NUMBER),), "c per fill"),
     Component("bps", Roles.EXECUTION, "slippage", (Arg("b", Kind.NUMBER),),
               "fill price + sign(q) * ((b/10000) * price), against the order"),
+    Component("volume_impact", Roles.EXECUTION, "slippage", (Arg("k", Kind.NUMBER),),
+              "fill price + sign(q) * ((k * abs(q) / volume) * price), the volume of the latest closed bar"),
 )
 
 _registry: dict[tuple[str, str, str], Component] = {}

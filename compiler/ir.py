@@ -247,6 +247,7 @@ class ExecutionConfig:
     slippage: Slot | None  # bps
     min_commission: Slot | None = None  # per fill
     max_commission: Fee | None = None  # per fill: an amount (`fixed`) or a percent of the fill's value
+    slippage_model: str = "bps"  # "bps" | "volume_impact": how `slippage`'s number moves the price
 
 
 @dataclass(frozen=True)

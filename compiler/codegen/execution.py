@@ -29,10 +29,17 @@ def buffers(ctx: Context, node: NodePlan) -> None:
         state = (("wq", 0.0), ("wlv", float("nan")), ("wll", float("nan")), ("wtrig", 0.0), ("wage", 0.0))
         for name, start in state:  # a stop-limit's limit and whether it was triggered too
             ctx.buffer(f"{name}_{node.ident}", (Fields(k), Symbols()), "f8", start)
+    if _impact(node):  # the volume of the latest closed bar of each symbol
+        ctx.buffer(f"lvol_{node.ident}", (Symbols(),), "f8", float("nan"))
     if not ctx.layout.fused:  # else locals (`ev`)
         for name in ("fq", "fpx", "fc"):
             ctx.buffer(f"{name}_{node.ident}", (Fields(3 * k), Symbols()), "f8", 0.0)
         ctx.buffer(f"fpres_{node.ident}", (Fields(3 * k), Symbols()), "bool", False)
+
+
+def _impact(node: NodePlan) -> bool:
+    """Whether the container's slippage reads the volume (`volume_impact`)."""
+    return node.container.config.slippage is not None and node.container.config.slippage_model == "volume_impact"
 
 
 def working(ctx: Context, node: NodePlan) -> list[int]:
@@ -66,7 +73,7 @@ def symbol(ctx: Context, node: NodePlan) -> None:
         for k in range(k_all):
             w(f"if pend_{x}[{k}, s] != 0.0:")
             with w.indent():
-                fill(ctx, node, k, f"pend_{x}[{k}, s]", base)
+                fill(ctx, node, k, f"pend_{x}[{k}, s]", base, at_close=cfg.fill == "close")
                 w(f"pend_{x}[{k}, s] = 0.0")
         for k in working(ctx, node):
             _check(ctx, node, k)
@@ -101,7 +108,7 @@ def symbol(ctx: Context, node: NodePlan) -> None:
             for n, (test, price) in enumerate(now):
                 w(f"{'if' if n == 0 else 'elif'} {test}:")
                 with w.indent():
-                    fill(ctx, node, k_all + k, q, price)
+                    fill(ctx, node, k_all + k, q, price, at_close=price == "bar_close[t, s]")
             pend = f"pend_{x}[{k}, s] = pend_{x}[{k}, s] + {q}"
             if now:
                 w("else:")
@@ -111,6 +118,10 @@ def symbol(ctx: Context, node: NodePlan) -> None:
                 w(pend)
             if source.container.config.working:
                 w.depth -= 2
+    if _impact(node):  # this bar has closed: its volume is known to the fills after it
+        w("if bar:")
+        with w.indent():
+            w(f"lvol_{x}[s] = bar_volume[t, s]")
 
 
 def _check(ctx: Context, node: NodePlan, k: int) -> None:
@@ -165,12 +176,17 @@ def _net(ctx: Context, node: NodePlan, k: int, source: NodePlan) -> None:
             w("oq = rest")
 
 
-def fill(ctx: Context, node: NodePlan, slot: int, quantity: str, price: str) -> None:
-    """One fill of `quantity` at base `price` into a fill slot: slippage first, then commission."""
+def fill(ctx: Context, node: NodePlan, slot: int, quantity: str, price: str, at_close: bool = False) -> None:
+    """One fill of `quantity` at base `price` into a fill slot: slippage first, then commission. A fill
+    `at_close` knows this bar's volume; any other, the volume of the bar before."""
     w, cfg, x = ctx.w, node.container.config, node.ident
     w(f"q = {quantity}")
     w(f"px = {price}")
-    if cfg.slippage is not None:
+    if _impact(node):
+        ctx.kernels.add("volume_impact_nb")
+        volume = "bar_volume[t, s]" if at_close else f"lvol_{x}[s]"
+        w(f"px = volume_impact_nb(px, q, p[{cfg.slippage.index}], {volume})")
+    elif cfg.slippage is not None:
         ctx.kernels.add("slipped_nb")
         w(f"px = slipped_nb(px, q, p[{cfg.slippage.index}])")
     w("fee = 0.0")

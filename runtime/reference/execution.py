@@ -41,6 +41,7 @@ class Execution:
         self.sources: list[RiskConfig] = [net.binding.containers[i.source].config for i in self.orders]
         self.risk_index = [risks.index(i.source) for i in self.orders]
         self.records = orders  # cancelled and expired working orders are recorded with the orders
+        self.volume = [float("nan")] * n  # per symbol, the volume of its latest closed bar (`volume_impact`)
 
     def step(self, t: int) -> Emitted:
         return [self._symbol(t, s) for s in range(self.net.market.n_symbols)]
@@ -52,15 +53,17 @@ class Execution:
         fills: list[Record] = []
         at_close = self.config.fill == "close"
         within: set[int] = set()  # the inputs whose working order filled within this bar, past its open
+        before = self.volume[s]  # known at the open and within the bar
+        now = bars[0]["volume"] if bars else before  # known at the close
         if bars:
             base = bars[0]["close" if at_close else "open"]
             for pending in self.pending:
                 if pending[s] is not None:
-                    fills.append(self._fill(pending[s], base))
+                    fills.append(self._fill(pending[s], base, now if at_close else before))
                     pending[s] = None
             for k, working in enumerate(self.working):
                 if working[s] is not None:
-                    filled, past_open = self._check(t, s, k, bars[0])
+                    filled, past_open = self._check(t, s, k, bars[0], before)
                     fills += filled
                     if past_open:
                         within.add(k)
@@ -73,12 +76,13 @@ class Execution:
                     w = self.working[k][s]
                     self.working[k][s] = Working(q if w is None else w.quantity + q, level, limit)
                 elif bars and price == price and k not in within:  # an exit order fills now at its price
-                    fills.append(self._fill(q, price))
+                    fills.append(self._fill(q, price, before))
                 elif bars and at_close:
-                    fills.append(self._fill(q, bars[0]["close"]))
+                    fills.append(self._fill(q, bars[0]["close"], now))
                 else:
                     netted = q if pending[s] is None else pending[s] + q
                     pending[s] = netted if netted != 0.0 else None
+        self.volume[s] = now
         return fills
 
     def _net(self, t: int, s: int, k: int, q: float) -> float:
@@ -96,7 +100,7 @@ class Execution:
         self.working[k][s] = None
         return rest
 
-    def _check(self, t: int, s: int, k: int, bar: dict[str, float]) -> tuple[list[Record], bool]:
+    def _check(self, t: int, s: int, k: int, bar: dict[str, float], volume: float) -> tuple[list[Record], bool]:
         """A working order against this bar: filled (at the open if it gapped through the level, else at
         the level), or a bar older, expired when its time in force has run out; and whether it filled
         past the bar's open."""
@@ -119,7 +123,7 @@ class Execution:
                 o if o <= level else level if bar["low"] <= level else None)
         if px is not None:
             self.working[k][s] = None
-            return [self._fill(q, px)], px != o
+            return [self._fill(q, px, volume)], px != o
         return self._older(t, s, k), False
 
     def _older(self, t: int, s: int, k: int) -> list[Record]:
@@ -136,10 +140,14 @@ class Execution:
     def _record(self, t: int, s: int, k: int, q: float, level: float, status: int) -> None:
         self.records.append((t, s, q, level, self.risk_index[k], status))
 
-    def _fill(self, q: float, base: float) -> Record:
+    def _fill(self, q: float, base: float, volume: float) -> Record:
+        """A fill of `q` at `base`, moved by the slippage (`volume`: the latest closed bar's) and charged."""
         c, params = self.config, self.net.params
         price = base
-        if c.slippage is not None:
+        if c.slippage is not None and c.slippage_model == "volume_impact":
+            if volume > 0.0:
+                price = base + sign(q) * ((params[c.slippage.index] * (abs(q) / volume)) * base)
+        elif c.slippage is not None:
             price = base + sign(q) * ((params[c.slippage.index] / 10000.0) * base)
         commission = 0.0
         for k, term in enumerate(c.commission):  # the terms summed left to right, the first as it is

@@ -1,0 +1,67 @@
+"""Fill realism: slippage by the volume known at the fill (docs/semantics.md, 7).
+
+Hand cases on bars written as `(open, high, low, close, volume)`: the strategy's signal is the volume
+column (`test_risk_settings.TEMPLATE`), clipped to 1, so any positive volume is a long signal. Each
+case runs in both engines.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from flowc.runtime.manager import prepare, run_prepared
+from flowc.runtime.reference import run_reference
+
+from .test_exits import bars, errors, fills
+from .test_risk_settings import flow
+
+
+def impact_flow(fill: str, slippage: str = "volume_impact(0.5)", risk: str = "size = fixed(10)") -> str:
+    return flow(risk, fill).replace(f"fill = {fill}() }}", f"fill = {fill}(); slippage = {slippage} }}")
+
+
+def run_both(tmp_path, text: str, rows):
+    path = tmp_path / "case.flow"
+    path.write_text(text)
+    prepared = prepare(path)
+    prepared.market = bars(*rows)
+    reference = run_reference(prepared.analysis, prepared.market, list(prepared.params()))
+    assert run_prepared(prepared, engine="compiled").same_as(reference)
+    return reference
+
+
+def moved(price: float, q: float, k: float, volume: float) -> float:
+    """The semantics' steps: `P + sign(q) * ((k * (abs(q) / v)) * P)`."""
+    return price + (1.0 if q > 0 else -1.0) * ((k * (abs(q) / volume)) * price)
+
+
+def test_a_fill_at_the_open_reads_the_volume_of_the_bar_before(tmp_path):
+    rows = [(100, 101, 99, 100, 1000), (102, 103, 101, 102, 4000)]
+    assert fills(run_both(tmp_path, impact_flow("next_open"), rows)) == [(1, 10.0, moved(102.0, 10.0, 0.5, 1000.0))]
+
+
+def test_a_fill_at_the_close_reads_its_own_bar(tmp_path):
+    rows = [(100, 101, 99, 100, 1000), (102, 103, 101, 102, 4000)]
+    assert fills(run_both(tmp_path, impact_flow("close"), rows)) == [(0, 10.0, moved(100.0, 10.0, 0.5, 1000.0))]
+
+
+def test_a_sale_is_moved_down_and_no_volume_known_moves_nothing(tmp_path):
+    rows = [(100, 101, 99, 100, 1000), (102, 103, 101, 102, -2000), (101, 102, 100, 101, 0.0),
+            (100, 101, 99, 100, -1)]
+    ledger = run_both(tmp_path, impact_flow("next_open", risk="size = fixed(10); long_only = false"), rows)
+    # bar 1 fills +10 on bar 0's 1000; bar 2 reverses (-20) on bar 1's volume, which is negative: no
+    # volume known, no impact; bar 3 fills +10 (flat again) on bar 2's volume of 0: no impact either
+    assert fills(ledger) == [(1, 10.0, moved(102.0, 10.0, 0.5, 1000.0)), (2, -20.0, 101.0), (3, 10.0, 100.0)]
+
+
+def test_a_negative_impact_is_an_error():
+    assert ("FL509" in {code for code, _ in errors(impact_flow("close", "volume_impact(-1)"))})
+
+
+@pytest.mark.parametrize("fill", ["next_open", "close"])
+def test_working_orders_and_exits_read_the_bar_before(tmp_path, fill):
+    risk = "size = fixed(10); long_only = false; entry = limit(c - 1); stop_loss = distance(5)"
+    rows = [(100, 101, 99, 100, 1000), (100, 100, 98, 99, 500), (97, 97, 93, 94, 800), (94, 95, 93, 94, 800)]
+    ledger = run_both(tmp_path, impact_flow(fill, risk=risk), rows)
+    assert fills(ledger) == [(1, 10.0, moved(99.0, 10.0, 0.5, 1000.0)),  # the limit at 99 within bar 1
+                             (2, -10.0, moved(95.0, -10.0, 0.5, 500.0))]  # the stop at 100 - 5 within bar 2
