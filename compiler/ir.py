@@ -213,7 +213,7 @@ class RiskConfig:
     trailing_stop: Level | None = None
     max_bars: Slot | None = None  # the time stop: bars held at most
     tracks: bool = False  # keeps the position's entry and bars held: exits, or a setting reads them
-    entry: str = "market"  # orders that open or increase a position: market, market_on_close, limit, stop, stop_limit
+    entry: str = "market"  # market, market_on_close, market_on_open, limit, stop, stop_limit
     entry_bars: Slot | None = None  # a limit's or stop's time in force: bars it works at most (< 1: till cancelled)
 
     @property
@@ -225,6 +225,11 @@ class RiskConfig:
     def priced(self) -> bool:
         """Some of its orders carry a price and fill at it at once: exits, and market-on-close entries."""
         return self.has_exits or self.entry == "market_on_close"
+
+    @property
+    def at_open(self) -> bool:
+        """Its market orders fill at the next bar's open whatever the fill mode (`market_on_open`)."""
+        return self.entry == "market_on_open"
 
     @property
     def has_exits(self) -> bool:

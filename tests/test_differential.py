@@ -213,20 +213,21 @@ containers c { backtest: backtest {
         entry = stop_limit(close + direction * k * a, close + direction * (k + 0.5) * a, bars = n)
     }
     risk_m: risk { size = fixed(3); long_only = false; entry = market_on_close(); stop_loss = distance(a) }
+    risk_o: risk { size = fixed(2); long_only = false; entry = market_on_open(); take_profit = distance(a) }
     execution: execution { fill = next_open(); commission = percent(0.1); slippage = volume_impact(0.2) }
     at_close: execution { fill = close(); slippage = bps(5) }
     portfolio: portfolio { cash = 100_000 }
 } }
 communication w {
     pipeline data -> features -> trend -> risk_l -> execution -> portfolio
-    route features -> weekly, risk_l, risk_s, risk_x, risk_m : FEATURE
+    route features -> weekly, risk_l, risk_s, risk_x, risk_m, risk_o : FEATURE
     route weekly -> risk_s, risk_x : SIGNAL
-    route trend -> risk_m : SIGNAL
+    route trend -> risk_m, risk_o : SIGNAL
     route risk_x, risk_m -> execution : ORDER
-    route risk_s -> at_close : ORDER
+    route risk_s, risk_o -> at_close : ORDER
     route at_close -> portfolio : FILL
-    broadcast data -> trend, weekly, risk_l, risk_s, risk_x, risk_m, execution, at_close, portfolio : BAR
-    feedback portfolio -> risk_l, risk_s, risk_x, risk_m : PORTFOLIO
+    broadcast data -> trend, weekly, risk_l, risk_s, risk_x, risk_m, risk_o, execution, at_close, portfolio : BAR
+    feedback portfolio -> risk_l, risk_s, risk_x, risk_m, risk_o : PORTFOLIO
 }
 workflow w { containers = c; communication = w }
 """,
@@ -340,7 +341,8 @@ def test_sized_shape_agrees_on_random_data(shapes, seed, holes, w, risk):
        n=st.integers(0, 4), k=st.floats(-1, 2))
 def test_orders_shape_agrees_on_random_data(shapes, seed, holes, w, n, k):
     """Limit, stop, stop-limit and market-on-close entries, working and netted, expiring, cancelled by an exit,
-    filled at the open or the close, two working inputs of one execution, slippage by the volume."""
+    filled at the open or the close, two working inputs of one execution, slippage by the volume, market-on-open
+    orders in `close` mode."""
     prepared = shapes["orders"]
     ledger = _same(prepared, {"w": w, "n": n, "k": k}, _random_market(prepared.market, seed, holes))
     assert len(ledger.fills) > 0

@@ -129,7 +129,7 @@ class RiskBinder(ExprBinder, ConfigBinder):
         if found is None:
             return None
         component, args = found
-        if component.name in ("market", "market_on_close"):
+        if component.name in ("market", "market_on_close", "market_on_open"):
             return (component.name, None)
         *prices, bars = args
         if not self.in_range(bars, "`bars` (the bars a working order lives; 0: till cancelled)", at_least=0):

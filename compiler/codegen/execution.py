@@ -69,11 +69,12 @@ def symbol(ctx: Context, node: NodePlan) -> None:
             w(f"fq_{x}_{k} = fpx_{x}_{k} = fc_{x}_{k} = 0.0")
     w("if bar:")
     with w.indent():
-        base = "bar_open[t, s]" if cfg.fill == "next_open" else "bar_close[t, s]"
-        for k in range(k_all):
+        for k, item in enumerate(orders):
+            at_close = cfg.fill == "close" and not ctx.plan.node(item.source).container.config.at_open  # type: ignore[arg-type]
             w(f"if pend_{x}[{k}, s] != 0.0:")
             with w.indent():
-                fill(ctx, node, k, f"pend_{x}[{k}, s]", base, at_close=cfg.fill == "close")
+                fill(ctx, node, k, f"pend_{x}[{k}, s]", "bar_close[t, s]" if at_close else "bar_open[t, s]",
+                     at_close=at_close)
                 w(f"pend_{x}[{k}, s] = 0.0")
         for k in working(ctx, node):
             _check(ctx, node, k)
@@ -102,7 +103,7 @@ def symbol(ctx: Context, node: NodePlan) -> None:
                 price = ctx.ev(f"ordpx_{source.ident}")  # unless its entry filled within this bar
                 past = f" and not within_{x}_{k}" if k in _exits_after_entries(ctx, node) else ""
                 now.append((f"bar and {price} == {price}{past}", price))
-            if cfg.fill == "close":
+            if cfg.fill == "close" and not source.container.config.at_open:
                 now.append(("bar", "bar_close[t, s]"))
             assert bool(now) == (k_all + k in ctx.layout.fill_slots[node.path])
             for n, (test, price) in enumerate(now):

@@ -56,10 +56,11 @@ class Execution:
         before = self.volume[s]  # known at the open and within the bar
         now = bars[0]["volume"] if bars else before  # known at the close
         if bars:
-            base = bars[0]["close" if at_close else "open"]
-            for pending in self.pending:
-                if pending[s] is not None:
-                    fills.append(self._fill(pending[s], base, now if at_close else before))
+            for pending, source in zip(self.pending, self.sources, strict=True):
+                if pending[s] is not None:  # at this close: it arrived without a bar in `close` mode
+                    closing = at_close and source.entry != "market_on_open"
+                    fills.append(self._fill(pending[s], bars[0]["close" if closing else "open"],
+                                            now if closing else before))
                     pending[s] = None
             for k, working in enumerate(self.working):
                 if working[s] is not None:
@@ -77,7 +78,7 @@ class Execution:
                     self.working[k][s] = Working(q if w is None else w.quantity + q, level, limit)
                 elif bars and price == price and k not in within:  # an exit order fills now at its price
                     fills.append(self._fill(q, price, before))
-                elif bars and at_close:
+                elif bars and at_close and self.sources[k].entry != "market_on_open":
                     fills.append(self._fill(q, bars[0]["close"], now))
                 else:
                     netted = q if pending[s] is None else pending[s] + q

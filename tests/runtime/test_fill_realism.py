@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import pytest
 
+from flowc.compiler.lint import lint
+from flowc.compiler.workflow import analyse
+from flowc.dsl.loader import load_text
 from flowc.runtime.manager import prepare, run_prepared
 from flowc.runtime.reference import run_reference
 
@@ -65,3 +68,27 @@ def test_working_orders_and_exits_read_the_bar_before(tmp_path, fill):
     ledger = run_both(tmp_path, impact_flow(fill, risk=risk), rows)
     assert fills(ledger) == [(1, 10.0, moved(99.0, 10.0, 0.5, 1000.0)),  # the limit at 99 within bar 1
                              (2, -10.0, moved(95.0, -10.0, 0.5, 500.0))]  # the stop at 100 - 5 within bar 2
+
+
+# ---- market-on-open orders ------------------------------------------------------------------------
+
+def test_market_on_open_fills_at_the_next_open_in_close_mode(tmp_path):
+    rows = [(100, 101, 99, 100, 1), (102, 103, 101, 102, 1), (103, 104, 102, 103, 0), (101, 102, 100, 101, 0)]
+    text = flow("size = fixed(10); entry = market_on_open()", "close")
+    ledger = run_both(tmp_path, text, rows)
+    assert fills(ledger) == [(1, 10.0, 102.0), (3, -10.0, 101.0)]  # decided at bars 0 and 2, filled at the next opens
+
+
+def test_market_on_open_exits_still_fill_at_their_price(tmp_path):
+    rows = [(100, 101, 99, 100, 1), (102, 103, 101, 102, 1), (101, 101, 96, 97, 1)]
+    text = flow("size = fixed(10); entry = market_on_open(); stop_loss = distance(3)", "close")
+    assert fills(run_both(tmp_path, text, rows)) == [(1, 10.0, 102.0), (2, -10.0, 97.0)]  # the stop at 100 - 3
+
+
+def test_market_on_open_is_not_a_same_bar_fill():
+    def codes(risk: str) -> set[str]:
+        analysis = analyse(load_text(flow(risk, "close"), "t.flow"))
+        return {d.code for d in (*analysis.diagnostics, *lint(analysis))}
+
+    assert "FL406" in codes("size = fixed(10); stop_loss = distance(c)")  # decided on the close, filled at it
+    assert "FL406" not in codes("size = fixed(10); entry = market_on_open(); stop_loss = distance(c)")
