@@ -215,6 +215,7 @@ class RiskConfig:
     tracks: bool = False  # keeps the position's entry and bars held: exits, or a setting reads them
     entry: str = "market"  # market, market_on_close, market_on_open, limit, stop, stop_limit
     entry_bars: Slot | None = None  # a limit's or stop's time in force: bars it works at most (< 1: till cancelled)
+    close_at_end: Slot | None = None  # != 0: the position is closed at the last step's close
 
     @property
     def working(self) -> bool:
@@ -224,7 +225,7 @@ class RiskConfig:
     @property
     def priced(self) -> bool:
         """Some of its orders carry a price and fill at it at once: exits, and market-on-close entries."""
-        return self.has_exits or self.entry == "market_on_close"
+        return self.has_exits or self.entry == "market_on_close" or self.close_at_end is not None
 
     @property
     def at_open(self) -> bool:

@@ -213,7 +213,8 @@ containers c { backtest: backtest {
         entry = stop_limit(close + direction * k * a, close + direction * (k + 0.5) * a, bars = n)
     }
     risk_m: risk { size = fixed(3); long_only = false; entry = market_on_close(); stop_loss = distance(a) }
-    risk_o: risk { size = fixed(2); long_only = false; entry = market_on_open(); take_profit = distance(a) }
+    risk_o: risk { size = fixed(2); long_only = false; entry = market_on_open(); take_profit = distance(a)
+              close_at_end = true }
     execution: execution { fill = next_open(); commission = percent(0.1); slippage = volume_impact(0.2) }
     at_close: execution { fill = close(); slippage = bps(5) }
     portfolio: portfolio { cash = 100_000 }
@@ -342,7 +343,7 @@ def test_sized_shape_agrees_on_random_data(shapes, seed, holes, w, risk):
 def test_orders_shape_agrees_on_random_data(shapes, seed, holes, w, n, k):
     """Limit, stop, stop-limit and market-on-close entries, working and netted, expiring, cancelled by an exit,
     filled at the open or the close, two working inputs of one execution, slippage by the volume, market-on-open
-    orders in `close` mode."""
+    orders in `close` mode, positions closed at the end."""
     prepared = shapes["orders"]
     ledger = _same(prepared, {"w": w, "n": n, "k": k}, _random_market(prepared.market, seed, holes))
     assert len(ledger.fills) > 0

@@ -101,7 +101,8 @@ def symbol(ctx: Context, node: NodePlan) -> None:
             now = []
             if exits:  # an exit order (a market-on-close one) fills now at its price, whatever the fill mode,
                 price = ctx.ev(f"ordpx_{source.ident}")  # unless its entry filled within this bar
-                past = f" and not within_{x}_{k}" if k in _exits_after_entries(ctx, node) else ""
+                past = f" and (not within_{x}_{k} or {price} == bar_close[t, s])" \
+                    if k in _exits_after_entries(ctx, node) else ""
                 now.append((f"bar and {price} == {price}{past}", price))
             if cfg.fill == "close" and not source.container.config.at_open:
                 now.append(("bar", "bar_close[t, s]"))

@@ -76,8 +76,8 @@ class Execution:
                 if level == level:  # a limit or stop order: it works from the next bar
                     w = self.working[k][s]
                     self.working[k][s] = Working(q if w is None else w.quantity + q, level, limit)
-                elif bars and price == price and k not in within:  # an exit order fills now at its price
-                    fills.append(self._fill(q, price, before))
+                elif bars and price == price and (k not in within or price == bars[0]["close"]):  # an exit order
+                    fills.append(self._fill(q, price, before))  # fills now at its price (the close: after all)
                 elif bars and at_close and self.sources[k].entry != "market_on_open":
                     fills.append(self._fill(q, bars[0]["close"], now))
                 else:

@@ -92,3 +92,42 @@ def test_market_on_open_is_not_a_same_bar_fill():
 
     assert "FL406" in codes("size = fixed(10); stop_loss = distance(c)")  # decided on the close, filled at it
     assert "FL406" not in codes("size = fixed(10); entry = market_on_open(); stop_loss = distance(c)")
+
+
+# ---- closing the position at the end of the data --------------------------------------------------
+
+@pytest.mark.parametrize(("fill", "expected"), [
+    ("next_open", [(1, 10.0, 101.0), (2, -10.0, 102.5)]),  # bought at bar 1's open, sold at the last close
+    ("close", [(0, 10.0, 100.0), (2, -10.0, 102.5)]),
+])
+def test_close_at_end_sells_at_the_last_close(tmp_path, fill, expected):
+    rows = [(100, 101, 99, 100, 1), (101, 102, 100, 101, 1), (102, 103, 101, 102.5, 1)]
+    ledger = run_both(tmp_path, flow("size = fixed(10); close_at_end = true", fill), rows)
+    assert fills(ledger) == expected
+    assert len(ledger.unfilled) == 0
+
+
+def test_close_at_end_takes_an_entry_filled_at_the_last_open(tmp_path):
+    rows = [(100, 101, 99, 100, 0), (101, 102, 100, 101, 1), (102, 103, 101, 102.5, 1)]
+    ledger = run_both(tmp_path, flow("size = fixed(10); close_at_end = true", "next_open"), rows)
+    assert fills(ledger) == [(2, 10.0, 102.0), (2, -10.0, 102.5)]
+
+
+def test_close_at_end_false_keeps_the_position(tmp_path):
+    rows = [(100, 101, 99, 100, 1), (101, 102, 100, 101, 1), (102, 103, 101, 102.5, 1)]
+    ledger = run_both(tmp_path, flow("size = fixed(10); close_at_end = false", "close"), rows)
+    assert fills(ledger) == [(0, 10.0, 100.0)]
+
+
+def test_close_at_end_cancels_a_working_entry(tmp_path):
+    rows = [(100, 101, 99, 100, 1), (100, 101, 99.5, 100, 1), (100, 101, 99.5, 100, 1)]
+    text = flow("size = fixed(10); entry = limit(c - 1); close_at_end = true", "next_open")
+    ledger = run_both(tmp_path, text, rows)
+    assert fills(ledger) == [] and len(ledger.unfilled) == 0
+    assert [int(o["status"]) for o in ledger.orders] == [0, 0, 1]  # sent, the close-out sent, the limit cancelled
+
+
+def test_close_at_end_sells_an_entry_filled_within_the_last_bar_at_its_close(tmp_path):
+    rows = [(100, 101, 99, 100, 1), (100, 101, 99.5, 100, 1), (100, 101, 98, 100.5, 1)]
+    text = flow("size = fixed(10); entry = limit(c - 1); close_at_end = true", "next_open")
+    assert fills(run_both(tmp_path, text, rows)) == [(2, 10.0, 99.0), (2, -10.0, 100.5)]

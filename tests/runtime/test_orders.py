@@ -57,7 +57,7 @@ CASES = {  # name: (risk settings, fill mode, bars)
     "exit_cancels": ("limit(c - 1)", "stop_loss = distance(0.5)", "next_open", [
         (100, 101, 99.5, 100, 1), (99.8, 100, 99.4, 99.6, 1), (97, 98, 96, 97, 1)]),
     "exit_after_fill": ("limit(c - 1)", "stop_loss = distance(2)", "next_open", [
-        (100, 101, 99.5, 100, 1), (99.5, 100, 97.5, 98, 1), (97, 98, 96, 97, 1)]),
+        (100, 101, 99.5, 100, 1), (99.5, 100, 97.5, 98.2, 1), (97, 98, 96, 97, 1)]),
     "stop_limit_open": ("stop_limit(c + 1, c + 2)", "", "next_open", [
         (100, 101, 99, 100, 1), (101.5, 103, 101, 102, 1)]),
     "stop_limit_open_above": ("stop_limit(c + 1, c + 2)", "", "next_open", [
