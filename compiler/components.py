@@ -238,6 +238,8 @@ BUILTIN: tuple[Component, ...] = (
     Component("market", Roles.RISK, "entry", (), "open or increase a position with a market order (the default)"),
     Component("market_on_close", Roles.RISK, "entry", (),
               "open or increase a position at the close of the bar of the decision"),
+    Component("market_on_open", Roles.RISK, "entry", (),
+              "every market order of the container fills at the open of the next bar, in close mode too"),
     Component("limit", Roles.RISK, "entry", (Arg("price", Kind.SERIES), Arg("bars", Kind.NUMBER, 0)),
               "open or increase with a limit order at price, working bars bars (0: till cancelled)"),
     Component("stop", Roles.RISK, "entry", (Arg("price", Kind.SERIES), Arg("bars", Kind.NUMBER, 0)),
@@ -254,6 +256,8 @@ BUILTIN: tuple[Component, ...] = (
     Component("fixed", Roles.EXECUTION, "commission", (Arg("c", Kind.NUMBER),), "c per fill"),
     Component("bps", Roles.EXECUTION, "slippage", (Arg("b", Kind.NUMBER),),
               "fill price + sign(q) * ((b/10000) * price), against the order"),
+    Component("volume_impact", Roles.EXECUTION, "slippage", (Arg("k", Kind.NUMBER),),
+              "fill price + sign(q) * ((k * abs(q) / volume) * price), the volume of the latest closed bar"),
 )
 
 _registry: dict[tuple[str, str, str], Component] = {}

@@ -213,8 +213,9 @@ class RiskConfig:
     trailing_stop: Level | None = None
     max_bars: Slot | None = None  # the time stop: bars held at most
     tracks: bool = False  # keeps the position's entry and bars held: exits, or a setting reads them
-    entry: str = "market"  # orders that open or increase a position: market, market_on_close, limit, stop, stop_limit
+    entry: str = "market"  # market, market_on_close, market_on_open, limit, stop, stop_limit
     entry_bars: Slot | None = None  # a limit's or stop's time in force: bars it works at most (< 1: till cancelled)
+    close_at_end: Slot | None = None  # != 0: the position is closed at the last step's close
     book: str = "orders"  # an order's baseline: "orders" (the units sent) or "position" (the portfolio's)
 
     @property
@@ -225,7 +226,12 @@ class RiskConfig:
     @property
     def priced(self) -> bool:
         """Some of its orders carry a price and fill at it at once: exits, and market-on-close entries."""
-        return self.has_exits or self.entry == "market_on_close"
+        return self.has_exits or self.entry == "market_on_close" or self.close_at_end is not None
+
+    @property
+    def at_open(self) -> bool:
+        """Its market orders fill at the next bar's open whatever the fill mode (`market_on_open`)."""
+        return self.entry == "market_on_open"
 
     @property
     def has_exits(self) -> bool:
@@ -248,6 +254,7 @@ class ExecutionConfig:
     slippage: Slot | None  # bps
     min_commission: Slot | None = None  # per fill
     max_commission: Fee | None = None  # per fill: an amount (`fixed`) or a percent of the fill's value
+    slippage_model: str = "bps"  # "bps" | "volume_impact": how `slippage`'s number moves the price
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,8 @@ ROLE_SETTINGS: dict[str, frozenset[str] | None] = {
     Roles.CLASSIFIER: None,
     Roles.STRATEGY: frozenset({"signal", "active"}),
     Roles.RISK: frozenset({"size", "max_position", "max_drawdown", "long_only", "combine", "rebalance",
-                           "stop_loss", "take_profit", "trailing_stop", "max_bars", "fractional", "entry", "book"}),
+                           "stop_loss", "take_profit", "trailing_stop", "max_bars", "fractional", "entry",
+                           "close_at_end", "book"}),
     Roles.EXECUTION: frozenset({"fill", "commission", "slippage", "min_commission", "max_commission"}),
     Roles.PORTFOLIO: frozenset({"cash", "buying_power"}),
 }

@@ -213,20 +213,22 @@ containers c { backtest: backtest {
         entry = stop_limit(close + direction * k * a, close + direction * (k + 0.5) * a, bars = n)
     }
     risk_m: risk { size = fixed(3); long_only = false; entry = market_on_close(); stop_loss = distance(a) }
-    execution: execution { fill = next_open(); commission = percent(0.1) }
+    risk_o: risk { size = fixed(2); long_only = false; entry = market_on_open(); take_profit = distance(a)
+              close_at_end = true }
+    execution: execution { fill = next_open(); commission = percent(0.1); slippage = volume_impact(0.2) }
     at_close: execution { fill = close(); slippage = bps(5) }
     portfolio: portfolio { cash = 100_000 }
 } }
 communication w {
     pipeline data -> features -> trend -> risk_l -> execution -> portfolio
-    route features -> weekly, risk_l, risk_s, risk_x, risk_m : FEATURE
+    route features -> weekly, risk_l, risk_s, risk_x, risk_m, risk_o : FEATURE
     route weekly -> risk_s, risk_x : SIGNAL
-    route trend -> risk_m : SIGNAL
+    route trend -> risk_m, risk_o : SIGNAL
     route risk_x, risk_m -> execution : ORDER
-    route risk_s -> at_close : ORDER
+    route risk_s, risk_o -> at_close : ORDER
     route at_close -> portfolio : FILL
-    broadcast data -> trend, weekly, risk_l, risk_s, risk_x, risk_m, execution, at_close, portfolio : BAR
-    feedback portfolio -> risk_l, risk_s, risk_x, risk_m : PORTFOLIO
+    broadcast data -> trend, weekly, risk_l, risk_s, risk_x, risk_m, risk_o, execution, at_close, portfolio : BAR
+    feedback portfolio -> risk_l, risk_s, risk_x, risk_m, risk_o : PORTFOLIO
 }
 workflow w { containers = c; communication = w }
 """,
@@ -316,7 +318,8 @@ def _random_market(market: MarketData, seed: int, holes: float) -> MarketData:
     low = np.minimum(open_, close) * (1 - rng.uniform(0, 0.01, (T, S)))
     present = rng.uniform(size=(T, S)) >= holes
     present[0] = True
-    arrays = [np.where(present, a, np.nan) for a in (open_, high, low, close, np.full((T, S), 1e6))]
+    volume = np.where(rng.uniform(size=(T, S)) < 0.05, 0.0, rng.uniform(1e3, 2e6, (T, S)))  # some bars trade nothing
+    arrays = [np.where(present, a, np.nan) for a in (open_, high, low, close, volume)]
     return MarketData(market.symbols, market.timestamps, *arrays, present)
 
 
@@ -375,7 +378,8 @@ def test_sized_shape_agrees_on_random_data(shapes, seed, holes, w, risk):
        n=st.integers(0, 4), k=st.floats(-1, 2))
 def test_orders_shape_agrees_on_random_data(shapes, seed, holes, w, n, k):
     """Limit, stop, stop-limit and market-on-close entries, working and netted, expiring, cancelled by an exit,
-    filled at the open or the close, two working inputs of one execution."""
+    filled at the open or the close, two working inputs of one execution, slippage by the volume, market-on-open
+    orders in `close` mode, positions closed at the end."""
     prepared = shapes["orders"]
     ledger = _same(prepared, {"w": w, "n": n, "k": k}, _random_market(prepared.market, seed, holes))
     assert len(ledger.fills) > 0

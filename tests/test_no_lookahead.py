@@ -1,7 +1,8 @@
 """No look-ahead: changing prices after step k never changes anything recorded up to step k.
 
-A fill at step t may use bar t's prices (its open for next-open fills, its close for close fills),
-never a later one; equity and cash up to k, and every order and fill up to k, must not move.
+A fill at step t may use bar t's prices (its open for next-open fills, its close for close fills) and
+the volume of the latest bar closed before it (`volume_impact`), never a later one;
+equity and cash up to k, and every order and fill up to k, must not move.
 """
 
 import numpy as np
@@ -16,13 +17,13 @@ from tests.test_differential import _random_market, shapes  # noqa: F401  (the s
 
 
 def _perturbed(market: MarketData, k: int, seed: int) -> MarketData:
-    """The same bars up to step k; after it, every price scaled by a random factor per bar."""
+    """The same bars up to step k; after it, every price and volume scaled by a random factor per bar."""
     rng = np.random.default_rng(seed)
     T, S = market.close.shape
     scale = np.ones((T, S))
     scale[k + 1:] = np.exp(rng.normal(0.0, 0.05, (T - k - 1, S)))
-    arrays = [a * scale for a in (market.open, market.high, market.low, market.close)]
-    return MarketData(market.symbols, market.timestamps, *arrays, market.volume, market.present)
+    arrays = [a * scale for a in (market.open, market.high, market.low, market.close, market.volume)]
+    return MarketData(market.symbols, market.timestamps, *arrays, market.present)
 
 
 def _up_to(ledger: Ledger, k: int) -> tuple:

@@ -81,9 +81,11 @@ class ConfigBinder(ValueBinder):
             found = self.config_call(Roles.EXECUTION, settings["slippage"])
             if found is None:
                 return None
-            if not self.in_range(found[1][0], "the argument of `bps`", at_least=0):
+            model, (rate,) = found
+            if not self.in_range(rate, f"the argument of `{model}`", at_least=0):
                 return None
-            slippage = self.slot_of(found[1][0], comp.Kind.NUMBER, "the argument of `bps`")
+            slippage = self.slot_of(rate, comp.Kind.NUMBER, f"the argument of `{model}`")
+            return ExecutionConfig(fill, commission, slippage, minimum, maximum, model)
         return ExecutionConfig(fill, commission, slippage, minimum, maximum)
 
     def commission(self, setting: ast.Setting | None) -> tuple[Fee, ...] | None:

@@ -37,6 +37,7 @@ class RiskBinder(ExprBinder, ConfigBinder):
         book = self.choice(settings.get("book"), BOOK_RULES)
         long_only = self.number(settings.get("long_only"), 1.0)
         fractional = self.number(settings.get("fractional"), 0.0)
+        close_at_end = self.number(settings["close_at_end"]) if "close_at_end" in settings else None
         rebalances = "rebalance" in settings
         rebalance_ok = not rebalances or setting("rebalance", settings["rebalance"].value, "rebalance") is not None
         levels = {name: self.level(settings[name], setting) for name in EXIT_SETTINGS if name in settings}
@@ -44,7 +45,7 @@ class RiskBinder(ExprBinder, ConfigBinder):
             if "max_bars" in settings else None
         entry = self.entry(settings["entry"], setting) if "entry" in settings else ("market", None)
         limits = {name: self.number(settings.get(name), at_least=0) for name in ("max_position", "max_drawdown")}
-        given = {**limits, "max_bars": max_bars}  # each None where given and wrong
+        given = {**limits, "max_bars": max_bars, "close_at_end": close_at_end}  # each None where given and wrong
         ok = (size is not None and combine is not None and book is not None and long_only is not None
               and fractional is not None and rebalance_ok and entry is not None
               and all(level is not None for level in levels.values())
@@ -57,7 +58,8 @@ class RiskBinder(ExprBinder, ConfigBinder):
         config = RiskConfig(kind, size_slot, limits["max_position"], limits["max_drawdown"], long_only, combine,
                             rebalances, fractional, max_bars=max_bars,
                             tracks=bool(levels) or max_bars is not None or bool(read & TRACKED_FIELDS),
-                            entry=entry[0], entry_bars=entry[1], book=book, **levels)  # type: ignore[arg-type]
+                            entry=entry[0], entry_bars=entry[1], close_at_end=close_at_end, book=book,
+                            **levels)  # type: ignore[arg-type]
         return BoundContainer(path, Roles.RISK, tuple(bound.values()), config)
 
     def risk_names(self, path: str) -> Names:
@@ -132,7 +134,7 @@ class RiskBinder(ExprBinder, ConfigBinder):
         if found is None:
             return None
         component, args = found
-        if component.name in ("market", "market_on_close"):
+        if component.name in ("market", "market_on_close", "market_on_open"):
             return (component.name, None)
         *prices, bars = args
         if not self.in_range(bars, "`bars` (the bars a working order lives; 0: till cancelled)", at_least=0):

@@ -30,6 +30,8 @@ def buffers(ctx: Context, node: NodePlan) -> None:
         state = (("wq", 0.0), ("wlv", float("nan")), ("wll", float("nan")), ("wtrig", 0.0), ("wage", 0.0))
         for name, start in state:  # a stop-limit's limit and whether it was triggered too
             ctx.buffer(f"{name}_{node.ident}", (Fields(k), Symbols()), "f8", start)
+    if _impact(node):  # the volume of the latest closed bar of each symbol
+        ctx.buffer(f"lvol_{node.ident}", (Symbols(),), "f8", float("nan"))
     if not ctx.layout.fused:  # else locals (`ev`)
         for name in ("fq", "fpx", "fc"):
             ctx.buffer(f"{name}_{node.ident}", (Fields(3 * k), Symbols()), "f8", 0.0)
@@ -43,10 +45,22 @@ def sleeve(ctx: Context, node: NodePlan, slot: int) -> int:
     return ctx.layout.risks.index(ctx.plan.node(orders[slot % len(orders)].source))  # type: ignore[arg-type]
 
 
+def _impact(node: NodePlan) -> bool:
+    """Whether the container's slippage reads the volume (`volume_impact`)."""
+    return node.container.config.slippage is not None and node.container.config.slippage_model == "volume_impact"
+
+
 def working(ctx: Context, node: NodePlan) -> list[int]:
     """The ORDER inputs whose source sends limit or stop orders (`RiskConfig.working`)."""
     return [k for k, item in enumerate(node.inputs_of(Events.ORDER))
             if ctx.plan.node(item.source).container.config.working]  # type: ignore[arg-type]
+
+
+def _exits_after_entries(ctx: Context, node: NodePlan) -> list[int]:
+    """The ORDER inputs whose source sends both working entries and exit orders: an exit on the bar
+    its entry filled within waits (docs/semantics.md, 7, step 3)."""
+    return [k for k in working(ctx, node)
+            if ctx.plan.node(node.inputs_of(Events.ORDER)[k].source).container.config.priced]  # type: ignore[arg-type]
 
 
 def symbol(ctx: Context, node: NodePlan) -> None:
@@ -55,17 +69,20 @@ def symbol(ctx: Context, node: NodePlan) -> None:
     k_all = len(orders)
     bar = node.input(Events.BAR)
     w(f"bar = {presence(ctx, bar) if bar else 'False'}")
+    for k in _exits_after_entries(ctx, node):  # whether input k's working order filled past this bar's open
+        w(f"within_{x}_{k} = False")
     for k in ctx.layout.fill_slots[node.path]:
         w(f"{ctx.ev(f'fpres_{x}', k)} = False")
         if ctx.layout.fused:  # locals are defined on every path
             w(f"fq_{x}_{k} = fpx_{x}_{k} = fc_{x}_{k} = 0.0")
     w("if bar:")
     with w.indent():
-        base = "bar_open[t, s]" if cfg.fill == "next_open" else "bar_close[t, s]"
-        for k in range(k_all):
+        for k, item in enumerate(orders):
+            at_close = cfg.fill == "close" and not ctx.plan.node(item.source).container.config.at_open  # type: ignore[arg-type]
             w(f"if pend_{x}[{k}, s] != 0.0:")
             with w.indent():
-                fill(ctx, node, k, f"pend_{x}[{k}, s]", base)
+                fill(ctx, node, k, f"pend_{x}[{k}, s]", "bar_close[t, s]" if at_close else "bar_open[t, s]",
+                     at_close=at_close)
                 w(f"pend_{x}[{k}, s] = 0.0")
         for k in working(ctx, node):
             _check(ctx, node, k)
@@ -90,16 +107,18 @@ def symbol(ctx: Context, node: NodePlan) -> None:
                 w("else:")
                 w.depth += 1
             now = []
-            if exits:  # an exit order (a market-on-close one) fills now at its price, whatever the fill mode
-                price = ctx.ev(f"ordpx_{source.ident}")
-                now.append((f"bar and {price} == {price}", price))
-            if cfg.fill == "close":
+            if exits:  # an exit order (a market-on-close one) fills now at its price, whatever the fill mode,
+                price = ctx.ev(f"ordpx_{source.ident}")  # unless its entry filled within this bar
+                past = f" and (not within_{x}_{k} or {price} == bar_close[t, s])" \
+                    if k in _exits_after_entries(ctx, node) else ""
+                now.append((f"bar and {price} == {price}{past}", price))
+            if cfg.fill == "close" and not source.container.config.at_open:
                 now.append(("bar", "bar_close[t, s]"))
             assert bool(now) == (k_all + k in ctx.layout.fill_slots[node.path])
             for n, (test, price) in enumerate(now):
                 w(f"{'if' if n == 0 else 'elif'} {test}:")
                 with w.indent():
-                    fill(ctx, node, k_all + k, q, price)
+                    fill(ctx, node, k_all + k, q, price, at_close=price == "bar_close[t, s]")
             pend = f"pend_{x}[{k}, s] = pend_{x}[{k}, s] + {q}"
             if now:
                 w("else:")
@@ -109,6 +128,10 @@ def symbol(ctx: Context, node: NodePlan) -> None:
                 w(pend)
             if source.container.config.working:
                 w.depth -= 2
+    if _impact(node):  # this bar has closed: its volume is known to the fills after it
+        w("if bar:")
+        with w.indent():
+            w(f"lvol_{x}[s] = bar_volume[t, s]")
 
 
 def _check(ctx: Context, node: NodePlan, k: int) -> None:
@@ -130,6 +153,8 @@ def _check(ctx: Context, node: NodePlan, k: int) -> None:
         with w.indent():
             fill(ctx, node, 2 * len(node.inputs_of(Events.ORDER)) + k, f"wq_{x}[{k}, s]", "wpx")
             w(f"wq_{x}[{k}, s] = 0.0")
+            if k in _exits_after_entries(ctx, node):
+                w(f"within_{x}_{k} = wpx != bar_open[t, s]")
         w("else:")
         with w.indent():
             w(f"wage_{x}[{k}, s] = wage_{x}[{k}, s] + 1.0")
@@ -161,12 +186,17 @@ def _net(ctx: Context, node: NodePlan, k: int, source: NodePlan) -> None:
             w("oq = rest")
 
 
-def fill(ctx: Context, node: NodePlan, slot: int, quantity: str, price: str) -> None:
-    """One fill of `quantity` at base `price` into a fill slot: slippage first, then commission."""
+def fill(ctx: Context, node: NodePlan, slot: int, quantity: str, price: str, at_close: bool = False) -> None:
+    """One fill of `quantity` at base `price` into a fill slot: slippage first, then commission. A fill
+    `at_close` knows this bar's volume; any other, the volume of the bar before."""
     w, cfg, x = ctx.w, node.container.config, node.ident
     w(f"q = {quantity}")
     w(f"px = {price}")
-    if cfg.slippage is not None:
+    if _impact(node):
+        ctx.kernels.add("volume_impact_nb")
+        volume = "bar_volume[t, s]" if at_close else f"lvol_{x}[s]"
+        w(f"px = volume_impact_nb(px, q, p[{cfg.slippage.index}], {volume})")
+    elif cfg.slippage is not None:
         ctx.kernels.add("slipped_nb")
         w(f"px = slipped_nb(px, q, p[{cfg.slippage.index}])")
     commission(ctx, cfg)

@@ -69,12 +69,13 @@ def _fill_slots(plan: Plan, node: NodePlan) -> tuple[int, ...]:
     Slot k < K: the pending quantity of ORDER input k, filled at this bar. Slot 2K + k: the working
     limit or stop order of input k (its source has a `limit` or `stop` entry), filled at this bar.
     Slot K + k: the order input k delivers at this step, filled now; only an order with a price (its
-    source has exits or a market-on-close entry) or any order in `close` mode can, else the slot is
-    never set and nothing reads it.
+    source has exits or a market-on-close entry) or any order in `close` mode but a market-on-open
+    one can, else the slot is never set and nothing reads it.
     """
     orders = node.inputs_of(Events.ORDER)
     configs = [plan.node(item.source).container.config for item in orders]
-    now = [len(orders) + k for k, c in enumerate(configs) if node.container.config.fill == "close" or c.priced]
+    now = [len(orders) + k for k, c in enumerate(configs)
+           if (node.container.config.fill == "close" and not c.at_open) or c.priced]
     working = [2 * len(orders) + k for k, c in enumerate(configs) if c.working]
     return (*range(len(orders)), *working, *now)
 

@@ -291,9 +291,9 @@ MONEY_KERNELS = frozenset({
     "size_percent_equity_nb", "size_units_nb", "size_weight_nb", "size_risk_percent_nb", "whole_nb",
     "offset_below_nb", "offset_above_nb", "max_position_nb", "max_drawdown_nb", "opens_nb", "level_below_nb",
     "level_above_nb", "trail_long_nb", "trail_short_nb", "exit_long_nb", "exit_short_nb", "slipped_nb",
-    "commission_percent_nb", "commission_per_share_nb", "commission_fixed_nb", "commission_floor_nb",
-    "commission_cap_nb", "apply_fill_nb", "mark_to_market_nb", "drawdown_nb", "grows_nb", "limit_fill_nb",
-    "stop_fill_nb", "stop_limit_fill_nb", "affordable_nb", "bought_nb",
+    "volume_impact_nb", "commission_percent_nb", "commission_per_share_nb", "commission_fixed_nb",
+    "commission_floor_nb", "commission_cap_nb", "apply_fill_nb", "mark_to_market_nb", "drawdown_nb", "grows_nb",
+    "limit_fill_nb", "stop_fill_nb", "stop_limit_fill_nb", "affordable_nb", "bought_nb",
 })
 
 # the cross-sectional operators (`flowc.runtime.kernels.cross_section`)

@@ -100,7 +100,11 @@ def symbol(ctx: Context, node: NodePlan) -> None:
     if cfg.tracks:
         _track(ctx, node, cfg)
     settings(ctx, node)
-    w("if n_sig > 0 and t >= trade_from:  # warm-up steps before trade_from send no orders")
+    if cfg.close_at_end is not None:
+        _close_at_end(ctx, node, cfg)
+        w("elif n_sig > 0 and t >= trade_from:  # warm-up steps before trade_from send no orders")
+    else:
+        w("if n_sig > 0 and t >= trade_from:  # warm-up steps before trade_from send no orders")
     with w.indent():
         _act(ctx, node, cfg)
     each_bar = [(name, level) for name, level in levels(cfg).items() if level.each_bar]
@@ -195,6 +199,21 @@ def _exits(ctx: Context, node: NodePlan, cfg: RiskConfig) -> None:
         w(f"latched_{x}[s] = True")
         w("exited = True")
         ctx.record("orders", ("t", "s", "order", "px", str(ctx.layout.risks.index(node)), "0"))
+
+
+def _close_at_end(ctx: Context, node: NodePlan, cfg: RiskConfig) -> None:
+    """`close_at_end`: at the last step, an exit order of the whole book at this close (NaN without a bar)."""
+    w, x = ctx.w, node.ident
+    assert cfg.close_at_end is not None
+    w(f"if p[{cfg.close_at_end.index}] != 0.0 and t == bar_close.shape[0] - 1:  # the last step: close out")
+    with w.indent():
+        w(f"if book_{x}[s] != 0.0:")
+        with w.indent():
+            w(f"order = -book_{x}[s]")
+            w("px = bar_close[t, s]")
+            _send(ctx, node, "px", "np.nan", "np.nan")
+            w(f"book_{x}[s] = 0.0")
+            ctx.record("orders", ("t", "s", "order", "px", str(ctx.layout.risks.index(node)), "0"))
 
 
 def _send(ctx: Context, node: NodePlan, price: str, level: str, limit: str) -> None:

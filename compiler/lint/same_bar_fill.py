@@ -29,6 +29,8 @@ def same_bar_fill(analysis: Analysis) -> Iterator[Diagnostic]:
             continue
         fill = next((s for s in graph.container(path).settings if s.name == "fill"), None)
         for edge in graph.incoming(path, Events.ORDER, feedback=False):
+            if binding.containers[edge.source].config.at_open:  # type: ignore[union-attr]  # fills at the next open
+                continue
             found = _late_read(analysis, edge.source)
             if found is not None:
                 container, setting, field = found

@@ -196,6 +196,15 @@ def slipped_nb(price: float, quantity: float, bps: float) -> float:
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def volume_impact_nb(price: float, quantity: float, k: float, volume: float) -> float:
+    """`slippage = volume_impact(k)`: the price moved against the order by k times the order's share of
+    the volume known at the fill; no volume known (not above 0, NaN): no impact."""
+    if volume > 0.0:
+        return price + sign_nb(quantity) * ((k * (abs(quantity) / volume)) * price)
+    return price
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def commission_percent_nb(percent: float, quantity: float, price: float) -> float:
     """`percent(p)`: p % of the traded value."""
     return percent / 100.0 * abs(quantity) * price

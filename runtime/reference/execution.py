@@ -41,6 +41,7 @@ class Execution:
         self.sources: list[RiskConfig] = [net.binding.containers[i.source].config for i in self.orders]
         self.risk_index = [risks.index(i.source) for i in self.orders]
         self.records = orders  # cancelled and expired working orders are recorded with the orders
+        self.volume = [float("nan")] * n  # per symbol, the volume of its latest closed bar (`volume_impact`)
 
     def step(self, t: int) -> Emitted:
         return [self._symbol(t, s) for s in range(self.net.market.n_symbols)]
@@ -51,15 +52,22 @@ class Execution:
         bars = self.net.deliver(self.bar, s) if self.bar is not None else []
         fills: list[Record] = []
         at_close = self.config.fill == "close"
+        within: set[int] = set()  # the inputs whose working order filled within this bar, past its open
+        before = self.volume[s]  # known at the open and within the bar
+        now = bars[0]["volume"] if bars else before  # known at the close
         if bars:
-            base = bars[0]["close" if at_close else "open"]
-            for k, pending in enumerate(self.pending):
-                if pending[s] is not None:
-                    fills.append(self._fill(k, pending[s], base))
+            for k, (pending, source) in enumerate(zip(self.pending, self.sources, strict=True)):
+                if pending[s] is not None:  # at this close: it arrived without a bar in `close` mode
+                    closing = at_close and source.entry != "market_on_open"
+                    fills.append(self._fill(k, pending[s], bars[0]["close" if closing else "open"],
+                                            now if closing else before))
                     pending[s] = None
             for k, working in enumerate(self.working):
                 if working[s] is not None:
-                    fills += self._check(t, s, k, bars[0])
+                    filled, past_open = self._check(t, s, k, bars[0], before)
+                    fills += filled
+                    if past_open:
+                        within.add(k)
         for k, (pending, orders) in enumerate(zip(self.pending, arrived, strict=True)):
             for q, price, level, limit in orders:
                 q = self._net(t, s, k, q)
@@ -68,13 +76,14 @@ class Execution:
                 if level == level:  # a limit or stop order: it works from the next bar
                     w = self.working[k][s]
                     self.working[k][s] = Working(q if w is None else w.quantity + q, level, limit)
-                elif bars and price == price:  # an exit order fills now at its price, whatever the fill mode
-                    fills.append(self._fill(k, q, price))
-                elif bars and at_close:
-                    fills.append(self._fill(k, q, bars[0]["close"]))
+                elif bars and price == price and (k not in within or price == bars[0]["close"]):  # an exit order
+                    fills.append(self._fill(k, q, price, before))  # fills now at its price (the close: after all)
+                elif bars and at_close and self.sources[k].entry != "market_on_open":
+                    fills.append(self._fill(k, q, bars[0]["close"], now))
                 else:
                     netted = q if pending[s] is None else pending[s] + q
                     pending[s] = netted if netted != 0.0 else None
+        self.volume[s] = now
         return fills
 
     def _net(self, t: int, s: int, k: int, q: float) -> float:
@@ -92,9 +101,10 @@ class Execution:
         self.working[k][s] = None
         return rest
 
-    def _check(self, t: int, s: int, k: int, bar: dict[str, float]) -> list[Record]:
+    def _check(self, t: int, s: int, k: int, bar: dict[str, float], volume: float) -> tuple[list[Record], bool]:
         """A working order against this bar: filled (at the open if it gapped through the level, else at
-        the level), or a bar older, expired when its time in force has run out."""
+        the level), or a bar older, expired when its time in force has run out; and whether it filled
+        past the bar's open."""
         w = self.working[k][s]
         assert w is not None
         q, level, o = w.quantity, w.level, bar["open"]
@@ -104,7 +114,7 @@ class Execution:
                 w.triggered = True  # by the open: a limit on this bar
             elif not w.triggered:
                 w.triggered = bar["high"] >= level if q > 0.0 else bar["low"] <= level  # a limit from the next bar
-                return self._older(t, s, k)
+                return self._older(t, s, k), False
             entry, level = "limit", w.limit
         if entry == "limit":
             px = (o if o <= level else level if bar["low"] <= level else None) if q > 0.0 else (
@@ -114,8 +124,8 @@ class Execution:
                 o if o <= level else level if bar["low"] <= level else None)
         if px is not None:
             self.working[k][s] = None
-            return [self._fill(k, q, px)]
-        return self._older(t, s, k)
+            return [self._fill(k, q, px, volume)], px != o
+        return self._older(t, s, k), False
 
     def _older(self, t: int, s: int, k: int) -> list[Record]:
         """A bar without a fill: one bar older, and expired when its time in force has run out."""
@@ -131,11 +141,15 @@ class Execution:
     def _record(self, t: int, s: int, k: int, q: float, level: float, status: int) -> None:
         self.records.append((t, s, q, level, self.risk_index[k], status))
 
-    def _fill(self, k: int, q: float, base: float) -> Record:
-        """A fill of the order of input k; it carries the index of the risk container that sent it."""
+    def _fill(self, k: int, q: float, base: float, volume: float) -> Record:
+        """A fill of input k's order of `q` at `base`, moved by the slippage (`volume`: the latest closed
+        bar's) and charged; it carries the index of the risk container that sent it, its sleeve."""
         c, params = self.config, self.net.params
         price = base
-        if c.slippage is not None:
+        if c.slippage is not None and c.slippage_model == "volume_impact":
+            if volume > 0.0:
+                price = base + sign(q) * ((params[c.slippage.index] * (abs(q) / volume)) * base)
+        elif c.slippage is not None:
             price = base + sign(q) * ((params[c.slippage.index] / 10000.0) * base)
         return {"quantity": q, "price": price, "commission": commission(c, params, q, price),
                 "risk": self.risk_index[k]}

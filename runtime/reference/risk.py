@@ -68,7 +68,9 @@ class Risk:
             self.book[s] = self.book[s] + order
             self.orders.append((t, s, order, exit_price, self.index, SENT))
             out.append({"quantity": order, "price": exit_price, "level": NAN, "limit": NAN})
-        if signals and t >= self.net.trade_from:  # warm-up steps before trade_from: no orders
+        if c.close_at_end is not None and self._p(c.close_at_end) != 0.0 and t == self.net.market.close.shape[0] - 1:
+            out += self._close_at_end(t, s)
+        elif signals and t >= self.net.trade_from:  # warm-up steps before trade_from: no orders
             if self.latched[s] and (self.direction[s] is None or d != self.direction[s]):
                 self.latched[s] = False  # tested at an exit's step too, which sends nothing more
             target = None if exited or self.latched[s] else self._target(t, s, d, values)
@@ -96,6 +98,15 @@ class Risk:
                 if level.each_bar and values[name] == values[name]:
                     self._set_level(s, name, level, values[name])
         return out
+
+    def _close_at_end(self, t: int, s: int) -> list[dict[str, float]]:
+        """`close_at_end`: at the last step, an exit order of the whole book at this close (NaN without a bar)."""
+        if self.book[s] == 0.0:
+            return []
+        order, price = -self.book[s], float(self.net.market.close[t, s])
+        self.book[s] = 0.0
+        self.orders.append((t, s, order, price, self.index, SENT))
+        return [{"quantity": order, "price": price, "level": NAN, "limit": NAN}]
 
     def _settings(self, s: int, d: float, signals: list[dict[str, float]]) -> dict[str, float]:
         """Section 6b: each setting where its reads are present, seeing the book as it stands (NaN where not run)."""

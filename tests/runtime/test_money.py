@@ -157,6 +157,14 @@ def test_slippage_and_commissions(price, q, rate):
 
 
 @settings(deadline=None)
+@given(floats, floats, floats, floats)
+def test_volume_impact(price, q, k, volume):
+    expected = price + sign(q) * ((k * (abs(q) / volume)) * price) if volume > 0.0 else price
+    with np.errstate(all="ignore"):
+        assert same(money.volume_impact_nb(price, q, k, volume), expected)
+
+
+@settings(deadline=None)
 @given(floats, floats, floats, floats, floats)
 def test_a_fill_moves_the_position_and_the_cash_in_one_subtraction(position, cash, q, px, fee):
     new_position, new_cash = money.apply_fill_nb(position, cash, q, px, fee)

@@ -57,7 +57,7 @@ CASES = {  # name: (risk settings, fill mode, bars)
     "exit_cancels": ("limit(c - 1)", "stop_loss = distance(0.5)", "next_open", [
         (100, 101, 99.5, 100, 1), (99.8, 100, 99.4, 99.6, 1), (97, 98, 96, 97, 1)]),
     "exit_after_fill": ("limit(c - 1)", "stop_loss = distance(2)", "next_open", [
-        (100, 101, 99.5, 100, 1), (99.5, 100, 97.5, 98, 1), (97, 98, 96, 97, 1)]),
+        (100, 101, 99.5, 100, 1), (99.5, 100, 97.5, 98.2, 1), (97, 98, 96, 97, 1)]),
     "stop_limit_open": ("stop_limit(c + 1, c + 2)", "", "next_open", [
         (100, 101, 99, 100, 1), (101.5, 103, 101, 102, 1)]),
     "stop_limit_open_above": ("stop_limit(c + 1, c + 2)", "", "next_open", [
@@ -148,8 +148,10 @@ def test_an_exit_cancels_the_working_entry():
     assert fills(ledger) == []
 
 
-def test_a_limit_filled_on_a_bar_comes_before_the_exit_on_it():
-    assert fills(case("exit_after_fill")) == [(1, 10, 99), (1, -10, 98)]  # the low reaches 99, then 98
+def test_an_exit_on_the_bar_its_entry_filled_within_waits_for_the_next_open():
+    # the limit fills at 99 past bar 1's open; whether the low of 97.5 came before or after it is
+    # unknown, so the stop at 98 fills as a market order: at bar 2's open
+    assert fills(case("exit_after_fill")) == [(1, 10, 99), (2, -10, 97)]
 
 
 def test_working_orders_fill_against_the_bar_in_close_mode_too():
