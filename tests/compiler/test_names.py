@@ -24,9 +24,7 @@ SCHEMA = "compiler/schema.py"  # where the names are defined
 # Being split by other engineers, who convert their own literals; remove each entry once its split lands.
 NOT_YET: frozenset[str] = frozenset()  # modules not converted yet: none
 # (module, the comparison or call) -> why the text that equals a name is not that role or event
-OTHER_MEANING = {
-    ("tools/report/model.py", "'portfolio' in trades"): "a column of the trades table",
-}
+OTHER_MEANING: dict[tuple[str, str], str] = {}  # (module, text) -> why a built-in name means something else there
 
 
 def _name_constants(node: ast.expr) -> list[ast.Constant]:
