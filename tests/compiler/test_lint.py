@@ -249,6 +249,24 @@ def test_a_close_fill_names_the_setting_that_read_the_bar_and_is_quiet_on_the_op
     assert "FL406" not in codes(only_open)
 
 
+BAR_TO_STRATEGY = "broadcast data -> strategy, execution, portfolio : BAR"
+LEVELS = ["limit({level})", "stop({level})", "stop_limit({level}, 1.01 * close)", "stop_limit(high, {level})"]
+PEEKS = ["shift(low, -1)", "shift(low, 0)", "low - diff(low, -1)", "low * (1 + pct_change(low, 0))"]
+
+
+@pytest.mark.parametrize("entry", LEVELS)
+@pytest.mark.parametrize("peek", PEEKS)
+def test_a_level_that_reads_the_bar_it_is_checked_against_is_refused(entry, peek):
+    """Issue 16 item 6a. A working order is checked from the bar after its decision (docs/semantics.md,
+    section 7), so its level can only read that bar through a lag below 1: FL512, wherever the level is."""
+    def with_level(level: str) -> str:
+        entry_of_level = f"risk {{ size = fixed(100); entry = {entry.format(level=level)} }}"
+        return edit(("risk { size = fixed(100) }", entry_of_level),
+                    (BAR_TO_STRATEGY, BAR_TO_STRATEGY.replace("strategy,", "strategy, risk,")))
+    assert "FL512" in codes(with_level(peek))
+    assert codes(with_level("shift(low, 1)")) == set()
+
+
 def test_missing_inputs_are_each_named():
     text = edit(("risk { size = fixed(100) }", "risk { size = percent_equity(10); max_drawdown = 20 }"),
                 ("pipeline data -> features -> strategy -> risk -> execution -> portfolio",
