@@ -254,6 +254,7 @@ class ExecutionConfig:
 class PortfolioConfig:
     cash: Slot
     buying_power: str = "none"  # "none" | "cut" | "reject": what a buy the cash cannot pay becomes (section 8)
+    max_leverage: Slot | None = None  # gross exposure / equity at most this (needs buying power, section 8)
 
 
 Config = DataConfig | RiskConfig | ExecutionConfig | PortfolioConfig
