@@ -108,7 +108,7 @@ ROLE_SETTINGS: dict[str, frozenset[str] | None] = {
     Roles.RISK: frozenset({"size", "max_position", "max_drawdown", "long_only", "combine", "rebalance",
                            "stop_loss", "take_profit", "trailing_stop", "max_bars", "fractional", "entry", "book"}),
     Roles.EXECUTION: frozenset({"fill", "commission", "slippage", "min_commission", "max_commission"}),
-    Roles.PORTFOLIO: frozenset({"cash", "buying_power", "max_leverage"}),
+    Roles.PORTFOLIO: frozenset({"cash", "buying_power", "max_leverage", "interest_per_bar", "borrow_fee_per_bar"}),
 }
 REQUIRED_SETTINGS: dict[str, tuple[str, ...]] = {
     Roles.DATA: ("source",),

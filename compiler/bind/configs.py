@@ -124,9 +124,12 @@ class ConfigBinder(ValueBinder):
             self.problem("FL508", "`max_leverage` cuts or rejects orders as `buying_power` says, and it is not set",
                          settings["max_leverage"].span, "add `buying_power = cut` (or `reject`)")
             return None
-        if cash is None or buying_power is None or ("max_leverage" in settings and leverage is None):
+        carry = {name: self.number(settings.get(name), at_least=0)
+                 for name in ("interest_per_bar", "borrow_fee_per_bar")}
+        given = {"max_leverage": leverage, **carry}
+        if cash is None or buying_power is None or any(name in settings and given[name] is None for name in given):
             return None
-        return PortfolioConfig(cash, buying_power, leverage)
+        return PortfolioConfig(cash, buying_power, leverage, carry["interest_per_bar"], carry["borrow_fee_per_bar"])
 
     def choice(self, setting: ast.Setting | None, rules: tuple[str, ...]) -> str | None:
         """One of a setting's named rules (a bare name or a string; FL509 otherwise); the first when not given."""

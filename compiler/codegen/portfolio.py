@@ -157,6 +157,13 @@ def after(ctx: Context, node: NodePlan) -> None:
     ctx.kernels.update(("mark_to_market_nb", "drawdown_nb"))
     w(f"if ran_{j}:")
     with w.indent():
+        cfg = node.container.config
+        if cfg.interest is not None:  # the bar's carry, on the cash after the fills (section 8)
+            ctx.kernels.add("interest_nb")
+            w(f"cash_{j} = interest_nb(cash_{j}, p[{cfg.interest.index}] / 100.0)")
+        if cfg.borrow_fee is not None:
+            ctx.kernels.add("borrow_fee_nb")
+            w(f"cash_{j} = borrow_fee_nb(cash_{j}, pos_{j}, last_close_{j}, p[{cfg.borrow_fee.index}] / 100.0, S)")
         w(f"equity_{j} = mark_to_market_nb(cash_{j}, pos_{j}, last_close_{j}, S)")
         w(f"peak_{j}, drawdown_{j} = drawdown_nb(equity_{j}, peak_{j})")
     w(f"equity[t, {index}] = equity_{j}")

@@ -295,6 +295,22 @@ def leveraged_nb(quantity: float, position: float, price: float, leverage: float
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def interest_nb(cash: float, rate: float) -> float:
+    """The cash after a bar's interest at `rate` (a fraction): earned on a positive cash, paid on a negative."""
+    return cash + cash * rate
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def borrow_fee_nb(cash: float, positions: np.ndarray, last_close: np.ndarray, rate: float, symbols: int) -> float:
+    """The cash after a bar's borrow fee at `rate` (a fraction) on each short position's value at its
+    last close, one subtraction per short symbol, in symbol order."""
+    for s in range(symbols):
+        if positions[s] < 0.0:
+            cash = cash - ((0.0 - positions[s]) * last_close[s]) * rate
+    return cash
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def mark_to_market_nb(cash: float, positions: np.ndarray, last_close: np.ndarray, symbols: int) -> float:
     """The equity: cash plus each held position at its symbol's last known close, in symbol order.
 

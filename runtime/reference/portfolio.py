@@ -26,6 +26,8 @@ class Portfolio:
         self.buying_power = bound.config.buying_power
         leverage = bound.config.max_leverage
         self.leverage = None if leverage is None else net.params[leverage.index]
+        self.interest, self.borrow_fee = (None if slot is None else net.params[slot.index] / 100.0
+                                          for slot in (bound.config.interest, bound.config.borrow_fee))
         n = net.market.n_symbols
         self.cash0 = net.params[bound.config.cash.index]
         self.cash = self.equity = self.peak = self.cash0
@@ -59,6 +61,12 @@ class Portfolio:
                 for execution, fill in received[s]:
                     if fill["quantity"] > 0.0:
                         self._limited(t, s, execution, fill, True)
+        if self.interest is not None:  # the bar's carry, on the cash after the fills
+            self.cash = self.cash + self.cash * self.interest
+        if self.borrow_fee is not None:
+            for s in range(n):
+                if self.position[s] < 0.0:
+                    self.cash = self.cash - ((0.0 - self.position[s]) * self.last_close[s]) * self.borrow_fee
         equity = self.cash
         for s in range(n):
             if self.position[s] != 0.0:

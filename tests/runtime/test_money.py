@@ -256,6 +256,34 @@ def test_an_order_under_the_leverage_limit_by_hand():
     assert money.leveraged_nb(10.0, 0.0, 0.0, 2.0, 10_000.0, 0.0, False) == 10.0  # a price of 0 takes no room
 
 
+@settings(deadline=None)
+@given(floats, floats)
+def test_interest_is_earned_on_the_cash_in_one_step(cash, rate):
+    with np.errstate(all="ignore"):
+        expected = float(np.float64(cash) + np.float64(cash) * np.float64(rate))
+    assert same(money.interest_nb(cash, rate), expected)
+
+
+@settings(deadline=None)
+@given(floats, st.lists(st.tuples(floats, floats), min_size=1, max_size=5), floats)
+def test_the_borrow_fee_is_paid_on_each_short_in_symbol_order(cash, held, rate):
+    positions, closes = np.array([p for p, _ in held]), np.array([c for _, c in held])
+    expected = cash
+    with np.errstate(all="ignore"):
+        for p, c in held:
+            if p < 0.0:
+                expected = float(np.float64(expected) - ((0.0 - np.float64(p)) * np.float64(c)) * np.float64(rate))
+    assert same(money.borrow_fee_nb(cash, positions, closes, rate, len(held)), expected)
+
+
+def test_carry_by_hand():
+    assert money.interest_nb(10_000.0, 0.0001) == 10_001.0
+    assert money.interest_nb(-10_000.0, 0.0001) == -10_001.0  # a negative cash pays
+    # 100 short at 50 and 10 short at 20 at 1 % a bar: 50 + 2; the long is not charged
+    assert money.borrow_fee_nb(1_000.0, np.array([-100.0, 5.0, -10.0]), np.array([50.0, 9.0, 20.0]), 0.01, 3) \
+        == 948.0
+
+
 def test_mark_to_market_adds_held_positions_at_their_last_close_in_symbol_order():
     positions = np.array([10.0, 0.0, -3.0, 7.5])
     closes = np.array([101.25, NAN, 99.5, NAN])
