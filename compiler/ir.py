@@ -261,6 +261,9 @@ class ExecutionConfig:
 class PortfolioConfig:
     cash: Slot
     buying_power: str = "none"  # "none" | "cut" | "reject": what a buy the cash cannot pay becomes (section 8)
+    max_leverage: Slot | None = None  # gross exposure / equity at most this (needs buying power, section 8)
+    interest: Slot | None = None  # percent per bar earned on the cash (paid on a negative cash)
+    borrow_fee: Slot | None = None  # percent per bar of each short position's value at its last close
 
 
 Config = DataConfig | RiskConfig | ExecutionConfig | PortfolioConfig

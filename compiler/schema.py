@@ -109,7 +109,7 @@ ROLE_SETTINGS: dict[str, frozenset[str] | None] = {
                            "stop_loss", "take_profit", "trailing_stop", "max_bars", "fractional", "entry",
                            "close_at_end", "book"}),
     Roles.EXECUTION: frozenset({"fill", "commission", "slippage", "min_commission", "max_commission"}),
-    Roles.PORTFOLIO: frozenset({"cash", "buying_power"}),
+    Roles.PORTFOLIO: frozenset({"cash", "buying_power", "max_leverage", "interest_per_bar", "borrow_fee_per_bar"}),
 }
 REQUIRED_SETTINGS: dict[str, tuple[str, ...]] = {
     Roles.DATA: ("source",),

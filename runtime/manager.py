@@ -380,7 +380,9 @@ def check_settings(plan: Plan, params: np.ndarray) -> None:
         config = node.container.config
         limits: list[tuple[str, object, str]] = []
         if isinstance(config, PortfolioConfig):
-            limits.append(("cash", config.cash, "above 0"))
+            limits += [("cash", config.cash, "above 0"), ("max_leverage", config.max_leverage, "above 0"),
+                       ("interest_per_bar", config.interest, "at least 0"),
+                       ("borrow_fee_per_bar", config.borrow_fee, "at least 0")]
         elif isinstance(config, RiskConfig):
             limits += [("max_position", config.max_position, "at least 0"),
                        ("max_drawdown", config.max_drawdown, "at least 0")]

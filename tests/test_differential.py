@@ -268,6 +268,42 @@ communication w {
 }
 workflow w { containers = c; communication = w }
 """,
+    # a gross leverage limit (docs/semantics.md, section 8): longs and shorts cut (or rejected) to what
+    # `max_leverage` times the previous equity allows, before the cash check of the buys; interest on the
+    # cash and a borrow fee on the shorts
+    "leverage": """
+param w: int = 10
+param cash: float = 20_000
+param lev: float = 1.5
+param big: float = 0.6
+param carry: float = 0.01
+param borrow: float = 0.02
+containers c { backtest: backtest {
+    data: data { source = synthetic(bars = 300, symbols = 4, seed = 17) }
+    features: feature { m = sma(close, w); mom = pct_change(close, w); best = top(mom, 2) }
+    rot: strategy { signal = best; active = new_week() }
+    trend: strategy { signal = hold(long = cross_above(close, m), short = cross_below(close, m)) }
+    risk_r: risk { size = weight(big); rebalance = true; book = position }
+    risk_t: risk { size = percent_equity(90); long_only = false; stop_loss = 4 }
+    execution: execution { fill = next_open(); commission = per_share(0.01) + percent(0.1); slippage = bps(5) }
+    second: execution { fill = next_open(); commission = fixed(2); min_commission = 3 }
+    cut: portfolio { cash = cash; buying_power = cut; max_leverage = lev; interest_per_bar = carry }
+    reject: portfolio {
+        cash = cash; buying_power = reject; max_leverage = lev; interest_per_bar = carry; borrow_fee_per_bar = borrow
+    }
+} }
+communication w {
+    pipeline data -> features -> rot -> risk_r -> execution -> cut
+    route features -> trend, risk_t : FEATURE
+    route trend -> risk_t : SIGNAL
+    route risk_t -> second : ORDER
+    route second -> cut, reject : FILL
+    route execution -> reject : FILL
+    broadcast data -> rot, trend, risk_r, risk_t, execution, second, cut, reject : BAR
+    feedback cut -> risk_r, risk_t : PORTFOLIO
+}
+workflow w { containers = c; communication = w }
+""",
 }
 
 
@@ -392,6 +428,19 @@ def test_cash_shape_agrees_on_random_data(shapes, seed, holes, w, cash, big):
     """Two portfolios with buying power (cut and reject) fed by three risk containers through two executions."""
     prepared = shapes["cash"]
     ledger = _same(prepared, {"w": w, "cash": cash, "big": big}, _random_market(prepared.market, seed, holes))
+    assert len(ledger.fills) > 0
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), holes=st.sampled_from([0.0, 0.1, 0.3]), w=st.integers(2, 20),
+       cash=st.floats(5_000, 200_000), lev=st.floats(0.3, 3.0), big=st.floats(0.1, 1.5),
+       carry=st.floats(0.0, 0.1), borrow=st.floats(0.0, 0.5))
+def test_leverage_shape_agrees_on_random_data(shapes, seed, holes, w, cash, lev, big, carry, borrow):
+    """Two portfolios with a gross leverage limit (cut and reject), longs and shorts from two executions,
+    interest on the cash and a borrow fee on the shorts."""
+    prepared = shapes["leverage"]
+    values = {"w": w, "cash": cash, "lev": lev, "big": big, "carry": carry, "borrow": borrow}
+    ledger = _same(prepared, values, _random_market(prepared.market, seed, holes))
     assert len(ledger.fills) > 0
 
 

@@ -121,7 +121,17 @@ class ConfigBinder(ValueBinder):
     def config_portfolio(self, path: str, settings: dict[str, ast.Setting]) -> Config | None:
         cash = self.number(settings.get("cash"), DEFAULT_CASH, above=0)
         buying_power = self.choice(settings.get("buying_power"), BUYING_POWER_RULES)
-        return PortfolioConfig(cash, buying_power) if cash is not None and buying_power is not None else None
+        leverage = self.number(settings.get("max_leverage"), above=0)
+        if "max_leverage" in settings and leverage is not None and buying_power == "none":
+            self.problem("FL508", "`max_leverage` cuts or rejects orders as `buying_power` says, and it is not set",
+                         settings["max_leverage"].span, "add `buying_power = cut` (or `reject`)")
+            return None
+        carry = {name: self.number(settings.get(name), at_least=0)
+                 for name in ("interest_per_bar", "borrow_fee_per_bar")}
+        given = {"max_leverage": leverage, **carry}
+        if cash is None or buying_power is None or any(name in settings and given[name] is None for name in given):
+            return None
+        return PortfolioConfig(cash, buying_power, leverage, carry["interest_per_bar"], carry["borrow_fee_per_bar"])
 
     def choice(self, setting: ast.Setting | None, rules: tuple[str, ...]) -> str | None:
         """One of a setting's named rules (a bare name or a string; FL509 otherwise); the first when not given."""

@@ -2,7 +2,8 @@
 
 Fills and marking to market are the money kernels' (`runtime/kernels/money.py`). With buying
 power (`buying_power = cut | reject`) the fills of a step are applied after the loop over the
-symbols, in two passes: the sells, then the buys, each cut to what the cash pays for.
+symbols, in two passes: the sells, then the buys, each cut to what the cash pays for, and with a
+`max_leverage` every fill first cut to what the gross exposure allows.
 """
 
 from __future__ import annotations
@@ -21,9 +22,17 @@ def checks_cash(node: NodePlan) -> bool:
     return node.container.config.buying_power != "none"
 
 
+def leverage(node: NodePlan) -> str | None:
+    """The generated expression of the portfolio's `max_leverage`, None without one."""
+    slot = node.container.config.max_leverage
+    return None if slot is None else f"p[{slot.index}]"
+
+
 def buffers(ctx: Context, node: NodePlan) -> None:
     ctx.buffer(f"pos_{node.ident}", (Symbols(),), "f8", 0.0)
     ctx.buffer(f"last_close_{node.ident}", (Symbols(),), "f8", float("nan"))
+    if leverage(node) is not None:  # each symbol's gross exposure (section 8, leverage)
+        ctx.buffer(f"expo_{node.ident}", (Symbols(),), "f8", 0.0)
 
 
 def init(ctx: Context, node: NodePlan) -> None:
@@ -43,7 +52,13 @@ def init(ctx: Context, node: NodePlan) -> None:
 
 
 def before(ctx: Context, node: NodePlan) -> None:
-    ctx.w(f"ran_{node.ident} = False")
+    w, j = ctx.w, node.ident
+    w(f"ran_{j} = False")
+    if leverage(node) is not None:  # the exposure at the end of the previous step, at its last closes
+        ctx.kernels.add("held_value_nb")
+        w("for s in range(S):")
+        with w.indent():
+            w(f"expo_{j}[s] = held_value_nb(pos_{j}[s], last_close_{j}[s])")
 
 
 def symbol(ctx: Context, node: NodePlan) -> None:
@@ -73,36 +88,46 @@ def _fills(ctx: Context, node: NodePlan, side: str) -> None:
             with w.indent():
                 w(f"q = {fq}")
                 buy = side.startswith(">")
-                if buy:
-                    _cut(ctx, node, source, slot)
+                limited = buy or leverage(node) is not None
+                if limited:
+                    _cut(ctx, node, source, slot, buy)
                     px, fee = "px", "fee"
                 w(f"pos_{j}[s], cash_{j} = apply_fill_nb(pos_{j}[s], cash_{j}, q, {px}, {fee})")
                 ctx.record("fills", ("t", "s", "q", px, fee, str(index), str(ctx.layout.executions.index(source)),
                                      str(sleeve(ctx, source, slot))))
-                if buy:
+                if leverage(node) is not None:
+                    w(f"expo_{j}[s] = held_value_nb(pos_{j}[s], px)")
+                if limited:
                     w.depth -= 1
 
 
-def _cut(ctx: Context, node: NodePlan, source: NodePlan, slot: int) -> None:
-    """A buy of `q` against the cash: what fills of it (`q`, its `fee` recomputed if cut), the rest
-    recorded as cut; opens a block, `if q > 0.0:`, that the caller closes."""
+def _cut(ctx: Context, node: NodePlan, source: NodePlan, slot: int, buy: bool) -> None:
+    """An order of `q` against the leverage limit, and a buy against the cash: what fills of it (`q`,
+    its `fee` recomputed if cut), the rest recorded as cut; opens a block, `if q > 0.0:` (a sell's
+    `if q < 0.0:`), that the caller closes."""
     w, j, xi = ctx.w, node.ident, source.ident
-    ctx.kernels.update(("affordable_nb", "bought_nb"))
+    ctx.kernels.add("bought_nb")
     reject = node.container.config.buying_power == "reject"
     wanted = ctx.ev(f"fq_{xi}", slot)
     w(f"px = {ctx.ev(f'fpx_{xi}', slot)}")
     w(f"fee = {ctx.ev(f'fc_{xi}', slot)}")
-    w(f"n = affordable_nb(cash_{j}, px, rate_{xi}, per_share_{xi}, fixed_{xi}, minimum_{xi})")
-    w(f"q = bought_nb(q, n, {reject})")
-    w("if not q > 0.0:  # nothing fills")
-    with w.indent():
-        w("q = 0.0")
-    w(f"if q < {wanted}:")
+    limit = leverage(node)
+    if limit is not None:
+        ctx.kernels.update(("leveraged_nb", "exposure_nb"))
+        w(f"q = leveraged_nb(q, pos_{j}[s], px, {limit}, equity_{j}, exposure_nb(expo_{j}, s, S), {reject})")
+    if buy:
+        ctx.kernels.add("affordable_nb")
+        w(f"n = affordable_nb(cash_{j}, px, rate_{xi}, per_share_{xi}, fixed_{xi}, minimum_{xi})")
+        w(f"q = bought_nb(q, n, {reject})")
+        w("if not q > 0.0:  # nothing fills")
+        with w.indent():
+            w("q = 0.0")
+    w(f"if q {'<' if buy else '>'} {wanted}:")
     with w.indent():
         w(f"cut = {wanted} - q")
         ctx.record("orders", ("t", "s", "cut", "px", str(sleeve(ctx, source, slot)), CUT))
         commission(ctx, source.container.config)
-    w("if q > 0.0:")
+    w(f"if q {'>' if buy else '<'} 0.0:")
     w.depth += 1
 
 
@@ -131,6 +156,13 @@ def after(ctx: Context, node: NodePlan) -> None:
     ctx.kernels.update(("mark_to_market_nb", "drawdown_nb"))
     w(f"if ran_{j}:")
     with w.indent():
+        cfg = node.container.config
+        if cfg.interest is not None:  # the bar's carry, on the cash after the fills (section 8)
+            ctx.kernels.add("interest_nb")
+            w(f"cash_{j} = interest_nb(cash_{j}, p[{cfg.interest.index}] / 100.0)")
+        if cfg.borrow_fee is not None:
+            ctx.kernels.add("borrow_fee_nb")
+            w(f"cash_{j} = borrow_fee_nb(cash_{j}, pos_{j}, last_close_{j}, p[{cfg.borrow_fee.index}] / 100.0, S)")
         w(f"equity_{j} = mark_to_market_nb(cash_{j}, pos_{j}, last_close_{j}, S)")
         w(f"peak_{j}, drawdown_{j} = drawdown_nb(equity_{j}, peak_{j})")
     w(f"equity[t, {index}] = equity_{j}")

@@ -293,7 +293,8 @@ MONEY_KERNELS = frozenset({
     "level_above_nb", "trail_long_nb", "trail_short_nb", "exit_long_nb", "exit_short_nb", "slipped_nb",
     "volume_impact_nb", "commission_percent_nb", "commission_per_share_nb", "commission_fixed_nb",
     "commission_floor_nb", "commission_cap_nb", "apply_fill_nb", "mark_to_market_nb", "drawdown_nb", "grows_nb",
-    "limit_fill_nb", "stop_fill_nb", "stop_limit_fill_nb", "affordable_nb", "bought_nb",
+    "limit_fill_nb", "stop_fill_nb", "stop_limit_fill_nb", "affordable_nb", "bought_nb", "held_value_nb",
+    "exposure_nb", "leveraged_nb", "interest_nb", "borrow_fee_nb",
 })
 
 # the cross-sectional operators (`flowc.runtime.kernels.cross_section`)

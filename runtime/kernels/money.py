@@ -266,6 +266,60 @@ def bought_nb(quantity: float, affordable: float, reject: bool) -> float:
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def held_value_nb(position: float, price: float) -> float:
+    """A position's gross exposure at `price`: `abs(position) * price`, 0.0 when flat (section 8, leverage)."""
+    if position == 0.0:
+        return 0.0
+    return abs(position) * price
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def exposure_nb(exposure: np.ndarray, skip: int, symbols: int) -> float:
+    """The gross exposure of the symbols other than `skip`: summed in symbol order from 0.0."""
+    total = 0.0
+    for s in range(symbols):
+        if s != skip:
+            total = total + exposure[s]
+    return total
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def leveraged_nb(quantity: float, position: float, price: float, leverage: float, equity: float, others: float,
+                 reject: bool) -> float:
+    """What fills of an order of `quantity` under a gross leverage limit (section 8): the whole units
+    `a = floor((leverage * equity - others) / price - position)` for a buy (`+ position` for a sell),
+    at least what brings a position on the other side to flat, then all of the order if it fits,
+    else `a` (`cut`) or nothing (`reject`); the sign the order's."""
+    room = (leverage * equity - others) / price
+    if quantity > 0.0:
+        a = np.floor(room - position)
+        m = 0.0 - position if position < 0.0 else 0.0
+    else:
+        a = np.floor(room + position)
+        m = position if position > 0.0 else 0.0
+    if not a >= m:
+        a = m
+    got = bought_nb(abs(quantity), a, reject)
+    return got if quantity > 0.0 else 0.0 - got
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def interest_nb(cash: float, rate: float) -> float:
+    """The cash after a bar's interest at `rate` (a fraction): earned on a positive cash, paid on a negative."""
+    return cash + cash * rate
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def borrow_fee_nb(cash: float, positions: np.ndarray, last_close: np.ndarray, rate: float, symbols: int) -> float:
+    """The cash after a bar's borrow fee at `rate` (a fraction) on each short position's value at its
+    last close, one subtraction per short symbol, in symbol order."""
+    for s in range(symbols):
+        if positions[s] < 0.0:
+            cash = cash - ((0.0 - positions[s]) * last_close[s]) * rate
+    return cash
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def mark_to_market_nb(cash: float, positions: np.ndarray, last_close: np.ndarray, symbols: int) -> float:
     """The equity: cash plus each held position at its symbol's last known close, in symbol order.
 

@@ -24,12 +24,17 @@ class Portfolio:
         self.costs = {executions.index(i.source): net.binding.containers[i.source].config
                       for i in inputs if i.event == Events.FILL}
         self.buying_power = bound.config.buying_power
+        leverage = bound.config.max_leverage
+        self.leverage = None if leverage is None else net.params[leverage.index]
+        self.interest, self.borrow_fee = (None if slot is None else net.params[slot.index] / 100.0
+                                          for slot in (bound.config.interest, bound.config.borrow_fee))
         n = net.market.n_symbols
         self.cash0 = net.params[bound.config.cash.index]
         self.cash = self.equity = self.peak = self.cash0
         self.drawdown = 0.0
         self.position = [0.0] * n
         self.last_close = [NAN] * n
+        self.exposure = [0.0] * n  # each symbol's gross exposure, with a leverage limit
         net.starting[bound.path] = {"cash": self.cash0, "equity": self.cash0, "drawdown": 0.0, "position": 0.0}
 
     def step(self, t: int) -> Emitted:
@@ -38,6 +43,8 @@ class Portfolio:
         received = [[(x, e) for x, inp in self.fill_inputs for e in self.net.deliver(inp, s)] for s in range(n)]
         if not any(bars) and not any(received):
             return [[] for _ in range(n)]
+        if self.leverage is not None:  # the exposure at the end of the previous step, at its last closes
+            self.exposure = [_held_value(self.position[s], self.last_close[s]) for s in range(n)]
         for s in range(n):
             if bars[s]:
                 self.last_close[s] = bars[s][0]["close"]
@@ -45,15 +52,21 @@ class Portfolio:
             for s in range(n):
                 for execution, fill in received[s]:
                     self._apply(t, s, execution, fill, fill["quantity"], fill["commission"])
-        else:  # the sells, then the buys, each cut to what the cash pays for
+        else:  # the sells, then the buys, each cut to what the leverage limit allows and the cash pays for
             for s in range(n):
                 for execution, fill in received[s]:
                     if fill["quantity"] < 0.0:
-                        self._apply(t, s, execution, fill, fill["quantity"], fill["commission"])
+                        self._limited(t, s, execution, fill, False)
             for s in range(n):
                 for execution, fill in received[s]:
                     if fill["quantity"] > 0.0:
-                        self._buy(t, s, execution, fill)
+                        self._limited(t, s, execution, fill, True)
+        if self.interest is not None:  # the bar's carry, on the cash after the fills
+            self.cash = self.cash + self.cash * self.interest
+        if self.borrow_fee is not None:
+            for s in range(n):
+                if self.position[s] < 0.0:
+                    self.cash = self.cash - ((0.0 - self.position[s]) * self.last_close[s]) * self.borrow_fee
         equity = self.cash
         for s in range(n):
             if self.position[s] != 0.0:
@@ -66,27 +79,51 @@ class Portfolio:
                 for s in range(n)]
 
     def _apply(self, t: int, s: int, execution: int, fill: dict[str, float], q: float, fee: float) -> None:
-        """`q` units of `fill` at its price for `fee` (all of it, or the part of a buy the cash paid for)."""
+        """`q` units of `fill` at its price for `fee` (all of it, or the part the limits allowed)."""
         price = fill["price"]
         self.position[s] = self.position[s] + q
         self.cash = self.cash - (q * price + fee)
         self.fills.append((t, s, q, price, fee, self.index, execution, fill["risk"]))
+        if self.leverage is not None:
+            self.exposure[s] = _held_value(self.position[s], price)
 
-    def _buy(self, t: int, s: int, execution: int, fill: dict[str, float]) -> None:
-        """A buy against the cash: the units it pays for with their commission; the rest recorded as cut."""
+    def _limited(self, t: int, s: int, execution: int, fill: dict[str, float], buy: bool) -> None:
+        """An order against the leverage limit, then a buy against the cash: the units they allow, with
+        their commission; the rest recorded as cut."""
         wanted, price, fee = fill["quantity"], fill["price"], fill["commission"]
-        q = self._affordable(self.costs[execution], price)
-        if wanted <= q:
-            q = wanted
-        elif self.buying_power == "reject":
-            q = 0.0
-        if not q > 0.0:
-            q = 0.0
-        if q < wanted:
+        q = wanted
+        if self.leverage is not None:
+            q = self._leveraged(s, q, price)
+        if buy:
+            n = self._affordable(self.costs[execution], price)
+            if not q <= n:
+                q = 0.0 if self.buying_power == "reject" else n
+            if not q > 0.0:
+                q = 0.0
+        if (q < wanted) if buy else (q > wanted):
             self.orders.append((t, s, wanted - q, price, fill["risk"], CUT))
             fee = commission(self.costs[execution], self.net.params, q, price)
-        if q > 0.0:
+        if (q > 0.0) if buy else (q < 0.0):
             self._apply(t, s, execution, fill, q, fee)
+
+    def _leveraged(self, s: int, q: float, price: float) -> float:
+        """The order's units the gross leverage limit allows (section 8), with the order's sign."""
+        others = 0.0
+        for r in range(len(self.exposure)):
+            if r != s:
+                others = others + self.exposure[r]
+        room = _ieee_div(self.leverage * self.equity - others, price)
+        position = self.position[s]
+        if q > 0.0:
+            a, least = floor(room - position), (0.0 - position if position < 0.0 else 0.0)
+        else:
+            a, least = floor(room + position), (position if position > 0.0 else 0.0)
+        if not a >= least:
+            a = least
+        size = abs(q)
+        if not size <= a:
+            size = 0.0 if self.buying_power == "reject" else a
+        return size if q > 0.0 else 0.0 - size
 
     def _affordable(self, c: ExecutionConfig, price: float) -> float:
         """`floor((cash - fixed) / (price * (1.0 + rate) + per_share))`, at most `floor((cash - minimum) / price)`."""
@@ -105,6 +142,11 @@ class Portfolio:
             if m < n:
                 n = m
         return n
+
+
+def _held_value(position: float, price: float) -> float:
+    """A position's gross exposure at `price`, 0.0 when flat."""
+    return 0.0 if position == 0.0 else abs(position) * price
 
 
 def _ieee_div(a: float, b: float) -> float:

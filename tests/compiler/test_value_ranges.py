@@ -36,6 +36,28 @@ def test_out_of_range_settings_are_fl509(old, new):
     assert codes(TEXT.replace(old, new)) == ["FL509"]
 
 
+@pytest.mark.parametrize("leverage", ["0", "-1", "1e309"])
+def test_a_leverage_limit_must_be_above_zero(leverage):
+    text = TEXT.replace("cash = 1_000_000", f"cash = 1_000_000\n            buying_power = cut\n"
+                                            f"            max_leverage = {leverage}")
+    assert codes(text) == ["FL509"]
+    assert codes(text.replace(f"max_leverage = {leverage}", "max_leverage = 1.5")) == []
+
+
+def test_a_leverage_limit_needs_buying_power_to_say_what_a_limited_order_becomes():
+    analysis = analyse(load_text(TEXT.replace("cash = 1_000_000", "cash = 1_000_000\n            max_leverage = 2"),
+                                 "v.flow"), None, ())
+    [problem] = [d for d in analysis.diagnostics if d.severity.value == "error"]
+    assert problem.code == "FL508" and problem.span is not None and "buying_power = cut" in (problem.hint or "")
+
+
+@pytest.mark.parametrize("setting", ["interest_per_bar", "borrow_fee_per_bar"])
+def test_carry_rates_must_be_at_least_zero(setting):
+    text = TEXT.replace("cash = 1_000_000", f"cash = 1_000_000\n            {setting} = -0.01")
+    assert codes(text) == ["FL509"]
+    assert codes(text.replace("-0.01", "0.01")) == []
+
+
 def test_max_drawdown_and_slippage_below_zero():
     text = TEXT.replace("max_position = 1000", "max_position = 1000\n            max_drawdown = -3")
     assert codes(text) == ["FL509"]
@@ -86,6 +108,8 @@ def _param_flow(tmp_path, setting_old, setting_new, decl):
     ("cash = 1_000_000", "cash = c", "param c: float = 1e6", "c=0"),
     ("percent(0.1)", "percent(fee)", "param fee: float = 0.1", "fee=-0.1"),
     ("max_position = 1000", "max_position = m", "param m: float = 1000", "m=-1"),
+    ("cash = 1_000_000", "cash = 1_000_000\n            buying_power = cut\n            max_leverage = lev",
+     "param lev: float = 2", "lev=0"),
 ])
 def test_a_param_out_of_range_is_fl509_when_the_run_starts(tmp_path, capsys, old, new, decl, bad):
     from flowc.tools.cli import main

@@ -209,6 +209,89 @@ def test_a_buy_is_filled_cut_or_rejected():
     assert money.bought_nb(10.0, INF, False) == 10.0
 
 
+@settings(deadline=None)
+@given(floats, floats)
+def test_a_held_value_is_the_absolute_position_times_the_price(position, price):
+    with np.errstate(all="ignore"):
+        expected = 0.0 if position == 0.0 else float(np.float64(abs(position)) * np.float64(price))
+    assert same(money.held_value_nb(position, price), expected)
+
+
+@settings(deadline=None)
+@given(st.lists(floats, min_size=1, max_size=6), st.integers(0, 6))
+def test_the_exposure_of_the_other_symbols_sums_in_symbol_order(values, skip):
+    total = 0.0
+    for s, v in enumerate(values):
+        if s != skip:
+            total = total + v
+    assert same(money.exposure_nb(np.array(values), skip, len(values)), total)
+
+
+def _leveraged(q, position, price, leverage, equity, others, reject):
+    """The leverage rule written out (docs/semantics.md, section 8)."""
+    with np.errstate(all="ignore"):
+        room = _div(leverage * equity - others, price)
+        if q > 0.0:
+            a, least = float(np.floor(room - position)), (0.0 - position if position < 0.0 else 0.0)
+        else:
+            a, least = float(np.floor(room + position)), (position if position > 0.0 else 0.0)
+    if not a >= least:
+        a = least
+    size = abs(q)
+    if not size <= a:
+        size = 0.0 if reject else a
+    return size if q > 0.0 else 0.0 - size
+
+
+@settings(deadline=None)
+@given(floats, floats, floats, floats, floats, floats, st.booleans())
+def test_an_order_under_the_leverage_limit(q, position, price, leverage, equity, others, reject):
+    expected = _leveraged(q, position, price, leverage, equity, others, reject)
+    assert same(money.leveraged_nb(q, position, price, leverage, equity, others, reject), expected)
+
+
+def test_an_order_under_the_leverage_limit_by_hand():
+    # 2x of 10,000 is 20,000; 5,000 held elsewhere leaves 15,000: 150 units at 100
+    assert money.leveraged_nb(200.0, 0.0, 100.0, 2.0, 10_000.0, 5_000.0, False) == 150.0
+    assert money.leveraged_nb(200.0, 0.0, 100.0, 2.0, 10_000.0, 5_000.0, True) == 0.0
+    assert money.leveraged_nb(100.0, 0.0, 100.0, 2.0, 10_000.0, 5_000.0, True) == 100.0
+    # holding 100 long, a buy may add 50 more; a sell may go to 150 short: 250 units
+    assert money.leveraged_nb(80.0, 100.0, 100.0, 2.0, 10_000.0, 5_000.0, False) == 50.0
+    assert money.leveraged_nb(-300.0, 100.0, 100.0, 2.0, 10_000.0, 5_000.0, False) == -250.0
+    # over the limit already: a short is still covered to flat, no further
+    assert money.leveraged_nb(500.0, -400.0, 100.0, 0.5, 10_000.0, 50_000.0, False) == 400.0
+    assert money.leveraged_nb(-10.0, 0.0, 100.0, 0.5, 10_000.0, 50_000.0, False) == 0.0
+    assert money.leveraged_nb(10.0, 0.0, 0.0, 2.0, 10_000.0, 0.0, False) == 10.0  # a price of 0 takes no room
+
+
+@settings(deadline=None)
+@given(floats, floats)
+def test_interest_is_earned_on_the_cash_in_one_step(cash, rate):
+    with np.errstate(all="ignore"):
+        expected = float(np.float64(cash) + np.float64(cash) * np.float64(rate))
+    assert same(money.interest_nb(cash, rate), expected)
+
+
+@settings(deadline=None)
+@given(floats, st.lists(st.tuples(floats, floats), min_size=1, max_size=5), floats)
+def test_the_borrow_fee_is_paid_on_each_short_in_symbol_order(cash, held, rate):
+    positions, closes = np.array([p for p, _ in held]), np.array([c for _, c in held])
+    expected = cash
+    with np.errstate(all="ignore"):
+        for p, c in held:
+            if p < 0.0:
+                expected = float(np.float64(expected) - ((0.0 - np.float64(p)) * np.float64(c)) * np.float64(rate))
+    assert same(money.borrow_fee_nb(cash, positions, closes, rate, len(held)), expected)
+
+
+def test_carry_by_hand():
+    assert money.interest_nb(10_000.0, 0.0001) == 10_001.0
+    assert money.interest_nb(-10_000.0, 0.0001) == -10_001.0  # a negative cash pays
+    # 100 short at 50 and 10 short at 20 at 1 % a bar: 50 + 2; the long is not charged
+    assert money.borrow_fee_nb(1_000.0, np.array([-100.0, 5.0, -10.0]), np.array([50.0, 9.0, 20.0]), 0.01, 3) \
+        == 948.0
+
+
 def test_mark_to_market_adds_held_positions_at_their_last_close_in_symbol_order():
     positions = np.array([10.0, 0.0, -3.0, 7.5])
     closes = np.array([101.25, NAN, 99.5, NAN])
