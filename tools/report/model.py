@@ -8,6 +8,7 @@ disagree. Everything comes from the files a run wrote (`equity.csv`, `fills.csv`
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Sequence
@@ -232,3 +233,80 @@ METRIC_ROWS = ("final_equity", "total_return", "cagr", "volatility", "sharpe", "
                "trades", "win_rate", "avg_trade", "best_trade", "worst_trade", "profit_factor", "expectancy",
                "avg_bars_held", "sqn", "max_losing_streak", "exposure", "turnover", "open_trades", "unfilled", "bars",
                "steps", "symbols")
+
+
+# ---- what a researcher reads beside the equity: drawdown periods, rolling figures, decimation ----
+
+DRAWDOWN_ROWS = 5
+ROLLING_YEAR_FRACTION = 0.25  # the rolling window: a quarter of a year of steps
+MAX_POINTS = 2_000  # a drawn line longer than this is decimated (`decimate`)
+
+
+@dataclass
+class DrawdownPeriod:
+    start: int  # the step of the peak the decline is measured from
+    trough: int  # the step of the deepest point
+    recovery: int | None  # the first step back at the peak; None while not recovered
+    depth: float  # the drawdown at the trough, a positive fraction
+    length: int  # steps from the peak to the recovery (or to the last step)
+
+
+def drawdown_periods(drawdown: np.ndarray, top: int = DRAWDOWN_ROWS) -> list[DrawdownPeriod]:
+    """The `top` deepest drawdowns, deepest first: each maximal run of steps below the running peak,
+    from the peak before it (step 0 when the run starts there: the peak is the starting cash) to the
+    first step back at the peak."""
+    below = np.nan_to_num(drawdown) > 0.0
+    periods = []
+    t, n = 0, len(drawdown)
+    while t < n:
+        if not below[t]:
+            t += 1
+            continue
+        end = t
+        while end < n and below[end]:
+            end += 1
+        trough = t + int(np.argmax(drawdown[t:end]))
+        start = max(t - 1, 0)
+        recovery = end if end < n else None
+        periods.append(DrawdownPeriod(start, trough, recovery, float(drawdown[trough]),
+                                      (recovery if recovery is not None else n - 1) - start))
+        t = end
+    return sorted(periods, key=lambda p: (-p.depth, p.start))[:top]
+
+
+def rolling_window(periods_per_year: float | None, steps: int) -> int:
+    """A quarter of a year of steps (63 daily bars), at least 2 and at most the run's steps."""
+    per_year = periods_per_year or 252.0
+    return int(max(2, min(steps, round(per_year * ROLLING_YEAR_FRACTION))))
+
+
+def rolling_figures(equity: np.ndarray, cash0: float, window: int,
+                    periods_per_year: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """Annualised rolling volatility and Sharpe of the step returns over the last `window` steps
+    (ddof 1, no risk-free rate, as `metrics` defines them); NaN until `window` returns exist."""
+    per_year = periods_per_year or 252.0
+    before = np.concatenate([[cash0], equity[:-1]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        returns = pd.Series(equity / before - 1.0)
+    mean = returns.rolling(window).mean().to_numpy()
+    std = returns.rolling(window).std(ddof=1).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sharpe = np.where(std > 0, mean / std * math.sqrt(per_year), np.nan)
+    return std * math.sqrt(per_year), sharpe
+
+
+def decimate(values: np.ndarray, limit: int = MAX_POINTS) -> np.ndarray:
+    """The steps a line of `values` is drawn at: all of them up to `limit`; beyond, the series is cut
+    into `limit / 2` equal buckets and each keeps the steps of its lowest and highest value (so
+    peaks, troughs and the worst drawdown stay exact), plus the first and last step."""
+    n = len(values)
+    if n <= limit:
+        return np.arange(n)
+    filled = np.nan_to_num(np.asarray(values, dtype=float), nan=0.0)
+    edges = np.linspace(0, n, limit // 2 + 1).astype(int)
+    keep = {0, n - 1}
+    for lo, hi in itertools.pairwise(edges):
+        if hi > lo:
+            keep.add(lo + int(np.argmin(filled[lo:hi])))
+            keep.add(lo + int(np.argmax(filled[lo:hi])))
+    return np.array(sorted(keep))
