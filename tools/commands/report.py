@@ -37,6 +37,7 @@ def run_report(args: argparse.Namespace) -> int:
         from flowc.runtime.components import load_plugins
 
         load_plugins(args.report_plugins)
+    from flowc.runtime import features
     from flowc.runtime.manager import RunOptionError, prepare
     from flowc.tools.commands.run import traded_market
 
@@ -47,7 +48,8 @@ def run_report(args: argparse.Namespace) -> int:
         return _usage(str(exc))
     benchmark = args.benchmark or run.get("benchmark")
     try:
-        files = write_report(out, traded_market(prepared), prepared.analysis.graph, benchmark=benchmark)
+        files = write_report(out, traded_market(prepared), prepared.analysis.graph, benchmark=benchmark,
+                             features=features.compute(prepared))
     except ValueError as exc:
         return _usage(str(exc))
     charts = [f for f in files if f.suffix == ".png"]

@@ -112,8 +112,10 @@ def run_run(args: argparse.Namespace) -> int:
                     from flowc.tools.report import write_report
 
                     begun = time.perf_counter()
+                    from flowc.runtime import features
+
                     files = write_report(stage, traded_market(prepared), prepared.analysis.graph,
-                                         benchmark=args.benchmark)
+                                         benchmark=args.benchmark, features=features.compute(prepared))
                     _say(args, f"report: {', '.join(str(f.relative_to(stage)) for f in files)} "
                                f"in {_seconds(time.perf_counter() - begun)}")
         except OSError as exc:

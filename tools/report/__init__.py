@@ -36,12 +36,13 @@ def check_available() -> None:
 
 
 def write_report(out: str | Path, market: MarketData, graph: object | None = None, *,
-                 benchmark: str | None = None, png: bool = True) -> list[Path]:
+                 benchmark: str | None = None, png: bool = True, features: object | None = None) -> list[Path]:
     """Write `report.html` (and `charts/*.png`) for the run in `out`; return the files written.
 
     `market` holds the prices of exactly the steps of the run's results; `graph` is the workflow's
     FlowGraph (None leaves the topology out); `benchmark` picks the buy-and-hold symbol (default:
-    the one recorded in the manifest, else every symbol in equal parts).
+    the one recorded in the manifest, else every symbol in equal parts); `features` (runtime.features.Features of
+    the run) are drawn with the prices.
     """
     check_available()
     from flowc.runtime.files import write_text
@@ -50,7 +51,7 @@ def write_report(out: str | Path, market: MarketData, graph: object | None = Non
     folder = Path(out)
     if benchmark is None:
         benchmark = _recorded_benchmark(folder)
-    view = model.load_run(folder, market, graph, benchmark)
+    view = model.load_run(folder, market, graph, benchmark, features)
     page = folder / "report.html"
     write_text(page, html.render(view))
     written = [page]

@@ -22,6 +22,7 @@ from flowc.tools.report.model import (
     RunView,
     decimate,
     drawdown_periods,
+    feature_panels,
     rolling_figures,
     rolling_window,
     shown,
@@ -29,6 +30,7 @@ from flowc.tools.report.model import (
 )
 
 STRATEGY, BENCH, LOSS, GAIN = "#1f5fa8", "#8c8c8c", "#c0392b", "#1e8449"
+FEATURE_COLORS = ("#e67e22", "#8e44ad", "#16a085", "#d35400", "#2c3e50", "#7f8c8d")
 CONFIG = {"displaylogo": False, "responsive": True}
 
 
@@ -81,11 +83,25 @@ def price_figures(view: RunView) -> dict[str, object]:
     found: dict[str, object] = {}
     for j in view.charted_symbols:
         symbol = view.market.symbols[j]
-        fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.04)
-        fig.update_layout(_layout(height=460, yaxis={"title": "price"}, yaxis2={"title": "position"}))
+        overlays, panels = feature_panels(view, j)
+        rows = 2 + len(panels)
+        fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.03,
+                            row_heights=[0.56, *[0.44 / (rows - 1)] * (rows - 1)])
+        titles = {f"yaxis{r + 3}": {"title": {"text": name.split(":")[-1]}} for r, (name, _) in enumerate(panels)}
+        fig.update_layout(_layout(height=460 + 140 * len(panels), yaxis={"title": "price"},
+                                  yaxis2={"title": "position"}, **titles))
         present = np.flatnonzero(view.market.present[:, j])
         _line(fig, view, view.market.close[present, j], steps=present, name=f"{symbol} close",
               line={"color": "#34495e", "width": 1.0}, row=1, col=1)
+        for k, (name, values) in enumerate(overlays):
+            shown_at = np.flatnonzero(np.isfinite(values))
+            _line(fig, view, values[shown_at], steps=shown_at, name=name, legendgroup="features",
+                  line={"color": FEATURE_COLORS[k % len(FEATURE_COLORS)], "width": 1.0}, row=1, col=1)
+        for r, (name, values) in enumerate(panels):
+            shown_at = np.flatnonzero(np.isfinite(values))
+            _line(fig, view, values[shown_at], steps=shown_at, name=name, legendgroup="features",
+                  line={"color": FEATURE_COLORS[(len(overlays) + r) % len(FEATURE_COLORS)], "width": 1.0},
+                  row=3 + r, col=1)
         mine = markers[markers["symbol"] == symbol]  # at real fills (`model.fill_markers`)
         for name, symbol_shape, color in (("long entry", "triangle-up", GAIN), ("short entry", "triangle-down", LOSS)):
             part = mine[mine["kind"] == name]
@@ -214,8 +230,9 @@ def render(view: RunView) -> str:
                       for j in view.charted_symbols)
     notes = "".join(f"<p class=note>{e(n)}</p>" for n in view.notes)
     sections.append("<section><h2>Positions and trades</h2><p>Close price with trade entries (triangles) at their "
-                    "fill prices and exits (crosses) coloured by the trade's result and sized by its return; below, "
-                    "the position held at the end of each step.</p>"
+                    "fill prices and exits (crosses) coloured by the trade's result and sized by its return, and "
+                    "the features near the price's scale (moving averages, bands); below, the position held at the "
+                    "end of each step and each other feature (rsi, volatility) in a panel of its own.</p>"
                     f'{notes}<label>symbol <select id="symbol-select">{options}</select></label>'
                     '<div id="chart-price" class="flowc-chart" data-kind="price"></div></section>')
     n_trades = len(view.trades)

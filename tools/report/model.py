@@ -45,6 +45,7 @@ class RunView:
     monthly: pd.DataFrame  # years x 12 months, returns as fractions (NaN: no bar that month)
     charted_symbols: list[int]  # the symbols drawn with their price, most traded first
     graph: object | None = None  # the FlowGraph, when the workflow could be loaded
+    features: object | None = None  # runtime.features.Features of the run, drawn with the prices
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -55,7 +56,7 @@ class RunView:
 
 
 def load_run(out: str | Path, market: MarketData, graph: object | None = None,
-             benchmark: str | None = None) -> RunView:
+             benchmark: str | None = None, features: object | None = None) -> RunView:
     """Read a run's output folder; ValueError (in words) where something needed is missing."""
     folder = Path(out)
     for name in ("metrics.json", "equity.csv", "trades.csv", "fills.csv"):
@@ -97,7 +98,7 @@ def load_run(out: str | Path, market: MarketData, graph: object | None = None,
         benchmark_metrics=benchmark_metrics(bench, market, cash0, manifest.get("periods_per_year")),
         positions=positions, trades=trades, markers=fill_markers(fills, trades),
         monthly=monthly_returns(pd.Series(equity, index=index), cash0),
-        charted_symbols=order[:MAX_SYMBOL_CHARTS], graph=graph)
+        charted_symbols=order[:MAX_SYMBOL_CHARTS], graph=graph, features=features)
     if market.n_symbols > MAX_SYMBOL_CHARTS:
         view.notes.append(f"prices are drawn for the {MAX_SYMBOL_CHARTS} most traded of {market.n_symbols} symbols")
     return view
@@ -310,3 +311,31 @@ def decimate(values: np.ndarray, limit: int = MAX_POINTS) -> np.ndarray:
             keep.add(lo + int(np.argmin(filled[lo:hi])))
             keep.add(lo + int(np.argmax(filled[lo:hi])))
     return np.array(sorted(keep))
+
+
+PRICE_LIKE = 0.2  # a feature within 20 % of the close (median over its steps) is drawn on the price
+MAX_FEATURE_PANELS = 3
+
+
+def feature_panels(view: RunView, j: int) -> tuple[list[tuple[str, np.ndarray]], list[tuple[str, np.ndarray]]]:
+    """The FEATURE series of symbol `j` as (on the price, in panels of their own), by scale: a series
+    whose median distance from the close is within `PRICE_LIKE` (moving averages, bands, channels)
+    overlays the price; any other (rsi, returns, volatility, z-scores) gets a panel below, at most
+    `MAX_FEATURE_PANELS` of them in declaration order. A series with no value is left out."""
+    from flowc.compiler.schema import Roles
+
+    found = view.features
+    if found is None:
+        return [], []
+    close = view.market.close[:, j]
+    overlays, panels = [], []
+    for c, (name, role) in enumerate(zip(found.columns, found.roles, strict=True)):
+        values = found.values[:, j, c]
+        both = np.isfinite(values) & np.isfinite(close) & (close != 0)
+        if role != Roles.FEATURE or not both.any():
+            continue
+        if float(np.median(np.abs(values[both] / close[both] - 1.0))) <= PRICE_LIKE:
+            overlays.append((name, values))
+        elif len(panels) < MAX_FEATURE_PANELS:
+            panels.append((name, values))
+    return overlays, panels
