@@ -106,15 +106,15 @@ def price_figures(view: RunView) -> dict[str, object]:
         for name, symbol_shape, color in (("long entry", "triangle-up", GAIN), ("short entry", "triangle-down", LOSS)):
             part = mine[mine["kind"] == name]
             if len(part):
-                fig.add_scatter(x=part["step"].tolist(), meta=STEPS, y=_floats(part["price"]), mode="markers",
-                                name=name, marker={"symbol": symbol_shape, "size": 9, "color": color},
+                fig.add_scatter(x=part["step"].tolist(), meta=STEPS, y=part["price"].to_numpy(dtype=float),
+                                mode="markers", name=name, marker={"symbol": symbol_shape, "size": 9, "color": color},
                                 hovertemplate=f"{name} %{{y:.2f}}", row=1, col=1)
         part = mine[mine["kind"] == "exit"]
         if len(part):
             result = part["return"].to_numpy(dtype=float)
             colors = np.where(np.isnan(result), "#222222", np.where(result > 0, GAIN, LOSS)).tolist()
             sizes = np.clip(7 + 60 * np.abs(np.nan_to_num(result)), 7, 16).round(1).tolist()
-            fig.add_scatter(x=part["step"].tolist(), meta=STEPS, y=_floats(part["price"]), mode="markers",
+            fig.add_scatter(x=part["step"].tolist(), meta=STEPS, y=part["price"].to_numpy(dtype=float), mode="markers",
                             name="exit (green: gain, red: loss; size: |return|)",
                             marker={"symbol": "x", "size": sizes, "color": colors},
                             customdata=np.stack([part["pnl"], part["return"]], axis=1).astype(np.float32),
