@@ -2,8 +2,9 @@
 
 Why it exists: a backtest is read more than it is run. `flowc run ... --report --out DIR` and
 `flowc report DIR` draw the metrics table, the equity against a buy-and-hold benchmark, the
-drawdown, the price of each symbol with its trades and position, the distribution of trade
-returns, the monthly returns as a heat map and the workflow's topology.
+drawdown and its five worst periods, rolling Sharpe and volatility, the price of each symbol with
+its features, trades and position, the distribution of trade returns, the monthly returns as a
+heat map and the workflow's topology (docs/report.md defines each).
 
 The charts need the optional `report` extra (plotly for the page, whose JavaScript is inlined so
 the page opens offline; matplotlib for the PNGs). The core install stays without them, so this
