@@ -28,6 +28,8 @@ def run_report(args: argparse.Namespace) -> int:
         record = manifest.read(out)
     except (ReportUnavailable, ValueError) as exc:
         return _usage(str(exc))
+    if (out / "sweep.csv").is_file() and not (out / "walk_forward.json").is_file():
+        return _sweep_report(out)
     run = record["run"]
     given = [*(getattr(args, "plugin", None) or []), *(getattr(args, "report_plugins", None) or [])]
     problem = check_plugins(record, given, out)
@@ -75,6 +77,17 @@ def check_plugins(record: dict, given: list[str], out: Path) -> str | None:
         return (f"the run in {out} used the plugin {shown}; pass it to load its components: "
                 f"flowc report {out} --plugin {name} (a plugin is never loaded because a results folder names it)")
     return None
+
+
+def _sweep_report(out: Path) -> int:
+    from flowc.tools.report.sweep import write_sweep_report
+
+    try:
+        page = write_sweep_report(out)
+    except ValueError as exc:
+        return _usage(str(exc))
+    sys.stdout.write(f"wrote {page}\n")
+    return EXIT_OK
 
 
 def _usage(message: str) -> int:
