@@ -28,7 +28,7 @@ def run_report(args: argparse.Namespace) -> int:
         record = manifest.read(out)
     except (ReportUnavailable, ValueError) as exc:
         return _usage(str(exc))
-    if (out / "sweep.csv").is_file() and not (out / "walk_forward.json").is_file():
+    if (out / "sweep.csv").is_file():
         return _sweep_report(out)
     run = record["run"]
     given = [*(getattr(args, "plugin", None) or []), *(getattr(args, "report_plugins", None) or [])]
@@ -80,10 +80,10 @@ def check_plugins(record: dict, given: list[str], out: Path) -> str | None:
 
 
 def _sweep_report(out: Path) -> int:
-    from flowc.tools.report.sweep import write_sweep_report
+    from flowc.tools.report import write_sweeps_report
 
     try:
-        page = write_sweep_report(out)
+        page = write_sweeps_report(out)
     except ValueError as exc:
         return _usage(str(exc))
     sys.stdout.write(f"wrote {page}\n")

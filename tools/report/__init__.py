@@ -73,3 +73,16 @@ def _recorded_benchmark(folder: Path) -> str | None:
         return (json.loads(path.read_text(encoding="utf-8")).get("run") or {}).get("benchmark")
     except (OSError, ValueError):
         return None
+
+
+def write_sweeps_report(out: str | Path) -> Path:
+    """Write the report of a sweep's `--out` folder (`sweep_report.html`) or of a walk-forward's
+    (`walk_forward_report.html`, told by its `walk_forward.json`); return the page."""
+    check_available()
+    if (Path(out) / "walk_forward.json").is_file():
+        from flowc.tools.report.walk_forward import write_walk_forward_report
+
+        return write_walk_forward_report(out)
+    from flowc.tools.report.sweep import write_sweep_report
+
+    return write_sweep_report(out)

@@ -34,7 +34,7 @@ FEATURE_COLORS = ("#e67e22", "#8e44ad", "#16a085", "#d35400", "#2c3e50", "#7f8c8
 CONFIG = {"displaylogo": False, "responsive": True}
 
 
-def _layout(**extra: object) -> dict:
+def base_layout(**extra: object) -> dict:
     base = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 30, "b": 40}, "height": 380,
             "hovermode": "x unified", "legend": {"orientation": "h", "y": 1.08, "x": 0}}
     base.update(extra)
@@ -53,12 +53,12 @@ def time_figures(view: RunView) -> dict[str, object]:
 
     found: dict[str, object] = {}
     window = rolling_window(view.manifest.get("periods_per_year"), len(view.equity))
-    eq = go.Figure(layout=_layout(yaxis={"title": "equity", "tickformat": ",.0f"}, updatemenus=[LOG_TOGGLE]))
+    eq = go.Figure(layout=base_layout(yaxis={"title": "equity", "tickformat": ",.0f"}, updatemenus=[LOG_TOGGLE]))
     _line(eq, view, view.equity, name=view.workflow or "strategy", line={"color": STRATEGY, "width": 1.6})
     _line(eq, view, view.benchmark, name=view.benchmark_label, line={"color": BENCH, "width": 1.2})
     found["chart-equity"] = eq
 
-    dd = go.Figure(layout=_layout(height=300, yaxis={"title": "drawdown", "tickformat": ".0%"}))
+    dd = go.Figure(layout=base_layout(height=300, yaxis={"title": "drawdown", "tickformat": ".0%"}))
     _line(dd, view, -view.drawdown, name=view.workflow or "strategy", fill="tozeroy",
           line={"color": LOSS, "width": 1.0})
     _line(dd, view, -view.benchmark_drawdown, name=view.benchmark_label,
@@ -67,7 +67,7 @@ def time_figures(view: RunView) -> dict[str, object]:
 
     vol, sharpe = rolling_figures(view.equity, view.cash0, window, view.manifest.get("periods_per_year"))
     rolling = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06)
-    rolling.update_layout(_layout(height=420, yaxis={"title": f"Sharpe ({window} steps)"},
+    rolling.update_layout(base_layout(height=420, yaxis={"title": f"Sharpe ({window} steps)"},
                                   yaxis2={"title": "volatility", "tickformat": ".0%"}))
     _line(rolling, view, sharpe, name="rolling Sharpe", line={"color": STRATEGY, "width": 1.0}, row=1, col=1)
     _line(rolling, view, vol, name="rolling volatility", line={"color": LOSS, "width": 1.0}, row=2, col=1)
@@ -88,7 +88,7 @@ def price_figures(view: RunView) -> dict[str, object]:
         fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.03,
                             row_heights=[0.56, *[0.44 / (rows - 1)] * (rows - 1)])
         titles = {f"yaxis{r + 3}": {"title": {"text": name.split(":")[-1]}} for r, (name, _) in enumerate(panels)}
-        fig.update_layout(_layout(height=460 + 140 * len(panels), yaxis={"title": "price"},
+        fig.update_layout(base_layout(height=460 + 140 * len(panels), yaxis={"title": "price"},
                                   yaxis2={"title": "position"}, **titles))
         present = np.flatnonzero(view.market.present[:, j])
         _line(fig, view, view.market.close[present, j], steps=present, name=f"{symbol} close",
@@ -132,7 +132,7 @@ def other_figures(view: RunView) -> dict[str, object]:
     trades = view.trades
     found: dict[str, object] = {}
     returns = trades["return"].to_numpy(dtype=float) * 100.0 if len(trades) else np.zeros(0)
-    hist = go.Figure(layout=_layout(height=320, barmode="overlay", hovermode="closest",
+    hist = go.Figure(layout=base_layout(height=320, barmode="overlay", hovermode="closest",
                                     xaxis={"title": "trade return (%)"}, yaxis={"title": "trades"}))
     hist.add_histogram(x=returns[returns > 0], name="wins", marker={"color": GAIN}, opacity=0.75,
                        xbins={"size": _bin_size(returns)})
@@ -146,7 +146,7 @@ def other_figures(view: RunView) -> dict[str, object]:
     years = [str(y) for y in monthly.index]
     z = monthly.to_numpy(dtype=float) * 100.0
     text = [["" if np.isnan(v) else f"{v:.1f}" for v in row] for row in z]
-    heat = go.Figure(layout=_layout(height=max(260, 26 * len(years) + 110), hovermode="closest",
+    heat = go.Figure(layout=base_layout(height=max(260, 26 * len(years) + 110), hovermode="closest",
                                     margin={"l": 60, "r": 20, "t": 60, "b": 20},
                                     yaxis={"autorange": "reversed", "type": "category"},
                                     xaxis={"side": "top"}))
