@@ -234,3 +234,15 @@ def test_decimation_keeps_every_bucket_extreme():
     assert len(kept) <= 202 and kept[0] == 0 and kept[-1] == 9_999 and np.all(np.diff(kept) > 0)
     assert values.argmax() in kept and values.argmin() in kept
     assert decimate(values[:150], 200).tolist() == list(range(150))
+
+
+def test_beta_and_alpha_against_the_benchmark():
+    from flowc.tools.report.model import relative_to_benchmark
+
+    bench = 100.0 * np.cumprod([1.01, 0.98, 1.03, 0.99, 1.02])
+    steps = bench / np.concatenate([[100.0], bench[:-1]]) - 1.0
+    levered = 100.0 * np.cumprod(1.0 + 2.0 * steps + 0.001)  # twice the benchmark plus 0.1 % a step
+    found = relative_to_benchmark(levered, bench, 100.0, 252.0)
+    assert found["beta"] == pytest.approx(2.0) and found["alpha"] == pytest.approx(0.252)
+    assert found["correlation"] == pytest.approx(1.0)
+    assert np.isnan(relative_to_benchmark(levered, np.full(5, 100.0), 100.0, 252.0)["beta"])

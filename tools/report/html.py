@@ -23,6 +23,7 @@ from flowc.tools.report.model import (
     decimate,
     drawdown_periods,
     feature_panels,
+    relative_to_benchmark,
     rolling_figures,
     rolling_window,
     shown,
@@ -359,6 +360,10 @@ def _metrics_table(view: RunView) -> str:
         bench = view.benchmark_metrics.get(key, None) if key in view.benchmark_metrics else None
         bench_text = shown(bench, key) if key in view.benchmark_metrics else ""
         rows.append(f"<tr><th>{e(key)}</th><td>{e(shown(view.metrics[key], key))}</td><td>{e(bench_text)}</td></tr>")
+    relative = relative_to_benchmark(view.equity, view.benchmark, view.cash0, view.manifest.get("periods_per_year"))
+    for key, value in relative.items():
+        text = f"{100 * value:.2f}%" if key == "alpha" and np.isfinite(value) else shown(value)
+        rows.append(f"<tr><th>{e(key)} vs benchmark</th><td>{e(text)}</td><td></td></tr>")
     return ('<section><h2>Metrics</h2><table id="metrics" class="metrics"><thead><tr><th>metric</th>'
             f"<th>{e(view.workflow or 'strategy')}</th><th>{e(view.benchmark_label)}</th></tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></section>")

@@ -339,3 +339,23 @@ def feature_panels(view: RunView, j: int) -> tuple[list[tuple[str, np.ndarray]],
         elif len(panels) < MAX_FEATURE_PANELS:
             panels.append((name, values))
     return overlays, panels
+
+
+def relative_to_benchmark(equity: np.ndarray, benchmark: np.ndarray, cash0: float,
+                          periods_per_year: float | None) -> dict[str, float]:
+    """Beta, annualised alpha and correlation of the run's step returns against the benchmark's:
+    beta = cov(r, b) / var(b) (ddof 1), alpha = (mean(r) - beta * mean(b)) * periods_per_year, no
+    risk-free rate; NaN where the benchmark does not move or there are fewer than 2 steps."""
+    def returns(values: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return values / np.concatenate([[cash0], values[:-1]]) - 1.0
+
+    r, b = returns(equity), returns(benchmark)
+    both = np.isfinite(r) & np.isfinite(b)
+    r, b = r[both], b[both]
+    if len(r) < 2 or float(np.var(b, ddof=1)) == 0.0:
+        return {"beta": math.nan, "alpha": math.nan, "correlation": math.nan}
+    beta = float(np.cov(r, b, ddof=1)[0, 1] / np.var(b, ddof=1))
+    spread = float(np.std(r, ddof=1))
+    return {"beta": beta, "alpha": (float(np.mean(r)) - beta * float(np.mean(b))) * (periods_per_year or 252.0),
+            "correlation": float(np.corrcoef(r, b)[0, 1]) if spread > 0 else math.nan}
