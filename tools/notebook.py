@@ -122,7 +122,7 @@ class Backtest:
             if report:
                 from flowc.tools.report import write_report
 
-                write_report(stage, self.run.market, self.prepared.analysis.graph)
+                write_report(stage, self.run.market, self.prepared.analysis.graph, features=self.series)
         return Path(out)
 
     def plot(self, chart: str = "equity", symbol: str | None = None):
