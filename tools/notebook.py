@@ -129,7 +129,7 @@ class Backtest:
             if report:
                 from flowc.tools.report import write_report
 
-                write_report(stage, self.run.market, self.prepared.analysis.graph)
+                write_report(stage, self.run.market, self.prepared.analysis.graph, features=self.series)
         return Path(out)
 
     def plot(self, chart: str = "equity", symbol: str | None = None):
@@ -153,10 +153,9 @@ class Backtest:
             self.run.write(folder, extra={"workflow": self.workflow})
             view = model.load_run(folder, self.run.market, self.prepared.analysis.graph)
             view.charted_symbols = [symbols.index(symbol)] if symbol is not None else view.charted_symbols[:1]
-            figures = html.figures(view)
-        if chart == "price":
-            return figures[f"chart-price-{view.charted_symbols[0]}"]
-        return figures[f"chart-{chart}"]
+            if chart == "price":
+                return html.price_figures(view)[symbols[view.charted_symbols[0]]]
+            return html.figures(view)[f"chart-{chart}"]
 
 
 @dataclass

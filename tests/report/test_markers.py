@@ -45,8 +45,8 @@ def test_a_rebalancing_run_draws_every_marker_at_a_fill(tmp_path):
     assert len(view.markers) >= len(fills)
     assert all((step, price) in at_fills for step, price in zip(view.markers["step"], view.markers["price"],
                                                                    strict=True))
-    from flowc.tools.report.html import figures
+    from flowc.tools.report.html import price_figures
 
-    shown = figures(view)["chart-price-0"]
+    shown = price_figures(view)["SPX"]
     entries = next(t for t in shown.data if t.name == "long entry")
     assert set(entries.y) <= set(fills["price"]) and not mean_only & set(entries.y)

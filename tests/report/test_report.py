@@ -20,6 +20,7 @@ from flowc.tools.cli import main
 from flowc.tools.report.model import buy_and_hold, monthly_returns, positions_over_time
 from tests.conftest import EXAMPLES
 
+PLOTLY_BYTES = 4_900_000  # plotly.min.js, inlined once
 PNGS = ("metrics.png", "equity.png", "drawdown.png", "price-SPX.png", "trade_returns.png", "monthly_returns.png",
         "topology.png")
 
@@ -62,6 +63,21 @@ def charts(dom: str) -> dict[str, tuple[str, str]]:
     return found
 
 
+def lines(inner: str) -> list[str]:
+    """The drawn paths of line traces over the data (not the legend's)."""
+    found = re.findall(r'class="js-line"[^>]*\sd="([^"]*)"|\sd="([^"]*)"[^>]*class="js-line"', inner)
+    return [d for pair in found for d in pair if len(d) > 1000]
+
+
+def legend(inner: str) -> set[str]:
+    return set(re.findall(r'class="legendtext"[^>]*>([^<]*)<', inner))
+
+
+def drawdown_rows(dom: str) -> list[list[str]]:
+    table = re.search(r'<table id="drawdowns".*?<tbody>(.*?)</tbody>', dom, re.S).group(1)
+    return [re.findall(r"<td>([^<]*)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", table)]
+
+
 def test_report_files(run_dir):
     page = run_dir / "report.html"
     text = page.read_text(encoding="utf-8")
@@ -79,8 +95,8 @@ def test_report_files(run_dir):
 def test_report_draws_every_chart_offline(run_dir, tmp_path):
     dom = render_dom(run_dir / "report.html", tmp_path / "profile")
     found = charts(dom)
-    plotly = ["chart-equity", "chart-drawdown", "chart-sleeves", "chart-price-0", "chart-trade-returns",
-              "chart-monthly"]
+    plotly = ["chart-equity", "chart-drawdown", "chart-rolling", "chart-sleeves", "chart-price",
+              "chart-trade-returns", "chart-monthly"]
     assert set(found) == {*plotly, "chart-topology"}
     assert f'data-charts-drawn="{len(plotly)}"' in dom
     for name in plotly:
@@ -88,15 +104,16 @@ def test_report_draws_every_chart_offline(run_dir, tmp_path):
         assert 'data-drawn="1"' in attributes and "data-error" not in attributes, name
         assert 'class="main-svg"' in inner, name
 
-    def lines(inner: str) -> list[str]:  # the drawn paths of line traces over the data (not the legend's)
-        found = re.findall(r'class="js-line"[^>]*\sd="([^"]*)"|\sd="([^"]*)"[^>]*class="js-line"', inner)
-        return [d for pair in found for d in pair if len(d) > 1000]
-
     assert len(lines(found["chart-equity"][1])) == 2  # the run and its benchmark, over 5,031 steps
     assert len(lines(found["chart-drawdown"][1])) == 2
-    price = found["chart-price-0"][1]
-    assert len(lines(price)) >= 2  # the close and the position
+    assert len(lines(found["chart-rolling"][1])) >= 2  # rolling Sharpe and volatility (Sharpe has gaps when flat)
+    assert "log" in found["chart-equity"][1]  # the log-scale toggle
+    price = found["chart-price"][1]
+    assert len(lines(price)) >= 6  # the close, 2 moving averages on it, rsi and volatility below, the position
+    assert {"features:fast_ma", "features:slow_ma", "features:rsi14", "features:vol20"} <= legend(price)
     assert len(re.findall(r'class="point[ "]', price)) == 2 * 110  # an entry and an exit marker per trade
+    assert re.findall(r'<option value="([^"]*)"', dom) == ["SPX"]
+    assert len(drawdown_rows(dom)) == 5
     assert len(re.findall(r'class="point[ "]', found["chart-trade-returns"][1])) > 5  # histogram bars
     assert re.search(r'class="hm"[^>]*>\s*<image', found["chart-monthly"][1])  # the heat map's image
     topology = found["chart-topology"][1]
@@ -107,6 +124,20 @@ def test_report_draws_every_chart_offline(run_dir, tmp_path):
     sleeves = re.search(r'<table id="sleeves".*?</table>', dom, re.S).group(0)  # the sleeve, then its portfolio
     assert re.findall(r"<tr[^>]*><th>portfolio</th><th>([^<]*)</th><td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td>",
                       sleeves) == [("risk", "110"), ("(portfolio)", "110")]
+
+
+def test_a_twenty_symbol_report_shows_one_price_chart_at_a_time(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report") / "rotation"
+    assert main(["run", str(EXAMPLES / "rotation.flow"), "--report", "--out", str(out), "--quiet"]) == 0
+    page = out / "report.html"
+    assert page.stat().st_size < PLOTLY_BYTES + 1_000_000  # the data: under 1 MB for 20 symbols of 1,500 bars
+    dom = render_dom(page, tmp_path_factory.mktemp("profile"))
+    found = charts(dom)
+    assert 'data-charts-drawn="6"' in dom and not re.search(r'<div[^>]*data-error', dom)
+    assert len(re.findall(r'<option value="S\d+"', dom)) == 20 and "chart-price-" not in dom
+    price = found["chart-price"][1]
+    assert "features:momentum" in legend(price) and len(re.findall(r'class="point[ "]', price)) > 0
+    assert len(drawdown_rows(dom)) == 5
 
 
 def test_report_command_redraws_an_existing_run(run_dir, tmp_path, capsys):
@@ -175,3 +206,48 @@ def test_positions_sum_the_fills_of_every_portfolio():
 def test_the_manifest_records_the_benchmark_for_the_report(run_dir):
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["cash"] == 1_000_000 and manifest["run"]["benchmark"] is None
+
+
+def test_drawdown_periods_run_from_peak_to_recovery_deepest_first():
+    from flowc.tools.report.model import drawdown_periods
+
+    drawdown = np.array([0.0, 0.1, 0.3, 0.0, 0.0, 0.05, 0.0, 0.2, 0.4, 0.1])
+    found = drawdown_periods(drawdown)
+    assert [(p.start, p.trough, p.recovery, p.depth, p.length) for p in found] == [
+        (6, 8, None, 0.4, 3), (0, 2, 3, 0.3, 3), (4, 5, 6, 0.05, 2)]
+    assert len(drawdown_periods(np.tile([0.0, 0.1], 10))) == 5
+
+
+def test_rolling_figures_annualise_the_window_of_step_returns():
+    from flowc.tools.report.model import rolling_figures, rolling_window
+
+    assert rolling_window(252.0, 5_000) == 63 and rolling_window(None, 10) == 10 and rolling_window(8760.0, 3) == 3
+    equity = 100.0 * np.cumprod([1.01, 0.99, 1.02, 1.0, 1.03])
+    vol, sharpe = rolling_figures(equity, 100.0, 3, 252.0)
+    returns = np.array([0.01, -0.01, 0.02, 0.0, 0.03])
+    assert np.isnan(vol[:2]).all() and np.isnan(sharpe[:2]).all()
+    assert vol[4] == pytest.approx(np.std(returns[2:5], ddof=1) * np.sqrt(252))
+    assert sharpe[4] == pytest.approx(returns[2:5].mean() / np.std(returns[2:5], ddof=1) * np.sqrt(252))
+
+
+def test_decimation_keeps_every_bucket_extreme():
+    from flowc.tools.report.model import decimate
+
+    rng = np.random.default_rng(3)
+    values = np.cumsum(rng.normal(size=10_000))
+    kept = decimate(values, 200)
+    assert len(kept) <= 202 and kept[0] == 0 and kept[-1] == 9_999 and np.all(np.diff(kept) > 0)
+    assert values.argmax() in kept and values.argmin() in kept
+    assert decimate(values[:150], 200).tolist() == list(range(150))
+
+
+def test_beta_and_alpha_against_the_benchmark():
+    from flowc.tools.report.model import relative_to_benchmark
+
+    bench = 100.0 * np.cumprod([1.01, 0.98, 1.03, 0.99, 1.02])
+    steps = bench / np.concatenate([[100.0], bench[:-1]]) - 1.0
+    levered = 100.0 * np.cumprod(1.0 + 2.0 * steps + 0.001)  # twice the benchmark plus 0.1 % a step
+    found = relative_to_benchmark(levered, bench, 100.0, 252.0)
+    assert found["beta"] == pytest.approx(2.0) and found["alpha"] == pytest.approx(0.252)
+    assert found["correlation"] == pytest.approx(1.0)
+    assert np.isnan(relative_to_benchmark(levered, np.full(5, 100.0), 100.0, 252.0)["beta"])

@@ -31,13 +31,21 @@ def test_missing_extras_are_said_without_a_terminal(tmp_path, capsys, monkeypatc
     assert "no sweep.parquet: it needs pyarrow" in err and "no heatmap.png: it needs matplotlib" in err
 
 
-@pytest.mark.parametrize("statements", [GRID, "sweep fast in [5, 10]\nwalk_forward train = 1000, test = 1000"])
-def test_report_with_a_sweep_or_walk_forward_is_an_error(tmp_path, capsys, statements):
+@pytest.mark.parametrize(("statements", "page"), [
+    (GRID, "sweep_report.html"),
+    ("sweep fast in [5, 10]\nwalk_forward train = 1000, test = 1000", "walk_forward_report.html")])
+def test_report_with_a_sweep_or_walk_forward_writes_its_page(tmp_path, capsys, statements, page):
     pytest.importorskip("plotly")
     path = flow_file(tmp_path, statements)
+    code, _ = run(capsys, str(path), "--out", str(tmp_path / "out"), "--report", "--executor", "inline")
+    assert code == 0 and (tmp_path / "out" / page).read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_a_sweep_report_without_plotly_says_how_to_install_it(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "plotly", None)
+    path = flow_file(tmp_path, GRID)
     code, err = run(capsys, str(path), "--out", str(tmp_path / "out"), "--report", "--executor", "inline")
-    assert code == 2 and "--report writes the report of a single run" in err
-    assert not (tmp_path / "out").exists()
+    assert code == 2 and "pip install 'flowc[report]'" in err
 
 
 def test_a_run_and_a_sweep_refuse_each_others_folder_alike_and_force_replaces(tmp_path, capsys):

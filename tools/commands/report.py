@@ -28,6 +28,8 @@ def run_report(args: argparse.Namespace) -> int:
         record = manifest.read(out)
     except (ReportUnavailable, ValueError) as exc:
         return _usage(str(exc))
+    if (out / "sweep.csv").is_file():
+        return _sweep_report(out)
     run = record["run"]
     given = [*(getattr(args, "plugin", None) or []), *(getattr(args, "report_plugins", None) or [])]
     problem = check_plugins(record, given, out)
@@ -37,6 +39,7 @@ def run_report(args: argparse.Namespace) -> int:
         from flowc.runtime.components import load_plugins
 
         load_plugins(args.report_plugins)
+    from flowc.runtime import features
     from flowc.runtime.manager import RunOptionError, prepare
     from flowc.tools.commands.run import traded_market
 
@@ -47,7 +50,8 @@ def run_report(args: argparse.Namespace) -> int:
         return _usage(str(exc))
     benchmark = args.benchmark or run.get("benchmark")
     try:
-        files = write_report(out, traded_market(prepared), prepared.analysis.graph, benchmark=benchmark)
+        files = write_report(out, traded_market(prepared), prepared.analysis.graph, benchmark=benchmark,
+                             features=features.compute(prepared))
     except ValueError as exc:
         return _usage(str(exc))
     charts = [f for f in files if f.suffix == ".png"]
@@ -73,6 +77,17 @@ def check_plugins(record: dict, given: list[str], out: Path) -> str | None:
         return (f"the run in {out} used the plugin {shown}; pass it to load its components: "
                 f"flowc report {out} --plugin {name} (a plugin is never loaded because a results folder names it)")
     return None
+
+
+def _sweep_report(out: Path) -> int:
+    from flowc.tools.report import write_sweeps_report
+
+    try:
+        page = write_sweeps_report(out)
+    except ValueError as exc:
+        return _usage(str(exc))
+    sys.stdout.write(f"wrote {page}\n")
+    return EXIT_OK
 
 
 def _usage(message: str) -> int:

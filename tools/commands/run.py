@@ -70,10 +70,10 @@ def run_run(args: argparse.Namespace) -> int:
     if args.trace is not None:
         return trace(prepared, args.trace)
     sweeping = bool(prepared.analysis.sweeps or prepared.analysis.walk_forward)
-    for flag, what in (("report", "the report"), ("features", "the feature series")):
-        if sweeping and getattr(args, flag, False):
-            kind = "walk-forwards" if prepared.analysis.walk_forward else "sweeps"
-            return _usage(f"--{flag} writes {what} of a single run; {kind} have none yet: leave out --{flag}")
+    if sweeping and getattr(args, "features", False):
+        kind = "walk-forwards" if prepared.analysis.walk_forward else "sweeps"
+        return _usage(f"--features writes the feature series of a single run; {kind} have none yet: leave out "
+                      "--features")
     if args.out and (refused := out_folder.conflict(args.out, "sweep" if sweeping else "run",
                                                     getattr(args, "force", False))):
         return _usage(refused)
@@ -83,6 +83,10 @@ def run_run(args: argparse.Namespace) -> int:
         code = run_sweep(prepared, args)
         if code == 0 and args.out:
             _write_manifest(prepared, args, started, None)
+            if getattr(args, "report", False):
+                from flowc.tools.report import write_sweeps_report
+
+                _say(args, f"report: {write_sweeps_report(args.out)}")
         return code
     with _status(args, "running"):
         result = run_once(prepared, engine=args.engine, signals=bool(args.capture_signals))
@@ -113,8 +117,10 @@ def run_run(args: argparse.Namespace) -> int:
                     from flowc.tools.report import write_report
 
                     begun = time.perf_counter()
+                    from flowc.runtime import features
+
                     files = write_report(stage, traded_market(prepared), prepared.analysis.graph,
-                                         benchmark=args.benchmark)
+                                         benchmark=args.benchmark, features=features.compute(prepared))
                     _say(args, f"report: {', '.join(str(f.relative_to(stage)) for f in files)} "
                                f"in {_seconds(time.perf_counter() - begun)}")
         except OSError as exc:

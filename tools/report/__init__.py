@@ -2,8 +2,9 @@
 
 Why it exists: a backtest is read more than it is run. `flowc run ... --report --out DIR` and
 `flowc report DIR` draw the metrics table, the equity against a buy-and-hold benchmark, the
-drawdown, the price of each symbol with its trades and position, the distribution of trade
-returns, the monthly returns as a heat map and the workflow's topology.
+drawdown and its five worst periods, rolling Sharpe and volatility, the price of each symbol with
+its features, trades and position, the distribution of trade returns, the monthly returns as a
+heat map and the workflow's topology (docs/report.md defines each).
 
 The charts need the optional `report` extra (plotly for the page, whose JavaScript is inlined so
 the page opens offline; matplotlib for the PNGs). The core install stays without them, so this
@@ -36,12 +37,13 @@ def check_available() -> None:
 
 
 def write_report(out: str | Path, market: MarketData, graph: object | None = None, *,
-                 benchmark: str | None = None, png: bool = True) -> list[Path]:
+                 benchmark: str | None = None, png: bool = True, features: object | None = None) -> list[Path]:
     """Write `report.html` (and `charts/*.png`) for the run in `out`; return the files written.
 
     `market` holds the prices of exactly the steps of the run's results; `graph` is the workflow's
     FlowGraph (None leaves the topology out); `benchmark` picks the buy-and-hold symbol (default:
-    the one recorded in the manifest, else every symbol in equal parts).
+    the one recorded in the manifest, else every symbol in equal parts); `features` (runtime.features.Features of
+    the run) are drawn with the prices.
     """
     check_available()
     from flowc.runtime.files import write_text
@@ -50,7 +52,7 @@ def write_report(out: str | Path, market: MarketData, graph: object | None = Non
     folder = Path(out)
     if benchmark is None:
         benchmark = _recorded_benchmark(folder)
-    view = model.load_run(folder, market, graph, benchmark)
+    view = model.load_run(folder, market, graph, benchmark, features)
     page = folder / "report.html"
     write_text(page, html.render(view))
     written = [page]
@@ -71,3 +73,16 @@ def _recorded_benchmark(folder: Path) -> str | None:
         return (json.loads(path.read_text(encoding="utf-8")).get("run") or {}).get("benchmark")
     except (OSError, ValueError):
         return None
+
+
+def write_sweeps_report(out: str | Path) -> Path:
+    """Write the report of a sweep's `--out` folder (`sweep_report.html`) or of a walk-forward's
+    (`walk_forward_report.html`, told by its `walk_forward.json`); return the page."""
+    check_available()
+    if (Path(out) / "walk_forward.json").is_file():
+        from flowc.tools.report.walk_forward import write_walk_forward_report
+
+        return write_walk_forward_report(out)
+    from flowc.tools.report.sweep import write_sweep_report
+
+    return write_sweep_report(out)

@@ -13,16 +13,30 @@ import json
 from datetime import datetime, timezone
 
 import numpy as np
+import pandas as pd
 
 from flowc.tools.report import topology
-from flowc.tools.report.model import METRIC_ROWS, MONTHS, RunView, shown, yearly_returns
+from flowc.tools.report.model import (
+    METRIC_ROWS,
+    MONTHS,
+    RunView,
+    decimate,
+    drawdown_periods,
+    feature_panels,
+    relative_to_benchmark,
+    rolling_figures,
+    rolling_window,
+    shown,
+    yearly_returns,
+)
 from flowc.tools.sleeve_table import COLUMNS, LABELS, TOTAL, sleeve_rows, text
 
 STRATEGY, BENCH, LOSS, GAIN = "#1f5fa8", "#8c8c8c", "#c0392b", "#1e8449"
+FEATURE_COLORS = ("#e67e22", "#8e44ad", "#16a085", "#d35400", "#2c3e50", "#7f8c8d")
 CONFIG = {"displaylogo": False, "responsive": True}
 
 
-def _layout(**extra: object) -> dict:
+def base_layout(**extra: object) -> dict:
     base = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 30, "b": 40}, "height": 380,
             "hovermode": "x unified", "legend": {"orientation": "h", "y": 1.08, "x": 0}}
     base.update(extra)
@@ -30,59 +44,103 @@ def _layout(**extra: object) -> dict:
 
 
 def figures(view: RunView) -> dict[str, object]:
-    """Every chart of the page as a plotly Figure, keyed by its element id."""
+    """Every chart of the page but the price charts as a plotly Figure, keyed by its element id."""
+    return {**time_figures(view), **other_figures(view)}
+
+
+def time_figures(view: RunView) -> dict[str, object]:
+    """The charts over the run's steps: equity, drawdown, rolling Sharpe and volatility."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    x = view.index
     found: dict[str, object] = {}
-    eq = go.Figure(layout=_layout(yaxis={"title": "equity", "tickformat": ",.0f"}))
-    eq.add_scatter(x=x, y=view.equity, name=view.workflow or "strategy", line={"color": STRATEGY, "width": 1.6})
-    eq.add_scatter(x=x, y=view.benchmark, name=view.benchmark_label, line={"color": BENCH, "width": 1.2})
+    window = rolling_window(view.manifest.get("periods_per_year"), len(view.equity))
+    eq = go.Figure(layout=base_layout(yaxis={"title": "equity", "tickformat": ",.0f"}, updatemenus=[LOG_TOGGLE]))
+    _line(eq, view, view.equity, name=view.workflow or "strategy", line={"color": STRATEGY, "width": 1.6})
+    _line(eq, view, view.benchmark, name=view.benchmark_label, line={"color": BENCH, "width": 1.2})
     found["chart-equity"] = eq
 
-    dd = go.Figure(layout=_layout(height=300, yaxis={"title": "drawdown", "tickformat": ".0%"}))
-    dd.add_scatter(x=x, y=-view.drawdown, name=view.workflow or "strategy", fill="tozeroy",
-                   line={"color": LOSS, "width": 1.0})
-    dd.add_scatter(x=x, y=-view.benchmark_drawdown, name=view.benchmark_label,
-                   line={"color": BENCH, "width": 1.0, "dash": "dot"})
+    dd = go.Figure(layout=base_layout(height=300, yaxis={"title": "drawdown", "tickformat": ".0%"}))
+    _line(dd, view, -view.drawdown, name=view.workflow or "strategy", fill="tozeroy",
+          line={"color": LOSS, "width": 1.0})
+    _line(dd, view, -view.benchmark_drawdown, name=view.benchmark_label,
+          line={"color": BENCH, "width": 1.0, "dash": "dot"})
     found["chart-drawdown"] = dd
 
     if view.contributions:
-        parts = go.Figure(layout=_layout(yaxis={"title": "contribution", "tickformat": ",.0f"}))
+        parts = go.Figure(layout=base_layout(yaxis={"title": "contribution", "tickformat": ",.0f"}))
         for name, curve in view.contributions.items():
-            parts.add_scatter(x=x, y=curve, name=name, line={"width": 1.2})
+            _line(parts, view, curve, name=name, line={"width": 1.2})
         found["chart-sleeves"] = parts
 
-    trades, markers = view.trades, view.markers
+    vol, sharpe = rolling_figures(view.equity, view.cash0, window, view.manifest.get("periods_per_year"))
+    rolling = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06)
+    rolling.update_layout(base_layout(height=420, yaxis={"title": f"Sharpe ({window} steps)"},
+                                  yaxis2={"title": "volatility", "tickformat": ".0%"}))
+    _line(rolling, view, sharpe, name="rolling Sharpe", line={"color": STRATEGY, "width": 1.0}, row=1, col=1)
+    _line(rolling, view, vol, name="rolling volatility", line={"color": LOSS, "width": 1.0}, row=2, col=1)
+    found["chart-rolling"] = rolling
+    return found
+
+
+def price_figures(view: RunView) -> dict[str, object]:
+    """The price chart of each charted symbol (one shown at a time, picked in the page's selector)."""
+    from plotly.subplots import make_subplots
+
+    markers = view.markers
+    found: dict[str, object] = {}
     for j in view.charted_symbols:
         symbol = view.market.symbols[j]
-        fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.04)
-        fig.update_layout(_layout(height=460, yaxis={"title": "price"}, yaxis2={"title": "position"}))
-        present = view.market.present[:, j]
-        fig.add_scatter(x=x[present], y=view.market.close[present, j], name=f"{symbol} close",
-                        line={"color": "#34495e", "width": 1.0}, row=1, col=1)
+        overlays, panels = feature_panels(view, j)
+        rows = 2 + len(panels)
+        fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.03,
+                            row_heights=[0.56, *[0.44 / (rows - 1)] * (rows - 1)])
+        titles = {f"yaxis{r + 3}": {"title": {"text": name.split(":")[-1]}} for r, (name, _) in enumerate(panels)}
+        fig.update_layout(base_layout(height=460 + 140 * len(panels), yaxis={"title": "price"},
+                                  yaxis2={"title": "position"}, **titles))
+        present = np.flatnonzero(view.market.present[:, j])
+        _line(fig, view, view.market.close[present, j], steps=present, name=f"{symbol} close",
+              line={"color": "#34495e", "width": 1.0}, row=1, col=1)
+        for k, (name, values) in enumerate(overlays):
+            shown_at = np.flatnonzero(np.isfinite(values))
+            _line(fig, view, values[shown_at], steps=shown_at, name=name, legendgroup="features",
+                  line={"color": FEATURE_COLORS[k % len(FEATURE_COLORS)], "width": 1.0}, row=1, col=1)
+        for r, (name, values) in enumerate(panels):
+            shown_at = np.flatnonzero(np.isfinite(values))
+            _line(fig, view, values[shown_at], steps=shown_at, name=name, legendgroup="features",
+                  line={"color": FEATURE_COLORS[(len(overlays) + r) % len(FEATURE_COLORS)], "width": 1.0},
+                  row=3 + r, col=1)
         mine = markers[markers["symbol"] == symbol]  # at real fills (`model.fill_markers`)
         for name, symbol_shape, color in (("long entry", "triangle-up", GAIN), ("short entry", "triangle-down", LOSS)):
             part = mine[mine["kind"] == name]
             if len(part):
-                fig.add_scatter(x=x[part["step"].to_numpy()], y=part["price"], mode="markers",
-                                name=name, marker={"symbol": symbol_shape, "size": 9, "color": color},
+                fig.add_scatter(x=part["step"].tolist(), meta=STEPS, y=part["price"].to_numpy(dtype=float),
+                                mode="markers", name=name, marker={"symbol": symbol_shape, "size": 9, "color": color},
                                 hovertemplate=f"{name} %{{y:.2f}}", row=1, col=1)
         part = mine[mine["kind"] == "exit"]
         if len(part):
-            fig.add_scatter(x=x[part["step"].to_numpy()], y=part["price"], mode="markers", name="exit",
-                            marker={"symbol": "x", "size": 8, "color": "#222222"},
-                            customdata=np.stack([part["pnl"], part["return"]], axis=1),
+            result = part["return"].to_numpy(dtype=float)
+            colors = np.where(np.isnan(result), "#222222", np.where(result > 0, GAIN, LOSS)).tolist()
+            sizes = np.clip(7 + 60 * np.abs(np.nan_to_num(result)), 7, 16).round(1).tolist()
+            fig.add_scatter(x=part["step"].tolist(), meta=STEPS, y=part["price"].to_numpy(dtype=float), mode="markers",
+                            name="exit (green: gain, red: loss; size: |return|)",
+                            marker={"symbol": "x", "size": sizes, "color": colors},
+                            customdata=np.stack([part["pnl"], part["return"]], axis=1).astype(np.float32),
                             hovertemplate="exit %{y:.2f}<br>P&L %{customdata[0]:,.2f} (%{customdata[1]:.2%})",
                             row=1, col=1)
-        fig.add_scatter(x=x, y=view.positions[:, j], name="position", line={"color": STRATEGY, "width": 1.0,
-                                                                            "shape": "hv"},
-                        fill="tozeroy", row=2, col=1)
-        found[f"chart-price-{j}"] = fig
+        _line(fig, view, view.positions[:, j], name="position", line={"color": STRATEGY, "width": 1.0, "shape": "hv"},
+              fill="tozeroy", row=2, col=1)
+        found[symbol] = fig
+    return found
 
+
+def other_figures(view: RunView) -> dict[str, object]:
+    import plotly.graph_objects as go
+
+    trades = view.trades
+    found: dict[str, object] = {}
     returns = trades["return"].to_numpy(dtype=float) * 100.0 if len(trades) else np.zeros(0)
-    hist = go.Figure(layout=_layout(height=320, barmode="overlay", hovermode="closest",
+    hist = go.Figure(layout=base_layout(height=320, barmode="overlay", hovermode="closest",
                                     xaxis={"title": "trade return (%)"}, yaxis={"title": "trades"}))
     hist.add_histogram(x=returns[returns > 0], name="wins", marker={"color": GAIN}, opacity=0.75,
                        xbins={"size": _bin_size(returns)})
@@ -96,7 +154,7 @@ def figures(view: RunView) -> dict[str, object]:
     years = [str(y) for y in monthly.index]
     z = monthly.to_numpy(dtype=float) * 100.0
     text = [["" if np.isnan(v) else f"{v:.1f}" for v in row] for row in z]
-    heat = go.Figure(layout=_layout(height=max(260, 26 * len(years) + 110), hovermode="closest",
+    heat = go.Figure(layout=base_layout(height=max(260, 26 * len(years) + 110), hovermode="closest",
                                     margin={"l": 60, "r": 20, "t": 60, "b": 20},
                                     yaxis={"autorange": "reversed", "type": "category"},
                                     xaxis={"side": "top"}))
@@ -106,6 +164,42 @@ def figures(view: RunView) -> dict[str, object]:
                      hovertemplate="%{y} %{x}: %{z:.2f}%<extra></extra>")
     found["chart-monthly"] = heat
     return found
+
+
+LOG_TOGGLE = {"type": "buttons", "direction": "right", "x": 1.0, "xanchor": "right", "y": 1.18, "showactive": True,
+              "buttons": [{"label": "linear", "method": "relayout", "args": [{"yaxis.type": "linear"}]},
+                          {"label": "log", "method": "relayout", "args": [{"yaxis.type": "log"}]}]}
+
+
+def _line(fig: object, view: RunView, values: np.ndarray, steps: np.ndarray | None = None, **trace: object) -> None:
+    """Add a line over the steps `steps` (default: all), decimated by `model.decimate`."""
+    if steps is None:
+        steps = np.arange(len(values))
+    values = np.asarray(values)
+    if (trace.get("line") or {}).get("shape") == "hv":  # a step line: only where it changes, exactly
+        keep = np.flatnonzero(np.r_[True, values[1:] != values[:-1]] | (np.arange(len(values)) == len(values) - 1))
+    else:
+        keep = decimate(values)
+    drawn = steps[keep]
+    if len(drawn) and drawn[-1] - drawn[0] == len(drawn) - 1:  # consecutive steps: sent as their range
+        fig.add_scatter(meta=f"{STEPS}:{int(drawn[0])}:{len(drawn)}", y=_floats(values[keep]), **trace)
+    else:
+        fig.add_scatter(x=drawn.tolist(), meta=STEPS, y=_floats(values[keep]), **trace)
+
+
+STEPS = "steps"  # x are step numbers (or `steps:FIRST:COUNT`), made the run's dates on the page (sent once)
+
+
+def _dates(index: pd.DatetimeIndex) -> list[str]:
+    """Timestamps as short text: the date alone where every one is at midnight."""
+    daily = bool(len(index)) and bool((index.normalize() == index).all())
+    return list(index.strftime("%Y-%m-%d" if daily else "%Y-%m-%d %H:%M"))
+
+
+def _floats(values: object) -> np.ndarray:
+    """Drawn values as float32 (7 significant digits, far finer than a pixel), which plotly writes
+    as 4 bytes of base64 each instead of 8."""
+    return np.asarray(values, dtype=np.float32)
 
 
 def _bin_size(returns: np.ndarray) -> float:
@@ -125,7 +219,10 @@ def render(view: RunView) -> str:
 
     charts = figures(view)
     payload = ",\n".join(f"{json.dumps(key)}: {pio.to_json(fig, validate=False)}" for key, fig in charts.items())
+    prices = price_figures(view)
+    symbol_payload = ",\n".join(f"{json.dumps(k)}: {pio.to_json(fig, validate=False)}" for k, fig in prices.items())
     payload = payload.replace("</", "<\\/")
+    symbol_payload = symbol_payload.replace("</", "<\\/")
     e = html.escape
     sections = [_header(view), _metrics_table(view)]
     sections.append(_section("Equity and buy-and-hold benchmark", "chart-equity",
@@ -133,15 +230,20 @@ def render(view: RunView) -> str:
                              f"({view.cash0:,.0f})."))
     sections.append(_section("Drawdown", "chart-drawdown", "Decline from the running peak of equity."))
     sections.append(_sleeves(view))
-    symbols_html = []
-    for j in view.charted_symbols:
-        symbol = view.market.symbols[j]
-        symbols_html.append(f'<h3>{e(symbol)}</h3><div id="chart-price-{j}" class="flowc-chart" '
-                            f'data-kind="price"></div>')
+    window = rolling_window(view.manifest.get("periods_per_year"), len(view.equity))
+    sections.append(_section("Rolling Sharpe and volatility", "chart-rolling",
+                             f"Over the last {window:,} steps (a quarter of a year), annualised: Sharpe = mean / "
+                             "standard deviation (ddof 1) of the step returns, without a risk-free rate."))
+    sections.append(_drawdown_table(view))
+    options = "".join(f'<option value="{e(view.market.symbols[j])}">{e(view.market.symbols[j])}</option>'
+                      for j in view.charted_symbols)
     notes = "".join(f"<p class=note>{e(n)}</p>" for n in view.notes)
-    sections.append("<section><h2>Positions and trades</h2><p>Close price with trade entries (triangles) and "
-                    "exits (crosses); below, the position held at the end of each step.</p>"
-                    f"{notes}{''.join(symbols_html)}</section>")
+    sections.append("<section><h2>Positions and trades</h2><p>Close price with trade entries (triangles) at their "
+                    "fill prices and exits (crosses) coloured by the trade's result and sized by its return, and "
+                    "the features near the price's scale (moving averages, bands); below, the position held at the "
+                    "end of each step and each other feature (rsi, volatility) in a panel of its own.</p>"
+                    f'{notes}<label>symbol <select id="symbol-select">{options}</select></label>'
+                    '<div id="chart-price" class="flowc-chart" data-kind="price"></div></section>')
     n_trades = len(view.trades)
     sections.append(_section("Distribution of trade returns", "chart-trade-returns",
                              f"{n_trades:,} closed trade{'s' * (n_trades != 1)}; return = P&amp;L over the "
@@ -173,6 +275,35 @@ def render(view: RunView) -> str:
   var figures = {{
 {payload}
   }};
+  var dates = {json.dumps(_dates(view.index))};
+  function dated(fig) {{
+    fig.data.forEach(function (trace) {{
+      var meta = String(trace.meta || "").split(":");
+      if (meta[0] === "{STEPS}") {{
+        if (meta.length === 3) {{
+          trace.x = dates.slice(Number(meta[1]), Number(meta[1]) + Number(meta[2]));
+        }} else {{
+          trace.x = trace.x.map(function (step) {{ return dates[step]; }});
+        }}
+        delete trace.meta;
+      }}
+    }});
+    return fig;
+  }}
+  Object.keys(figures).forEach(function (id) {{ dated(figures[id]); }});
+  var prices = {{
+{symbol_payload}
+  }};
+  var select = document.getElementById("symbol-select");
+  if (select) {{
+    figures["chart-price"] = dated(prices[select.value]);
+    prices[select.value].dated = true;
+    select.addEventListener("change", function () {{
+      var fig = prices[select.value];
+      if (!fig.dated) {{ dated(fig); fig.dated = true; }}
+      Plotly.react(document.getElementById("chart-price"), fig.data, fig.layout, {json.dumps(CONFIG)});
+    }});
+  }}
   var pending = [];
   Object.keys(figures).forEach(function (id) {{
     var el = document.getElementById(id);
@@ -198,6 +329,23 @@ def _section(title: str, chart: str, text: str, after: str = "") -> str:
             f'<div id="{chart}" class="flowc-chart"></div>{after}</section>')
 
 
+def _drawdown_table(view: RunView) -> str:
+    """The deepest drawdowns (`model.drawdown_periods`) as a table."""
+    x = view.index
+    rows = []
+    for p in drawdown_periods(view.drawdown):
+        recovery = f"{x[p.recovery]:%Y-%m-%d}" if p.recovery is not None else "not recovered"
+        days = ((x[p.recovery] if p.recovery is not None else x[-1]) - x[p.start]).days
+        rows.append(f"<tr><td>{x[p.start]:%Y-%m-%d}</td><td>{x[p.trough]:%Y-%m-%d}</td><td>{recovery}</td>"
+                    f"<td>{100 * p.depth:.2f}%</td><td>{p.length:,}</td><td>{days:,}</td></tr>")
+    body = "".join(rows) or '<tr><td colspan="6">no drawdown</td></tr>'
+    return ("<section><h2>Worst drawdowns</h2><p>The five deepest declines: from the peak (start) to the deepest "
+            "point (trough) to the first step back at the peak (recovery); length in steps and in calendar days "
+            "from the peak to the recovery or, if not recovered, to the last step.</p>"
+            '<table id="drawdowns" class="metrics"><thead><tr><th>start</th><th>trough</th><th>recovery</th>'
+            f"<th>depth</th><th>steps</th><th>days</th></tr></thead><tbody>{body}</tbody></table></section>")
+
+
 def _header(view: RunView) -> str:
     e = html.escape
     m = view.manifest
@@ -220,6 +368,10 @@ def _metrics_table(view: RunView) -> str:
         bench = view.benchmark_metrics.get(key, None) if key in view.benchmark_metrics else None
         bench_text = shown(bench, key) if key in view.benchmark_metrics else ""
         rows.append(f"<tr><th>{e(key)}</th><td>{e(shown(view.metrics[key], key))}</td><td>{e(bench_text)}</td></tr>")
+    relative = relative_to_benchmark(view.equity, view.benchmark, view.cash0, view.manifest.get("periods_per_year"))
+    for key, value in relative.items():
+        text = f"{100 * value:.2f}%" if key == "alpha" and np.isfinite(value) else shown(value)
+        rows.append(f"<tr><th>{e(key)} vs benchmark</th><td>{e(text)}</td><td></td></tr>")
     return ('<section><h2>Metrics</h2><table id="metrics" class="metrics"><thead><tr><th>metric</th>'
             f"<th>{e(view.workflow or 'strategy')}</th><th>{e(view.benchmark_label)}</th></tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></section>")

@@ -8,6 +8,7 @@ disagree. Everything comes from the files a run wrote (`equity.csv`, `fills.csv`
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Sequence
@@ -45,6 +46,7 @@ class RunView:
     charted_symbols: list[int]  # the symbols drawn with their price, most traded first
     contributions: dict[str, np.ndarray] = field(default_factory=dict)  # sleeve -> [T] (equity.csv `contribution:`)
     graph: object | None = None  # the FlowGraph, when the workflow could be loaded
+    features: object | None = None  # runtime.features.Features of the run, drawn with the prices
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -55,7 +57,7 @@ class RunView:
 
 
 def load_run(out: str | Path, market: MarketData, graph: object | None = None,
-             benchmark: str | None = None) -> RunView:
+             benchmark: str | None = None, features: object | None = None) -> RunView:
     """Read a run's output folder; ValueError (in words) where something needed is missing."""
     folder = Path(out)
     for name in ("metrics.json", "equity.csv", "trades.csv", "fills.csv"):
@@ -97,7 +99,7 @@ def load_run(out: str | Path, market: MarketData, graph: object | None = None,
         benchmark_metrics=benchmark_metrics(bench, market, cash0, manifest.get("periods_per_year")),
         positions=positions, trades=trades, markers=fill_markers(fills, trades),
         monthly=monthly_returns(pd.Series(equity, index=index), cash0),
-        charted_symbols=order[:MAX_SYMBOL_CHARTS], graph=graph,
+        charted_symbols=order[:MAX_SYMBOL_CHARTS], graph=graph, features=features,
         contributions={c.removeprefix(CONTRIBUTION): equity_frame[c].to_numpy(dtype=float)
                        for c in equity_frame.columns if c.startswith(CONTRIBUTION)})
     if market.n_symbols > MAX_SYMBOL_CHARTS:
@@ -238,3 +240,128 @@ METRIC_ROWS = ("final_equity", "total_return", "cagr", "volatility", "sharpe", "
                "trades", "win_rate", "avg_trade", "best_trade", "worst_trade", "profit_factor", "expectancy",
                "avg_bars_held", "sqn", "max_losing_streak", "exposure", "turnover", "open_trades", "unfilled", "bars",
                "steps", "symbols")
+
+
+# ---- what a researcher reads beside the equity: drawdown periods, rolling figures, decimation ----
+
+DRAWDOWN_ROWS = 5
+ROLLING_YEAR_FRACTION = 0.25  # the rolling window: a quarter of a year of steps
+MAX_POINTS = 2_000  # a drawn line longer than this is decimated (`decimate`)
+
+
+@dataclass
+class DrawdownPeriod:
+    start: int  # the step of the peak the decline is measured from
+    trough: int  # the step of the deepest point
+    recovery: int | None  # the first step back at the peak; None while not recovered
+    depth: float  # the drawdown at the trough, a positive fraction
+    length: int  # steps from the peak to the recovery (or to the last step)
+
+
+def drawdown_periods(drawdown: np.ndarray, top: int = DRAWDOWN_ROWS) -> list[DrawdownPeriod]:
+    """The `top` deepest drawdowns, deepest first: each maximal run of steps below the running peak,
+    from the peak before it (step 0 when the run starts there: the peak is the starting cash) to the
+    first step back at the peak."""
+    below = np.nan_to_num(drawdown) > 0.0
+    periods = []
+    t, n = 0, len(drawdown)
+    while t < n:
+        if not below[t]:
+            t += 1
+            continue
+        end = t
+        while end < n and below[end]:
+            end += 1
+        trough = t + int(np.argmax(drawdown[t:end]))
+        start = max(t - 1, 0)
+        recovery = end if end < n else None
+        periods.append(DrawdownPeriod(start, trough, recovery, float(drawdown[trough]),
+                                      (recovery if recovery is not None else n - 1) - start))
+        t = end
+    return sorted(periods, key=lambda p: (-p.depth, p.start))[:top]
+
+
+def rolling_window(periods_per_year: float | None, steps: int) -> int:
+    """A quarter of a year of steps (63 daily bars), at least 2 and at most the run's steps."""
+    per_year = periods_per_year or 252.0
+    return int(max(2, min(steps, round(per_year * ROLLING_YEAR_FRACTION))))
+
+
+def rolling_figures(equity: np.ndarray, cash0: float, window: int,
+                    periods_per_year: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """Annualised rolling volatility and Sharpe of the step returns over the last `window` steps
+    (ddof 1, no risk-free rate, as `metrics` defines them); NaN until `window` returns exist."""
+    per_year = periods_per_year or 252.0
+    before = np.concatenate([[cash0], equity[:-1]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        returns = pd.Series(equity / before - 1.0)
+    mean = returns.rolling(window).mean().to_numpy()
+    std = returns.rolling(window).std(ddof=1).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sharpe = np.where(std > 0, mean / std * math.sqrt(per_year), np.nan)
+    return std * math.sqrt(per_year), sharpe
+
+
+def decimate(values: np.ndarray, limit: int = MAX_POINTS) -> np.ndarray:
+    """The steps a line of `values` is drawn at: all of them up to `limit`; beyond, the series is cut
+    into `limit / 2` equal buckets and each keeps the steps of its lowest and highest value (so
+    peaks, troughs and the worst drawdown stay exact), plus the first and last step."""
+    n = len(values)
+    if n <= limit:
+        return np.arange(n)
+    filled = np.nan_to_num(np.asarray(values, dtype=float), nan=0.0)
+    edges = np.linspace(0, n, limit // 2 + 1).astype(int)
+    keep = {0, n - 1}
+    for lo, hi in itertools.pairwise(edges):
+        if hi > lo:
+            keep.add(lo + int(np.argmin(filled[lo:hi])))
+            keep.add(lo + int(np.argmax(filled[lo:hi])))
+    return np.array(sorted(keep))
+
+
+PRICE_LIKE = 0.2  # a feature within 20 % of the close (median over its steps) is drawn on the price
+MAX_FEATURE_PANELS = 3
+
+
+def feature_panels(view: RunView, j: int) -> tuple[list[tuple[str, np.ndarray]], list[tuple[str, np.ndarray]]]:
+    """The FEATURE series of symbol `j` as (on the price, in panels of their own), by scale: a series
+    whose median distance from the close is within `PRICE_LIKE` (moving averages, bands, channels)
+    overlays the price; any other (rsi, returns, volatility, z-scores) gets a panel below, at most
+    `MAX_FEATURE_PANELS` of them in declaration order. A series with no value is left out."""
+    from flowc.compiler.schema import Roles
+
+    found = view.features
+    if found is None:
+        return [], []
+    close = view.market.close[:, j]
+    overlays, panels = [], []
+    for c, (name, role) in enumerate(zip(found.columns, found.roles, strict=True)):
+        values = found.values[:, j, c]
+        both = np.isfinite(values) & np.isfinite(close) & (close != 0)
+        if role != Roles.FEATURE or not both.any():
+            continue
+        if float(np.median(np.abs(values[both] / close[both] - 1.0))) <= PRICE_LIKE:
+            overlays.append((name, values))
+        elif len(panels) < MAX_FEATURE_PANELS:
+            panels.append((name, values))
+    return overlays, panels
+
+
+def relative_to_benchmark(equity: np.ndarray, benchmark: np.ndarray, cash0: float,
+                          periods_per_year: float | None) -> dict[str, float]:
+    """Beta, annualised alpha and correlation of the run's step returns against the benchmark's:
+    beta = cov(r, b) / var(b) (ddof 1), alpha = (mean(r) - beta * mean(b)) * periods_per_year, no
+    risk-free rate; NaN where the benchmark does not move or there are fewer than 2 steps."""
+    def returns(values: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return values / np.concatenate([[cash0], values[:-1]]) - 1.0
+
+    r, b = returns(equity), returns(benchmark)
+    both = np.isfinite(r) & np.isfinite(b)
+    r, b = r[both], b[both]
+    if len(r) < 2 or float(np.var(b, ddof=1)) == 0.0:
+        return {"beta": math.nan, "alpha": math.nan, "correlation": math.nan}
+    beta = float(np.cov(r, b, ddof=1)[0, 1] / np.var(b, ddof=1))
+    spread = float(np.std(r, ddof=1))
+    return {"beta": beta, "alpha": (float(np.mean(r)) - beta * float(np.mean(b))) * (periods_per_year or 252.0),
+            "correlation": float(np.corrcoef(r, b)[0, 1]) if spread > 0 else math.nan}
