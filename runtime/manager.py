@@ -329,13 +329,14 @@ def run_prepared(prepared: Prepared, values: dict[str, object] | None = None, *,
         return ledger
     from flowc.runtime.executor import compile_plan, run_program
 
-    if prepared.program is None:
+    one = prepared.market.n_symbols == 1  # the program specialised for one symbol (`codegen.one_symbol`)
+    if prepared.program is None or prepared.program.one != one:
         from flowc.runtime import prewarm
 
         child = prewarm.start()  # the summary's kernels compile meanwhile, in another process
         try:
             start = time.perf_counter()
-            prepared.program = compile_plan(prepared.plan)
+            prepared.program = compile_plan(prepared.plan, one)
             prepared.timings.compile += time.perf_counter() - start
             start = time.perf_counter()
             _warm_up(prepared, params)
@@ -355,11 +356,11 @@ def _choose(prepared: Prepared, params: np.ndarray) -> str:
     from flowc.runtime import tiers
     from flowc.runtime.executor import compile_plan
 
-    if prepared.program is not None:
+    market = prepared.market
+    if prepared.program is not None and prepared.program.one == (market.n_symbols == 1):
         prepared.choice = tiers.Choice("compiled", "its program was compiled by an earlier run of this process")
         return "compiled"
-    market = prepared.market
-    program = compile_plan(prepared.plan)
+    program = compile_plan(prepared.plan, market.n_symbols == 1)
     prepared.choice = tiers.choose(program, market.n_symbols, market.n_steps)
     if prepared.choice.engine == "reference" and not prepared.choice.cached:
         prepared.background = tiers.compile_later(program, _head(market), prepared.owner, prepared.symlit, params,
