@@ -70,6 +70,7 @@ class Prepared:
     replays: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)  # replayed signals, per replay()
     choice: Choice | None = None  # the engine `auto` chose, and why
     background: bool = False  # whether a background compile of the program was started
+    machine_code: str = ""  # how the compiled engine got its program's machine code, for `run -v`
 
     def inputs(self, steps: slice = slice(None)) -> dict[str, np.ndarray]:
         """The arrays the program reads besides the bars: replayed signals, by buffer source name."""
@@ -338,6 +339,7 @@ def run_prepared(prepared: Prepared, values: dict[str, object] | None = None, *,
             start = time.perf_counter()
             prepared.program = compile_plan(prepared.plan, one)
             prepared.timings.compile += time.perf_counter() - start
+            prepared.machine_code = _machine_code(prepared.program)
             start = time.perf_counter()
             _warm_up(prepared, params)
             prepared.timings.jit = time.perf_counter() - start
@@ -349,6 +351,15 @@ def run_prepared(prepared: Prepared, values: dict[str, object] | None = None, *,
     prepared.timings.run = time.perf_counter() - start
     check_overflow(ledger.fills, prepared.market, trade_from)
     return ledger
+
+
+def _machine_code(program) -> str:
+    """Where the program's machine code comes from, and which program it is (`run -v`)."""
+    from flowc.runtime.interpret import on_disk
+
+    how = "loaded from numba's cache" if on_disk(program.function) else "compiled"
+    which = "the program specialised for one symbol" if program.one else "the program"
+    return f"{how}: {which}, {program.path.name}"
 
 
 def _choose(prepared: Prepared, params: np.ndarray) -> str:
