@@ -48,6 +48,7 @@ class Program:
     key: str
     path: Path
     module: ModuleType
+    one: bool = False  # specialised for one symbol: runs only on such market data
     prefix: PrefixOutputs | None = None  # points that differ only after the prefix share its outputs
 
     @property
@@ -84,17 +85,18 @@ def _kernel_sources(plan: Plan) -> str:
     return digest.hexdigest()
 
 
-def cache_key(plan: Plan) -> str:
-    text = "\n".join((plan.structure(), _kernel_sources(plan), _versions()))
+def cache_key(plan: Plan, one: bool = False) -> str:
+    text = "\n".join((plan.structure(), _kernel_sources(plan), _versions(), "one symbol" if one else ""))
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def compile_plan(plan: Plan) -> Program:
-    """Generate (or find in the cache) the program of a plan and import it."""
-    generated = generate(plan)
-    key = cache_key(plan)
+def compile_plan(plan: Plan, one: bool = False) -> Program:
+    """Generate (or find in the cache) the program of a plan and import it; with `one`, the program
+    specialised for market data of one symbol (`codegen.one_symbol`)."""
+    generated = generate(plan, one)
+    key = cache_key(plan, one)
     path, module = load_generated(f"flowc_{key}.py", f"flowc_program_{key}", generated.source)
-    return Program(plan, generated, key, path, module)
+    return Program(plan, generated, key, path, module, one)
 
 
 def load_generated(filename: str, name: str, source: str) -> tuple[Path, ModuleType]:

@@ -70,6 +70,7 @@ class Prepared:
     replays: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)  # replayed signals, per replay()
     choice: Choice | None = None  # the engine `auto` chose, and why
     background: bool = False  # whether a background compile of the program was started
+    machine_code: str = ""  # how the compiled engine got its program's machine code, for `run -v`
 
     def inputs(self, steps: slice = slice(None)) -> dict[str, np.ndarray]:
         """The arrays the program reads besides the bars: replayed signals, by buffer source name."""
@@ -329,14 +330,16 @@ def run_prepared(prepared: Prepared, values: dict[str, object] | None = None, *,
         return ledger
     from flowc.runtime.executor import compile_plan, run_program
 
-    if prepared.program is None:
+    one = prepared.market.n_symbols == 1  # the program specialised for one symbol (`codegen.one_symbol`)
+    if prepared.program is None or prepared.program.one != one:
         from flowc.runtime import prewarm
 
         child = prewarm.start()  # the summary's kernels compile meanwhile, in another process
         try:
             start = time.perf_counter()
-            prepared.program = compile_plan(prepared.plan)
+            prepared.program = compile_plan(prepared.plan, one)
             prepared.timings.compile += time.perf_counter() - start
+            prepared.machine_code = _machine_code(prepared.program)
             start = time.perf_counter()
             _warm_up(prepared, params)
             prepared.timings.jit = time.perf_counter() - start
@@ -350,16 +353,25 @@ def run_prepared(prepared: Prepared, values: dict[str, object] | None = None, *,
     return ledger
 
 
+def _machine_code(program) -> str:
+    """Where the program's machine code comes from, and which program it is (`run -v`)."""
+    from flowc.runtime.interpret import on_disk
+
+    how = "loaded from numba's cache" if on_disk(program.function) else "compiled"
+    which = "the program specialised for one symbol" if program.one else "the program"
+    return f"{how}: {which}, {program.path.name}"
+
+
 def _choose(prepared: Prepared, params: np.ndarray) -> str:
     """The engine for `auto`: when the reference answers, the program compiles in the background for the next run."""
     from flowc.runtime import tiers
     from flowc.runtime.executor import compile_plan
 
-    if prepared.program is not None:
+    market = prepared.market
+    if prepared.program is not None and prepared.program.one == (market.n_symbols == 1):
         prepared.choice = tiers.Choice("compiled", "its program was compiled by an earlier run of this process")
         return "compiled"
-    market = prepared.market
-    program = compile_plan(prepared.plan)
+    program = compile_plan(prepared.plan, market.n_symbols == 1)
     prepared.choice = tiers.choose(program, market.n_symbols, market.n_steps)
     if prepared.choice.engine == "reference" and not prepared.choice.cached:
         prepared.background = tiers.compile_later(program, _head(market), prepared.owner, prepared.symlit, params,

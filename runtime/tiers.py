@@ -137,7 +137,7 @@ def _compile(job_path: str) -> None:
         plan, head, owner, symlit, params, inputs, lock = pickle.load(f)
     os.unlink(job_path)
     try:
-        run_program(compile_plan(plan), head, owner, symlit, params, inputs=inputs)
+        run_program(compile_plan(plan, head.n_symbols == 1), head, owner, symlit, params, inputs=inputs)
         prewarm.summarise_a_small_run()
     finally:
         Path(lock).unlink(missing_ok=True)

@@ -4,6 +4,7 @@ For each workflow declared in `examples/*.flow`, `tests/fixtures/golden/` holds
 
 - `<example>.plan.txt`: `flowc compile --emit plan` (the readable plan, after every optimisation pass);
 - `<example>.py`: `flowc compile --emit py` (the generated `@njit` program);
+- `<example>.one_symbol.py`: the program specialised for data of one symbol (`codegen.one_symbol`);
 
 named `<example>.<workflow>.*` when a file declares more than one workflow. `tests/test_golden.py`
 compares them, so a change to the planner, an optimisation pass or code generation shows in the
@@ -41,6 +42,7 @@ def workflows(example: Path) -> list[str]:
 
 def artifacts() -> dict[str, str]:
     """Golden file name -> its expected text, for every workflow of every example."""
+    from flowc.compiler.codegen import generate
     from flowc.compiler.pipeline import compile_to
     from flowc.compiler.plan_text import plan_text
 
@@ -54,6 +56,7 @@ def artifacts() -> dict[str, str]:
                 raise AssertionError(f"{example.name} ({name}) does not compile: {[d.message for d in c.diagnostics]}")
             out[f"{stem}.plan.txt"] = plan_text(c.optimise, c.analyse)
             out[f"{stem}.py"] = c.generate.source
+            out[f"{stem}.one_symbol.py"] = generate(c.optimise, one=True).source  # for data of one symbol
     return out
 
 

@@ -24,6 +24,7 @@ class Context:
     w: Writer = field(default_factory=Writer)
     buffers: list[Buffer] = field(default_factory=list)
     kernels: set[str] = field(default_factory=set)
+    one_symbol: bool = False  # the program runs on one symbol only (`one_symbol`)
 
     def ident(self, path: str) -> str:
         return self.plan.node(path).ident

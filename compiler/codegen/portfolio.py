@@ -153,7 +153,8 @@ def after(ctx: Context, node: NodePlan) -> None:
             w("for s in range(S):")
             with w.indent():
                 _fills(ctx, node, side)
-    ctx.kernels.update(("mark_to_market_nb", "drawdown_nb"))
+    mark = "mark_to_market_one_nb" if ctx.one_symbol else "mark_to_market_nb"
+    ctx.kernels.update((mark, "drawdown_nb"))
     w(f"if ran_{j}:")
     with w.indent():
         cfg = node.container.config
@@ -163,7 +164,10 @@ def after(ctx: Context, node: NodePlan) -> None:
         if cfg.borrow_fee is not None:
             ctx.kernels.add("borrow_fee_nb")
             w(f"cash_{j} = borrow_fee_nb(cash_{j}, pos_{j}, last_close_{j}, p[{cfg.borrow_fee.index}] / 100.0, S)")
-        w(f"equity_{j} = mark_to_market_nb(cash_{j}, pos_{j}, last_close_{j}, S)")
+        if ctx.one_symbol:  # the position and close as elements, which `one_symbol` keeps in locals
+            w(f"equity_{j} = mark_to_market_one_nb(cash_{j}, pos_{j}[0], last_close_{j}[0])")
+        else:
+            w(f"equity_{j} = mark_to_market_nb(cash_{j}, pos_{j}, last_close_{j}, S)")
         w(f"peak_{j}, drawdown_{j} = drawdown_nb(equity_{j}, peak_{j})")
     w(f"equity[t, {index}] = equity_{j}")
     w("for s in range(S):")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from flowc.compiler import components as comp
-from flowc.compiler.codegen import execution, portfolio, risk, series
+from flowc.compiler.codegen import execution, one_symbol, portfolio, risk, series
 from flowc.compiler.codegen.context import Context, RoleEmitter
 from flowc.compiler.codegen.contract import (
     COUNTERS,
@@ -42,9 +42,10 @@ EMITTERS: dict[str, RoleEmitter] = {
 }
 
 
-def generate(plan: Plan) -> Generated:
-    """The source of the plan's program and the buffers its caller allocates."""
-    ctx = Context(plan, layout(plan))
+def generate(plan: Plan, one: bool = False) -> Generated:
+    """The source of the plan's program and the buffers its caller allocates; with `one`, the program
+    specialised for one symbol (`one_symbol`)."""
+    ctx = Context(plan, layout(plan), one_symbol=one)
     lay, w = ctx.layout, ctx.w
     for nodes in (lay.series, lay.risks, lay.executions, lay.portfolios):
         for node in nodes:
@@ -71,10 +72,20 @@ def generate(plan: Plan) -> Generated:
     for nodes in (lay.risks, lay.portfolios):
         for node in nodes:
             EMITTERS[node.role].init(ctx, node)  # type: ignore[misc]
+    if one:
+        w("if S != 1:")
+        with w.indent():
+            w('raise ValueError("a program specialised for one symbol")')
+    first = len(w.lines)
     if lay.groups:
         _tiles(ctx, prefixes)
     else:
         _steps(ctx, "0", "T")
+    if one:
+        loop, loads, stores = one_symbol.in_locals(w.lines[first:], one_symbol.per_symbol(ctx.buffers))
+        w.lines[first:] = ["    " + line for line in loads] + loop
+        for line in stores:
+            w(line)
     w("return orders, fills")
     symbol_indices(ctx, w.lines, 1, "    ")
 
@@ -292,9 +303,9 @@ MONEY_KERNELS = frozenset({
     "offset_below_nb", "offset_above_nb", "max_position_nb", "max_drawdown_nb", "opens_nb", "level_below_nb",
     "level_above_nb", "trail_long_nb", "trail_short_nb", "exit_long_nb", "exit_short_nb", "slipped_nb",
     "volume_impact_nb", "commission_percent_nb", "commission_per_share_nb", "commission_fixed_nb",
-    "commission_floor_nb", "commission_cap_nb", "apply_fill_nb", "mark_to_market_nb", "drawdown_nb", "grows_nb",
-    "limit_fill_nb", "stop_fill_nb", "stop_limit_fill_nb", "affordable_nb", "bought_nb", "held_value_nb",
-    "exposure_nb", "leveraged_nb", "interest_nb", "borrow_fee_nb",
+    "commission_floor_nb", "commission_cap_nb", "apply_fill_nb", "mark_to_market_nb", "mark_to_market_one_nb",
+    "drawdown_nb", "grows_nb", "limit_fill_nb", "stop_fill_nb", "stop_limit_fill_nb", "affordable_nb", "bought_nb",
+    "held_value_nb", "exposure_nb", "leveraged_nb", "interest_nb", "borrow_fee_nb",
 })
 
 # the cross-sectional operators (`flowc.runtime.kernels.cross_section`)

@@ -334,6 +334,15 @@ def mark_to_market_nb(cash: float, positions: np.ndarray, last_close: np.ndarray
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def mark_to_market_one_nb(cash: float, position: float, last_close: float) -> float:
+    """`mark_to_market_nb` of one symbol, from its position and close rather than arrays of them."""
+    equity = cash
+    if position != 0.0:
+        equity = equity + position * last_close
+    return equity
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def drawdown_nb(equity: float, peak: float):
     """The peak and drawdown after marking to market at `equity`."""
     if equity > peak:

@@ -49,9 +49,9 @@ def run_plan(plan: Plan, p: Prepared, market: MarketData | None = None, values: 
 
     With `signals` (the default here) the ledger carries the strategies' signals for `same`.
     """
-    program = compile_plan(plan)  # generates, writes and imports the module; compiles nothing
-    interpreted = dataclasses.replace(program, module=types.SimpleNamespace(program=_interpreted(program)))
     market = market or p.market
+    program = compile_plan(plan, market.n_symbols == 1)  # generates, writes and imports the module; compiles nothing
+    interpreted = dataclasses.replace(program, module=types.SimpleNamespace(program=_interpreted(program)))
     owner = p.owner if len(p.owner) == len(market.symbols) else np.zeros(len(market.symbols), dtype=np.int64)
     symlit = p.symlit if len(p.symlit) == len(market.symbols) else np.full(len(market.symbols), -1, dtype=np.int64)
     with np.errstate(all="ignore"):

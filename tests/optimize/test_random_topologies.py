@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from unittest import mock
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import flowc.compiler.optimize as optimize
@@ -184,6 +184,19 @@ def test_a_run_in_tiles_equals_the_run_that_keeps_every_step(tmp_path_factory, t
     with mock.patch.object(executor, "tile_steps", lambda n_symbols: tile):
         tiled = run_plan(plan, p, market, signals=False)
     assert tiled.signals is None and tiled.same_as(whole)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(text=topologies, seed=st.integers(0, 2**32 - 1), holes=st.sampled_from([0.0, 0.15]))
+def test_the_program_for_one_symbol_agrees_with_the_reference(tmp_path_factory, text, seed, holes):
+    """On data of one symbol the program specialised for it runs (`codegen.one_symbol`): state in locals."""
+    assume("@S" not in text)  # a read of another symbol (`close@S1`) needs that symbol's data
+    p = prepared(tmp_path_factory.mktemp("topology"), text)
+    plan = optimize.optimize(raw_plan(p), p.analysis)
+    market = random_market(p.market.symbols[:1], 80, seed, holes)
+    ledger = run_plan(plan, p, market)
+    assert ledger.same_as(run_reference(p.analysis, market, list(p.params(None)))), text
 
 
 def test_the_generator_gives_every_pass_work(tmp_path):

@@ -303,6 +303,13 @@ def test_mark_to_market_adds_held_positions_at_their_last_close_in_symbol_order(
     assert money.mark_to_market_nb(1000.0, positions, closes, 3) == 1000.0 + 10.0 * 101.25 + -3.0 * 99.5
 
 
+@given(floats, floats, floats)
+def test_mark_to_market_of_one_symbol_is_the_arrays_with_one_element(cash, position, close):
+    expected = money.mark_to_market_nb(cash, np.array([position]), np.array([close]), 1)
+    with np.errstate(all="ignore"):
+        assert same(money.mark_to_market_one_nb(cash, position, close), expected)
+
+
 def test_drawdown_from_the_peak():
     for equity, peak in pairs():
         new_peak = equity if equity > peak else peak

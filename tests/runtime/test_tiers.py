@@ -76,6 +76,8 @@ def test_a_new_topology_answers_from_the_reference_then_runs_compiled(tmp_path):
     assert "its program is compiled" in said and "compiling it in the background" not in said
     compiled, said = _run(env, "--engine", "compiled")
     assert second == first == compiled
+    # the background compiled the program the run uses: for the sample's one symbol, its own (`codegen.one_symbol`)
+    assert "machine code: loaded from numba's cache: the program specialised for one symbol" in said
     forced, said = _run({**env, tiers.BACKGROUND: "0"}, "--engine", "reference")
     assert forced == first and "engine: reference (as asked)" in said
 

@@ -100,6 +100,8 @@ def run_run(args: argparse.Namespace) -> int:
     _say_engine(args, prepared)
     _say(args, f"run: {_seconds(prepared.timings.jit)} to compile or load the machine code, "
                f"{_seconds(prepared.timings.run)} to run {result.metrics['steps']:,} steps")
+    if prepared.machine_code:
+        _say(args, f"machine code: {prepared.machine_code}")
     _say(args, f"summary: trade and metric kernels {'interpreted' if result.interpreted else 'compiled'}")
     timings = _timings(prepared)
     bench = _benchmark(result, args.benchmark) if args.benchmark else None
