@@ -24,6 +24,7 @@ def impact_flow(fill: str, slippage: str = "volume_impact(0.5)", risk: str = "si
 
 
 def run_both(tmp_path, text: str, rows):
+    """The reference ledger of the case, after checking the compiled engine gives the same."""
     path = tmp_path / "case.flow"
     path.write_text(text)
     prepared = prepare(path)

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from flowc.runtime.manager import prepare, run_prepared
-from flowc.runtime.reference import run_reference
-
-from .test_exits import bars, fills
+from .test_exits import fills
+from .test_fill_realism import run_both
 from .test_orders import limit
 from .test_risk_settings import flow
 
@@ -28,17 +26,6 @@ GOOG = [
 
 def goog() -> list[tuple[float, ...]]:
     return [(*row, 0.0 if k == 0 else 1.0) for k, row in enumerate(GOOG)]
-
-
-def run_both(tmp_path, text: str, rows):
-    """The reference ledger of the case, after checking the compiled engine gives the same."""
-    path = tmp_path / "case.flow"
-    path.write_text(text)
-    prepared = prepare(path)
-    prepared.market = bars(*rows)
-    reference = run_reference(prepared.analysis, prepared.market, list(prepared.params()))
-    assert run_prepared(prepared, engine="compiled").same_as(reference)
-    return reference
 
 
 @pytest.mark.parametrize(("entry", "expected"), [
