@@ -25,7 +25,7 @@ import numpy as np
 
 # price: the exit price of a stop or target order, the level of a limit or stop order, NaN for market orders.
 # status: SENT by the risk container, a working order's quantity CANCELLED (netted) or EXPIRED by execution, or
-# the part of a buy a portfolio with buying power could not pay (CUT, at the fill's price).
+# the part of a fill a portfolio's buying power or leverage limit did not allow (CUT, at the fill's price).
 ORDER_DTYPE = np.dtype([("step", "i8"), ("symbol", "i8"), ("quantity", "f8"), ("price", "f8"), ("risk", "i8"),
                         ("status", "i8")], align=True)
 ORDER_STATUS = ("sent", "cancelled", "expired", "cut")

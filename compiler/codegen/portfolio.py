@@ -15,7 +15,7 @@ from flowc.compiler.codegen.expr import presence
 from flowc.compiler.plan import NodePlan
 from flowc.compiler.schema import Events
 
-CUT = "3"  # the status of an order record of a buy's part the cash could not pay (runtime/ledger.py)
+CUT = "3"  # the status of an order record of the part of a fill the cash or the leverage limit did not allow
 
 
 def checks_cash(node: NodePlan) -> bool:
@@ -75,7 +75,8 @@ def symbol(ctx: Context, node: NodePlan) -> None:
 
 def _fills(ctx: Context, node: NodePlan, side: str) -> None:
     """Apply and record the fills of symbol `s` (FILL input order, then fill order); with `side`
-    (`< 0.0`, `> 0.0`) only the sells or the buys, the buys cut to what the cash pays for."""
+    (`< 0.0`, `> 0.0`) only the sells or the buys, each cut to what the leverage limit allows and a buy
+    to what the cash pays for."""
     w, j = ctx.w, node.ident
     index = ctx.layout.portfolios.index(node)
     for item in node.inputs_of(Events.FILL):
