@@ -5,8 +5,6 @@ Implements `docs/semantics.md`, section 8 (Portfolio), with its buying power.
 
 from __future__ import annotations
 
-import math
-
 from flowc.compiler.ir import BoundContainer, ExecutionConfig
 from flowc.compiler.schema import Events
 from flowc.runtime.reference.arithmetic import NAN, div, floor
@@ -112,7 +110,7 @@ class Portfolio:
         for r in range(len(self.exposure)):
             if r != s:
                 others = others + self.exposure[r]
-        room = _ieee_div(self.leverage * self.equity - others, price)
+        room = div(self.leverage * self.equity - others, price)
         position = self.position[s]
         if q > 0.0:
             a, least = floor(room - position), (0.0 - position if position < 0.0 else 0.0)
@@ -136,9 +134,9 @@ class Portfolio:
                 per_share = per_share + params[term.rate.index]
             else:
                 fixed = fixed + params[term.rate.index]
-        n = floor(_ieee_div(self.cash - fixed, price * (1.0 + rate) + per_share))
+        n = floor(div(self.cash - fixed, price * (1.0 + rate) + per_share))
         if c.min_commission is not None:
-            m = floor(_ieee_div(self.cash - params[c.min_commission.index], price))
+            m = floor(div(self.cash - params[c.min_commission.index], price))
             if m < n:
                 n = m
         return n
@@ -148,11 +146,3 @@ def _held_value(position: float, price: float) -> float:
     """A position's gross exposure at `price`, 0.0 when flat."""
     return 0.0 if position == 0.0 else abs(position) * price
 
-
-def _ieee_div(a: float, b: float) -> float:
-    """IEEE division: a finite non-zero by 0.0 is an infinity of the signs' product, 0/0 NaN."""
-    if b != 0.0:
-        return a / b
-    if a != a or a == 0.0:
-        return NAN
-    return math.copysign(math.inf, a) * math.copysign(1.0, b)
