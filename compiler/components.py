@@ -247,6 +247,16 @@ BUILTIN: tuple[Component, ...] = (
     Component("stop_limit", Roles.RISK, "entry", (Arg("stop", Kind.SERIES), Arg("limit", Kind.SERIES),
                                                    Arg("bars", Kind.NUMBER, 0)),
               "open or increase with a stop-limit order: a limit at limit once the price reaches stop"),
+    # ---- the timeframe of a feature, classifier or strategy (docs/semantics.md, section 4a) ----
+    *(Component(kind, role, "timeframe", args, summary)
+      for role in (Roles.FEATURE, Roles.CLASSIFIER, Roles.STRATEGY)
+      for kind, args, summary in (
+          ("every", (Arg("n", Kind.INT),), "bars of n of the symbol's bars, seen at the close of the last"),
+          ("minutes", (Arg("n", Kind.INT),), "bars of n minutes (from midnight UTC), seen at the next period's first bar"),
+          ("hourly", (), "bars of one hour, seen at the next hour's first bar"),
+          ("daily", (), "bars of one day (UTC), seen at the next day's first bar"),
+          ("weekly", (), "bars of one ISO week (Monday to Sunday), seen at the next week's first bar"),
+          ("monthly", (), "bars of one month, seen at the next month's first bar"))),
     # ---- execution ----
     Component("next_open", Roles.EXECUTION, "fill", (), "fill at the open of the symbol's next bar"),
     Component("close", Roles.EXECUTION, "fill", (), "fill at the close of the same bar"),

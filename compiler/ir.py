@@ -270,11 +270,23 @@ Config = DataConfig | RiskConfig | ExecutionConfig | PortfolioConfig
 
 
 @dataclass(frozen=True)
+class Timeframe:
+    """The coarser bars a series container computes on (docs/semantics.md, section 4a)."""
+
+    kind: str  # "every" (n bars) | "minutes" (n minutes) | "hourly" | "daily" | "weekly" | "monthly"
+    n: int = 1
+
+
+TIMEFRAME_KINDS = ("every", "minutes", "hourly", "daily", "weekly", "monthly")  # the kernel's `kind` codes, in order
+
+
+@dataclass(frozen=True)
 class BoundContainer:
     path: str
     role: str
     settings: tuple[BoundSetting, ...] = ()  # series roles: feature, classifier, strategy
     config: Config | None = None
+    timeframe: Timeframe | None = None  # series roles: computed on coarser bars, its event held (section 4a)
 
     def setting(self, name: str) -> BoundSetting | None:
         return next((s for s in self.settings if s.name == name), None)

@@ -104,13 +104,14 @@ ROLE_SETTINGS: dict[str, frozenset[str] | None] = {
     Roles.DATA: frozenset({"source"}),
     Roles.FEATURE: None,
     Roles.CLASSIFIER: None,
-    Roles.STRATEGY: frozenset({"signal", "active"}),
+    Roles.STRATEGY: frozenset({"signal", "active", "timeframe"}),
     Roles.RISK: frozenset({"size", "max_position", "max_drawdown", "long_only", "combine", "rebalance",
                            "stop_loss", "take_profit", "trailing_stop", "max_bars", "fractional", "entry",
                            "close_at_end", "book"}),
     Roles.EXECUTION: frozenset({"fill", "commission", "slippage", "min_commission", "max_commission"}),
     Roles.PORTFOLIO: frozenset({"cash", "buying_power", "max_leverage", "interest_per_bar", "borrow_fee_per_bar"}),
 }
+TIMEFRAME = "timeframe"  # the setting of a feature, classifier or strategy that is its clock, not a value
 REQUIRED_SETTINGS: dict[str, tuple[str, ...]] = {
     Roles.DATA: ("source",),
     Roles.STRATEGY: ("signal",),

@@ -11,8 +11,20 @@ from __future__ import annotations
 from flowc.compiler import components as comp
 from flowc.compiler.bind.risk import RiskBinder
 from flowc.compiler.bind.state import Names
-from flowc.compiler.ir import BoundContainer, BoundSetting, InputKey, Replay, ReplaySpec, reads
-from flowc.compiler.schema import REQUIRED_SETTINGS, ROLE_SETTINGS, Roles
+from flowc.compiler.ir import (
+    TIMEFRAME_KINDS,
+    BoundContainer,
+    BoundSetting,
+    CrossInput,
+    CrossSection,
+    InputKey,
+    Replay,
+    ReplaySpec,
+    Timeframe,
+    reads,
+    walk,
+)
+from flowc.compiler.schema import REQUIRED_SETTINGS, ROLE_SETTINGS, TIMEFRAME, Events, Roles
 from flowc.dsl import ast
 from flowc.dsl.diagnostics import did_you_mean
 
@@ -31,10 +43,13 @@ class ContainerBinder(RiskBinder):
             if required not in {s.name for s in node.settings}:
                 self.problem("FL508", f"the {node.role} container `{path}` needs a `{required}` setting",
                              node.span, EXAMPLES.get((node.role, required)))
-        if node.role == Roles.CLASSIFIER and len(node.settings) != 1:
+        settings = [s for s in node.settings if s.name != TIMEFRAME]
+        clock = next((s for s in node.settings if s.name == TIMEFRAME), None)
+        timeframe = self.timeframe(node.role, clock) if clock is not None else None
+        if node.role == Roles.CLASSIFIER and len(settings) != 1:
             self.problem("FL504", f"the classifier `{path}` needs exactly one setting, the regime it produces",
                          node.span, "e.g. `regime = threshold_regime(vol20, 0.015)`")
-        for setting in node.settings:
+        for setting in settings:
             if allowed is not None and setting.name not in allowed:
                 self.unknown_setting(path, node.role, setting)
                 continue
@@ -49,7 +64,52 @@ class ContainerBinder(RiskBinder):
             needs = reads(expr, locals_)
             locals_[setting.name] = needs
             bound.append(BoundSetting(setting.name, expr, needs, setting.span))
-        return BoundContainer(path, node.role, tuple(bound))
+        if timeframe is not None and clock is not None:
+            self.coarse_reads(path, clock, fields, bound)
+        return BoundContainer(path, node.role, tuple(bound), timeframe=timeframe)
+
+    def coarse_reads(self, path: str, clock: ast.Setting, fields: dict, bound: list[BoundSetting]) -> None:
+        """What a container with a timeframe cannot do: build bars without BAR (FL304), read a bar of another
+        symbol, whose coarse bar is at another step (FL513), or rank across symbols seeing their coarse bars at
+        different steps (FL514)."""
+        if not any(f.event == Events.BAR for f in fields.values()):
+            self.problem("FL304", f"`{path}` has a timeframe and no BAR input to build its bars from", clock.span,
+                         f"e.g. `broadcast data -> {path} : BAR`")
+        for setting in bound:
+            for e in walk(setting.expr):
+                if isinstance(e, CrossInput) and e.event == Events.BAR:
+                    self.problem("FL513", f"`{e.field}@{self.out.symbol_literals[e.literal]}` in a container with a "
+                                          "timeframe: another symbol's coarse bar is seen at another step",
+                                 setting.span, "compute it in a feature container with the same timeframe and read "
+                                               "that feature at the other symbol")
+                elif isinstance(e, CrossSection):
+                    self.problem("FL514", f"`{e.op}` in a container with a timeframe: the symbols' coarse bars are "
+                                          "seen at different steps", setting.span,
+                                 "rank the coarse feature in a container without a timeframe, which sees every "
+                                 "symbol's latest coarse value at each step")
+
+    def timeframe(self, role: str, setting: ast.Setting) -> Timeframe | None:
+        """`timeframe = weekly()`, `every(5)`, ...: the coarser bars the container computes on (section 4a)."""
+        value = setting.value
+        func = value.func if isinstance(value, ast.Call) else ""
+        if func not in TIMEFRAME_KINDS:  # not a series component of the same name either
+            options = ", ".join(f"`{k}()`" for k in TIMEFRAME_KINDS)
+            self.problem("FL503", "`timeframe` must be a call of " + options, value.span,
+                         did_you_mean(func, TIMEFRAME_KINDS) or "e.g. `timeframe = weekly()` or `every(5)`")
+            return None
+        found = self.config_call(role, setting)
+        if found is None:
+            return None
+        kind, args = found
+        if not args:
+            return Timeframe(kind)
+        n = self.constant(args[0], comp.Arg("n", comp.Kind.INT), kind)
+        if not isinstance(n, int) or isinstance(n, bool):
+            return None
+        if n < 1:
+            self.problem("FL509", f"the argument of `{kind}` must be at least 1, not {n}", args[0].span)
+            return None
+        return Timeframe(kind, n)
 
     def replay(self, call: ast.Call) -> Replay | None:
         """`replay(DIR, strategy = NAME)`: the folder and the strategy whose captured signals to emit."""

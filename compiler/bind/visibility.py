@@ -11,14 +11,14 @@ from __future__ import annotations
 from flowc.compiler.bind.state import BinderState, Names
 from flowc.compiler.graph import Edge
 from flowc.compiler.ir import Input
-from flowc.compiler.schema import BAR_FIELDS, Events, Roles
+from flowc.compiler.schema import BAR_FIELDS, TIMEFRAME, Events, Roles
 from flowc.dsl.source import Span
 
 
 class VisibilityBinder(BinderState):
     def features_of(self, path: str) -> list[str]:
         node = self.graph.container(path)
-        return [s.name for s in node.settings]
+        return [s.name for s in node.settings if s.name != TIMEFRAME]  # the clock is not a value
 
     def delivered(self, path: str) -> dict[str, Input]:
         fields: dict[str, Input] = {}

@@ -74,10 +74,17 @@ def field(ctx: Context, item: Input) -> str:
     raise AssertionError(f"no field access for {item}")  # plan rejects FILL guards
 
 
+def coarse_field(node: NodePlan, name: str) -> str:
+    """A field of the last coarse bar finished, in `coarse_bar_nb`'s state: o, h, l, c, v, time at 8..13."""
+    return f"tf_{node.ident}[s, {8 + (*BAR_ARRAYS, comp.TIME).index(name)}]"
+
+
 def expr(ctx: Context, e: Expr, node: NodePlan | None) -> str:
     if isinstance(e, Slot):
         return f"p[{e.index}]"
     if isinstance(e, Input):
+        if e.event == Events.BAR and node is not None and node.container.timeframe is not None:
+            return coarse_field(node, e.field)
         return field(ctx, e)
     if isinstance(e, Local):
         return f"v_{e.name}"

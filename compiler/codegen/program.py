@@ -271,8 +271,10 @@ def _make_room(ctx: Context, end: str) -> None:
 
 
 def _reads_time(nodes: tuple[NodePlan, ...]) -> bool:
+    """Whether a calendar operator or a calendar timeframe (`coarse_bar_nb`) reads the steps' timestamps."""
     return any(isinstance(e, Input) and e.field == comp.TIME
-               for n in nodes for s in n.container.settings for e in walk(s.expr))
+               for n in nodes for s in n.container.settings for e in walk(s.expr)) or any(
+        n.container.timeframe is not None and n.container.timeframe.kind != "every" for n in nodes)
 
 
 def _kernel_imports(names: set[str]) -> dict[str, set[str]]:
@@ -283,6 +285,9 @@ def _kernel_imports(names: set[str]) -> dict[str, set[str]]:
         base, form = name.removeprefix(RENAMED).rsplit("_", 1)
         if name in CROSS_KERNELS:
             modules.setdefault("flowc.runtime.kernels.cross_section", set()).add(name)
+            continue
+        if name == "coarse_bar_nb":
+            modules.setdefault("flowc.runtime.kernels.timeframes", set()).add(name)
             continue
         if name in MONEY_KERNELS:
             modules.setdefault("flowc.runtime.kernels.money", set()).add(name)

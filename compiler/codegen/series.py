@@ -5,10 +5,13 @@ from __future__ import annotations
 from flowc.compiler import components as comp
 from flowc.compiler.codegen.context import Context, RoleEmitter
 from flowc.compiler.codegen.contract import Fields, StateSize, Steps, Symbols
-from flowc.compiler.codegen.expr import expr, presence, section_column, step_calls
-from flowc.compiler.ir import Expr, Replay, cross_sections
+from flowc.compiler.codegen.expr import BAR_ARRAYS, expr, presence, section_column, step_calls
+from flowc.compiler.ir import TIMEFRAME_KINDS, Expr, Replay, cross_sections
 from flowc.compiler.plan import NodePlan
-from flowc.compiler.schema import Roles
+from flowc.compiler.schema import BAR_FIELDS, Events, Roles
+
+SEEN = "seen"  # the key of a timeframe's gate among the presence locals of `settings`
+COARSE_STATE = 14  # `coarse_bar_nb`'s state: the bar being built, then the last one finished
 
 
 def buffers(ctx: Context, node: NodePlan) -> None:
@@ -21,6 +24,9 @@ def buffers(ctx: Context, node: NodePlan) -> None:
         k = signal.expr.index
         ctx.buffer(f"rp{k}_present", (Steps(), Symbols()), "bool", False, source=f"replay:{k}:present")
         ctx.buffer(f"rp{k}_values", (Steps(), Symbols(), Fields(2)), "f8", float("nan"), source=f"replay:{k}:values")
+    if node.container.timeframe is not None:  # the coarse bar being built and the last coarse step's event
+        ctx.buffer(f"tf_{node.ident}", (Symbols(), Fields(COARSE_STATE)), "f8", 0.0, prefix=node.hoisted)
+        ctx.buffer(f"hold_{node.ident}", (Symbols(), Fields(len(node.fields) + 1)), "f8", 0.0, prefix=node.hoisted)
     if across(node):  # the values passed between its loops over the symbols (`staged`)
         n = sum(len(cross_sections(s.expr)) for s in node.container.settings)
         ctx.buffer(f"xv_{node.ident}", (Fields(len(node.container.settings)), Symbols()), "f8", None)
@@ -45,8 +51,11 @@ def body(ctx: Context, node: NodePlan) -> None:
 
 def settings(ctx: Context, node: NodePlan) -> dict:
     """Evaluate the container's settings at (t, s) into `v_<name>`, each where its reads are present
-    (docs/semantics.md, section 4); the inputs' presence locals by input key."""
+    (docs/semantics.md, section 4); the inputs' presence locals by input key. With a timeframe, the
+    settings run only where a coarse bar is seen, and read it as their BAR (section 4a)."""
     inputs = _presences(ctx, node)
+    if node.container.timeframe is not None:
+        _coarse_bar(ctx, node, inputs)
     for setting in node.container.settings:
         if not isinstance(setting.expr, Replay):
             _setting(ctx, node, setting.expr, f"v_{setting.name}", setting.reads, inputs)
@@ -64,8 +73,28 @@ def _presences(ctx: Context, node: NodePlan) -> dict:
     return inputs
 
 
+def _coarse_bar(ctx: Context, node: NodePlan, inputs: dict) -> None:
+    """`seen_<x>`: whether a coarse bar of the symbol is seen at (t, s), after adding this step's bar to it.
+
+    Every input the settings read is then present only where it is seen (`_condition` reads `seen`).
+    """
+    x, tf = node.ident, node.container.timeframe
+    assert tf is not None and not across(node), "FL514: no cross-sectional operator in a container with a timeframe"
+    bar = next(item for item in node.inputs if item.event == Events.BAR)
+    ctx.kernels.add("coarse_bar_nb")
+    time = "0.0" if tf.kind == "every" else "bar_time[t]"
+    fields = ", ".join(f"{BAR_ARRAYS[f]}[t, s]" for f in BAR_FIELDS)
+    ctx.w(f"seen_{x} = False")
+    ctx.w(f"if {presence(ctx, bar)}:")
+    with ctx.w.indent():
+        ctx.w(f"seen_{x} = coarse_bar_nb(tf_{x}[s], {TIMEFRAME_KINDS.index(tf.kind)}, {tf.n}, {time}, {fields})")
+    inputs[SEEN] = f"seen_{x}"
+
+
 def _condition(inputs: dict, reads: frozenset) -> str:  # a setting that reads nothing runs at every (t, s)
-    return " and ".join(inputs[r] for r in sorted(reads, key=str)) if reads else "True"
+    gate = [inputs[SEEN]] if SEEN in inputs else []  # a container with a timeframe: where a coarse bar is seen
+    terms = gate + [inputs[r] for r in sorted(reads, key=str)]
+    return " and ".join(terms) if terms else "True"
 
 
 def _setting(ctx: Context, node: NodePlan, e: Expr, target: str, reads: frozenset, inputs: dict) -> None:
@@ -102,9 +131,23 @@ def _emit(ctx: Context, node: NodePlan, inputs: dict) -> None:
             values = ("sign_nb(v_signal)", "abs(v_signal) if v_signal == v_signal else 0.0")
         else:
             values = (f"rp{replay}_values[t, s, 0]", f"rp{replay}_values[t, s, 1]")
+        _send(ctx, node, inputs, test, values)
+        return
+    _send(ctx, node, inputs, trigger, tuple(f"v_{name}" for name in node.fields))
+
+
+def _send(ctx: Context, node: NodePlan, inputs: dict, test: str, values: tuple[str, ...]) -> None:
+    """`output`, or with a timeframe the event of the latest step a coarse bar was seen, kept in `hold`."""
+    if SEEN not in inputs:
         output(ctx, node, test, values)
         return
-    output(ctx, node, trigger, tuple(f"v_{name}" for name in node.fields))
+    w, x, n = ctx.w, node.ident, len(values)
+    w(f"if {inputs[SEEN]}:")
+    with w.indent():
+        w(f"hold_{x}[s, {n}] = 1.0 if {test} else 0.0")
+        for k, value in enumerate(values):
+            w(f"hold_{x}[s, {k}] = {value} if hold_{x}[s, {n}] != 0.0 else np.nan")
+    output(ctx, node, f"hold_{x}[s, {n}] != 0.0", tuple(f"hold_{x}[s, {k}]" for k in range(n)))
 
 
 def across(node: NodePlan) -> bool:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from flowc.compiler.ir import Local, walk
 from flowc.compiler.lint.facts import role_of, usage_known
-from flowc.compiler.schema import Events, Roles
+from flowc.compiler.schema import TIMEFRAME, Events, Roles
 from flowc.compiler.workflow import Analysis
 from flowc.dsl.diagnostics import Diagnostic, diagnose
 
@@ -28,7 +28,7 @@ def unused_feature(analysis: Analysis) -> Iterator[Diagnostic]:
         bound = binding.containers[path]
         local = {node.name for s in bound.settings for node in walk(s.expr) if isinstance(node, Local)}
         for setting in graph.container(path).settings:
-            if (path, setting.name) not in read and setting.name not in local:
+            if (path, setting.name) not in read and setting.name not in local and setting.name != TIMEFRAME:
                 yield diagnose("FL507", setting.span,
                                "no container or route predicate reads it; use it or remove it",
                                setting=setting.name, path=path)

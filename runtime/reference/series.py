@@ -9,13 +9,16 @@ from __future__ import annotations
 import numpy as np
 
 from flowc.compiler.ir import BoundContainer, Replay, cross_sections
-from flowc.compiler.schema import BAR_FIELDS, Roles
+from flowc.compiler.schema import BAR_FIELDS, Events, Roles
 from flowc.runtime.reference.arithmetic import NAN, sign, truthy
 from flowc.runtime.reference.calendar_fields import seconds
 from flowc.runtime.reference.components import Component
 from flowc.runtime.reference.cross_section import cross_section
 from flowc.runtime.reference.expressions import Record, evaluate
 from flowc.runtime.reference.network import ContainerInput, Emitted, Network
+from flowc.runtime.reference.timeframes import CoarseBars
+
+BAR = (Events.BAR.value, None)  # the BAR input's key
 
 
 class Data:
@@ -40,9 +43,14 @@ class Series:
         self.states: list[dict[int, Component]] = [{} for _ in net.market.symbols]
         shape = (steps, net.market.n_symbols) if bound.role == Roles.STRATEGY else (0, 0)
         self.log = (np.zeros(shape, bool), np.zeros(shape), np.zeros(shape))  # SIGNAL: present, direction, strength
+        tf = bound.timeframe
+        self.coarse = [CoarseBars(tf) for _ in net.market.symbols] if tf is not None else []
+        self.held: list[list[Record]] = [[] for _ in net.market.symbols]  # the latest coarse step's event
 
     def step(self, t: int) -> Emitted:
         symbols = range(self.net.market.n_symbols)
+        if self.coarse:
+            return [self._held(t, s) for s in symbols]
         if not any(cross_sections(s.expr) for s in self.bound.settings):
             return [self._emit(t, s, self._settings(s)) for s in symbols]
         # across the symbols (section 5a): setting by setting, each for every symbol; a cross-sectional
@@ -64,8 +72,20 @@ class Series:
                     scope.settings[setting.name] = evaluate(setting.expr, scope)
         return [self._emit(t, s, scopes[s].settings) for s in symbols]
 
-    def _settings(self, s: int) -> dict[str, float]:
+    def _held(self, t: int, s: int) -> list[Record]:
+        """With a timeframe (section 4a): where a coarse bar is seen, the settings run on it as their BAR;
+        the event is the one of the latest step that saw a coarse bar."""
         present = self.net.present(self.inputs, s)
+        bar = present.get(BAR)
+        if bar is not None and self.coarse[s].add(bar):
+            present[BAR] = self.coarse[s].finished  # type: ignore[assignment]
+            self.held[s] = self._emit(t, s, self._settings(s, present))
+        elif self.held[s] and self.bound.role == Roles.STRATEGY:
+            self._log(t, s, self.held[s][0])
+        return self.held[s]
+
+    def _settings(self, s: int, present: dict | None = None) -> dict[str, float]:
+        present = self.net.present(self.inputs, s) if present is None else present
         scope = self.net.scope(s, present)
         scope.states = self.states[s]
         for setting in self.bound.settings:
@@ -88,5 +108,8 @@ class Series:
         else:
             value = ran["signal"]
             event = {"direction": sign(value), "strength": abs(value) if value == value else 0.0}
-        self.log[0][t, s], self.log[1][t, s], self.log[2][t, s] = True, event["direction"], event["strength"]
+        self._log(t, s, event)
         return [event]
+
+    def _log(self, t: int, s: int, event: Record) -> None:
+        self.log[0][t, s], self.log[1][t, s], self.log[2][t, s] = True, event["direction"], event["strength"]
