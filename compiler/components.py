@@ -252,7 +252,7 @@ BUILTIN: tuple[Component, ...] = (
       for role in (Roles.FEATURE, Roles.CLASSIFIER, Roles.STRATEGY)
       for kind, args, summary in (
           ("every", (Arg("n", Kind.INT),), "bars of n of the symbol's bars, seen at the close of the last"),
-          ("minutes", (Arg("n", Kind.INT),), "bars of n minutes (from midnight UTC), seen at the next period's first bar"),
+          ("minutes", (Arg("n", Kind.INT),), "bars of n minutes (from midnight UTC), seen at the next one's first bar"),
           ("hourly", (), "bars of one hour, seen at the next hour's first bar"),
           ("daily", (), "bars of one day (UTC), seen at the next day's first bar"),
           ("weekly", (), "bars of one ISO week (Monday to Sunday), seen at the next week's first bar"),

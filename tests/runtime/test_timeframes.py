@@ -1,0 +1,112 @@
+"""Timeframes (docs/semantics.md, section 4a) against an independent pandas implementation of the definition.
+
+Coarse bars are grouped here with pandas' own calendar (`to_period`, `floor`) and aggregated with
+`groupby` (first open, largest high, smallest low, last close, summed volume); a calendar bar is
+seen at the first bar of the next period, an `every(n)` bar at its n-th bar; between, a container's
+values are those of the latest coarse bar seen. Both engines, daily and minute data with gaps.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from flowc.tools.api import backtest
+
+KINDS = {"every3": "every(3)", "minutes15": "minutes(15)", "hourly": "hourly()", "daily": "daily()",
+         "weekly": "weekly()", "monthly": "monthly()"}
+FIELDS = ("open", "high", "low", "close", "volume")
+
+
+def _flow(kinds: list[str]) -> str:
+    coarse = "\n".join(
+        f"        {k}: feature {{ timeframe = {KINDS[k]}; "
+        + "; ".join(f"{k}_{f} = {f}" for f in FIELDS) + f"; {k}_lag = shift(close, 1) }}" for k in kinds)
+    reads = " + ".join(f"where({k}_close == {k}_close, 0, 0) + where({k}_lag == {k}_lag, 0, 0) + "
+                       f"where({k}_open + {k}_high + {k}_low + {k}_volume == 0, 0, 0)" for k in kinds)
+    return f"""
+containers c {{ backtest: backtest {{
+    data: data {{ source = sample("sp500", symbol = "SPX") }}
+{coarse}
+    strategy: strategy {{ signal = close > open + {reads} }}
+    risk: risk {{ size = fixed(1) }}
+    execution: execution {{ fill = next_open() }}
+    portfolio: portfolio {{ cash = 1_000_000 }}
+}} }}
+communication w {{
+    route {", ".join(kinds)} -> strategy : FEATURE
+    broadcast data -> {", ".join(kinds)}, strategy, risk, execution, portfolio : BAR
+    route strategy -> risk : SIGNAL
+    route risk -> execution : ORDER
+    route execution -> portfolio : FILL
+}}
+workflow w {{ containers = c; communication = w }}
+"""
+
+
+def _groups(stamps: pd.DatetimeIndex, kind: str) -> np.ndarray:
+    """Each bar's coarse bar, numbered in order, by pandas' calendar."""
+    if kind == "every3":
+        return np.arange(len(stamps)) // 3
+    period = {"minutes15": stamps.floor("15min"), "hourly": stamps.floor("h"), "daily": stamps.floor("D"),
+              "weekly": stamps.to_period("W-SUN").start_time, "monthly": stamps.to_period("M").start_time}[kind]
+    return pd.factorize(np.asarray(period))[0]
+
+
+def expected(bars: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """At each bar, the latest coarse bar seen (NaN before the first) and its previous coarse close."""
+    groups = _groups(pd.DatetimeIndex(bars.index), kind)
+    g = bars.groupby(groups)
+    coarse = pd.DataFrame({"open": g["open"].first(), "high": g["high"].max(), "low": g["low"].min(),
+                           "close": g["close"].last(), "volume": g["volume"].sum()})
+    coarse["lag"] = coarse["close"].shift(1)
+    seen_at = g.apply(lambda x: x.index.size).cumsum() - 1  # the last bar of each group
+    if kind != "every3":  # a calendar bar: seen at the first bar of the next period (the last is never seen)
+        seen_at = (seen_at + 1).iloc[:-1]
+    else:
+        seen_at = seen_at[g.size() == 3]
+    out = pd.DataFrame(np.nan, index=range(len(bars)), columns=[*FIELDS, "lag"])
+    for k, at in seen_at.items():
+        out.iloc[at] = coarse.loc[k].to_numpy()
+    return out.ffill()
+
+
+def _minute_bars(seed: int) -> pd.DataFrame:
+    """Three sessions of minute bars with random gaps, stamped in UTC; whole-number volumes."""
+    rng = np.random.default_rng(seed)
+    days = pd.bdate_range("2024-03-28", periods=3)
+    stamps = pd.DatetimeIndex([d + pd.Timedelta(hours=13, minutes=30 + m) for d in days for m in range(390)])
+    stamps = stamps[rng.uniform(size=len(stamps)) > 0.2]
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.001, len(stamps))))
+    open_ = close * np.exp(rng.normal(0, 0.0005, len(stamps)))
+    return pd.DataFrame({"open": open_, "high": np.maximum(open_, close) * 1.001,
+                         "low": np.minimum(open_, close) * 0.999, "close": close,
+                         "volume": rng.integers(0, 5000, len(stamps)).astype(float)}, index=stamps)
+
+
+def _check(bt, bars: pd.DataFrame, kinds: list[str]) -> None:
+    got = bt.features["SPX"]
+    for kind in kinds:
+        want = expected(bars, kind)
+        for f in (*FIELDS, "lag"):
+            np.testing.assert_array_equal(got[f"{kind}:{kind}_{f}"].to_numpy(), want[f].to_numpy(),
+                                          err_msg=f"{kind} {f}")
+
+
+@pytest.mark.parametrize("engine", ["compiled", "reference"])
+def test_daily_bars_resampled_as_pandas_groups_them(engine):
+    kinds = ["every3", "weekly", "monthly", "daily"]
+    bt = backtest(_flow(kinds), engine=engine)
+    data = bt.prepared.market
+    bars = pd.DataFrame({f: getattr(data, f)[:, 0] for f in FIELDS}, index=pd.DatetimeIndex(data.timestamps))
+    _check(bt, bars, kinds)
+
+
+@pytest.mark.parametrize("engine", ["compiled", "reference"])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_minute_bars_with_gaps_resampled_as_pandas_groups_them(engine, seed, tmp_path):
+    kinds = ["every3", "minutes15", "hourly", "daily"]
+    bars = _minute_bars(seed)
+    csv = tmp_path / "minutes.csv"
+    bars.rename_axis("timestamp").to_csv(csv)
+    bt = backtest(_flow(kinds), data={"SPX": str(csv)}, engine=engine)
+    _check(bt, bars, kinds)
