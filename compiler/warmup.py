@@ -15,7 +15,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from flowc.compiler import components as comp
-from flowc.compiler.ir import Apply, BinOp, CrossSection, Input, Local, UnOp
+from flowc.compiler.ir import Apply, BinOp, CrossSection, Input, Local, Timeframe, UnOp
 from flowc.compiler.plan import SERIES_ROLES, NodePlan, Plan
 from flowc.compiler.schema import Events, Roles
 
@@ -40,7 +40,7 @@ def setting_warmups(plan: Plan, params: np.ndarray, *, chained: bool = True) -> 
         if key not in memo:
             memo[key] = 0  # a cycle cannot occur among settings; this only guards the recursion
             bound = node.container.setting(name)
-            memo[key] = 0 if bound is None else expr(node, name, bound.expr)
+            memo[key] = 0 if bound is None else fine_bars(node.container.timeframe, expr(node, name, bound.expr))
         return memo[key]
 
     def expr(node: NodePlan, name: str, e) -> int:
@@ -67,6 +67,18 @@ def setting_warmups(plan: Plan, params: np.ndarray, *, chained: bool = True) -> 
 
     return {(n.path, s.name): setting(n, s.name) for n in plan.nodes if n.role in (*SERIES_ROLES, Roles.RISK)
             for s in n.container.settings}
+
+
+def fine_bars(tf: Timeframe | None, coarse: int) -> int:
+    """A warm-up of `coarse` coarse bars in the symbol's own bars: the coarse bar after them is seen at the close
+    of its last bar (`every(n)`: bar (coarse + 1) * n - 1), a calendar one at the next period's first bar. A
+    calendar period's bars are counted as on daily data (5 a week, 21 a month, 1 a day or shorter): a lower
+    bound elsewhere, so a walk-forward window may start before such a value is defined, never after."""
+    if tf is None:
+        return coarse
+    if tf.kind == "every":
+        return (coarse + 1) * tf.n - 1
+    return (coarse + 1) * {"weekly": 5, "monthly": 21}.get(tf.kind, 1)
 
 
 def _own(role: str, setting: str, call: Apply, params: np.ndarray) -> int:

@@ -304,6 +304,36 @@ communication w {
 }
 workflow w { containers = c; communication = w }
 """,
+    # timeframes (docs/semantics.md, 4a): coarse features, a coarse classifier and strategy, their held
+    # values read by fine containers, ranked across the symbols and read at another symbol
+    "timeframes": """
+param w: int = 5
+containers c { backtest: backtest {
+    data: data { source = synthetic(bars = 400, symbols = 3, seed = 4) }
+    weekly: feature { timeframe = weekly(); wk_ma = sma(close, w); wk_hi = high; wk_lag = shift(close, 1) }
+    blocks: feature { timeframe = every(3); bk_mom = close / open - 1; bk_vol = volume; bk_lo = low }
+    monthly: classifier { timeframe = monthly(); up = where(close > shift(close, 1), 1, 0) }
+    ranked: classifier { top = cs_rank(bk_mom) }
+    coarse_sig: strategy { timeframe = every(2); signal = where(close > wk_ma, 1, -1) * up }
+    fine_sig: strategy {
+        signal = where(top > 0.5 and wk_ma > wk_lag and close > wk_ma@S0 * 0.5, 1, 0) - where(bk_lo > wk_hi, 1, 0)
+    }
+    risk: risk { size = fixed(10); combine = sum; long_only = false }
+    execution: execution { fill = next_open(); commission = percent(0.1) }
+    portfolio: portfolio { cash = 100_000 }
+} }
+communication w {
+    broadcast data -> weekly, blocks, monthly, coarse_sig, fine_sig, risk, execution, portfolio : BAR
+    route weekly -> coarse_sig, fine_sig : FEATURE
+    route blocks -> ranked, fine_sig : FEATURE
+    route monthly -> coarse_sig : REGIME
+    route ranked -> fine_sig : REGIME
+    route coarse_sig, fine_sig -> risk : SIGNAL
+    route risk -> execution : ORDER
+    route execution -> portfolio : FILL
+}
+workflow w { containers = c; communication = w }
+""",
 }
 
 
@@ -442,6 +472,13 @@ def test_leverage_shape_agrees_on_random_data(shapes, seed, holes, w, cash, lev,
     values = {"w": w, "cash": cash, "lev": lev, "big": big, "carry": carry, "borrow": borrow}
     ledger = _same(prepared, values, _random_market(prepared.market, seed, holes))
     assert len(ledger.fills) > 0
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), holes=st.sampled_from([0.0, 0.1, 0.3]), w=st.integers(1, 12))
+def test_timeframes_shape_agrees_on_random_data(shapes, seed, holes, w):
+    prepared = shapes["timeframes"]
+    _same(prepared, {"w": w}, _random_market(prepared.market, seed, holes))
 
 
 @pytest.fixture(scope="module")

@@ -70,7 +70,7 @@ def test_later_prices_never_change_the_past(shapes, name, k, seed):  # noqa: F81
 
 
 @settings(max_examples=16, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(name=st.sampled_from(["cross", "xsection"]), k=st.integers(0, 240), seed=st.integers(0, 2**32 - 1),
+@given(name=st.sampled_from(["cross", "xsection", "timeframes"]), k=st.integers(0, 240), seed=st.integers(0, 2**32 - 1),
        holes=st.sampled_from([0.0, 0.2]))
 def test_reads_across_symbols_never_see_later_prices(shapes, name, k, seed, holes):  # noqa: F811
     """`name@SYMBOL` and the cross-sectional operators, with some symbols' bars missing."""

@@ -18,7 +18,8 @@ states. Here the later one reads the earlier container's feature instead: a sub-
   another (step, symbol).
 
 Only sub-expressions that call a component are shared, and never inputs of PORTFOLIO
-events (the position changes within a step).
+events (the position changes within a step). A container with a timeframe neither offers nor
+takes: its calls see coarse bars, and its event is held between them (docs/semantics.md, 4a).
 """
 
 from __future__ import annotations
@@ -86,6 +87,9 @@ def run(plan: Plan, context: Context) -> Plan:
     table: dict[tuple, _Offer] = {}
     nodes = []
     for node in plan.nodes:
+        if node.container.timeframe is not None:
+            nodes.append(node)
+            continue
         if node.role in SERIES_ROLES:
             node = _share(node, context, table)
         if node.role == Roles.FEATURE:

@@ -59,11 +59,9 @@ def expected(bars: pd.DataFrame, kind: str) -> pd.DataFrame:
     coarse = pd.DataFrame({"open": g["open"].first(), "high": g["high"].max(), "low": g["low"].min(),
                            "close": g["close"].last(), "volume": g["volume"].sum()})
     coarse["lag"] = coarse["close"].shift(1)
-    seen_at = g.apply(lambda x: x.index.size).cumsum() - 1  # the last bar of each group
-    if kind != "every3":  # a calendar bar: seen at the first bar of the next period (the last is never seen)
-        seen_at = (seen_at + 1).iloc[:-1]
-    else:
-        seen_at = seen_at[g.size() == 3]
+    last = g.size().cumsum() - 1  # the last bar of each group
+    # a calendar bar is seen at the first bar of the next period (the last is never seen); `every(3)` at its third
+    seen_at = (last + 1).iloc[:-1] if kind != "every3" else last[g.size() == 3]
     out = pd.DataFrame(np.nan, index=range(len(bars)), columns=[*FIELDS, "lag"])
     for k, at in seen_at.items():
         out.iloc[at] = coarse.loc[k].to_numpy()
