@@ -125,6 +125,8 @@ _RULES = [
     Rule("FL615", "data-gap", W, "a gap between two bars far longer than the data's usual spacing"),
     Rule("FL616", "unknown-symbol", E, "a `name@SYMBOL` read of a symbol that no data source has",
          "`{name}@{symbol}` reads the symbol `{symbol}`, which no data source has"),
+    Rule("FL617", "coarse-bar-stamped-early", W,
+         "coarser bars stamped at the start of their period, read before it closed"),
     # FL9xx: style
     Rule("FL901", "not-formatted", W, "the file differs from what `flowc fmt` writes"),
     Rule("FL902", "naming-convention", W, "a name that is not snake_case (events: UPPER_CASE)",

@@ -28,6 +28,7 @@ from flowc.compiler.workflow import Analysis
 from flowc.dsl.diagnostics import Diagnostic, FlowError, diagnose, did_you_mean, has_errors
 from flowc.dsl.loader import SourceSet
 from flowc.runtime import numba_cache
+from flowc.runtime.coarse_stamps import early_stamps
 from flowc.runtime.cross_symbols import unknown_symbols
 from flowc.runtime.data import MarketData, SymbolBars, align, load_source, sample_path
 from flowc.runtime.data_gaps import gap_problem, largest_gap
@@ -262,6 +263,8 @@ def prepare(path: str | Path, workflow: str | None = None, overrides: Sequence[s
     warnings = list(compiled.warnings)
     gap = largest_gap(market, trade_from)
     if (problem := gap_problem(gap)) is not None:
+        warnings.append(problem)
+    if (problem := early_stamps(market)) is not None:
         warnings.append(problem)
     if analysis.walk_forward:
         from flowc.runtime.data_length import walk_forward_problem
