@@ -88,12 +88,15 @@ _WHERE = {"feature": "feature, classifier, strategy, risk settings", "classifier
 
 def component_table() -> str:
     """The component table of docs/language.md, section 8: every built-in contract, in order."""
-    lines = ["| component | where | reads | definition |", "|---|---|---|---|"]
+    rows: dict[tuple[str, str, str, str], list[str]] = {}  # one row for a contract several roles share
     for c in comp.BUILTIN:
-        where = _WHERE[c.role] if c.setting == comp.ANY_SETTING else f"{c.role} `{c.setting}`"
         reads = ", ".join(f"`{f}`" for f in c.reads)
         definition = f"{c.summary}: {c.definition}" if c.definition else c.summary
-        lines.append(f"| `{c.signature}` | {where} | {reads} | {definition} |")
+        rows.setdefault((c.signature, c.setting, reads, definition), []).append(c.role)
+    lines = ["| component | where | reads | definition |", "|---|---|---|---|"]
+    for (signature, setting, reads, definition), roles in rows.items():
+        where = _WHERE[roles[0]] if setting == comp.ANY_SETTING else f"{', '.join(roles)} `{setting}`"
+        lines.append(f"| `{signature}` | {where} | {reads} | {definition} |")
     return "\n".join(lines) + "\n"
 
 
