@@ -96,6 +96,8 @@ class Plan:
                 lines.append(f"  input {i.event} from={i.source} edges={edges}")
             for s in n.states:
                 lines.append(f"  state {s.instance} {s.component} size=({s.size_slot}, {s.size_extra})")
+            if n.container.timeframe is not None:
+                lines.append(f"  timeframe {n.container.timeframe}")
             for setting in n.container.settings:
                 lines.append(f"  setting {setting.name} = {setting.expr}")
             if n.role not in SERIES_ROLES and n.role != Roles.DATA:

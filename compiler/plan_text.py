@@ -75,6 +75,8 @@ class _Text:
     def node(self, node: NodePlan) -> list[str]:
         lines = [f"{node.index} {node.path}: {node.role}, {'hoisted' if node.hoisted else 'stepped'}"]
         lines.extend(f"    {self.input(i)}" for i in node.inputs)
+        if (tf := node.container.timeframe) is not None:
+            lines.append(f"    timeframe = {tf.kind}({tf.n if tf.kind in ('every', 'minutes') else ''})")
         lines.extend(f"    {s.name} = {self.expr(s.expr)}" for s in node.container.settings)
         if isinstance(node.container.config, DataConfig):
             for source in node.container.config.sources:

@@ -22,6 +22,8 @@ LEGEND = (
     ("st_ row_", "a component call's state [S, size]; the row of symbol s"),
     ("c_ a_", "a component call's counters in locals (step form); its value"),
     ("rp<k>_", "replayed signals: present [T, S], values [T, S, 2]"),
+    ("tf_ hold_ coarse_", "a timeframe's coarse bars [S, 14] (semantics 4a), its held event [S, fields + presence]; "
+                          "whether a coarse bar is seen at (t, s)"),
     ("book_ direction_ quantity_", "a risk container's book, remembered direction, held quantity [S]"),
     ("entry_ extreme_ latched_ bars_", "its tracked position [S] (semantics 6a)"),
     ("stop_ goal_ trail_", "its exit levels [S]; a trailing stop's amount (semantics 6a)"),

@@ -10,7 +10,7 @@ from flowc.compiler.ir import TIMEFRAME_KINDS, Expr, Replay, cross_sections
 from flowc.compiler.plan import NodePlan
 from flowc.compiler.schema import BAR_FIELDS, Events, Roles
 
-SEEN = "seen"  # the key of a timeframe's gate among the presence locals of `settings`
+SEEN = "coarse"  # the key of a timeframe's gate among the presence locals of `settings`
 COARSE_STATE = 14  # `coarse_bar_nb`'s state: the bar being built, then the last one finished
 
 
@@ -74,7 +74,7 @@ def _presences(ctx: Context, node: NodePlan) -> dict:
 
 
 def _coarse_bar(ctx: Context, node: NodePlan, inputs: dict) -> None:
-    """`seen_<x>`: whether a coarse bar of the symbol is seen at (t, s), after adding this step's bar to it.
+    """`coarse_<x>`: whether a coarse bar of the symbol is seen at (t, s), after adding this step's bar to it.
 
     Every input the settings read is then present only where it is seen (`_condition` reads `seen`).
     """
@@ -84,11 +84,11 @@ def _coarse_bar(ctx: Context, node: NodePlan, inputs: dict) -> None:
     ctx.kernels.add("coarse_bar_nb")
     time = "0.0" if tf.kind == "every" else "bar_time[t]"
     fields = ", ".join(f"{BAR_ARRAYS[f]}[t, s]" for f in BAR_FIELDS)
-    ctx.w(f"seen_{x} = False")
+    ctx.w(f"coarse_{x} = False")
     ctx.w(f"if {presence(ctx, bar)}:")
     with ctx.w.indent():
-        ctx.w(f"seen_{x} = coarse_bar_nb(tf_{x}[s], {TIMEFRAME_KINDS.index(tf.kind)}, {tf.n}, {time}, {fields})")
-    inputs[SEEN] = f"seen_{x}"
+        ctx.w(f"coarse_{x} = coarse_bar_nb(tf_{x}[s], {TIMEFRAME_KINDS.index(tf.kind)}, {tf.n}, {time}, {fields})")
+    inputs[SEEN] = f"coarse_{x}"
 
 
 def _condition(inputs: dict, reads: frozenset) -> str:  # a setting that reads nothing runs at every (t, s)
@@ -146,7 +146,7 @@ def _send(ctx: Context, node: NodePlan, inputs: dict, test: str, values: tuple[s
     with w.indent():
         w(f"hold_{x}[s, {n}] = 1.0 if {test} else 0.0")
         for k, value in enumerate(values):
-            w(f"hold_{x}[s, {k}] = {value} if hold_{x}[s, {n}] != 0.0 else np.nan")
+            w(f"hold_{x}[s, {k}] = ({value}) if hold_{x}[s, {n}] != 0.0 else np.nan")
     output(ctx, node, f"hold_{x}[s, {n}] != 0.0", tuple(f"hold_{x}[s, {k}]" for k in range(n)))
 
 

@@ -108,3 +108,51 @@ def test_minute_bars_with_gaps_resampled_as_pandas_groups_them(engine, seed, tmp
     bars.rename_axis("timestamp").to_csv(csv)
     bt = backtest(_flow(kinds), data={"SPX": str(csv)}, engine=engine)
     _check(bt, bars, kinds)
+
+
+def test_two_timeframes_never_share_a_compiled_program(tmp_path):
+    from flowc.compiler.pipeline import compile_to
+    from flowc.runtime.executor import cache_key
+
+    weekly = tmp_path / "weekly.flow"
+    weekly.write_text(_flow(["weekly"]))
+    monthly = tmp_path / "monthly.flow"
+    monthly.write_text(_flow(["weekly"]).replace("weekly()", "monthly()"))
+    plans = [compile_to(p, "optimise").plan for p in (weekly, monthly)]
+    assert cache_key(plans[0]) != cache_key(plans[1])
+
+
+@pytest.mark.parametrize("engine", ["compiled", "reference"])
+def test_a_coarser_file_read_at_every_step_through_every_1(engine, tmp_path):
+    """A weekly file next to daily bars: `every(1)` holds each weekly bar, so `wk@WK` reads the latest week at
+    every daily step (a plain `close@WK` is undefined where WK has no bar)."""
+    days = pd.bdate_range("2024-01-01", periods=30)
+    daily = pd.DataFrame({"open": 100.0, "high": 101.0, "low": 99.0, "close": np.arange(30) + 100.0,
+                          "volume": 1000.0}, index=days.rename("timestamp"))
+    fridays = days[days.day_of_week == 4]
+    weekly = pd.DataFrame({"open": 10.0, "high": 11.0, "low": 9.0, "close": np.arange(len(fridays)) + 10.0,
+                           "volume": 5.0}, index=fridays.rename("timestamp"))
+    daily.to_csv(tmp_path / "spx.csv")
+    weekly.to_csv(tmp_path / "wk.csv")
+    flow = """
+containers c { backtest: backtest {
+    data: data { source = [csv("spx.csv", symbol = "SPX"), csv("wk.csv", symbol = "WK")] }
+    held: feature { timeframe = every(1); wk = close }
+    strategy: strategy { signal = where(wk@WK > 11, 1, 0) + 0 * wk }
+    risk: risk { size = fixed(1) }
+    execution: execution { fill = next_open() }
+    portfolio: portfolio { cash = 1_000_000 }
+} }
+communication w {
+    pipeline data -> held -> strategy -> risk -> execution -> portfolio
+    broadcast data -> strategy, execution, portfolio : BAR
+}
+workflow w { containers = c; communication = w }
+"""
+    (tmp_path / "w.flow").write_text(flow)
+    bt = backtest(str(tmp_path / "w.flow"), engine=engine)
+    spx = bt.features["SPX"]
+    direction = spx["strategy:direction"].to_numpy()
+    # the third Friday's close is 12: long from that Friday's step on, never before
+    third = int(np.flatnonzero(days == fridays[2])[0])
+    assert (direction[:third] == 0).all() and (direction[third:] == 1).all()
