@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from flowc.compiler.schema import Roles
+from flowc.compiler.schema import TIMEFRAME, Roles
 
 
 class Kind(str, enum.Enum):
@@ -302,7 +302,7 @@ def candidates(role: str, setting: str) -> list[str]:
     """Names callable at that place, for 'did you mean' and completion (a risk setting's own components:
     the feature components its arguments may call are `candidates(Roles.FEATURE, ANY_SETTING)`)."""
     names = {n for (r, s, n) in _registry if r == role and s == setting}
-    if role in SERIES_ROLES:
+    if role in SERIES_ROLES and setting != TIMEFRAME:  # a container's clock is not a per-bar value
         names |= {n for (r, s, n) in _registry if s == ANY_SETTING and r in _series_roles_for(role)}
     return sorted(names)
 

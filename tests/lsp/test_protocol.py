@@ -229,6 +229,11 @@ def test_completion_of_components_valid_for_the_settings_role(client, workdir):
     text = SIMPLE.replace("fill = next_open()", "fill = ")
     client.change(uri, text)
     assert {"next_open", "close"} <= _labels(_complete(client, uri, text, "fill = "))
+    signal = "signal = crossover(fast_ma, slow_ma)"
+    text = SIMPLE.replace(signal, "timeframe = \n            " + signal)
+    client.change(uri, text)
+    labels = _labels(_complete(client, uri, text, "timeframe = "))  # a clock: the timeframes, nothing per bar
+    assert {"every", "minutes", "hourly", "daily", "weekly", "monthly"} <= labels and not {"sma", "close"} & labels
 
 
 def test_completion_of_events_valid_for_a_route(client, workdir):

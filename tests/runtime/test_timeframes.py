@@ -156,3 +156,36 @@ workflow w { containers = c; communication = w }
     # the third Friday's close is 12: long from that Friday's step on, never before
     third = int(np.flatnonzero(days == fridays[2])[0])
     assert (direction[:third] == 0).all() and (direction[third:] == 1).all()
+
+
+BAD = {  # a container with a timeframe: what cannot be, and its code
+    "timeframe = sma(close, 5)": "FL503",  # a series component is not a clock
+    "timeframe = weekly": "FL503",
+    "timeframe = every(0)": "FL509",
+    "timeframe = every(2.5)": "FL501",
+    "timeframe = weekly(3)": "FL502",
+    "timeframe = weekly(); y = close@NDX": "FL513",  # another symbol's coarse bar is seen at other steps
+    "timeframe = weekly(); y = cs_rank(close)": "FL514",  # the symbols' coarse bars are seen at different steps
+}
+
+
+@pytest.mark.parametrize("settings", sorted(BAD))
+def test_what_a_timeframe_cannot_be_is_a_diagnostic_with_its_place(settings, tmp_path):
+    from flowc.compiler.pipeline import compile_to
+
+    flow = tmp_path / "bad.flow"
+    flow.write_text(_flow(["weekly"]).replace("timeframe = weekly()", settings).replace(
+        'sample("sp500", symbol = "SPX")', '[sample("sp500", symbol = "SPX"), sample("nasdaq", symbol = "NDX")]'))
+    compiled = compile_to(flow, "optimise")
+    codes = {d.code for d in compiled.diagnostics if d.severity.value == "error"}
+    assert codes == {BAD[settings]}, [d.message for d in compiled.diagnostics]
+    assert all(d.span is not None and d.span.line > 0 for d in compiled.diagnostics if d.code == BAD[settings])
+
+
+def test_a_timeframe_needs_bars_to_build_from(tmp_path):
+    from flowc.compiler.pipeline import compile_to
+
+    flow = tmp_path / "no_bar.flow"
+    flow.write_text(_flow(["weekly"]).replace("broadcast data -> weekly, ", "broadcast data -> "))
+    codes = {d.code for d in compile_to(flow, "optimise").diagnostics}
+    assert "FL304" in codes

@@ -14,7 +14,7 @@ from lsprotocol import types as lsp
 
 from flowc.compiler import components
 from flowc.compiler.containers import Hierarchy
-from flowc.compiler.schema import BAR_FIELDS, NAMED_RULES, ROLE_SETTINGS, Events, Roles
+from flowc.compiler.schema import BAR_FIELDS, NAMED_RULES, ROLE_SETTINGS, TIMEFRAME, Events, Roles
 from flowc.compiler.scope import FIELD_TYPES, PARAM_TYPES
 from flowc.compiler.workflow import OBJECTIVES, WALK_FORWARD_ARGS, WORKFLOW_SETTINGS
 from flowc.dsl.formatter import format_expr
@@ -127,7 +127,7 @@ class _Completer:
         rules = NAMED_RULES.get((role, setting))
         if rules is not None:
             out += [_item(f'"{rule}"', K.EnumMember, f"{setting} rule") for rule in rules]
-        if role in components.SERIES_ROLES:
+        if role in components.SERIES_ROLES and setting != TIMEFRAME:
             out += self.visible_names(role)  # per-bar values: fields, features, params
         else:
             out += [_item(p.name, K.Variable, f"param: {p.type.name}") for p in self.scope.params.values()]
