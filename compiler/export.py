@@ -15,9 +15,11 @@ import re
 from collections.abc import Iterator
 
 from flowc.compiler.communication import Guard
+from flowc.compiler.containers import ContainerNode
 from flowc.compiler.graph import Edge, FlowGraph
+from flowc.compiler.schema import TIMEFRAME
 from flowc.dsl import ast
-from flowc.dsl.formatter import at_text
+from flowc.dsl.formatter import at_text, format_expr
 
 # ---- expressions back to text ----------------------------------------------------
 
@@ -157,6 +159,12 @@ def _clusters(graph: FlowGraph) -> dict[str | None, list[str]]:
 # ---- Graphviz dot ------------------------------------------------------------------
 
 
+def _role(node: ContainerNode) -> str:
+    """A container's role, and its timeframe if it has one: `feature, weekly()`."""
+    clock = next((st.value for st in node.settings if st.name == TIMEFRAME), None)
+    return f"{node.role}, {format_expr(clock)}" if clock is not None else node.role
+
+
 def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
@@ -170,7 +178,7 @@ def to_dot(graph: FlowGraph) -> str:
 
     def emit(path: str, indent: str) -> None:
         node = h.nodes[path]
-        label = _quote(f"{node.name}\n{node.role}")
+        label = _quote(f"{node.name}\n{_role(node)}")
         box = f"{_quote(path)} [label={label}];"
         if not node.children:
             lines.append(indent + box)
@@ -235,7 +243,7 @@ def to_mermaid(graph: FlowGraph) -> str:
 
     def emit(path: str, indent: str) -> None:
         node = h.nodes[path]
-        box = f"{ids[path]}[{_mermaid_text(node.name, node.role)}]" if path in ids else None
+        box = f"{ids[path]}[{_mermaid_text(node.name, _role(node))}]" if path in ids else None
         if not node.children:
             lines.append(f"{indent}{box}")
             return
