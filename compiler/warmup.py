@@ -10,7 +10,7 @@ setting that made it. Window arguments are read from the parameter vector of the
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -19,18 +19,22 @@ from flowc.compiler.ir import Apply, BinOp, CrossSection, Input, Local, Timefram
 from flowc.compiler.plan import SERIES_ROLES, NodePlan, Plan
 from flowc.compiler.schema import Events, Roles
 
+PerPeriod = Callable[[Timeframe], int]  # the most bars of one symbol in one calendar period, from the data
 
-def longest_warmup(plan: Plan, params: np.ndarray) -> int:
+
+def longest_warmup(plan: Plan, params: np.ndarray, per_period: PerPeriod | None = None) -> int:
     """The largest warm-up, in bars, of any setting of any feature, classifier, strategy or risk container."""
-    return max(setting_warmups(plan, params).values(), default=0)
+    return max(setting_warmups(plan, params, per_period=per_period).values(), default=0)
 
 
-def setting_warmups(plan: Plan, params: np.ndarray, *, chained: bool = True) -> dict[tuple[str, str], int]:
+def setting_warmups(plan: Plan, params: np.ndarray, *, chained: bool = True,
+                    per_period: PerPeriod | None = None) -> dict[tuple[str, str], int]:
     """The warm-up, in bars, of every setting of every feature, classifier, strategy and risk container,
     keyed by (container path, setting name): a setting is undefined on that many first bars.
 
     Without `chained`, only the setting's own calls count (what it reads from other settings and
-    containers is taken as defined from the first bar): where a long warm-up comes from.
+    containers is taken as defined from the first bar): where a long warm-up comes from. A timeframe's
+    calendar periods count `per_period(tf)` bars each, and one more period (`fine_bars`).
     """
     nodes = {n.path: n for n in plan.nodes}
     memo: dict[tuple[str, str], int] = {}
@@ -40,7 +44,8 @@ def setting_warmups(plan: Plan, params: np.ndarray, *, chained: bool = True) -> 
         if key not in memo:
             memo[key] = 0  # a cycle cannot occur among settings; this only guards the recursion
             bound = node.container.setting(name)
-            memo[key] = 0 if bound is None else fine_bars(node.container.timeframe, expr(node, name, bound.expr))
+            coarse = 0 if bound is None else expr(node, name, bound.expr)
+            memo[key] = fine_bars(node.container.timeframe, coarse, per_period)
         return memo[key]
 
     def expr(node: NodePlan, name: str, e) -> int:
@@ -69,15 +74,20 @@ def setting_warmups(plan: Plan, params: np.ndarray, *, chained: bool = True) -> 
             for s in n.container.settings}
 
 
-def fine_bars(tf: Timeframe | None, coarse: int) -> int:
+def fine_bars(tf: Timeframe | None, coarse: int, per_period: PerPeriod | None = None) -> int:
     """A warm-up of `coarse` coarse bars in the symbol's own bars: the coarse bar after them is seen at the close
-    of its last bar (`every(n)`: bar (coarse + 1) * n - 1), a calendar one at the next period's first bar. A
-    calendar period's bars are counted as on daily data (5 a week, 21 a month, 1 a day or shorter): a lower
-    bound elsewhere, so a walk-forward window may start before such a value is defined, never after."""
+    of its last bar (`every(n)`: bar (coarse + 1) * n - 1), a calendar one at the next period's first bar.
+
+    With the data's `per_period`, an upper bound for a range cut anywhere: coarse + 2 periods of the most
+    bars a period has (the first may be cut short). Without data, a calendar period is counted as on daily
+    data (5 a week, 21 a month, 1 a day or shorter) and coarse + 1 of them: a lower bound elsewhere, so a
+    window that never fills (FL612) is never claimed wrongly."""
     if tf is None:
         return coarse
     if tf.kind == "every":
         return (coarse + 1) * tf.n - 1
+    if per_period is not None:
+        return (coarse + 2) * per_period(tf)
     return (coarse + 1) * {"weekly": 5, "monthly": 21}.get(tf.kind, 1)
 
 
@@ -93,6 +103,6 @@ def _own(role: str, setting: str, call: Apply, params: np.ndarray) -> int:
     return max(0, int(window) + sizing.extra)
 
 
-def grid_warmup(plan: Plan, vectors: Iterable[np.ndarray]) -> int:
+def grid_warmup(plan: Plan, vectors: Iterable[np.ndarray], per_period: PerPeriod | None = None) -> int:
     """The longest warm-up over several points (their parameter vectors)."""
-    return max((longest_warmup(plan, v) for v in vectors), default=0)
+    return max((longest_warmup(plan, v, per_period) for v in vectors), default=0)

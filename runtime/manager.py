@@ -28,6 +28,7 @@ from flowc.compiler.workflow import Analysis
 from flowc.dsl.diagnostics import Diagnostic, FlowError, diagnose, did_you_mean, has_errors
 from flowc.dsl.loader import SourceSet
 from flowc.runtime import numba_cache
+from flowc.runtime.coarse_periods import most_bars_per_period
 from flowc.runtime.coarse_stamps import early_stamps
 from flowc.runtime.cross_symbols import unknown_symbols
 from flowc.runtime.data import MarketData, SymbolBars, align, load_source, sample_path
@@ -252,7 +253,7 @@ def prepare(path: str | Path, workflow: str | None = None, overrides: Sequence[s
     market, owner = load_market(analysis, plan, data, files=files)
     trade_from = warmup = 0
     if start is not None or end is not None:
-        warmup = _sweep_warmup(analysis, plan)
+        warmup = _sweep_warmup(analysis, plan, market)
         market, trade_from = select_range(market, start, end, warmup)
     replays = _replays(analysis, market)
     timings.load = time.perf_counter() - begun
@@ -295,7 +296,7 @@ def _replays(analysis: Analysis, market: MarketData) -> list[tuple[np.ndarray, n
         raise _fail(exc.diagnostics, analysis.sources) from None
 
 
-def _sweep_warmup(analysis: Analysis, plan: Plan) -> int:
+def _sweep_warmup(analysis: Analysis, plan: Plan, market: MarketData) -> int:
     """The longest warm-up at the default values, or at the largest value of each swept param."""
     values = dict(analysis.values)
     for sweep in analysis.sweeps:
@@ -303,7 +304,7 @@ def _sweep_warmup(analysis: Analysis, plan: Plan) -> int:
         if numbers:
             values[sweep.param] = max(numbers)
     params = np.array(analysis.binding.params.vector(values), dtype=np.float64)  # type: ignore[union-attr]
-    return longest_warmup(plan, params)
+    return longest_warmup(plan, params, most_bars_per_period(market))
 
 
 def run_prepared(prepared: Prepared, values: dict[str, object] | None = None, *,

@@ -25,6 +25,15 @@ def period_nb(kind: int, n: int, time: float) -> float:
     return float(year * 12 + month)
 
 
+@njit(cache=True, error_model="numpy")
+def periods_nb(kind: int, n: int, times: np.ndarray) -> np.ndarray:
+    """`period_nb` of every timestamp."""
+    out = np.empty(len(times))
+    for i in range(len(times)):
+        out[i] = period_nb(kind, n, times[i])
+    return out
+
+
 @njit(cache=True, error_model="numpy", inline="always")
 def coarse_bar_nb(state: np.ndarray, kind: int, n: int, time: float, o: float, h: float, low: float, c: float,
                   v: float) -> bool:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from flowc.compiler.warmup import grid_warmup
+from flowc.runtime.coarse_periods import most_bars_per_period
 from flowc.runtime.manager import Prepared, run_prepared
 from flowc.runtime.metrics import compute_metrics
 from flowc.runtime.results import RunResult, summarise
@@ -101,7 +102,7 @@ def walk_forward(prepared: Prepared, job: Job, executor: Executor, *, store: Sto
     analysis = prepared.analysis
     objective, params = analysis.objective, [s.param for s in analysis.sweeps]
     points = grid(analysis.sweeps)
-    warmup = grid_warmup(prepared.plan, (prepared.params(v) for v in points))
+    warmup = grid_warmup(prepared.plan, (prepared.params(v) for v in points), most_bars_per_period(prepared.market))
     windows = windows_of(prepared)
     full = [Task(point_key(v), v, trade_from=prepared.trade_from) for v in points]
     trains = [window_task(v, w, w.train, warmup) for w in windows for v in points]

@@ -6,6 +6,8 @@ seen at the first bar of the next period, an `every(n)` bar at its n-th bar; bet
 values are those of the latest coarse bar seen. Both engines, daily and minute data with gaps.
 """
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -189,3 +191,18 @@ def test_a_timeframe_needs_bars_to_build_from(tmp_path):
     flow.write_text(_flow(["weekly"]).replace("broadcast data -> weekly, ", "broadcast data -> "))
     codes = {d.code for d in compile_to(flow, "optimise").diagnostics}
     assert "FL304" in codes
+
+
+@pytest.mark.parametrize("start", ["2005-03-02", "2010-01-01", "2014-06-30"])
+def test_a_range_keeps_the_coarse_bars_a_window_needs(start):
+    """With `--start`, the bars kept before it (data-aware: two more of the data's fullest periods than the
+    window's coarse bars) define the ten-week average from the first traded bar, over the same ten weeks as
+    in the whole run (equal but for the rounding of `sma`'s running sum, which began elsewhere)."""
+    flow = (Path(__file__).parents[2] / "examples" / "weekly_trend.flow").read_text()
+    whole = backtest(flow).features["SPX"]["weekly:week_ma"]
+    cut = backtest(flow, start=start)
+    first = cut.prepared.market.timestamps[cut.prepared.trade_from]
+    ma = cut.features["SPX"]["weekly:week_ma"]
+    traded = ma[ma.index >= first]
+    assert traded.notna().all() and len(traded) > 100
+    np.testing.assert_allclose(traded.to_numpy(), whole[traded.index].to_numpy(), rtol=1e-13)
