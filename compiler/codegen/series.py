@@ -10,7 +10,7 @@ from flowc.compiler.ir import TIMEFRAME_KINDS, Expr, Replay, cross_sections
 from flowc.compiler.plan import NodePlan
 from flowc.compiler.schema import BAR_FIELDS, Events, Roles
 
-SEEN = "coarse"  # the key of a timeframe's gate among the presence locals of `settings`
+GATE = "coarse"  # the key of a timeframe's gate among the presence locals of `settings`
 COARSE_STATE = 14  # `coarse_bar_nb`'s state: the bar being built, then the last one finished
 
 
@@ -76,7 +76,7 @@ def _presences(ctx: Context, node: NodePlan) -> dict:
 def _coarse_bar(ctx: Context, node: NodePlan, inputs: dict) -> None:
     """`coarse_<x>`: whether a coarse bar of the symbol is seen at (t, s), after adding this step's bar to it.
 
-    Every input the settings read is then present only where it is seen (`_condition` reads `seen`).
+    Every setting then runs only where one is seen (`_condition` puts the gate first).
     """
     x, tf = node.ident, node.container.timeframe
     assert tf is not None and not across(node), "FL514: no cross-sectional operator in a container with a timeframe"
@@ -88,11 +88,11 @@ def _coarse_bar(ctx: Context, node: NodePlan, inputs: dict) -> None:
     ctx.w(f"if {presence(ctx, bar)}:")
     with ctx.w.indent():
         ctx.w(f"coarse_{x} = coarse_bar_nb(tf_{x}[s], {TIMEFRAME_KINDS.index(tf.kind)}, {tf.n}, {time}, {fields})")
-    inputs[SEEN] = f"coarse_{x}"
+    inputs[GATE] = f"coarse_{x}"
 
 
 def _condition(inputs: dict, reads: frozenset) -> str:  # a setting that reads nothing runs at every (t, s)
-    gate = [inputs[SEEN]] if SEEN in inputs else []  # a container with a timeframe: where a coarse bar is seen
+    gate = [inputs[GATE]] if GATE in inputs else []  # a container with a timeframe: where a coarse bar is seen
     terms = gate + [inputs[r] for r in sorted(reads, key=str)]
     return " and ".join(terms) if terms else "True"
 
@@ -138,11 +138,11 @@ def _emit(ctx: Context, node: NodePlan, inputs: dict) -> None:
 
 def _send(ctx: Context, node: NodePlan, inputs: dict, test: str, values: tuple[str, ...]) -> None:
     """`output`, or with a timeframe the event of the latest step a coarse bar was seen, kept in `hold`."""
-    if SEEN not in inputs:
+    if GATE not in inputs:
         output(ctx, node, test, values)
         return
     w, x, n = ctx.w, node.ident, len(values)
-    w(f"if {inputs[SEEN]}:")
+    w(f"if {inputs[GATE]}:")
     with w.indent():
         w(f"hold_{x}[s, {n}] = 1.0 if {test} else 0.0")
         for k, value in enumerate(values):
