@@ -49,7 +49,32 @@ def test_a_minimum_and_a_maximum_per_fill():
         [1 / 100.0 * 1 * 50, 1.0]
 
 
+TIERS = "per_share_tiers([0, 150, 1000], [0.01, 0.005, 0.001])"
+
+
+def test_tiered_per_share_charges_the_tier_each_fill_falls_in():
+    # 100 shares below 150: 0.01 each; then 200 from 150: 0.005 each
+    assert fees(f"commission = {TIERS}") == [0.01 * 100, 0.005 * 200]
+    # a size reached exactly is in its tier: 150 shares at 0.005, 300 at 0.005
+    assert fees(f"commission = {TIERS}", units=150) == [0.005 * 150, 0.005 * 300]
+    # 149 and 298 shares: one tier each side of 150; 1000 and 2000: the last tier
+    assert fees(f"commission = {TIERS}", units=149) == [0.01 * 149, 0.005 * 298]
+    assert fees(f"commission = {TIERS}", units=1000) == [0.001 * 1000, 0.001 * 2000]
+    # a fixed fee and a floor still apply: 1 + 0.01 * 30 is raised to 1.5; 1 + 0.01 * 60 is above it
+    assert fees(f"commission = fixed(1) + {TIERS}; min_commission = 1.5", units=30) == [1.5, 1 + 0.01 * 60]
+    assert fees("commission = per_share_tiers([0], [0.02])") == [0.02 * 100, 0.02 * 200]  # one tier: per_share
+
+
 @pytest.mark.parametrize(("costs", "code"), [
+    ("commission = per_share_tiers([0, 100], [0.01])", "FL509"),  # a rate per size
+    ("commission = per_share_tiers([10, 100], [0.01, 0.005])", "FL509"),  # the first tier starts at 0
+    ("commission = per_share_tiers([0, 100, 100], [0.01, 0.005, 0.001])", "FL509"),  # sizes increase
+    ("commission = per_share_tiers([0, 500, 100], [0.01, 0.005, 0.001])", "FL509"),
+    ("commission = per_share_tiers([0, 100], [0.01, -0.005])", "FL509"),  # rates at least 0
+    ("commission = per_share_tiers(0, 0.01)", "FL501"),  # lists
+    ("commission = per_share_tiers([], [])", "FL501"),
+    ("commission = per_share_tiers([0, close], [0.01, 0.005])", "FL501"),  # numbers known before the run
+    ("commission = per_share_tiers([0, 100])", "FL502"),
     ("commission = percent(-1)", "FL509"),
     ("commission = fixed(1) + bps(2)", "FL503"),
     ("min_commission = -1", "FL509"),
@@ -70,3 +95,15 @@ def test_the_compiled_engine_agrees(tmp_path):
     compiled = run_prepared(prepared, engine="compiled")
     assert compiled.same_as(run_reference(prepared.analysis, market, list(prepared.params())))
     assert len(compiled.fills) == 12
+
+
+@pytest.mark.slow
+def test_the_compiled_engine_agrees_on_tiers(tmp_path):
+    path = tmp_path / "tiers.flow"
+    path.write_text(TEMPLATE.format(units=37, costs=f"commission = percent(0.05) + {TIERS}; max_commission = 9"))
+    prepared = prepare(path)
+    market = bars(*[(50 + k, 51 + k, 49 + k, 50 + k, (-1) ** k * (1 + k % 3) * 10) for k in range(12)])
+    prepared.market = market
+    compiled = run_prepared(prepared, engine="compiled")
+    assert compiled.same_as(run_reference(prepared.analysis, market, list(prepared.params())))
+    assert len({round(f / q, 6) for f, q in zip(compiled.fills["commission"], abs(compiled.fills["quantity"]))}) > 1
