@@ -101,6 +101,7 @@ def _fills(ctx: Context, node: NodePlan, side: str) -> None:
             fq, px, fee = ctx.ev(f"fq_{xi}", slot), ctx.ev(f"fpx_{xi}", slot), ctx.ev(f"fc_{xi}", slot)
             w(f"if {ctx.ev(f'fpres_{xi}', slot)}{f' and {fq} {side}' if side else ''}:")
             with w.indent():
+                w(f"ran_{j} = True  # a fill delivered runs the portfolio, with or without a bar (section 8)")
                 w(f"q = {fq}")
                 buy = side.startswith(">")
                 limited = buy or leverage(node) is not None
