@@ -43,22 +43,25 @@ def market():
     return dataclasses.replace(bars(*ROWS), timestamps=stamps)
 
 
-def expected_equity(interest: float, borrow: float) -> list[float]:
-    """The semantics by hand: a fill at each close, then the carry of the years since the previous run."""
-    cash, position, when, equity = 10_000.0, 0.0, None, []
+def expected_equity(interest: float, borrow: float, least: float = 0.0) -> list[float]:
+    """The semantics by hand: a fill at each close, then the carry of the years since the previous run;
+    the portfolio sees the bars whose close is at least `least`, and runs at those and at its fills."""
+    cash, position, when, last, equity = 10_000.0, 0.0, None, float("nan"), []
     for day, row in zip(DAYS, ROWS, strict=True):
-        if row is None:  # the portfolio does not run: its equity carries over
+        q = 0.0 if row is None else 10.0 * row[4] - position
+        if row is not None and row[3] >= least:
+            last = float(row[3])
+        elif q == 0.0:  # the portfolio does not run: its equity carries over
             equity.append(equity[-1])
             continue
-        close, signal = float(row[3]), row[4]
-        q = 10.0 * signal - position
-        position, cash = position + q, cash - (q * close + 0.0)
+        if q != 0.0:
+            position, cash = position + q, cash - (q * float(row[3]) + 0.0)
         years = 0.0 if when is None else (day * DAY * 1.0 - when) / 31536000.0
         when = day * DAY * 1.0
         cash = cash + cash * (interest / 100.0 * years)
         if position < 0.0:
-            cash = cash - ((0.0 - position) * close) * (borrow / 100.0 * years)
-        equity.append(cash + position * close)
+            cash = cash - ((0.0 - position) * last) * (borrow / 100.0 * years)
+        equity.append(cash + position * last)
     return equity
 
 
@@ -76,6 +79,24 @@ def test_yearly_rates_charge_the_time_elapsed_in_both_engines(tmp_path):
     friday = 11_000 + 11_000 * 0.05 / 365 - 1_020 * 0.10 / 365 - 1_020
     assert equity[1] == pytest.approx(friday, abs=1e-9)
     assert equity[3] - equity[1] == pytest.approx(40 + 3 * (0.05 * 11_000 - 0.10 * 980) / 365, abs=0.01)
+
+
+@pytest.mark.slow
+def test_a_portfolio_runs_at_a_fill_without_a_bar_and_charges_the_time_since_its_previous_run(tmp_path):
+    """The portfolio sees the bars that close at 100 or above (Thursday and Friday); Tuesday's fill runs
+    it without a bar: four days of carry, the short's value at Friday's close (docs/semantics.md, 8)."""
+    path = tmp_path / "carry.flow"
+    text = TEMPLATE.format(carry="interest_per_year = 5; borrow_fee_per_year = 10")
+    text = text.replace("broadcast data -> risk, execution, portfolio : BAR",
+                        "broadcast data -> risk, execution : BAR\n    route data -> portfolio : BAR when close >= 100")
+    path.write_text(text)
+    prepared = prepare(path)
+    prepared.market = market()
+    reference = run_reference(prepared.analysis, prepared.market, list(prepared.params()))
+    assert run_prepared(prepared, engine="compiled").same_as(reference)
+    equity = [float(e) for e in reference.equity[:, 0]]
+    assert equity == expected_equity(5.0, 10.0, least=100.0)
+    assert equity[2] == equity[3] != equity[4]  # Monday's bar (98) does not reach it, and nothing fills
 
 
 def test_the_first_run_charges_nothing_and_a_rate_of_zero_is_none(tmp_path):
