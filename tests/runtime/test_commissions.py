@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from flowc.dsl.diagnostics import FlowError
 from flowc.runtime.manager import prepare, run_prepared
 from flowc.runtime.reference import run_reference
 
@@ -95,6 +96,22 @@ def test_the_compiled_engine_agrees(tmp_path):
     compiled = run_prepared(prepared, engine="compiled")
     assert compiled.same_as(run_reference(prepared.analysis, market, list(prepared.params())))
     assert len(compiled.fills) == 12
+
+
+@pytest.mark.parametrize(("values", "problem"), [
+    ({"z": 100.0}, "a size of `per_share_tiers` of `execution` is 100 (the param `z`), not above 150"),
+    ({"z": 2000.0, "r": -0.5}, "`commission` of `execution` is -0.5 (the param `r`)"),
+])
+def test_tiers_given_by_params_are_checked_when_the_run_starts(tmp_path, values, problem):
+    path = tmp_path / "tiers.flow"
+    path.write_text("param z: float = 1000\nparam r: float = 0.001\n" + TEMPLATE.format(
+        units=100, costs="commission = per_share_tiers([0, 150, z], [0.01, 0.005, r])"))
+    prepared = prepare(path)
+    prepared.market = MARKET
+    assert len(run_prepared(prepared, engine="reference").fills) == 2  # the defaults increase
+    with pytest.raises(FlowError, match="FL509") as caught:
+        run_prepared(prepared, values, engine="reference")
+    assert problem in str(caught.value)
 
 
 @pytest.mark.slow
