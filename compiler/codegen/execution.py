@@ -209,7 +209,8 @@ def commission(ctx: Context, cfg: ExecutionConfig) -> None:
     w = ctx.w
     w("fee = 0.0")
     for k, term in enumerate(cfg.commission):  # the terms summed left to right, the first as it is
-        fee = _tier_rate(ctx, term) if term.tiers else COMMISSION[term.kind].format(slot=term.rate.index)
+        fee = _tier_rate(ctx, term) if term.kind == "per_share_tiers" else \
+            COMMISSION[term.kind].format(slot=term.rate.index)
         ctx.kernels.add(fee.split("(")[0])
         w(f"fee = {fee}" if k == 0 else f"fee = fee + {fee}")
     if cfg.min_commission is not None:

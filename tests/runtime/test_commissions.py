@@ -117,7 +117,8 @@ def test_tiers_given_by_params_are_checked_when_the_run_starts(tmp_path, values,
 @pytest.mark.slow
 def test_the_compiled_engine_agrees_on_tiers(tmp_path):
     path = tmp_path / "tiers.flow"
-    path.write_text(TEMPLATE.format(units=100, costs=f"commission = percent(0.05) + {TIERS}; max_commission = 9"))
+    path.write_text(TEMPLATE.format(units=100, costs=f"commission = percent(0.05) + {TIERS} + "
+                                                       "per_share_tiers([0], [0.001]); max_commission = 9"))
     prepared = prepare(path)
     market = bars(*[(50 + k, 51 + k, 49 + k, 50 + k, (-1) ** k * (1 + k % 3) * 10) for k in range(12)])
     prepared.market = market
