@@ -147,7 +147,7 @@ class Portfolio:
             if term.kind == "percent":
                 rate = rate + params[term.rate.index] / 100.0
             elif term.kind in ("per_share", "per_share_tiers"):  # a tiered term at its highest rate
-                per_share = per_share + max(params[rate.index] for rate in term.rates)
+                per_share = per_share + max(params[slot.index] for slot in term.rates)
             else:
                 fixed = fixed + params[term.rate.index]
         n = floor(div(self.cash - fixed, price * (1.0 + rate) + per_share))
