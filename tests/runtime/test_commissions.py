@@ -98,6 +98,16 @@ def test_the_compiled_engine_agrees(tmp_path):
     assert len(compiled.fills) == 12
 
 
+def test_the_cash_check_counts_a_tiered_term_at_its_highest_rate():
+    # 1,000 of cash buys floor(1000 / (50 + 5.0)) = 18 units at 50, counting 5.0 a unit, the dearest tier;
+    # the 18 units are in the tier from 10 and pay 0.1 each (at that rate 19 would have been paid for)
+    text = TEMPLATE.format(costs="commission = per_share_tiers([0, 10], [5.0, 0.1])", units=100)
+    ledger = reference(text.replace("cash = 100_000", "cash = 1_000; buying_power = cut"), MARKET)
+    first = ledger.fills[0]
+    assert (float(first["quantity"]), float(first["price"]), float(first["commission"])) == (18.0, 50.0, 0.1 * 18)
+    assert [(int(o["step"]), float(o["quantity"]), int(o["status"])) for o in ledger.orders][1] == (0, 82.0, 3)
+
+
 @pytest.mark.parametrize(("values", "problem"), [
     ({"z": 100.0}, "a size of `per_share_tiers` of `execution` is 100 (the param `z`), not above 150"),
     ({"z": 2000.0, "r": -0.5}, "`commission` of `execution` is -0.5 (the param `r`)"),
