@@ -264,6 +264,8 @@ BUILTIN: tuple[Component, ...] = (
               "p/100 * abs(quantity) * fill price"),
     Component("per_share", Roles.EXECUTION, "commission", (Arg("c", Kind.NUMBER),), "c * abs(quantity)"),
     Component("fixed", Roles.EXECUTION, "commission", (Arg("c", Kind.NUMBER),), "c per fill"),
+    Component("per_share_tiers", Roles.EXECUTION, "commission", (Arg("sizes", Kind.NUMBER), Arg("rates", Kind.NUMBER)),
+              "rates[k] * abs(quantity), k the last tier with sizes[k] <= abs(quantity); lists, sizes from 0 up"),
     Component("bps", Roles.EXECUTION, "slippage", (Arg("b", Kind.NUMBER),),
               "fill price + sign(q) * ((b/10000) * price), against the order"),
     Component("volume_impact", Roles.EXECUTION, "slippage", (Arg("k", Kind.NUMBER),),

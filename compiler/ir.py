@@ -241,10 +241,17 @@ class RiskConfig:
 
 @dataclass(frozen=True)
 class Fee:
-    """One term of a commission (docs/semantics.md, section 7): `percent(p)`, `per_share(c)` or `fixed(c)`."""
+    """One term of a commission (docs/semantics.md, section 7): `percent(p)`, `per_share(c)`, `fixed(c)` or
+    `per_share_tiers(sizes, rates)`, whose first tier's rate is `rate` and each later tier a `(size, rate)`."""
 
-    kind: str  # "percent" | "per_share" | "fixed"
+    kind: str  # "percent" | "per_share" | "fixed" | "per_share_tiers"
     rate: Slot
+    tiers: tuple[tuple[Slot, Slot], ...] = ()  # `per_share_tiers`: the tiers after the first, sizes increasing
+
+    @property
+    def rates(self) -> tuple[Slot, ...]:
+        """Every rate of the term: its one rate, or each tier's."""
+        return (self.rate, *(rate for _, rate in self.tiers))
 
 
 @dataclass(frozen=True)
@@ -262,8 +269,10 @@ class PortfolioConfig:
     cash: Slot
     buying_power: str = "none"  # "none" | "cut" | "reject": what a buy the cash cannot pay becomes (section 8)
     max_leverage: Slot | None = None  # gross exposure / equity at most this (needs buying power, section 8)
-    interest: Slot | None = None  # percent per bar earned on the cash (paid on a negative cash)
-    borrow_fee: Slot | None = None  # percent per bar of each short position's value at its last close
+    interest: Slot | None = None  # percent per bar (per year) earned on the cash (paid on a negative cash)
+    borrow_fee: Slot | None = None  # percent per bar (per year) of each short position's value at its last close
+    interest_yearly: bool = False  # `interest_per_year`: `interest` is a yearly rate, charged for the time elapsed
+    borrow_fee_yearly: bool = False  # `borrow_fee_per_year`: the same for `borrow_fee`
 
 
 Config = DataConfig | RiskConfig | ExecutionConfig | PortfolioConfig

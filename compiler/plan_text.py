@@ -86,15 +86,15 @@ class _Text:
             config = node.container.config
             for f in dataclasses.fields(config):
                 value = getattr(config, f.name)
-                if value is None or f.name.endswith("_slot"):
+                if value is None or f.name.endswith(("_slot", "_yearly")):
                     continue
-                if isinstance(value, Slot):
-                    lines.append(f"    {f.name} = {self.expr(value)}")
+                if isinstance(value, Slot):  # a carry's rate says when it is yearly: `interest = 5 per year`
+                    yearly = getattr(config, f"{f.name}_yearly", False)
+                    lines.append(f"    {f.name} = {self.expr(value)}" + (" per year" if yearly else ""))
                 elif isinstance(value, tuple | Fee):  # commission terms: `fixed(1) + percent(0.1)`
                     fees = value if isinstance(value, tuple) else (value,)
                     if fees:
-                        lines.append(f"    {f.name} = " + " + ".join(f"{fee.kind}({self.expr(fee.rate)})"
-                                                                  for fee in fees))
+                        lines.append(f"    {f.name} = " + " + ".join(map(self.fee, fees)))
                 elif isinstance(value, Level):
                     lines.append(f"    {f.name} = {value.kind}" + (", each bar" if value.each_bar else ""))
                 else:  # a choice, with its number if it takes one: `size = fixed(100)`
@@ -122,6 +122,13 @@ class _Text:
             parts = [self.operand(e) for e in g.required] + [f"not {self.operand(e)}" for e in g.excluded]
             alternatives.append(" and ".join(parts) if parts else "true")
         return " or ".join(alternatives) if len(alternatives) == 1 else " or ".join(f"({a})" for a in alternatives)
+
+    def fee(self, fee: Fee) -> str:
+        """A commission term as written: `percent(0.1)`, `per_share_tiers([0, 500], [0.005, 0.003])`."""
+        if fee.kind != "per_share_tiers":
+            return f"{fee.kind}({self.expr(fee.rate)})"
+        sizes = ", ".join(["0", *(self.expr(size) for size, _ in fee.tiers)])
+        return f"{fee.kind}([{sizes}], [{', '.join(map(self.expr, fee.rates))}])"
 
     def expr(self, e: Expr) -> str:
         if isinstance(e, Slot):

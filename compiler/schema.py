@@ -109,7 +109,8 @@ ROLE_SETTINGS: dict[str, frozenset[str] | None] = {
                            "stop_loss", "take_profit", "trailing_stop", "max_bars", "fractional", "entry",
                            "close_at_end", "book"}),
     Roles.EXECUTION: frozenset({"fill", "commission", "slippage", "min_commission", "max_commission"}),
-    Roles.PORTFOLIO: frozenset({"cash", "buying_power", "max_leverage", "interest_per_bar", "borrow_fee_per_bar"}),
+    Roles.PORTFOLIO: frozenset({"cash", "buying_power", "max_leverage", "interest_per_bar", "borrow_fee_per_bar",
+                                "interest_per_year", "borrow_fee_per_year"}),
 }
 TIMEFRAME = "timeframe"  # the setting of a feature, classifier or strategy that is its clock, not a value
 REQUIRED_SETTINGS: dict[str, tuple[str, ...]] = {
@@ -119,6 +120,9 @@ REQUIRED_SETTINGS: dict[str, tuple[str, ...]] = {
 }
 COMBINE_RULES = ("sum", "mean", "unanimous")
 BOOK_RULES = ("orders", "position")  # a risk container's `book`: what its orders are the difference to
+# a portfolio's carry, by kind: its setting per bar and per year (one of the two; docs/semantics.md, section 8)
+CARRY_SETTINGS = {"interest": ("interest_per_bar", "interest_per_year"),
+                  "borrow_fee": ("borrow_fee_per_bar", "borrow_fee_per_year")}
 BUYING_POWER_RULES = ("none", "cut", "reject")  # a portfolio's `buying_power` (docs/semantics.md, section 8)
 NAMED_RULES = {(Roles.RISK, "combine"): COMBINE_RULES, (Roles.RISK, "book"): BOOK_RULES,
                (Roles.PORTFOLIO, "buying_power"): BUYING_POWER_RULES}  # settings whose value is a rule's name

@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from flowc.compiler.data_symbols import source_symbols
-from flowc.compiler.ir import SourceSpec
+from flowc.compiler.ir import ExecutionConfig, SourceSpec
 from flowc.compiler.pipeline import compile_to
 from flowc.compiler.plan import Plan
-from flowc.compiler.schema import Roles
+from flowc.compiler.schema import CARRY_SETTINGS, Roles
 from flowc.compiler.warmup import longest_warmup
 from flowc.compiler.workflow import Analysis
 from flowc.dsl.diagnostics import Diagnostic, FlowError, diagnose, did_you_mean, has_errors
@@ -389,7 +389,7 @@ def check_settings(plan: Plan, params: np.ndarray) -> None:
     Literals are checked when the file is bound; a param's value is known only here (its default,
     `--set` or a sweep point).
     """
-    from flowc.compiler.ir import ExecutionConfig, PortfolioConfig, RiskConfig
+    from flowc.compiler.ir import PortfolioConfig, RiskConfig
 
     problems = []
     for node in plan.nodes:
@@ -397,14 +397,14 @@ def check_settings(plan: Plan, params: np.ndarray) -> None:
         limits: list[tuple[str, object, str]] = []
         if isinstance(config, PortfolioConfig):
             limits += [("cash", config.cash, "above 0"), ("max_leverage", config.max_leverage, "above 0"),
-                       ("interest_per_bar", config.interest, "at least 0"),
-                       ("borrow_fee_per_bar", config.borrow_fee, "at least 0")]
+                       (CARRY_SETTINGS["interest"][config.interest_yearly], config.interest, "at least 0"),
+                       (CARRY_SETTINGS["borrow_fee"][config.borrow_fee_yearly], config.borrow_fee, "at least 0")]
         elif isinstance(config, RiskConfig):
             limits += [("max_position", config.max_position, "at least 0"),
                        ("max_drawdown", config.max_drawdown, "at least 0")]
         elif isinstance(config, ExecutionConfig):
             fees = (*config.commission, *([config.max_commission] if config.max_commission else []))
-            limits += [*(("commission", fee.rate, "at least 0") for fee in fees),
+            limits += [*(("commission", rate, "at least 0") for fee in fees for rate in fee.rates),
                        ("min_commission", config.min_commission, "at least 0"),
                        ("slippage", config.slippage, "at least 0")]
         for setting, slot, rule in limits:
@@ -415,8 +415,25 @@ def check_settings(plan: Plan, params: np.ndarray) -> None:
             if not ok:
                 problems.append(diagnose("FL509", None, detail=f"`{setting}` of `{node.path}` is {value:g} (the param "
                                                f"`{plan.param_names[slot.index]}`); it must be {rule}"))
+        if isinstance(config, ExecutionConfig):
+            problems += _tier_sizes(plan, node.path, config, params)
     if problems:
         raise FlowError(problems)
+
+
+def _tier_sizes(plan: Plan, path: str, config: ExecutionConfig, params: np.ndarray) -> list[Diagnostic]:
+    """FL509 where a param makes the sizes of `per_share_tiers` not increase (literals are checked when bound)."""
+    problems = []
+    for fee in config.commission:
+        before = 0.0
+        for size, _ in fee.tiers:
+            value = float(params[size.index])
+            name = plan.param_names[size.index]
+            if not value > before and name is not None:
+                problems.append(diagnose("FL509", None, detail=f"a size of `per_share_tiers` of `{path}` is "
+                                         f"{value:g} (the param `{name}`), not above {before:g}"))
+            before = value
+    return problems
 
 
 def check_overflow(fills: np.ndarray, market: MarketData, trade_from: int) -> None:

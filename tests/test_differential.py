@@ -5,6 +5,8 @@ over a small pool of topology shapes: each shape costs one numba compilation, da
 parameters vary freely after that.
 """
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -334,6 +336,41 @@ communication w {
 }
 workflow w { containers = c; communication = w }
 """,
+    # tiered per-share commissions summed with a fixed fee and a percent, floored and capped (docs/semantics.md,
+    # section 7), against the cash of a portfolio with buying power; yearly carry on the time elapsed between
+    # a portfolio's runs (section 8), one portfolio running only where a guarded BAR route delivers
+    "costs": """
+param w: int = 10
+param cash: float = 50_000
+param z1: float = 100
+param z2: float = 400
+param r0: float = 0.02
+param r1: float = 0.01
+param r2: float = 0.004
+param carry: float = 5
+param borrow: float = 8
+param floor: float = 50
+containers c { backtest: backtest {
+    data: data { source = synthetic(bars = 300, symbols = 3, seed = 23) }
+    features: feature { m = sma(close, w) }
+    trend: strategy { signal = hold(long = cross_above(close, m), short = cross_below(close, m)) }
+    risk: risk { size = percent_equity(60); long_only = false; book = position }
+    tiered: execution {
+        fill = next_open(); commission = fixed(1) + per_share_tiers([0, z1, z2], [r0, r1, r2]) + percent(0.05)
+        min_commission = 2; max_commission = percent(1)
+    }
+    cut: portfolio { cash = cash; buying_power = cut; interest_per_year = carry; borrow_fee_per_year = borrow }
+    seldom: portfolio { cash = cash; interest_per_year = carry; borrow_fee_per_bar = 0.01 }
+} }
+communication w {
+    pipeline data -> features -> trend -> risk -> tiered -> cut
+    route tiered -> seldom : FILL
+    route data -> seldom : BAR when close > floor
+    broadcast data -> trend, risk, tiered, cut : BAR
+    feedback cut -> risk : PORTFOLIO
+}
+workflow w { containers = c; communication = w }
+""",
 }
 
 
@@ -475,10 +512,36 @@ def test_leverage_shape_agrees_on_random_data(shapes, seed, holes, w, cash, lev,
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(seed=st.integers(0, 2**32 - 1), holes=st.sampled_from([0.0, 0.1, 0.3]), w=st.integers(1, 12))
-def test_timeframes_shape_agrees_on_random_data(shapes, seed, holes, w):
+@given(seed=st.integers(0, 2**32 - 1), holes=st.sampled_from([0.0, 0.1, 0.3]), w=st.integers(1, 12),
+       times=st.booleans())
+def test_timeframes_shape_agrees_on_random_data(shapes, seed, holes, w, times):
+    """Coarse bars of weekdays, or of random timestamps a second to days apart (calendar periods of any length)."""
     prepared = shapes["timeframes"]
-    _same(prepared, {"w": w}, _random_market(prepared.market, seed, holes))
+    market = _random_market(prepared.market, seed, holes)
+    _same(prepared, {"w": w}, _random_times(market, seed) if times else market)
+
+
+def _random_times(market: MarketData, seed: int) -> MarketData:
+    """The market at random increasing timestamps: gaps of a second to a few days, and some of exactly a day."""
+    rng = np.random.default_rng(seed)
+    gaps = np.where(rng.uniform(size=market.n_steps) < 0.5, 86400, rng.integers(1, 4 * 86400, market.n_steps))
+    seconds = 1_577_836_800 + np.cumsum(gaps)  # from 2020-01-01
+    return dataclasses.replace(market, timestamps=(seconds * 1_000_000_000).astype("datetime64[ns]"))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), holes=st.sampled_from([0.0, 0.1, 0.3]), w=st.integers(2, 20),
+       cash=st.floats(2_000, 200_000), z1=st.floats(1, 500), gap=st.floats(1, 2000),
+       rates=st.lists(st.floats(0.0, 0.05), min_size=3, max_size=3), carry=st.floats(0.0, 20.0),
+       borrow=st.floats(0.0, 30.0), floor=st.floats(30, 70))
+def test_costs_shape_agrees_on_random_data(shapes, seed, holes, w, cash, z1, gap, rates, carry, borrow, floor):
+    """Tiered commissions under a cash check, and yearly carry at random timestamps, in both engines."""
+    prepared = shapes["costs"]
+    values = {"w": w, "cash": cash, "z1": z1, "z2": z1 + gap, "r0": rates[0], "r1": rates[1], "r2": rates[2],
+              "carry": carry, "borrow": borrow, "floor": floor}
+    market = _random_times(_random_market(prepared.market, seed, holes), seed)
+    ledger = _same(prepared, values, market)
+    assert len(ledger.fills) > 0
 
 
 @pytest.fixture(scope="module")

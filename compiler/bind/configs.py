@@ -18,7 +18,8 @@ from flowc.compiler.ir import (
     PortfolioConfig,
     SourceSpec,
 )
-from flowc.compiler.schema import BUYING_POWER_RULES, DEFAULT_CASH, Roles
+from flowc.compiler.schema import BUYING_POWER_RULES, CARRY_SETTINGS, DEFAULT_CASH, Roles
+from flowc.compiler.scope import literal
 from flowc.dsl import ast
 from flowc.dsl.diagnostics import did_you_mean
 
@@ -89,7 +90,8 @@ class ConfigBinder(ValueBinder):
         return ExecutionConfig(fill, commission, slippage, minimum, maximum)
 
     def commission(self, setting: ast.Setting | None) -> tuple[Fee, ...] | None:
-        """`percent(p)`, `per_share(c)`, `fixed(c)`, or a sum of them: `fixed(1) + percent(0.1)`."""
+        """`percent(p)`, `per_share(c)`, `fixed(c)`, `per_share_tiers(sizes, rates)`, or a sum of them:
+        `fixed(1) + percent(0.1)`."""
         if setting is None:
             return ()
         terms, fees = list(_terms(setting.value)), []
@@ -97,14 +99,63 @@ class ConfigBinder(ValueBinder):
             found = self.config_call(Roles.EXECUTION, ast.Setting("commission", term, span=term.span))
             if found is None:
                 return None
-            kind, (rate,) = found
-            if not self.in_range(rate, f"the argument of `{kind}`", at_least=0):
+            kind, args = found
+            fee = self.tiers(term, *args) if kind == "per_share_tiers" else self.rate(kind, args[0])
+            if fee is None:
                 return None
-            slot = self.slot_of(rate, comp.Kind.NUMBER, f"the argument of `{kind}`")
-            if slot is None:
-                return None
-            fees.append(Fee(kind, slot))
+            fees.append(fee)
         return tuple(fees)
+
+    def rate(self, kind: str, rate: ast.Expr) -> Fee | None:
+        """A one-number term: `percent(p)`, `per_share(c)` or `fixed(c)`, its number at least 0."""
+        if not self.in_range(rate, f"the argument of `{kind}`", at_least=0):
+            return None
+        slot = self.slot_of(rate, comp.Kind.NUMBER, f"the argument of `{kind}`")
+        return Fee(kind, slot) if slot is not None else None
+
+    def tiers(self, call: ast.Call, sizes: ast.Expr, rates: ast.Expr) -> Fee | None:
+        """`per_share_tiers(sizes, rates)`: two lists of numbers or params of one length, the sizes
+        starting at 0 and increasing, the rates at least 0 (FL501, FL509; docs/semantics.md, section 7)."""
+        lists = [value.items if isinstance(value, ast.ListExpr) else None for value in (sizes, rates)]
+        for value, items, name in zip((sizes, rates), lists, ("sizes", "rates"), strict=True):
+            if items is None or not items:
+                self.problem("FL501", f"`{name}` of `per_share_tiers` must be a list of numbers", value.span,
+                             "`per_share_tiers([0, 500], [0.005, 0.003])`: 0.005 a share below 500 shares, "
+                             "0.003 from 500")
+                return None
+        size_items, rate_items = lists
+        assert size_items is not None and rate_items is not None
+        if len(size_items) != len(rate_items):
+            self.problem("FL509", f"`per_share_tiers` has {len(size_items)} sizes and {len(rate_items)} rates",
+                         call.span, "one rate per tier: the tier of `sizes[k]` charges `rates[k]`")
+            return None
+        if not self._tier_sizes(size_items) or not all(
+                self.in_range(rate, "a rate of `per_share_tiers`", at_least=0) for rate in rate_items):
+            return None
+        sizes_at = [self.slot_of(size, comp.Kind.NUMBER, "a size of `per_share_tiers`") for size in size_items]
+        rates_at = [self.slot_of(rate, comp.Kind.NUMBER, "a rate of `per_share_tiers`") for rate in rate_items]
+        if None in sizes_at or None in rates_at:
+            return None
+        return Fee("per_share_tiers", rates_at[0], tuple(zip(sizes_at[1:], rates_at[1:], strict=True)))
+
+    def _tier_sizes(self, items: tuple[ast.Expr, ...]) -> bool:
+        """The first size is the literal 0 (every fill falls in a tier) and the literal sizes increase
+        (a param's value is checked when it is given)."""
+        first = literal(items[0])
+        if first != 0 or isinstance(first, bool):
+            self.problem("FL509", "the first size of `per_share_tiers` must be 0", items[0].span,
+                         "the first tier starts at 0 shares, so that every fill falls in a tier")
+            return False
+        before = 0
+        for item in items[1:]:
+            value = literal(item)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                if not value > before:
+                    self.problem("FL509", f"the sizes of `per_share_tiers` must increase: {value} follows {before}",
+                                 item.span, "each tier starts at more shares than the one before")
+                    return False
+                before = value
+        return True
 
     def max_commission(self, setting: ast.Setting) -> Fee | None:
         """An amount per fill, or `percent(p)`: p % of the fill's value."""
@@ -126,12 +177,25 @@ class ConfigBinder(ValueBinder):
             self.problem("FL508", "`max_leverage` cuts or rejects orders as `buying_power` says, and it is not set",
                          settings["max_leverage"].span, "add `buying_power = cut` (or `reject`)")
             return None
-        carry = {name: self.number(settings.get(name), at_least=0)
-                 for name in ("interest_per_bar", "borrow_fee_per_bar")}
-        given = {"max_leverage": leverage, **carry}
+        names = [name for pair in CARRY_SETTINGS.values() for name in pair]
+        given = {"max_leverage": leverage, **{name: self.number(settings.get(name), at_least=0) for name in names}}
         if cash is None or buying_power is None or any(name in settings and given[name] is None for name in given):
             return None
-        return PortfolioConfig(cash, buying_power, leverage, carry["interest_per_bar"], carry["borrow_fee_per_bar"])
+        if not self.one_rate_per_carry(settings):
+            return None
+        interest, borrow_fee = ((given[per_year], True) if per_year in settings else (given[per_bar], False)
+                                for per_bar, per_year in CARRY_SETTINGS.values())
+        return PortfolioConfig(cash, buying_power, leverage, interest[0], borrow_fee[0], interest[1], borrow_fee[1])
+
+    def one_rate_per_carry(self, settings: dict[str, ast.Setting]) -> bool:
+        """A carry is charged per bar or per year, not both (FL509)."""
+        for per_bar, per_year in CARRY_SETTINGS.values():
+            if per_bar in settings and per_year in settings:
+                self.problem("FL509", f"`{per_year}` and `{per_bar}` are two rates of one carry",
+                             settings[per_year].span, f"keep one: `{per_year}` charges the time elapsed between "
+                             f"steps, `{per_bar}` each step alike")
+                return False
+        return True
 
     def choice(self, setting: ast.Setting | None, rules: tuple[str, ...]) -> str | None:
         """One of a setting's named rules (a bare name or a string; FL509 otherwise); the first when not given."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from flowc.compiler.codegen.context import Context, RoleEmitter
 from flowc.compiler.codegen.contract import Fields, Symbols
 from flowc.compiler.codegen.expr import presence
-from flowc.compiler.ir import ExecutionConfig
+from flowc.compiler.ir import ExecutionConfig, Fee
 from flowc.compiler.plan import NodePlan
 from flowc.compiler.schema import Events
 
@@ -20,7 +20,7 @@ COMMISSION = {  # the fee of a fill of `q` at `px` (after slippage), by commissi
     "percent": "commission_percent_nb(p[{slot}], q, px)",
     "per_share": "commission_per_share_nb(p[{slot}], q)",
     "fixed": "commission_fixed_nb(p[{slot}])",
-}
+}  # `per_share_tiers`: `_tier_rate`
 
 
 def buffers(ctx: Context, node: NodePlan) -> None:
@@ -209,7 +209,8 @@ def commission(ctx: Context, cfg: ExecutionConfig) -> None:
     w = ctx.w
     w("fee = 0.0")
     for k, term in enumerate(cfg.commission):  # the terms summed left to right, the first as it is
-        fee = COMMISSION[term.kind].format(slot=term.rate.index)
+        fee = _tier_rate(ctx, term) if term.kind == "per_share_tiers" else \
+            COMMISSION[term.kind].format(slot=term.rate.index)
         ctx.kernels.add(fee.split("(")[0])
         w(f"fee = {fee}" if k == 0 else f"fee = fee + {fee}")
     if cfg.min_commission is not None:
@@ -219,6 +220,16 @@ def commission(ctx: Context, cfg: ExecutionConfig) -> None:
         cap = COMMISSION[cfg.max_commission.kind].format(slot=cfg.max_commission.rate.index)
         ctx.kernels.update(("commission_cap_nb", cap.split("(")[0]))
         w(f"fee = commission_cap_nb(fee, {cap})")
+
+
+def _tier_rate(ctx: Context, term: Fee) -> str:
+    """`tier`: the per-share rate of the last tier of `per_share_tiers` that a fill of `q` reaches, the
+    first tier's rate as it is, then each later tier's if `abs(q)` reaches its size; the term's fee."""
+    ctx.kernels.add("tier_rate_nb")
+    ctx.w(f"tier = p[{term.rate.index}]")
+    for size, rate in term.tiers:
+        ctx.w(f"tier = tier_rate_nb(tier, q, p[{size.index}], p[{rate.index}])")
+    return "commission_per_share_nb(tier, q)"
 
 
 EMITTER = RoleEmitter(buffers=buffers, symbol=symbol)

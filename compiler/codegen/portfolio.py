@@ -12,10 +12,22 @@ from flowc.compiler.codegen.context import Context, RoleEmitter
 from flowc.compiler.codegen.contract import Symbols
 from flowc.compiler.codegen.execution import commission, sleeve
 from flowc.compiler.codegen.expr import presence
+from flowc.compiler.ir import Fee, Slot
 from flowc.compiler.plan import NodePlan
 from flowc.compiler.schema import Events
 
 CUT = "3"  # the status of an order record of the part of a fill the cash or the leverage limit did not allow
+
+
+def yearly(node: NodePlan) -> bool:
+    """Whether a carry of the portfolio is a yearly rate, charged for the time since its previous run."""
+    cfg = node.container.config
+    return cfg.interest_yearly or cfg.borrow_fee_yearly
+
+
+def _carry_rate(node: NodePlan, slot: Slot, per_year: bool) -> str:
+    """A carry's rate as a fraction of this step: `p / 100.0`, times the years elapsed for a yearly rate."""
+    return f"p[{slot.index}] / 100.0 * years_{node.ident}" if per_year else f"p[{slot.index}] / 100.0"
 
 
 def checks_cash(node: NodePlan) -> bool:
@@ -46,6 +58,8 @@ def init(ctx: Context, node: NodePlan) -> None:
     w(f"fb_cash_{j} = {cash}")
     w(f"fb_equity_{j} = {cash}")
     w(f"fb_drawdown_{j} = 0.0")
+    if yearly(node):
+        w(f"when_{j} = np.nan  # the time of the portfolio's previous run (section 8, carry)")
     if checks_cash(node):
         for item in node.inputs_of(Events.FILL):
             _cost_terms(ctx, ctx.plan.node(item.source))  # type: ignore[arg-type]
@@ -87,6 +101,7 @@ def _fills(ctx: Context, node: NodePlan, side: str) -> None:
             fq, px, fee = ctx.ev(f"fq_{xi}", slot), ctx.ev(f"fpx_{xi}", slot), ctx.ev(f"fc_{xi}", slot)
             w(f"if {ctx.ev(f'fpres_{xi}', slot)}{f' and {fq} {side}' if side else ''}:")
             with w.indent():
+                w(f"ran_{j} = True  # a fill delivered runs the portfolio, with or without a bar (section 8)")
                 w(f"q = {fq}")
                 buy = side.startswith(">")
                 limited = buy or leverage(node) is not None
@@ -134,16 +149,25 @@ def _cut(ctx: Context, node: NodePlan, source: NodePlan, slot: int, buy: bool) -
 
 def _cost_terms(ctx: Context, source: NodePlan) -> None:
     """An execution's commission as the affordable-units rule reads it: the percent terms' rates,
-    per-share fees and fixed fees, each summed left to right from 0.0, and the minimum (NaN: none)."""
+    per-share fees (a tiered term's highest rate) and fixed fees, each summed left to right from 0.0,
+    and the minimum (NaN: none)."""
     w, xi, cfg = ctx.w, source.ident, source.container.config
-    for name, kind, term in (("rate", "percent", "p[{}] / 100.0"), ("per_share", "per_share", "p[{}]"),
-                             ("fixed", "fixed", "p[{}]")):
+    for name, kinds in (("rate", ("percent",)), ("per_share", ("per_share", "per_share_tiers")),
+                        ("fixed", ("fixed",))):
         w(f"{name}_{xi} = 0.0")
         for fee in cfg.commission:
-            if fee.kind == kind:
-                w(f"{name}_{xi} = {name}_{xi} + {term.format(fee.rate.index)}")
+            if fee.kind in kinds:
+                w(f"{name}_{xi} = {name}_{xi} + {_cost_rate(fee)}")
     minimum = cfg.min_commission
     w(f"minimum_{xi} = {'np.nan' if minimum is None else f'p[{minimum.index}]'}")
+
+
+def _cost_rate(fee: Fee) -> str:
+    """A term's number in the affordable-units rule: a percent as a fraction, a tiered term's highest rate."""
+    rates = [f"p[{rate.index}]" for rate in fee.rates]
+    if fee.kind == "percent":
+        return f"{rates[0]} / 100.0"
+    return rates[0] if len(rates) == 1 else f"max({', '.join(rates)})"
 
 
 def after(ctx: Context, node: NodePlan) -> None:
@@ -159,12 +183,17 @@ def after(ctx: Context, node: NodePlan) -> None:
     w(f"if ran_{j}:")
     with w.indent():
         cfg = node.container.config
-        if cfg.interest is not None:  # the bar's carry, on the cash after the fills (section 8)
+        if yearly(node):  # the years since the previous run (none at the first)
+            ctx.kernels.add("years_nb")
+            w(f"years_{j} = years_nb(bar_time[t], when_{j})")
+            w(f"when_{j} = bar_time[t]")
+        if cfg.interest is not None:  # the step's carry, on the cash after the fills (section 8)
             ctx.kernels.add("interest_nb")
-            w(f"cash_{j} = interest_nb(cash_{j}, p[{cfg.interest.index}] / 100.0)")
+            w(f"cash_{j} = interest_nb(cash_{j}, {_carry_rate(node, cfg.interest, cfg.interest_yearly)})")
         if cfg.borrow_fee is not None:
             ctx.kernels.add("borrow_fee_nb")
-            w(f"cash_{j} = borrow_fee_nb(cash_{j}, pos_{j}, last_close_{j}, p[{cfg.borrow_fee.index}] / 100.0, S)")
+            rate = _carry_rate(node, cfg.borrow_fee, cfg.borrow_fee_yearly)
+            w(f"cash_{j} = borrow_fee_nb(cash_{j}, pos_{j}, last_close_{j}, {rate}, S)")
         if ctx.one_symbol:  # the position and close as elements, which `one_symbol` keeps in locals
             w(f"equity_{j} = mark_to_market_one_nb(cash_{j}, pos_{j}[0], last_close_{j}[0])")
         else:

@@ -56,7 +56,8 @@ def generate(plan: Plan, one: bool = False) -> Generated:
     ctx.buffer("orders", (Capacity("orders"), Fields(len(RECORDS["orders"]))), "f8", None)
     ctx.buffer("fills", (Capacity("fills"), Fields(len(RECORDS["fills"]))), "f8", None)
     ctx.buffer("cnt", (Fields(len(COUNTERS)),), "i8", 0)  # orders recorded, fills recorded
-    if _reads_time(lay.series + lay.risks):  # calendar operators: each step's timestamp, `MarketData.seconds`
+    if _reads_time(lay.series + lay.risks) or any(map(portfolio.yearly, lay.portfolios)):
+        # calendar operators and yearly carry: each step's timestamp, `MarketData.seconds`
         ctx.buffer("bar_time", (Steps(),), "f8", None, source=comp.TIME)
 
     functions: list[str] = []
@@ -307,10 +308,10 @@ MONEY_KERNELS = frozenset({
     "size_percent_equity_nb", "size_units_nb", "size_weight_nb", "size_risk_percent_nb", "whole_nb",
     "offset_below_nb", "offset_above_nb", "max_position_nb", "max_drawdown_nb", "opens_nb", "level_below_nb",
     "level_above_nb", "trail_long_nb", "trail_short_nb", "exit_long_nb", "exit_short_nb", "slipped_nb",
-    "volume_impact_nb", "commission_percent_nb", "commission_per_share_nb", "commission_fixed_nb",
+    "volume_impact_nb", "commission_percent_nb", "commission_per_share_nb", "commission_fixed_nb", "tier_rate_nb",
     "commission_floor_nb", "commission_cap_nb", "apply_fill_nb", "mark_to_market_nb", "mark_to_market_one_nb",
     "drawdown_nb", "grows_nb", "limit_fill_nb", "stop_fill_nb", "stop_limit_fill_nb", "affordable_nb", "bought_nb",
-    "held_value_nb", "exposure_nb", "leveraged_nb", "interest_nb", "borrow_fee_nb",
+    "held_value_nb", "exposure_nb", "leveraged_nb", "interest_nb", "borrow_fee_nb", "years_nb",
 })
 
 # the cross-sectional operators (`flowc.runtime.kernels.cross_section`)

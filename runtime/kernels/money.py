@@ -217,6 +217,13 @@ def commission_per_share_nb(rate: float, quantity: float) -> float:
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def tier_rate_nb(rate: float, quantity: float, size: float, tier_rate: float) -> float:
+    """`per_share_tiers`: the rate of the tier from `size` shares on if the fill reaches it, else `rate`
+    (the tiers are passed in increasing size, so the last tier reached wins)."""
+    return tier_rate if abs(quantity) >= size else rate
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def commission_fixed_nb(fee: float) -> float:
     """`fixed(c)`: c per fill."""
     return fee
@@ -301,6 +308,15 @@ def leveraged_nb(quantity: float, position: float, price: float, leverage: float
         a = m
     got = bought_nb(abs(quantity), a, reject)
     return got if quantity > 0.0 else 0.0 - got
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def years_nb(now: float, before: float) -> float:
+    """The years from `before` to `now` (seconds), 365 days of 86400 seconds each (actual/365); 0.0 when
+    there is no `before` (NaN: the portfolio's first run)."""
+    if before != before:
+        return 0.0
+    return (now - before) / 31536000.0
 
 
 @njit(cache=True, inline="always", error_model="numpy")

@@ -172,4 +172,8 @@ def commission(c: ExecutionConfig, params, q: float, price: float) -> float:
 
 def _fee(term: Fee, params, q: float, price: float) -> float:
     rate = params[term.rate.index]
-    return {"percent": rate / 100.0 * abs(q) * price, "per_share": rate * abs(q), "fixed": rate}[term.kind]
+    for size, tier in term.tiers:  # `per_share_tiers`: the last tier whose size the fill reaches
+        if abs(q) >= params[size.index]:
+            rate = params[tier.index]
+    return {"percent": rate / 100.0 * abs(q) * price, "per_share": rate * abs(q), "fixed": rate,
+            "per_share_tiers": rate * abs(q)}[term.kind]

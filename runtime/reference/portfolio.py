@@ -8,6 +8,7 @@ from __future__ import annotations
 from flowc.compiler.ir import BoundContainer, ExecutionConfig
 from flowc.compiler.schema import Events
 from flowc.runtime.reference.arithmetic import NAN, div, floor
+from flowc.runtime.reference.calendar_fields import seconds
 from flowc.runtime.reference.execution import commission
 from flowc.runtime.reference.network import ContainerInput, Emitted, Network
 from flowc.runtime.reference.risk import CUT
@@ -26,6 +27,8 @@ class Portfolio:
         self.leverage = None if leverage is None else net.params[leverage.index]
         self.interest, self.borrow_fee = (None if slot is None else net.params[slot.index] / 100.0
                                           for slot in (bound.config.interest, bound.config.borrow_fee))
+        self.yearly = (bound.config.interest_yearly, bound.config.borrow_fee_yearly)
+        self.when = NAN  # the time of the previous run, for a yearly carry
         n = net.market.n_symbols
         self.cash0 = net.params[bound.config.cash.index]
         self.cash = self.equity = self.peak = self.cash0
@@ -59,12 +62,7 @@ class Portfolio:
                 for execution, fill in received[s]:
                     if fill["quantity"] > 0.0:
                         self._limited(t, s, execution, fill, True)
-        if self.interest is not None:  # the bar's carry, on the cash after the fills
-            self.cash = self.cash + self.cash * self.interest
-        if self.borrow_fee is not None:
-            for s in range(n):
-                if self.position[s] < 0.0:
-                    self.cash = self.cash - ((0.0 - self.position[s]) * self.last_close[s]) * self.borrow_fee
+        self._carry(t)
         equity = self.cash
         for s in range(n):
             if self.position[s] != 0.0:
@@ -75,6 +73,23 @@ class Portfolio:
         self.drawdown = 1.0 - div(equity, self.peak)
         return [[{"cash": self.cash, "equity": equity, "drawdown": self.drawdown, "position": self.position[s]}]
                 for s in range(n)]
+
+    def _carry(self, t: int) -> None:
+        """The step's carry on the cash after the fills: a rate per bar as it is, a yearly rate times the
+        years since the previous run (actual/365; none at the first run)."""
+        years = 0.0
+        if any(self.yearly):
+            now = seconds(self.net.market.timestamps[t])
+            years = 0.0 if self.when != self.when else (now - self.when) / 31536000.0
+            self.when = now
+        if self.interest is not None:
+            rate = self.interest * years if self.yearly[0] else self.interest
+            self.cash = self.cash + self.cash * rate
+        if self.borrow_fee is not None:
+            rate = self.borrow_fee * years if self.yearly[1] else self.borrow_fee
+            for s in range(len(self.position)):
+                if self.position[s] < 0.0:
+                    self.cash = self.cash - ((0.0 - self.position[s]) * self.last_close[s]) * rate
 
     def _apply(self, t: int, s: int, execution: int, fill: dict[str, float], q: float, fee: float) -> None:
         """`q` units of `fill` at its price for `fee` (all of it, or the part the limits allowed)."""
@@ -124,14 +139,15 @@ class Portfolio:
         return size if q > 0.0 else 0.0 - size
 
     def _affordable(self, c: ExecutionConfig, price: float) -> float:
-        """`floor((cash - fixed) / (price * (1.0 + rate) + per_share))`, at most `floor((cash - minimum) / price)`."""
+        """`floor((cash - fixed) / (price * (1.0 + rate) + per_share))`, at most `floor((cash - minimum) / price)`;
+        a tiered per-share term counts at its highest rate, so no tier the fill falls in overspends."""
         params = self.net.params
         rate = per_share = fixed = 0.0
         for term in c.commission:
             if term.kind == "percent":
                 rate = rate + params[term.rate.index] / 100.0
-            elif term.kind == "per_share":
-                per_share = per_share + params[term.rate.index]
+            elif term.kind in ("per_share", "per_share_tiers"):  # a tiered term at its highest rate
+                per_share = per_share + max(params[slot.index] for slot in term.rates)
             else:
                 fixed = fixed + params[term.rate.index]
         n = floor(div(self.cash - fixed, price * (1.0 + rate) + per_share))

@@ -51,7 +51,8 @@ def test_a_leverage_limit_needs_buying_power_to_say_what_a_limited_order_becomes
     assert problem.code == "FL508" and problem.span is not None and "buying_power = cut" in (problem.hint or "")
 
 
-@pytest.mark.parametrize("setting", ["interest_per_bar", "borrow_fee_per_bar"])
+@pytest.mark.parametrize("setting", ["interest_per_bar", "borrow_fee_per_bar", "interest_per_year",
+                                     "borrow_fee_per_year"])
 def test_carry_rates_must_be_at_least_zero(setting):
     text = TEXT.replace("cash = 1_000_000", f"cash = 1_000_000\n            {setting} = -0.01")
     assert codes(text) == ["FL509"]

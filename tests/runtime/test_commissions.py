@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from flowc.dsl.diagnostics import FlowError
 from flowc.runtime.manager import prepare, run_prepared
 from flowc.runtime.reference import run_reference
 
@@ -49,7 +50,32 @@ def test_a_minimum_and_a_maximum_per_fill():
         [1 / 100.0 * 1 * 50, 1.0]
 
 
+TIERS = "per_share_tiers([0, 150, 1000], [0.01, 0.005, 0.001])"
+
+
+def test_tiered_per_share_charges_the_tier_each_fill_falls_in():
+    # 100 shares below 150: 0.01 each; then 200 from 150: 0.005 each
+    assert fees(f"commission = {TIERS}") == [0.01 * 100, 0.005 * 200]
+    # a size reached exactly is in its tier: 150 shares at 0.005, 300 at 0.005
+    assert fees(f"commission = {TIERS}", units=150) == [0.005 * 150, 0.005 * 300]
+    # 149 and 298 shares: one tier each side of 150; 1000 and 2000: the last tier
+    assert fees(f"commission = {TIERS}", units=149) == [0.01 * 149, 0.005 * 298]
+    assert fees(f"commission = {TIERS}", units=1000) == [0.001 * 1000, 0.001 * 2000]
+    # a fixed fee and a floor still apply: 1 + 0.01 * 30 is raised to 1.5; 1 + 0.01 * 60 is above it
+    assert fees(f"commission = fixed(1) + {TIERS}; min_commission = 1.5", units=30) == [1.5, 1 + 0.01 * 60]
+    assert fees("commission = per_share_tiers([0], [0.02])") == [0.02 * 100, 0.02 * 200]  # one tier: per_share
+
+
 @pytest.mark.parametrize(("costs", "code"), [
+    ("commission = per_share_tiers([0, 100], [0.01])", "FL509"),  # a rate per size
+    ("commission = per_share_tiers([10, 100], [0.01, 0.005])", "FL509"),  # the first tier starts at 0
+    ("commission = per_share_tiers([0, 100, 100], [0.01, 0.005, 0.001])", "FL509"),  # sizes increase
+    ("commission = per_share_tiers([0, 500, 100], [0.01, 0.005, 0.001])", "FL509"),
+    ("commission = per_share_tiers([0, 100], [0.01, -0.005])", "FL509"),  # rates at least 0
+    ("commission = per_share_tiers(0, 0.01)", "FL501"),  # lists
+    ("commission = per_share_tiers([], [])", "FL501"),
+    ("commission = per_share_tiers([0, close], [0.01, 0.005])", "FL501"),  # numbers known before the run
+    ("commission = per_share_tiers([0, 100])", "FL502"),
     ("commission = percent(-1)", "FL509"),
     ("commission = fixed(1) + bps(2)", "FL503"),
     ("min_commission = -1", "FL509"),
@@ -70,3 +96,42 @@ def test_the_compiled_engine_agrees(tmp_path):
     compiled = run_prepared(prepared, engine="compiled")
     assert compiled.same_as(run_reference(prepared.analysis, market, list(prepared.params())))
     assert len(compiled.fills) == 12
+
+
+def test_the_cash_check_counts_a_tiered_term_at_its_highest_rate():
+    # 1,000 of cash buys floor(1000 / (50 + 5.0)) = 18 units at 50, counting 5.0 a unit, the dearest tier;
+    # the 18 units are in the tier from 10 and pay 0.1 each (at that rate 19 would have been paid for)
+    text = TEMPLATE.format(costs="commission = per_share_tiers([0, 10], [5.0, 0.1])", units=100)
+    ledger = reference(text.replace("cash = 100_000", "cash = 1_000; buying_power = cut"), MARKET)
+    first = ledger.fills[0]
+    assert (float(first["quantity"]), float(first["price"]), float(first["commission"])) == (18.0, 50.0, 0.1 * 18)
+    assert [(int(o["step"]), float(o["quantity"]), int(o["status"])) for o in ledger.orders][1] == (0, 82.0, 3)
+
+
+@pytest.mark.parametrize(("values", "problem"), [
+    ({"z": 100.0}, "a size of `per_share_tiers` of `execution` is 100 (the param `z`), not above 150"),
+    ({"z": 2000.0, "r": -0.5}, "`commission` of `execution` is -0.5 (the param `r`)"),
+])
+def test_tiers_given_by_params_are_checked_when_the_run_starts(tmp_path, values, problem):
+    path = tmp_path / "tiers.flow"
+    path.write_text("param z: float = 1000\nparam r: float = 0.001\n" + TEMPLATE.format(
+        units=100, costs="commission = per_share_tiers([0, 150, z], [0.01, 0.005, r])"))
+    prepared = prepare(path)
+    prepared.market = MARKET
+    assert len(run_prepared(prepared, engine="reference").fills) == 2  # the defaults increase
+    with pytest.raises(FlowError, match="FL509") as caught:
+        run_prepared(prepared, values, engine="reference")
+    assert problem in str(caught.value)
+
+
+@pytest.mark.slow
+def test_the_compiled_engine_agrees_on_tiers(tmp_path):
+    path = tmp_path / "tiers.flow"
+    path.write_text(TEMPLATE.format(units=100, costs=f"commission = percent(0.05) + {TIERS} + "
+                                                       "per_share_tiers([0], [0.001]); max_commission = 9"))
+    prepared = prepare(path)
+    market = bars(*[(50 + k, 51 + k, 49 + k, 50 + k, (-1) ** k * (1 + k % 3) * 10) for k in range(12)])
+    prepared.market = market
+    compiled = run_prepared(prepared, engine="compiled")
+    assert compiled.same_as(run_reference(prepared.analysis, market, list(prepared.params())))
+    assert {abs(q) >= 150 for q in compiled.fills["quantity"]} == {False, True}  # fills in two tiers

@@ -292,6 +292,38 @@ def test_carry_by_hand():
         == 948.0
 
 
+@settings(deadline=None)
+@given(floats, floats)
+def test_years_are_the_seconds_elapsed_over_365_days(now, before):
+    with np.errstate(all="ignore"):
+        expected = 0.0 if math.isnan(before) else float((np.float64(now) - np.float64(before)) / 31536000.0)
+    assert same(money.years_nb(now, before), expected)
+
+
+def test_yearly_carry_by_hand():
+    day, year = 86400.0, 31536000.0
+    assert money.years_nb(1e9 + year, 1e9) == 1.0
+    assert money.years_nb(1e9 + 3 * day, 1e9) == 3 * day / year  # friday to monday: three days
+    assert money.years_nb(1e9, NAN) == 0.0  # the first run: nothing elapsed
+    # 5 % a year on 10,000 for one day of 365: interest_nb(cash, 5 / 100.0 * years)
+    assert money.interest_nb(10_000.0, 5.0 / 100.0 * money.years_nb(day, 0.0)) == 10_000.0 + 10_000.0 * (0.05 / 365)
+
+
+@settings(deadline=None)
+@given(floats, floats, floats, floats)
+def test_a_tier_s_rate_applies_from_its_size(rate, q, size, tier):
+    assert same(money.tier_rate_nb(rate, q, size, tier), tier if abs(q) >= size else rate)
+
+
+def test_tiers_by_hand():
+    def fee(q: float) -> float:  # per_share_tiers([0, 500, 5000], [0.005, 0.003, 0.002])
+        rate = money.tier_rate_nb(money.tier_rate_nb(0.005, q, 500.0, 0.003), q, 5000.0, 0.002)
+        return money.commission_per_share_nb(rate, q)
+
+    assert fee(499.0) == 0.005 * 499.0 and fee(-500.0) == 0.003 * 500.0 and fee(6000.0) == 0.002 * 6000.0
+    assert fee(0.5) == 0.005 * 0.5  # fractional units: the first tier
+
+
 def test_mark_to_market_adds_held_positions_at_their_last_close_in_symbol_order():
     positions = np.array([10.0, 0.0, -3.0, 7.5])
     closes = np.array([101.25, NAN, 99.5, NAN])
