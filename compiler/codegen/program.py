@@ -25,7 +25,7 @@ from flowc.compiler.codegen.contract import (
     Steps,
 )
 from flowc.compiler.codegen.expr import OPS_NAMES, RENAMED, symbol_indices
-from flowc.compiler.codegen.layout import counters, layout
+from flowc.compiler.codegen.layout import counters, layout, load_counter
 from flowc.compiler.codegen.legend import legend
 from flowc.compiler.codegen.writer import Writer
 from flowc.compiler.ir import CROSS_SECTIONAL, Input, walk
@@ -195,7 +195,7 @@ def _prefix(ctx: Context, name: str, group: tuple[NodePlan, ...]) -> tuple[list[
             for state in node.states:  # one view of the symbol's state row, not one per bar
                 w(f"row_{node.ident}_{state.instance} = st_{node.ident}_{state.instance}[s]")
                 for j, counter in enumerate(counters(node, state)):
-                    w(f"{counter} = row_{node.ident}_{state.instance}[{j}]")
+                    w(f"{counter} = {load_counter(state, j, f'row_{node.ident}_{state.instance}')}")
         w("for step in range(tb, te):")
         with w.indent():
             w("t = np.uint64(step)  # unsigned, as in the step loop (`steps`)")
