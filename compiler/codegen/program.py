@@ -188,7 +188,7 @@ def _prefix(ctx: Context, name: str, group: tuple[NodePlan, ...]) -> tuple[list[
     """
     outer, w = ctx.w, Writer(depth=1)
     ctx.w = w
-    w("S = present.shape[1]")
+    w("S = bar_close.shape[1]")  # not `present`'s: None on complete data (`present_nb`)
     w("for s in range(S):")
     with w.indent():
         for node in group:
