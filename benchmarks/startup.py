@@ -108,7 +108,7 @@ def child(path: str) -> None:
     head = type(market)(market.symbols, market.timestamps[:2], market.open[:2], market.high[:2], market.low[:2],
                         market.close[:2], market.volume[:2], market.present[:2])
     child = prewarm.start()  # as `run_prepared` does: the summary's kernels compile meanwhile, cold
-    run_program(program, head, owner, symlit, params)
+    run_program(program, head, owner, symlit, params, complete=market.complete)
     prewarm.finish(child)
     mark("program: compile (cold) or load cached code (warm)")
     ledger = run_program(program, market, owner, symlit, params)

@@ -61,6 +61,7 @@ class Component:
     kernel: str | None = None  # "module:function" of the numba kernel; None for configuration components
     registers: int = 0  # R > 0: `step` is the kernel's step form, the counters state[0..R-1] in and out
     step: str | None = None  # "module:function" of the step form (runtime/kernels/features.py)
+    counts: int = 0  # of the counters, the first `counts` are whole numbers (a ring's position and run): int locals
 
     @property
     def signature(self) -> str:
@@ -78,11 +79,11 @@ _EXPRESSIONS = "flowc.runtime.kernels.expressions"
 
 def _series(name: str, args: tuple[Arg, ...], summary: str, definition: str, *, state: Sizing,
             warmup: Sizing, reads: tuple[str, ...] = (), role: str = Roles.FEATURE, registers: int = 0,
-            module: str | None = None) -> Component:
+            counts: int = 0, module: str | None = None) -> Component:
     module = module or _KERNEL_MODULES[role]
     return Component(name, role, ANY_SETTING, args, summary, definition, reads, state, warmup,
                      kernel=f"{module}:{name}_nb", registers=registers,
-                     step=f"{module}:{name}_step" if registers else None)
+                     step=f"{module}:{name}_step" if registers else None, counts=counts)
 
 
 def _operator(name: str, args: tuple[Arg, ...], summary: str, definition: str, *, state: Sizing | None = None,
@@ -168,7 +169,7 @@ BUILTIN: tuple[Component, ...] = (
     # ---- feature (callable in feature, classifier and strategy settings) ----
     _series("sma", (X, N), "simple moving average",
             "mean of the last n values; running sum seeded by the left-to-right sum of the first n",
-            state=Sizing("n", 3), warmup=Sizing("n", -1), registers=3),
+            state=Sizing("n", 3), warmup=Sizing("n", -1), registers=3, counts=2),
     _series("ema", (X, N), "exponential moving average",
             "ewm(span=n, adjust=False).mean(); the first n-1 defined bars undefined",
             state=Sizing(None, 2), warmup=Sizing("n", -1), registers=2),
@@ -176,18 +177,19 @@ BUILTIN: tuple[Component, ...] = (
             "100 - 100/(1 + G/L) with G, L Wilder averages of gains and losses; 100 where L == 0",
             state=Sizing(None, 4), warmup=Sizing("n", 0), registers=4),
     _series("stdev", (X, N), "rolling standard deviation (ddof 1)",
-            "rolling(n).std(ddof=1), two passes per window", state=Sizing("n", 3), warmup=Sizing("n", -1), registers=2),
+            "rolling(n).std(ddof=1), two passes per window", state=Sizing("n", 3), warmup=Sizing("n", -1),
+            registers=2, counts=2),
     _series("returns", (X,), "simple returns", "x / x.shift(1) - 1",
             state=Sizing(None, 2), warmup=Sizing(None, 1), registers=2),
     _series("atr", (N,), "average true range (Wilder)",
             "true range smoothed by ewm(alpha=1/n, adjust=False); undefined for the first n bars",
             state=Sizing(None, 3), warmup=Sizing("n", 0), reads=("high", "low", "close"), registers=3),
     _series("zscore", (X, N), "rolling z-score", "(x - sma(x, n)) / stdev(x, n); undefined where stdev is 0",
-            state=Sizing("n", 3), warmup=Sizing("n", -1), registers=3),
+            state=Sizing("n", 3), warmup=Sizing("n", -1), registers=3, counts=2),
     _series("highest", (X, N), "rolling maximum", "max of the last n values, current included",
-            state=Sizing("n", 3), warmup=Sizing("n", -1), registers=2),
+            state=Sizing("n", 3), warmup=Sizing("n", -1), registers=2, counts=2),
     _series("lowest", (X, N), "rolling minimum", "min of the last n values, current included",
-            state=Sizing("n", 3), warmup=Sizing("n", -1), registers=2),
+            state=Sizing("n", 3), warmup=Sizing("n", -1), registers=2, counts=2),
     *OPERATORS,
     # ---- classifier ----
     _series("threshold_regime", (X, Arg("level", Kind.SERIES)), "two regimes split at a level",
@@ -202,9 +204,9 @@ BUILTIN: tuple[Component, ...] = (
             state=Sizing(None, 0), warmup=Sizing(None, 0), role=Roles.STRATEGY),
     _series("breakout", (N,), "channel breakout of the close",
             "+1 where close > max of the previous n closes, -1 where < their min, else 0",
-            state=Sizing("n", 3), warmup=Sizing("n", 0), reads=("close",), role=Roles.STRATEGY, registers=2),
+            state=Sizing("n", 3), warmup=Sizing("n", 0), reads=("close",), role=Roles.STRATEGY, registers=2, counts=2),
     _series("momentum", (X, N), "sign of the n-bar change", "sign(x - x.shift(n))",
-            state=Sizing("n", 3), warmup=Sizing("n", 0), role=Roles.STRATEGY, registers=3),
+            state=Sizing("n", 3), warmup=Sizing("n", 0), role=Roles.STRATEGY, registers=3, counts=3),
     # ---- replay of captured signals (handled by the binder and code generator, not a kernel) ----
     Component("replay", Roles.STRATEGY, "signal", (Arg("path", Kind.STRING), Arg("strategy", Kind.STRING)),
               "the SIGNALs that `flowc run --capture-signals DIR` stored for one strategy, emitted again"),

@@ -94,6 +94,11 @@ class MarketData:
         """The number of BAR events: one per symbol and step where the symbol has a bar."""
         return int(self.present.sum())
 
+    @cached_property
+    def complete(self) -> bool:
+        """Every symbol has a bar at every step: the program then runs without its presence checks (`present_nb`)."""
+        return bool(self.present.all())
+
 
 # ---------------------------------------------------------------------------------------------
 # Sources

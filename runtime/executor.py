@@ -156,7 +156,7 @@ def buffer_shape(buffer: Buffer, sizes: Sizes, params: np.ndarray, *, whole: boo
 
 def run_program(program: Program, market: MarketData, owner: np.ndarray, symlit: np.ndarray,
                 params: np.ndarray, trade_from: int = 0, inputs: Mapping[str, np.ndarray] | None = None, *,
-                signals: bool = False) -> Ledger:
+                signals: bool = False, complete: bool | None = None) -> Ledger:
     """Run the compiled program once over the market data with one parameter vector.
 
     Risk containers act only at steps >= `trade_from`; earlier steps warm up every state. `inputs`
@@ -166,6 +166,9 @@ def run_program(program: Program, market: MarketData, owner: np.ndarray, symlit:
     step: the ledger carries the strategies' signals, and the next run reuses the outputs instead
     of recomputing them when its market, inputs and the parameters the prefix reads are the same.
     Without, the program keeps one tile of them at a time (`codegen.program`).
+
+    `complete` (default: whether `market` is) picks the program's kind of `present` (`program_present`):
+    a run on the head of the data passes the whole data's, so that it compiles the kind the run uses.
     """
     check_windows(program.plan, params)
     g = program.generated
@@ -186,13 +189,19 @@ def run_program(program: Program, market: MarketData, owner: np.ndarray, symlit:
             shape = buffer_shape(b, dims, params, whole=signals)
             dtype = DTYPES[b.dtype]
             buffers[b.name] = np.empty(shape, dtype) if b.fill is None else np.full(shape, b.fill, dtype)
-    fixed = dict(zip(FIXED_ARGS, (market.open, market.high, market.low, market.close, market.volume, market.present,
+    present = program_present(market, complete)
+    fixed = dict(zip(FIXED_ARGS, (market.open, market.high, market.low, market.close, market.volume, present,
                                   owner, symlit, params, trade_from, reuse), strict=True))
     buffers["orders"], buffers["fills"] = program.function(*fixed.values(), *buffers.values())
     if not reuse:
         arrays = {b.name: buffers[b.name] for b in g.buffers if b.prefix}
         program.prefix = PrefixOutputs(market, key[0], key[1], {**arrays, **inputs}) if arrays and signals else None
     return _ledger(program, buffers, market.n_symbols, params, signals)
+
+
+def program_present(market: MarketData, complete: bool | None = None) -> np.ndarray | None:
+    """The `present` argument of a program: None where every symbol has every bar (`present_nb`)."""
+    return None if (market.complete if complete is None else complete) else market.present
 
 
 def records(table: np.ndarray, n: int, kind: str, dtype: np.dtype) -> np.ndarray:

@@ -379,7 +379,7 @@ def _choose(prepared: Prepared, params: np.ndarray) -> str:
     prepared.choice = tiers.choose(program, market.n_symbols, market.n_steps)
     if prepared.choice.engine == "reference" and not prepared.choice.cached:
         prepared.background = tiers.compile_later(program, _head(market), prepared.owner, prepared.symlit, params,
-                                                  prepared.inputs(slice(0, HEAD_STEPS)))
+                                                  prepared.inputs(slice(0, HEAD_STEPS)), market.complete)
     return prepared.choice.engine
 
 
@@ -457,7 +457,7 @@ def _warm_up(prepared: Prepared, params: np.ndarray) -> None:
     from flowc.runtime.executor import run_program
 
     run_program(prepared.program, _head(prepared.market), prepared.owner, prepared.symlit, params,  # type: ignore
-                inputs=prepared.inputs(slice(0, HEAD_STEPS)))
+                inputs=prepared.inputs(slice(0, HEAD_STEPS)), complete=prepared.market.complete)
 
 
 HEAD_STEPS = 2  # steps a run on the head of the data takes: enough to call every function of the program

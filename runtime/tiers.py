@@ -80,14 +80,15 @@ def kernel_form(kernel, work: int) -> Callable:
 
 
 def compile_later(program, head, owner: np.ndarray, symlit: np.ndarray, params: np.ndarray,
-                  inputs: dict[str, np.ndarray]) -> bool:
+                  inputs: dict[str, np.ndarray], complete: bool) -> bool:
     """Start a detached child compiling `program` and the summary's kernels into the caches.
 
     False when disabled (`FLOWC_BACKGROUND_COMPILE=0`), when another child is compiling the
     same program, or when it cannot start (a read-only cache, no process to spare): it is only
     a head start, and the run that asked goes on either way. The child runs the program on
-    `head`, the first steps of the run's data with their `inputs` (which compiles every
-    function it calls for the types a run passes), then a small summary; the lock goes with it.
+    `head`, the first steps of the run's data with their `inputs` and the whole data's `complete`
+    (which compiles every function it calls for the types a run passes), then a small summary; the
+    lock goes with it.
     """
     if os.environ.get(BACKGROUND, "1") == "0":
         return False
@@ -96,7 +97,7 @@ def compile_later(program, head, owner: np.ndarray, symlit: np.ndarray, params: 
         lock = _lock(program.key)
         if lock is None:
             return False
-        job = (program.plan, head, owner, symlit, params, inputs, str(lock))
+        job = (program.plan, head, owner, symlit, params, inputs, complete, str(lock))
         handle, path = tempfile.mkstemp(prefix="flowc-compile-", suffix=".pkl")
         with os.fdopen(handle, "wb") as f:
             pickle.dump(job, f)
@@ -134,10 +135,11 @@ def _compile(job_path: str) -> None:
     from flowc.runtime.executor import compile_plan, run_program
 
     with open(job_path, "rb") as f:
-        plan, head, owner, symlit, params, inputs, lock = pickle.load(f)
+        plan, head, owner, symlit, params, inputs, complete, lock = pickle.load(f)
     os.unlink(job_path)
     try:
-        run_program(compile_plan(plan, head.n_symbols == 1), head, owner, symlit, params, inputs=inputs)
+        run_program(compile_plan(plan, head.n_symbols == 1), head, owner, symlit, params, inputs=inputs,
+                    complete=complete)
         prewarm.summarise_a_small_run()
     finally:
         Path(lock).unlink(missing_ok=True)

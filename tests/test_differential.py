@@ -597,3 +597,19 @@ def stepped_cross(tmp_path_factory):
 def test_cross_symbol_reads_agree_in_the_step_loop(stepped_cross, seed, holes, w):
     _same(stepped_cross, {"w": w}, _random_market(stepped_cross.market, seed, holes))
     assert not any(n.hoisted for n in stepped_cross.program.plan.nodes)
+
+
+def test_complete_data_runs_the_program_without_presence_checks(shapes):
+    """On data where every symbol has every bar the program takes `present=None` (`present_nb`):
+    numba's other compilation of it, bit-identical to the one reading the array."""
+    from flowc.runtime.executor import program_present, run_program
+
+    prepared = shapes["combined"]
+    prepared.market = _random_market(prepared.market, 7, 0.0)
+    assert prepared.market.complete and program_present(prepared.market) is None
+    without = _same(prepared)
+    reading = run_program(prepared.program, prepared.market, prepared.owner, prepared.symlit, prepared.params(),
+                          complete=False)
+    assert reading.same_as(without)
+    holed = _random_market(prepared.market, 7, 0.2)
+    assert not holed.complete and program_present(holed) is holed.present

@@ -14,7 +14,8 @@ names and comments.
 - `legend`: the module docstring, a legend of the names and a table of the parameter slots.
 - `program`: the module, its prefix functions and its step loop in tiles.
 
-Each of the speed-ups (tiles, locals, fusion, registers) is checked against the reference engine.
+Each of the speed-ups (tiles, locals, fusion, registers, int counters, the one-symbol program,
+`present=None` on complete data) is checked against the reference engine.
 """
 
 from flowc.compiler.codegen.contract import (

@@ -51,7 +51,8 @@ def field(ctx: Context, item: Input) -> str:
     if isinstance(item, CrossInput):
         x = f"xs[{item.literal}]"
         if item.event == Events.BAR:
-            return f"({BAR_ARRAYS[item.field]}[t, {x}] if present[t, {x}] else np.nan)"
+            ctx.kernels.add("present_nb")
+            return f"({BAR_ARRAYS[item.field]}[t, {x}] if present_nb(present, t, {x}) else np.nan)"
         source = ctx.plan.node(item.source)  # type: ignore[arg-type]
         assert source.path not in ctx.layout.local, "a container read at another symbol keeps its events in memory"
         return f"out_{source.ident}[{ctx.row(source)}, {x}, {source.fields.index(item.field)}]"
@@ -161,7 +162,9 @@ def presence(ctx: Context, item: InputPlan) -> str:
     terms = []
     for edge in item.edges:
         if item.event == Events.BAR:
-            base = "present[t, s]" if len(data) == 1 else f"(present[t, s] and owner[s] == {data.index(edge.source)})"
+            ctx.kernels.add("present_nb")
+            here = "present_nb(present, t, s)"
+            base = here if len(data) == 1 else f"({here} and owner[s] == {data.index(edge.source)})"
         elif item.event == Events.ORDER:
             base = ctx.ev(f"ordp_{ctx.ident(edge.source)}")
         elif item.event == Events.PORTFOLIO:
@@ -176,7 +179,7 @@ def presence(ctx: Context, item: InputPlan) -> str:
 
 
 # the kernels of `flowc.runtime.kernels.ops`
-OPS_NAMES = {*OPS.values(), "truthy_nb", "sign_nb", "not_nb", "grow_nb", "symbol_index_nb"}
+OPS_NAMES = {*OPS.values(), "truthy_nb", "sign_nb", "not_nb", "grow_nb", "symbol_index_nb", "present_nb"}
 RENAMED = "k_"  # before a component's kernel whose name an operator of `ops` has (`sign`)
 
 

@@ -63,6 +63,17 @@ def counters(node: NodePlan, call: Apply | StatePlan) -> list[str]:
     return [f"c_{node.ident}_{call.instance}_{j}" for j in range(registers(node, call))]
 
 
+def load_counter(call: Apply | StatePlan, j: int, row: str) -> str:
+    """The expression loading counter j from the state row: an int where the contract says it is a whole number.
+
+    The row stores every counter as a float; a count kept in an int local spares the step form a
+    conversion at every bar (`_push`), and stores back as the same float.
+    """
+    contract = comp.series_component(call.component)
+    whole = contract is not None and j < contract.counts
+    return f"int({row}[{j}])" if whole else f"{row}[{j}]"
+
+
 def _fill_slots(plan: Plan, node: NodePlan) -> tuple[int, ...]:
     """The fill slots an execution container can set at a step, in the order they fill.
 

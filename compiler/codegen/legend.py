@@ -16,6 +16,7 @@ from flowc.compiler.plan import Plan
 LEGEND = (
     ("p[k]", "the parameter vector (slots below); symlit[s] the literal of symbol s"),
     ("t, s", "the step (unsigned) and the symbol; t - ob a step's row in a tile"),
+    ("present", "whether symbol s has a bar at step t [T, S]; None when every one has (`present_nb`)"),
     ("out_ pres_", "a series container's events [T, S, field], their presence [T, S]"),
     ("o_ pr_", "the same in locals, where only its group of the prefix reads them"),
     ("v_ in_", "a setting's value at (t, s); whether input k is present"),

@@ -25,7 +25,7 @@ from flowc.compiler.codegen.contract import (
     Steps,
 )
 from flowc.compiler.codegen.expr import OPS_NAMES, RENAMED, symbol_indices
-from flowc.compiler.codegen.layout import counters, layout
+from flowc.compiler.codegen.layout import counters, layout, load_counter
 from flowc.compiler.codegen.legend import legend
 from flowc.compiler.codegen.writer import Writer
 from flowc.compiler.ir import CROSS_SECTIONAL, Input, walk
@@ -189,14 +189,14 @@ def _prefix(ctx: Context, name: str, group: tuple[NodePlan, ...]) -> tuple[list[
     """
     outer, w = ctx.w, Writer(depth=1)
     ctx.w = w
-    w("S = present.shape[1]")
+    w("S = bar_close.shape[1]")  # not `present`'s: None on complete data (`present_nb`)
     w("for s in range(S):")
     with w.indent():
         for node in group:
             for state in node.states:  # one view of the symbol's state row, not one per bar
                 w(f"row_{node.ident}_{state.instance} = st_{node.ident}_{state.instance}[s]")
                 for j, counter in enumerate(counters(node, state)):
-                    w(f"{counter} = row_{node.ident}_{state.instance}[{j}]")
+                    w(f"{counter} = {load_counter(state, j, f'row_{node.ident}_{state.instance}')}")
         w("for step in range(tb, te):")
         with w.indent():
             w("t = np.uint64(step)  # unsigned, as in the step loop (`steps`)")

@@ -95,7 +95,7 @@ def momentum_step(state: np.ndarray, pos: float, run: float, calls: float, x: fl
         return np.nan, pos, run, calls
     old, pos, run = _push(state, pos, run, x, k)
     if calls < k:
-        return np.nan, pos, run, calls + 1.0
+        return np.nan, pos, run, calls + 1  # an int where `calls` is (`Component.counts`)
     d = x - old
     if d > 0.0:
         return 1.0, pos, run, calls

@@ -36,6 +36,7 @@ from flowc.runtime.executor import (
     buffer_shape,
     check_windows,
     load_generated,
+    program_present,
 )
 from flowc.runtime.interpret import in_process, on_disk
 from flowc.runtime.ledger import FILL_DTYPE, first_overflow
@@ -137,7 +138,7 @@ def _drive(prepared: Prepared, program: Program, params: np.ndarray, trade_from:
     inputs = prepared.inputs()
     if any(b.source == "time" for b in g.buffers):  # the calendar operators' timestamps
         inputs["time"] = market.seconds
-    fills = driver(program)(market.open, market.high, market.low, market.close, market.volume, market.present,
+    fills = driver(program)(market.open, market.high, market.low, market.close, market.volume, program_present(market),
                             prepared.owner, prepared.symlit, params, reuse, _shapes(program, market, params),
                             trade_from, equity, exposed, np.empty((64 * k, len(FILL_DTYPE))), offsets,
                             *(inputs[b.source] for b in g.buffers if b.source))

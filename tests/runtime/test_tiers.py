@@ -92,5 +92,5 @@ def test_a_background_compile_that_cannot_start_leaves_nothing_behind(tmp_path, 
 
     monkeypatch.setattr(tiers.subprocess, "Popen", refuse)
     program = SimpleNamespace(key="k", plan=None)
-    assert tiers.compile_later(program, None, None, None, None, {}) is False
+    assert tiers.compile_later(program, None, None, None, None, {}, True) is False
     assert not any((tmp_path / "programs").glob("*.compiling"))
