@@ -264,7 +264,7 @@ def bar_index_nb(state: np.ndarray, close: float) -> float:
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _civil(time: float) -> tuple[int, int, int, int, int]:
+def civil(time: float) -> tuple[int, int, int, int, int]:
     """Year, month, day, days since 1970-01-01 and seconds of the day of a timestamp in whole seconds (UTC).
 
     Howard Hinnant's `civil_from_days`, in integers (floor division throughout).
@@ -285,33 +285,33 @@ def _civil(time: float) -> tuple[int, int, int, int, int]:
 
 @njit(cache=True, error_model="numpy", inline="always")
 def year_nb(state: np.ndarray, time: float) -> float:
-    return float(_civil(time)[0])
+    return float(civil(time)[0])
 
 
 @njit(cache=True, error_model="numpy", inline="always")
 def month_nb(state: np.ndarray, time: float) -> float:
-    return float(_civil(time)[1])
+    return float(civil(time)[1])
 
 
 @njit(cache=True, error_model="numpy", inline="always")
 def day_nb(state: np.ndarray, time: float) -> float:
-    return float(_civil(time)[2])
+    return float(civil(time)[2])
 
 
 @njit(cache=True, error_model="numpy", inline="always")
 def weekday_nb(state: np.ndarray, time: float) -> float:
     """0 on Monday to 6 on Sunday (1970-01-01 was a Thursday)."""
-    return float((_civil(time)[3] + 3) % 7)
+    return float((civil(time)[3] + 3) % 7)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
 def hour_nb(state: np.ndarray, time: float) -> float:
-    return float(_civil(time)[4] // 3600)
+    return float(civil(time)[4] // 3600)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
 def minute_nb(state: np.ndarray, time: float) -> float:
-    return float(_civil(time)[4] % 3600 // 60)
+    return float(civil(time)[4] % 3600 // 60)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -325,24 +325,24 @@ def _new_period(state: np.ndarray, key: float) -> float:
 
 @njit(cache=True, error_model="numpy", inline="always")
 def new_day_nb(state: np.ndarray, time: float) -> float:
-    return _new_period(state, float(_civil(time)[3]))
+    return _new_period(state, float(civil(time)[3]))
 
 
 @njit(cache=True, error_model="numpy", inline="always")
 def new_week_nb(state: np.ndarray, time: float) -> float:
     """ISO weeks run Monday to Sunday: the week key is the number of Mondays since 1970-01-05, floored."""
-    return _new_period(state, float((_civil(time)[3] + 3) // 7))
+    return _new_period(state, float((civil(time)[3] + 3) // 7))
 
 
 @njit(cache=True, error_model="numpy", inline="always")
 def new_month_nb(state: np.ndarray, time: float) -> float:
-    year, month, _, _, _ = _civil(time)
+    year, month, _, _, _ = civil(time)
     return _new_period(state, float(year * 12 + month))
 
 
 @njit(cache=True, error_model="numpy", inline="always")
 def new_year_nb(state: np.ndarray, time: float) -> float:
-    return _new_period(state, float(_civil(time)[0]))
+    return _new_period(state, float(civil(time)[0]))
 
 
 # ---------------------------------------------------------------- tables

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from flowc.runtime.kernels.expressions import _civil
+from flowc.runtime.kernels.expressions import civil
 
 EVERY, MINUTES, HOURLY, DAILY, WEEKLY, MONTHLY = range(6)  # `flowc.compiler.ir.TIMEFRAME_KINDS`, in order
 
@@ -13,7 +13,7 @@ EVERY, MINUTES, HOURLY, DAILY, WEEKLY, MONTHLY = range(6)  # `flowc.compiler.ir.
 @njit(cache=True, error_model="numpy", inline="always")
 def period_nb(kind: int, n: int, time: float) -> float:
     """The calendar period of a timestamp in whole seconds (UTC): equal keys, same coarse bar."""
-    year, month, _, days, _ = _civil(time)
+    year, month, _, days, _ = civil(time)
     if kind == MINUTES:
         return float(int(time) // (60 * n))
     if kind == HOURLY:
