@@ -50,6 +50,12 @@ class Ledger:
     fills: np.ndarray  # FILL_DTYPE
     unfilled: np.ndarray  # UNFILLED_DTYPE
     signals: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None  # strategy -> (present, dir, strength)
+    multiplier: np.ndarray | None = None  # [S] what a point of each symbol's price is worth: 1.0 but for futures
+
+    def multipliers(self, n_symbols: int) -> np.ndarray:
+        """[S] each symbol's multiplier (docs/semantics.md, 8b): 1.0 for a stock, and for every symbol of a
+        ledger built without them."""
+        return np.ones(n_symbols) if self.multiplier is None else self.multiplier
 
     @cached_property
     def cash(self) -> np.ndarray:

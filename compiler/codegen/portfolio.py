@@ -3,7 +3,10 @@
 Fills and marking to market are the money kernels' (`runtime/kernels/money.py`). With buying
 power (`buying_power = cut | reject`) the fills of a step are applied after the loop over the
 symbols, in two passes: the sells, then the buys, each cut to what the cash pays for, and with a
-`max_leverage` every fill first cut to what the gross exposure allows.
+`max_leverage` every fill first cut to what the gross exposure allows. Where a data container
+declares futures (section 8b), a futures fill posts margin and settles the position to its price,
+each step settles the futures positions to the closes, and with buying power an order's opening
+contracts meet the cash, sells too; a program without futures has none of this code.
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ from flowc.compiler.codegen.context import Context, RoleEmitter
 from flowc.compiler.codegen.contract import Symbols
 from flowc.compiler.codegen.execution import commission, sleeve
 from flowc.compiler.codegen.expr import presence
+from flowc.compiler.contracts import has_futures
 from flowc.compiler.plan import NodePlan
-from flowc.compiler.schema import Events
+from flowc.compiler.schema import Events, Roles
 
 CUT = "3"  # the status of an order record of the part of a fill the cash or the leverage limit did not allow
 
@@ -28,11 +32,24 @@ def leverage(node: NodePlan) -> str | None:
     return None if slot is None else f"p[{slot.index}]"
 
 
+def futures(ctx: Context) -> bool:
+    """Whether the program has futures symbols (a data container declares a contract)."""
+    return has_futures([n.container for n in ctx.plan.of_role(Roles.DATA)])
+
+
+def unit_value(ctx: Context, node: NodePlan, price: str) -> str:
+    """What one unit of symbol `s` is worth at `price`: the price, times the multiplier with futures."""
+    return f"{price} * mult_{node.ident}[s]" if futures(ctx) else price
+
+
 def buffers(ctx: Context, node: NodePlan) -> None:
     ctx.buffer(f"pos_{node.ident}", (Symbols(),), "f8", 0.0)
     ctx.buffer(f"last_close_{node.ident}", (Symbols(),), "f8", float("nan"))
     if leverage(node) is not None:  # each symbol's gross exposure (section 8, leverage)
         ctx.buffer(f"expo_{node.ident}", (Symbols(),), "f8", 0.0)
+    if futures(ctx):  # each symbol's contract (compiler/contracts.py) and a futures position's mark
+        for name, fill in (("fut", 0.0), ("mult", 1.0), ("margin", 0.0), ("mark", float("nan"))):
+            ctx.buffer(f"{name}_{node.ident}", (Symbols(),), "f8", fill)
 
 
 def init(ctx: Context, node: NodePlan) -> None:
@@ -49,6 +66,23 @@ def init(ctx: Context, node: NodePlan) -> None:
     if checks_cash(node):
         for item in node.inputs_of(Events.FILL):
             _cost_terms(ctx, ctx.plan.node(item.source))  # type: ignore[arg-type]
+    if futures(ctx):
+        _contracts(ctx, node)
+
+
+def _contracts(ctx: Context, node: NodePlan) -> None:
+    """Each symbol's contract, from the data container that owns it: `symbol_contracts` in the program."""
+    w, j = ctx.w, node.ident
+    w("for s in range(S):")
+    with w.indent():
+        for k, data in enumerate(ctx.plan.of_role(Roles.DATA)):
+            contract = data.container.config.contract  # type: ignore[union-attr]
+            if contract is not None:
+                w(f"if owner[s] == {k}:")
+                with w.indent():
+                    w(f"fut_{j}[s] = 1.0")
+                    w(f"mult_{j}[s] = p[{contract.multiplier.index}]")
+                    w(f"margin_{j}[s] = p[{contract.margin.index}]")
 
 
 def before(ctx: Context, node: NodePlan) -> None:
@@ -58,7 +92,7 @@ def before(ctx: Context, node: NodePlan) -> None:
         ctx.kernels.add("held_value_nb")
         w("for s in range(S):")
         with w.indent():
-            w(f"expo_{j}[s] = held_value_nb(pos_{j}[s], last_close_{j}[s])")
+            w(f"expo_{j}[s] = held_value_nb(pos_{j}[s], {unit_value(ctx, node, f'last_close_{j}[s]')})")
 
 
 def symbol(ctx: Context, node: NodePlan) -> None:
@@ -89,17 +123,35 @@ def _fills(ctx: Context, node: NodePlan, side: str) -> None:
             with w.indent():
                 w(f"q = {fq}")
                 buy = side.startswith(">")
-                limited = buy or leverage(node) is not None
+                limited = buy or leverage(node) is not None or (bool(side) and futures(ctx))
                 if limited:
                     _cut(ctx, node, source, slot, buy)
                     px, fee = "px", "fee"
-                w(f"pos_{j}[s], cash_{j} = apply_fill_nb(pos_{j}[s], cash_{j}, q, {px}, {fee})")
+                _apply(ctx, node, px, fee)
                 ctx.record("fills", ("t", "s", "q", px, fee, str(index), str(ctx.layout.executions.index(source)),
                                      str(sleeve(ctx, source, slot))))
                 if leverage(node) is not None:
-                    w(f"expo_{j}[s] = held_value_nb(pos_{j}[s], px)")
+                    w(f"expo_{j}[s] = held_value_nb(pos_{j}[s], {unit_value(ctx, node, 'px')})")
                 if limited:
                     w.depth -= 1
+
+
+def _apply(ctx: Context, node: NodePlan, px: str, fee: str) -> None:
+    """The fill of `q` at `px` for `fee` into the position and cash; a futures fill settles and posts margin."""
+    w, j = ctx.w, node.ident
+    stock = f"pos_{j}[s], cash_{j} = apply_fill_nb(pos_{j}[s], cash_{j}, q, {px}, {fee})"
+    if not futures(ctx):
+        w(stock)
+        return
+    ctx.kernels.add("futures_fill_nb")
+    w(f"if fut_{j}[s] != 0.0:")
+    with w.indent():
+        w(f"pos_{j}[s], cash_{j} = futures_fill_nb(pos_{j}[s], cash_{j}, q, {px}, {fee}, mark_{j}[s], mult_{j}[s], "
+          f"margin_{j}[s])")
+        w(f"mark_{j}[s] = {px}")
+    w("else:")
+    with w.indent():
+        w(stock)
 
 
 def _cut(ctx: Context, node: NodePlan, source: NodePlan, slot: int, buy: bool) -> None:
@@ -115,14 +167,20 @@ def _cut(ctx: Context, node: NodePlan, source: NodePlan, slot: int, buy: bool) -
     limit = leverage(node)
     if limit is not None:
         ctx.kernels.update(("leveraged_nb", "exposure_nb"))
-        w(f"q = leveraged_nb(q, pos_{j}[s], px, {limit}, equity_{j}, exposure_nb(expo_{j}, s, S), {reject})")
-    if buy:
-        ctx.kernels.add("affordable_nb")
-        w(f"n = affordable_nb(cash_{j}, px, rate_{xi}, per_share_{xi}, fixed_{xi}, minimum_{xi})")
-        w(f"q = bought_nb(q, n, {reject})")
-        w("if not q > 0.0:  # nothing fills")
+        w(f"q = leveraged_nb(q, pos_{j}[s], {unit_value(ctx, node, 'px')}, {limit}, equity_{j}, "
+          f"exposure_nb(expo_{j}, s, S), {reject})")
+    if futures(ctx):  # a futures order's opening contracts against the cash, a sell's too
+        ctx.kernels.add("margined_nb")
+        w(f"if fut_{j}[s] != 0.0:")
         with w.indent():
-            w("q = 0.0")
+            w(f"q = margined_nb(q, pos_{j}[s], cash_{j}, margin_{j}[s], px, rate_{xi}, per_share_{xi}, fixed_{xi}, "
+              f"minimum_{xi}, {reject})")
+        if buy:
+            w("else:")
+            with w.indent():
+                _affordable(ctx, node, source, reject)
+    elif buy:
+        _affordable(ctx, node, source, reject)
     w(f"if q {'<' if buy else '>'} {wanted}:")
     with w.indent():
         w(f"cut = {wanted} - q")
@@ -130,6 +188,17 @@ def _cut(ctx: Context, node: NodePlan, source: NodePlan, slot: int, buy: bool) -
         commission(ctx, source.container.config)
     w(f"if q {'>' if buy else '<'} 0.0:")
     w.depth += 1
+
+
+def _affordable(ctx: Context, node: NodePlan, source: NodePlan, reject: bool) -> None:
+    """A buy of `q` against the cash: what fills of it, 0.0 if none."""
+    w, j, xi = ctx.w, node.ident, source.ident
+    ctx.kernels.add("affordable_nb")
+    w(f"n = affordable_nb(cash_{j}, px, rate_{xi}, per_share_{xi}, fixed_{xi}, minimum_{xi})")
+    w(f"q = bought_nb(q, n, {reject})")
+    w("if not q > 0.0:  # nothing fills")
+    with w.indent():
+        w("q = 0.0")
 
 
 def _cost_terms(ctx: Context, source: NodePlan) -> None:
@@ -155,17 +224,28 @@ def after(ctx: Context, node: NodePlan) -> None:
             with w.indent():
                 _fills(ctx, node, side)
     mark = "mark_to_market_one_nb" if ctx.one_symbol else "mark_to_market_nb"
+    if futures(ctx):
+        mark = "mark_to_market_futures_nb"
     ctx.kernels.update((mark, "drawdown_nb"))
     w(f"if ran_{j}:")
     with w.indent():
         cfg = node.container.config
+        if futures(ctx):  # the futures positions' variation margin, to the last closes (section 8b)
+            ctx.kernels.add("settle_futures_nb")
+            w(f"cash_{j} = settle_futures_nb(cash_{j}, pos_{j}, last_close_{j}, mark_{j}, fut_{j}, mult_{j}, S)")
         if cfg.interest is not None:  # the bar's carry, on the cash after the fills (section 8)
             ctx.kernels.add("interest_nb")
             w(f"cash_{j} = interest_nb(cash_{j}, p[{cfg.interest.index}] / 100.0)")
-        if cfg.borrow_fee is not None:
+        if cfg.borrow_fee is not None and futures(ctx):  # a short future borrows nothing
+            ctx.kernels.add("borrow_fee_stocks_nb")
+            w(f"cash_{j} = borrow_fee_stocks_nb(cash_{j}, pos_{j}, last_close_{j}, fut_{j}, "
+              f"p[{cfg.borrow_fee.index}] / 100.0, S)")
+        elif cfg.borrow_fee is not None:
             ctx.kernels.add("borrow_fee_nb")
             w(f"cash_{j} = borrow_fee_nb(cash_{j}, pos_{j}, last_close_{j}, p[{cfg.borrow_fee.index}] / 100.0, S)")
-        if ctx.one_symbol:  # the position and close as elements, which `one_symbol` keeps in locals
+        if futures(ctx):
+            w(f"equity_{j} = mark_to_market_futures_nb(cash_{j}, pos_{j}, last_close_{j}, fut_{j}, margin_{j}, S)")
+        elif ctx.one_symbol:  # the position and close as elements, which `one_symbol` keeps in locals
             w(f"equity_{j} = mark_to_market_one_nb(cash_{j}, pos_{j}[0], last_close_{j}[0])")
         else:
             w(f"equity_{j} = mark_to_market_nb(cash_{j}, pos_{j}, last_close_{j}, S)")

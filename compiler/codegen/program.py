@@ -305,7 +305,8 @@ MONEY_KERNELS = frozenset({
     "volume_impact_nb", "commission_percent_nb", "commission_per_share_nb", "commission_fixed_nb",
     "commission_floor_nb", "commission_cap_nb", "apply_fill_nb", "mark_to_market_nb", "mark_to_market_one_nb",
     "drawdown_nb", "grows_nb", "limit_fill_nb", "stop_fill_nb", "stop_limit_fill_nb", "affordable_nb", "bought_nb",
-    "held_value_nb", "exposure_nb", "leveraged_nb", "interest_nb", "borrow_fee_nb",
+    "held_value_nb", "exposure_nb", "leveraged_nb", "interest_nb", "borrow_fee_nb", "futures_fill_nb",
+    "settle_futures_nb", "margined_nb", "borrow_fee_stocks_nb", "mark_to_market_futures_nb",
 })
 
 # the cross-sectional operators (`flowc.runtime.kernels.cross_section`)

@@ -11,6 +11,7 @@ import networkx as nx
 import numpy as np
 
 from flowc.compiler.components import series_component
+from flowc.compiler.contracts import symbol_contracts
 from flowc.compiler.data_symbols import source_symbols
 from flowc.compiler.graph import FlowGraph
 from flowc.compiler.ir import Apply, walk
@@ -94,7 +95,11 @@ def run_reference(analysis: Analysis, market: MarketData, params: list[float] | 
     risks = tuple(p for p in order if roles[p] == Roles.RISK)
     executions = tuple(p for p in order if roles[p] == Roles.EXECUTION)
     portfolios = tuple(p for p in order if roles[p] == Roles.PORTFOLIO)
-    owners = _owners(analysis, [p for p in order if roles[p] == Roles.DATA], market.symbols)
+    data = [p for p in order if roles[p] == Roles.DATA]
+    owners = _owners(analysis, data, market.symbols)
+    owner = [next(k for k, path in enumerate(data) if owners[path][s]) for s in range(market.n_symbols)]
+    future, multiplier, margin = symbol_contracts([binding.containers[p] for p in data], owner, params)
+    contracts = (future.tolist(), multiplier.tolist(), margin.tolist())
     orders: list[tuple] = []
     fills: list[tuple] = []
     steps = market.n_steps
@@ -109,7 +114,8 @@ def run_reference(analysis: Analysis, market: MarketData, params: list[float] | 
         elif role == Roles.EXECUTION:
             runners[path] = Execution(net, bound, inputs, risks, orders)
         elif role == Roles.PORTFOLIO:
-            runners[path] = Portfolio(net, bound, inputs, portfolios.index(path), executions, fills, orders)
+            runners[path] = Portfolio(net, bound, inputs, portfolios.index(path), executions, fills, orders,
+                                      contracts)
         else:
             runners[path] = Series(net, bound, inputs, steps)
 
@@ -137,4 +143,5 @@ def run_reference(analysis: Analysis, market: MarketData, params: list[float] | 
         fills=np.array(fills, dtype=FILL_DTYPE),
         unfilled=np.array(unfilled, dtype=UNFILLED_DTYPE),
         signals={p: runners[p].log for p in order if roles[p] == Roles.STRATEGY},
+        multiplier=multiplier,
     )
