@@ -32,14 +32,15 @@ def fills_and_closes(draw):
     fills["commission"] = rng.uniform(0, 1, n)
     present = rng.random((steps, n_symbols)) < 0.8
     close = np.where(present, rng.uniform(10, 200, (steps, n_symbols)), np.nan)
-    return fills, close, present
+    multiplier = rng.choice([1.0, 50.0, 0.1, 2.5], n_symbols)  # stocks and futures contracts (section 8b)
+    return fills, close, present, multiplier
 
 
 @settings(max_examples=100, deadline=None)
 @given(fills_and_closes())
 def test_contribution_and_held_follow_the_definition_step_by_step(case):
     """Section 9a written as a plain loop: the same operations in the same order, so the same bits."""
-    fills, close, present = case
+    fills, close, present, multiplier = case
     steps, n_symbols = close.shape
     last = [math.nan] * n_symbols
     position, flows, k = [0.0] * n_symbols, 0.0, 0
@@ -51,14 +52,14 @@ def test_contribution_and_held_follow_the_definition_step_by_step(case):
         while k < len(fills) and fills["step"][k] == t:
             f = fills[k]
             position[f["symbol"]] = position[f["symbol"]] + f["quantity"]
-            flows = flows - (f["quantity"] * f["price"] + f["commission"])
+            flows = flows - ((f["quantity"] * f["price"]) * multiplier[f["symbol"]] + f["commission"])
             k += 1
         c = flows
         for s in range(n_symbols):
             if position[s] != 0.0:
-                c = c + position[s] * last[s]
+                c = c + (position[s] * last[s]) * multiplier[s]
         expected[t], holding[t] = c, any(p != 0.0 for p in position)
-    assert contribution(fills, last_closes(close, present)).tobytes() == expected.tobytes()
+    assert contribution(fills, last_closes(close, present), multiplier).tobytes() == expected.tobytes()
     assert (held(fills, steps) == holding).all()
 
 
