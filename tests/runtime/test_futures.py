@@ -202,3 +202,18 @@ def test_backtrader_futures_like_strategy(tmp_path, contract, commission, value,
     last_close = float(prepared.market.close[-1, 0])
     assert f"{final:.2f}" == value
     assert f"{final - (held * 1000 if contract else held * last_close):.2f}" == cash
+
+
+def test_the_futures_example(tmp_path):
+    """examples/futures.flow: both engines, and the gain is the closed trades' P&L in cash (flat at the end)."""
+    prepared = prepare(Path(__file__).resolve().parents[2] / "examples" / "futures.flow")
+    reference = run_reference(prepared.analysis, prepared.market, list(prepared.params()))
+    assert run_prepared(prepared, engine="compiled").same_as(reference)
+    assert float(reference.equity[-1, 0]) == 1_720_079.8864500048 and len(reference.fills) == 66
+    gain = 0.0
+    for f in reference.fills:  # every trade by hand: what it paid at entry and got at exit, 50 a point
+        gain = gain - float(f["quantity"]) * float(f["price"]) * 50.0 - float(f["commission"])
+    assert float(reference.positions[0, 0]) == 0.0
+    assert float(reference.equity[-1, 0]) - 1_000_000 == pytest.approx(gain, rel=1e-12)
+    trades = summarise("futures", reference, prepared.market, None).trades
+    assert len(trades) == 33 and float(trades["pnl"].sum()) == pytest.approx(gain, rel=1e-12)
