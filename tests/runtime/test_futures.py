@@ -217,3 +217,13 @@ def test_the_futures_example(tmp_path):
     assert float(reference.equity[-1, 0]) - 1_000_000 == pytest.approx(gain, rel=1e-12)
     trades = summarise("futures", reference, prepared.market, None).trades
     assert len(trades) == 33 and float(trades["pnl"].sum()) == pytest.approx(gain, rel=1e-12)
+
+
+def test_a_contract_is_part_of_the_program_key(tmp_path):
+    """A plan with a contract compiles to another program than the same plan of stocks (the cache must not mix them)."""
+    keys = []
+    for k, text in enumerate((flow(1000), flow(1000, contract=False))):
+        path = tmp_path / f"{k}.flow"
+        path.write_text(text)
+        keys.append(prepare(path).plan.digest)
+    assert keys[0] != keys[1]
