@@ -232,5 +232,5 @@ def _ledger(program: Program, b: dict[str, np.ndarray], n_symbols: int, params: 
         orders=orders, fills=fills, unfilled=np.array(unfilled, dtype=UNFILLED_DTYPE),
         signals={path: (b[f"pres_{plan.node(path).ident}"], b[f"out_{plan.node(path).ident}"][:, :, 0],
                         b[f"out_{plan.node(path).ident}"][:, :, 1]) for path in g.strategies} if signals else None,
-        multiplier=multiplier,
+        multiplier=multiplier, settled=b.get("settled"),
     )

@@ -251,6 +251,8 @@ def after(ctx: Context, node: NodePlan) -> None:
             w(f"equity_{j} = mark_to_market_nb(cash_{j}, pos_{j}, last_close_{j}, S)")
         w(f"peak_{j}, drawdown_{j} = drawdown_nb(equity_{j}, peak_{j})")
     w(f"equity[t, {index}] = equity_{j}")
+    if futures(ctx):
+        w(f"settled[t, {index}] = cash_{j}")
     w("for s in range(S):")
     with w.indent():
         w(f"if pos_{j}[s] != 0.0:")

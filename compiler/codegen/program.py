@@ -52,6 +52,8 @@ def generate(plan: Plan, one: bool = False) -> Generated:
             EMITTERS[node.role].buffers(ctx, node)  # type: ignore[misc]
     ctx.buffer("equity", (Steps(), Portfolios()), "f8", None)  # written at every step
     ctx.buffer("exposed", (Steps(),), "bool", False)
+    if portfolio.futures(ctx):  # the cash moves at every close too (section 8b): recorded, not derived from fills
+        ctx.buffer("settled", (Steps(), Portfolios()), "f8", None)
     # the records (`RECORDS`), grown between chunks of steps and returned; rows up to `cnt` are written
     ctx.buffer("orders", (Capacity("orders"), Fields(len(RECORDS["orders"]))), "f8", None)
     ctx.buffer("fills", (Capacity("fills"), Fields(len(RECORDS["fills"]))), "f8", None)

@@ -11,7 +11,7 @@ import networkx as nx
 import numpy as np
 
 from flowc.compiler.components import series_component
-from flowc.compiler.contracts import symbol_contracts
+from flowc.compiler.contracts import has_futures, symbol_contracts
 from flowc.compiler.data_symbols import source_symbols
 from flowc.compiler.graph import FlowGraph
 from flowc.compiler.ir import Apply, walk
@@ -121,6 +121,7 @@ def run_reference(analysis: Analysis, market: MarketData, params: list[float] | 
 
     held = [runners[p] for p in portfolios]
     equity = np.empty((steps, len(held)))
+    settled = np.empty((steps, len(held))) if has_futures([binding.containers[p] for p in data]) else None
     exposed = np.zeros(steps, bool)
     for t in range(steps):
         net.t, net.before, net.now = t, net.now, {}
@@ -129,6 +130,8 @@ def run_reference(analysis: Analysis, market: MarketData, params: list[float] | 
             if trace is not None:
                 trace(t, path, net.now[path])
         equity[t] = [p.equity for p in held]
+        if settled is not None:  # the cash moves at every close too (section 8b)
+            settled[t] = [p.cash for p in held]
         exposed[t] = any(q != 0.0 for p in held for q in p.position)
 
     unfilled = [(s, q, x) for x, path in enumerate(executions) for s in range(market.n_symbols)
@@ -143,5 +146,5 @@ def run_reference(analysis: Analysis, market: MarketData, params: list[float] | 
         fills=np.array(fills, dtype=FILL_DTYPE),
         unfilled=np.array(unfilled, dtype=UNFILLED_DTYPE),
         signals={p: runners[p].log for p in order if roles[p] == Roles.STRATEGY},
-        multiplier=multiplier,
+        multiplier=multiplier, settled=settled,
     )

@@ -71,6 +71,7 @@ def test_backtrader_check_futures(tmp_path):
     # a close 5 points lower: cashadjust (and profitandloss) 100 * (5 - 10) * 10 = -5000
     assert ledger.equity[1, 0] - ledger.equity[0, 0] == 100 * (5.0 - 10.0) * 10
     assert cash_of(ledger, 10) == 10_000 - 1000 - 50 - 5000
+    assert ledger.cash[:, 0].tolist() == [10_000 - 1000 - 50, 10_000 - 1000 - 50 - 5000]  # recorded by the engines
 
 
 def test_a_buy_needs_the_margin_not_the_notional(tmp_path):
