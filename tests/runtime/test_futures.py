@@ -137,12 +137,20 @@ def test_a_stock_is_as_before(tmp_path):
 
 
 @pytest.mark.parametrize(("contract", "message"), [
-    ("future(multiplier = 0, margin = 10)", "the `multiplier` of `future` must be above 0, not 0"),
-    ("future(multiplier = 50, margin = -1)", "the `margin` of `future` must be at least 0, not -1"),
+    ("future(multiplier = 0, margin = 10)", ("FL509", "the `multiplier` of `future` must be above 0, not 0")),
+    ("future(multiplier = 50, margin = -1)", ("FL509", "the `margin` of `future` must be at least 0, not -1")),
+    ("future(50)", ("FL502", "`future` is missing the argument `margin`")),
+    ("3", ("FL501", "`contract` must be a call of `future()`")),
+    ("stock()", ("FL503", "no component `stock` for the data setting `contract`")),
 ])
 def test_a_bad_contract_is_diagnosed(contract, message):
     text = flow(1000).replace("contract = future(multiplier = 10, margin = 10)", f"contract = {contract}")
-    assert errors(text) == [("FL509", message)]
+    assert errors(text) == [message]
+
+
+def test_a_contract_belongs_to_a_data_container():
+    text = flow(1000).replace("portfolio { cash", "portfolio { contract = future(1, 1); cash")
+    assert errors(text) == [("FL504", "a portfolio container has no setting `contract`")]
 
 
 def test_a_param_contract_is_checked_before_the_run(tmp_path):
