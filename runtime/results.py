@@ -119,13 +119,15 @@ class RunResult:
         The average price is the entry price of the open trade (the quantity-weighted mean of its
         opening fills; where several sleeves hold the symbol, the mean of their entry prices weighted
         by their positions); realised P&L sums the closed trades and the realised part of the open
-        ones (commissions included); unrealised P&L marks the open positions at the last known close.
+        ones (commissions included); unrealised P&L marks the open positions at the last known close,
+        in cash (times a future's multiplier).
         """
         import pandas as pd
 
         close = self.market.close
         last = np.array([close[self.market.present[:, s], s][-1] if self.market.present[:, s].any() else np.nan
                          for s in range(len(self.market.symbols))])
+        multiplier = self.ledger.multipliers(len(self.market.symbols))
         rows = []
         for j, name in enumerate(self.ledger.portfolios):
             closed = self.trades[self.trades["portfolio"] == j]
@@ -137,7 +139,8 @@ class RunResult:
                 average = float(held["entry_price"][0]) if len(held) == 1 else (
                     float((held["position"] * held["entry_price"]).sum() / position) if len(held) else np.nan)
                 realised += float(held["pnl"].sum())
-                unrealised = float((held["position"] * (last[s] - held["entry_price"])).sum()) if len(held) else 0.0
+                marked = float((held["position"] * (last[s] - held["entry_price"])).sum()) if len(held) else 0.0
+                unrealised = marked * float(multiplier[s])
                 rows.append({"portfolio": name, "symbol": symbol, "position": position, "average_price": average,
                              "last_close": last[s], "realised_pnl": realised, "unrealised_pnl": unrealised})
         return pd.DataFrame(rows)

@@ -211,6 +211,8 @@ def test_backtrader_futures_like_strategy(tmp_path, contract, commission, value,
     last_close = float(prepared.market.close[-1, 0])
     assert f"{final:.2f}" == value
     assert f"{final - (held * 1000 if contract else held * last_close):.2f}" == cash
+    table = summarise("futures_like", reference, prepared.market, None).positions()  # in cash, open trade marked
+    assert float(table["realised_pnl"].sum() + table["unrealised_pnl"].sum()) == pytest.approx(final - 10_000, abs=1e-6)
 
 
 def test_the_futures_example(tmp_path):
