@@ -37,9 +37,30 @@ def futures(ctx: Context) -> bool:
     return has_futures([n.container for n in ctx.plan.of_role(Roles.DATA)])
 
 
-def unit_value(ctx: Context, node: NodePlan, price: str) -> str:
+def unit_value(ctx: Context, price: str) -> str:
     """What one unit of symbol `s` is worth at `price`: the price, times the multiplier with futures."""
-    return f"{price} * mult_{node.ident}[s]" if futures(ctx) else price
+    return f"{price} * contract_multiplier[s]" if futures(ctx) else price
+
+
+def contract_buffers(ctx: Context) -> None:
+    """Each symbol's contract, for the program (compiler/contracts.py): 1.0 for a future, its multiplier, its margin."""
+    for name, fill in (("future", 0.0), ("multiplier", 1.0), ("margin", 0.0)):
+        ctx.buffer(f"contract_{name}", (Symbols(),), "f8", fill)
+
+
+def contracts(ctx: Context) -> None:
+    """Each symbol's contract from the data container that owns it: `symbol_contracts` in the program."""
+    w = ctx.w
+    w("for s in range(S):")
+    with w.indent():
+        for k, data in enumerate(ctx.plan.of_role(Roles.DATA)):
+            contract = data.container.config.contract  # type: ignore[union-attr]
+            if contract is not None:
+                w(f"if owner[s] == {k}:")
+                with w.indent():
+                    w("contract_future[s] = 1.0")
+                    w(f"contract_multiplier[s] = p[{contract.multiplier.index}]")
+                    w(f"contract_margin[s] = p[{contract.margin.index}]")
 
 
 def buffers(ctx: Context, node: NodePlan) -> None:
@@ -47,9 +68,8 @@ def buffers(ctx: Context, node: NodePlan) -> None:
     ctx.buffer(f"last_close_{node.ident}", (Symbols(),), "f8", float("nan"))
     if leverage(node) is not None:  # each symbol's gross exposure (section 8, leverage)
         ctx.buffer(f"expo_{node.ident}", (Symbols(),), "f8", 0.0)
-    if futures(ctx):  # each symbol's contract (compiler/contracts.py) and a futures position's mark
-        for name, fill in (("fut", 0.0), ("mult", 1.0), ("margin", 0.0), ("mark", float("nan"))):
-            ctx.buffer(f"{name}_{node.ident}", (Symbols(),), "f8", fill)
+    if futures(ctx):  # the price a futures position was last settled at
+        ctx.buffer(f"mark_{node.ident}", (Symbols(),), "f8", float("nan"))
 
 
 def init(ctx: Context, node: NodePlan) -> None:
@@ -66,23 +86,6 @@ def init(ctx: Context, node: NodePlan) -> None:
     if checks_cash(node):
         for item in node.inputs_of(Events.FILL):
             _cost_terms(ctx, ctx.plan.node(item.source))  # type: ignore[arg-type]
-    if futures(ctx):
-        _contracts(ctx, node)
-
-
-def _contracts(ctx: Context, node: NodePlan) -> None:
-    """Each symbol's contract, from the data container that owns it: `symbol_contracts` in the program."""
-    w, j = ctx.w, node.ident
-    w("for s in range(S):")
-    with w.indent():
-        for k, data in enumerate(ctx.plan.of_role(Roles.DATA)):
-            contract = data.container.config.contract  # type: ignore[union-attr]
-            if contract is not None:
-                w(f"if owner[s] == {k}:")
-                with w.indent():
-                    w(f"fut_{j}[s] = 1.0")
-                    w(f"mult_{j}[s] = p[{contract.multiplier.index}]")
-                    w(f"margin_{j}[s] = p[{contract.margin.index}]")
 
 
 def before(ctx: Context, node: NodePlan) -> None:
@@ -92,7 +95,7 @@ def before(ctx: Context, node: NodePlan) -> None:
         ctx.kernels.add("held_value_nb")
         w("for s in range(S):")
         with w.indent():
-            w(f"expo_{j}[s] = held_value_nb(pos_{j}[s], {unit_value(ctx, node, f'last_close_{j}[s]')})")
+            w(f"expo_{j}[s] = held_value_nb(pos_{j}[s], {unit_value(ctx, f'last_close_{j}[s]')})")
 
 
 def symbol(ctx: Context, node: NodePlan) -> None:
@@ -131,7 +134,7 @@ def _fills(ctx: Context, node: NodePlan, side: str) -> None:
                 ctx.record("fills", ("t", "s", "q", px, fee, str(index), str(ctx.layout.executions.index(source)),
                                      str(sleeve(ctx, source, slot))))
                 if leverage(node) is not None:
-                    w(f"expo_{j}[s] = held_value_nb(pos_{j}[s], {unit_value(ctx, node, 'px')})")
+                    w(f"expo_{j}[s] = held_value_nb(pos_{j}[s], {unit_value(ctx, 'px')})")
                 if limited:
                     w.depth -= 1
 
@@ -144,10 +147,10 @@ def _apply(ctx: Context, node: NodePlan, px: str, fee: str) -> None:
         w(stock)
         return
     ctx.kernels.add("futures_fill_nb")
-    w(f"if fut_{j}[s] != 0.0:")
+    w("if contract_future[s] != 0.0:")
     with w.indent():
-        w(f"pos_{j}[s], cash_{j} = futures_fill_nb(pos_{j}[s], cash_{j}, q, {px}, {fee}, mark_{j}[s], mult_{j}[s], "
-          f"margin_{j}[s])")
+        w(f"pos_{j}[s], cash_{j} = futures_fill_nb(pos_{j}[s], cash_{j}, q, {px}, {fee}, mark_{j}[s], "
+          "contract_multiplier[s], contract_margin[s])")
         w(f"mark_{j}[s] = {px}")
     w("else:")
     with w.indent():
@@ -167,14 +170,14 @@ def _cut(ctx: Context, node: NodePlan, source: NodePlan, slot: int, buy: bool) -
     limit = leverage(node)
     if limit is not None:
         ctx.kernels.update(("leveraged_nb", "exposure_nb"))
-        w(f"q = leveraged_nb(q, pos_{j}[s], {unit_value(ctx, node, 'px')}, {limit}, equity_{j}, "
+        w(f"q = leveraged_nb(q, pos_{j}[s], {unit_value(ctx, 'px')}, {limit}, equity_{j}, "
           f"exposure_nb(expo_{j}, s, S), {reject})")
     if futures(ctx):  # a futures order's opening contracts against the cash, a sell's too
         ctx.kernels.add("margined_nb")
-        w(f"if fut_{j}[s] != 0.0:")
+        w("if contract_future[s] != 0.0:")
         with w.indent():
-            w(f"q = margined_nb(q, pos_{j}[s], cash_{j}, margin_{j}[s], px, rate_{xi}, per_share_{xi}, fixed_{xi}, "
-              f"minimum_{xi}, {reject})")
+            w(f"q = margined_nb(q, pos_{j}[s], cash_{j}, contract_margin[s], px, rate_{xi}, per_share_{xi}, "
+              f"fixed_{xi}, minimum_{xi}, {reject})")
         if buy:
             w("else:")
             with w.indent():
@@ -232,19 +235,21 @@ def after(ctx: Context, node: NodePlan) -> None:
         cfg = node.container.config
         if futures(ctx):  # the futures positions' variation margin, to the last closes (section 8b)
             ctx.kernels.add("settle_futures_nb")
-            w(f"cash_{j} = settle_futures_nb(cash_{j}, pos_{j}, last_close_{j}, mark_{j}, fut_{j}, mult_{j}, S)")
+            w(f"cash_{j} = settle_futures_nb(cash_{j}, pos_{j}, last_close_{j}, mark_{j}, contract_future, "
+              "contract_multiplier, S)")
         if cfg.interest is not None:  # the bar's carry, on the cash after the fills (section 8)
             ctx.kernels.add("interest_nb")
             w(f"cash_{j} = interest_nb(cash_{j}, p[{cfg.interest.index}] / 100.0)")
         if cfg.borrow_fee is not None and futures(ctx):  # a short future borrows nothing
             ctx.kernels.add("borrow_fee_stocks_nb")
-            w(f"cash_{j} = borrow_fee_stocks_nb(cash_{j}, pos_{j}, last_close_{j}, fut_{j}, "
+            w(f"cash_{j} = borrow_fee_stocks_nb(cash_{j}, pos_{j}, last_close_{j}, contract_future, "
               f"p[{cfg.borrow_fee.index}] / 100.0, S)")
         elif cfg.borrow_fee is not None:
             ctx.kernels.add("borrow_fee_nb")
             w(f"cash_{j} = borrow_fee_nb(cash_{j}, pos_{j}, last_close_{j}, p[{cfg.borrow_fee.index}] / 100.0, S)")
         if futures(ctx):
-            w(f"equity_{j} = mark_to_market_futures_nb(cash_{j}, pos_{j}, last_close_{j}, fut_{j}, margin_{j}, S)")
+            w(f"equity_{j} = mark_to_market_futures_nb(cash_{j}, pos_{j}, last_close_{j}, contract_future, "
+              "contract_margin, S)")
         elif ctx.one_symbol:  # the position and close as elements, which `one_symbol` keeps in locals
             w(f"equity_{j} = mark_to_market_one_nb(cash_{j}, pos_{j}[0], last_close_{j}[0])")
         else:

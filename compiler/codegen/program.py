@@ -52,7 +52,8 @@ def generate(plan: Plan, one: bool = False) -> Generated:
             EMITTERS[node.role].buffers(ctx, node)  # type: ignore[misc]
     ctx.buffer("equity", (Steps(), Portfolios()), "f8", None)  # written at every step
     ctx.buffer("exposed", (Steps(),), "bool", False)
-    if portfolio.futures(ctx):  # the cash moves at every close too (section 8b): recorded, not derived from fills
+    if portfolio.futures(ctx):  # the contracts; the cash moves at every close too (8b): recorded, not derived
+        portfolio.contract_buffers(ctx)
         ctx.buffer("settled", (Steps(), Portfolios()), "f8", None)
     # the records (`RECORDS`), grown between chunks of steps and returned; rows up to `cnt` are written
     ctx.buffer("orders", (Capacity("orders"), Fields(len(RECORDS["orders"]))), "f8", None)
@@ -71,6 +72,8 @@ def generate(plan: Plan, one: bool = False) -> Generated:
     w("T, S = bar_close.shape")
     w("orders_i = orders.view(np.int64)  # the whole-number fields of the records (`RECORDS`)")
     w("fills_i = fills.view(np.int64)")
+    if portfolio.futures(ctx):
+        portfolio.contracts(ctx)
     for nodes in (lay.risks, lay.portfolios):
         for node in nodes:
             EMITTERS[node.role].init(ctx, node)  # type: ignore[misc]

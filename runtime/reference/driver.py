@@ -99,7 +99,7 @@ def run_reference(analysis: Analysis, market: MarketData, params: list[float] | 
     owners = _owners(analysis, data, market.symbols)
     owner = [next(k for k, path in enumerate(data) if owners[path][s]) for s in range(market.n_symbols)]
     future, multiplier, margin = symbol_contracts([binding.containers[p] for p in data], owner, params)
-    contracts = (future.tolist(), multiplier.tolist(), margin.tolist())
+    net.contracts = (future.tolist(), multiplier.tolist(), margin.tolist())
     orders: list[tuple] = []
     fills: list[tuple] = []
     steps = market.n_steps
@@ -114,8 +114,7 @@ def run_reference(analysis: Analysis, market: MarketData, params: list[float] | 
         elif role == Roles.EXECUTION:
             runners[path] = Execution(net, bound, inputs, risks, orders)
         elif role == Roles.PORTFOLIO:
-            runners[path] = Portfolio(net, bound, inputs, portfolios.index(path), executions, fills, orders,
-                                      contracts)
+            runners[path] = Portfolio(net, bound, inputs, portfolios.index(path), executions, fills, orders)
         else:
             runners[path] = Series(net, bound, inputs, steps)
 

@@ -15,10 +15,9 @@ from flowc.runtime.reference.risk import CUT
 
 class Portfolio:
     def __init__(self, net: Network, bound: BoundContainer, inputs: list[ContainerInput], index: int,
-                 executions: tuple[str, ...], fills: list[tuple], orders: list[tuple],
-                 contracts: tuple[list[float], list[float], list[float]]):
+                 executions: tuple[str, ...], fills: list[tuple], orders: list[tuple]):
         self.net, self.index, self.fills, self.orders = net, index, fills, orders
-        self.future, self.multiplier, self.margin = contracts  # per symbol (compiler/contracts.py)
+        self.future, self.multiplier, self.margin = net.contracts  # per symbol (compiler/contracts.py)
         self.bar = next((i for i in inputs if i.event == Events.BAR), None)
         self.fill_inputs = [(executions.index(i.source), i) for i in inputs if i.event == Events.FILL]
         self.costs = {executions.index(i.source): net.binding.containers[i.source].config
