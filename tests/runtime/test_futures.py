@@ -122,6 +122,18 @@ def test_the_leverage_limit_reads_the_notional(tmp_path):
     assert fills(ledger) == [(0, 20.0, 100.0)]
 
 
+@pytest.mark.parametrize(("size", "contracts"), [
+    ("percent_equity(100)", 20.0),  # 100,000 of equity in contracts of 100 points x 50: 20
+    ("weight(0.5)", 10.0),
+    ("risk_percent(1, 20)", 1.0),  # 1 % of 100,000 lost over 20 points x 50 a contract: 1
+])
+def test_risk_sizes_a_future_by_its_notional(tmp_path, size, contracts):
+    text = flow(100_000, multiplier=50, margin=1000).replace(
+        "size = units(abs(volume)); rebalance = true", f"size = {size}").replace(
+        "broadcast data", "feedback portfolio -> risk : PORTFOLIO\n    broadcast data")
+    assert fills(run_both(tmp_path, text, at((100.0, 1), (100.0, 1)))) == [(0, contracts, 100.0)]
+
+
 def test_a_short_future_pays_no_borrow_fee(tmp_path):
     rows = at((100.0, -4), (90.0, -4))
     with_fee = run_both(tmp_path, flow(100_000, multiplier=50, margin=1000, portfolio="borrow_fee_per_bar = 1"), rows)
