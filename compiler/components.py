@@ -222,6 +222,8 @@ BUILTIN: tuple[Component, ...] = (
     Component("synthetic", Roles.DATA, "source",
               (Arg("bars", Kind.INT, 1000), Arg("symbols", Kind.INT, 1), Arg("seed", Kind.INT, 0)),
               "geometric Brownian motion bars from numpy's default_rng(seed)"),
+    Component("future", Roles.DATA, "contract", (Arg("multiplier", Kind.NUMBER), Arg("margin", Kind.NUMBER)),
+              "the container's symbols are futures: a point is worth multiplier, a contract held posts margin"),
     # ---- risk ----
     Component("fixed", Roles.RISK, "size", (Arg("q", Kind.NUMBER),), "target q * direction units"),
     Component("percent_equity", Roles.RISK, "size", (Arg("p", Kind.SERIES),),

@@ -185,6 +185,16 @@ class ReplaySpec:
 @dataclass(frozen=True)
 class DataConfig:
     sources: tuple[SourceSpec, ...]
+    contract: Contract | None = None  # its symbols are futures contracts; None: stocks (docs/semantics.md, 8b)
+
+
+@dataclass(frozen=True)
+class Contract:
+    """A futures contract (`contract = future(multiplier, margin)`): a price point is worth `multiplier`
+    in cash, and each contract held keeps `margin` of the cash posted (docs/semantics.md, 8b)."""
+
+    multiplier: Slot
+    margin: Slot
 
 
 @dataclass(frozen=True)

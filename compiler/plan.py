@@ -102,6 +102,8 @@ class Plan:
                 lines.append(f"  setting {setting.name} = {setting.expr}")
             if n.role not in SERIES_ROLES and n.role != Roles.DATA:
                 lines.append(f"  config {n.container.config}")
+            elif n.role == Roles.DATA and n.container.config.contract is not None:  # type: ignore[union-attr]
+                lines.append(f"  contract {n.container.config.contract}")  # type: ignore[union-attr]
         return "\n".join(lines) + "\n"
 
     @property

@@ -82,6 +82,10 @@ class _Text:
             for source in node.container.config.sources:
                 args = ", ".join(f"{k} = {_value(v)}" for k, v in source.args.items())
                 lines.append(f"    source = {source.kind}({args})")
+            contract = node.container.config.contract
+            if contract is not None:
+                lines.append(f"    contract = future(multiplier = {self.expr(contract.multiplier)}, "
+                             f"margin = {self.expr(contract.margin)})")
         elif node.container.config is not None:
             config = node.container.config
             for f in dataclasses.fields(config):

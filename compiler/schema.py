@@ -101,7 +101,7 @@ ROLES: dict[str, Role] = {r.name: r for r in (
 # Settings each built-in role accepts. None: any name (feature); the classifier takes one setting.
 ROLE_SETTINGS: dict[str, frozenset[str] | None] = {
     Roles.BACKTEST: frozenset(),
-    Roles.DATA: frozenset({"source"}),
+    Roles.DATA: frozenset({"source", "contract"}),
     Roles.FEATURE: None,
     Roles.CLASSIFIER: None,
     Roles.STRATEGY: frozenset({"signal", "active", "timeframe"}),

@@ -21,7 +21,9 @@ import numpy as np
 
 from flowc.compiler.codegen import FIXED_ARGS, RECORDS, Buffer, Generated, Sizes, generate, tile_steps
 from flowc.compiler.components import LAGGED
+from flowc.compiler.contracts import symbol_contracts
 from flowc.compiler.plan import Plan
+from flowc.compiler.schema import Roles
 from flowc.dsl.cache import user_cache_dir
 from flowc.dsl.diagnostics import FlowError, diagnose
 from flowc.runtime.data import MarketData
@@ -196,7 +198,7 @@ def run_program(program: Program, market: MarketData, owner: np.ndarray, symlit:
     if not reuse:
         arrays = {b.name: buffers[b.name] for b in g.buffers if b.prefix}
         program.prefix = PrefixOutputs(market, key[0], key[1], {**arrays, **inputs}) if arrays and signals else None
-    return _ledger(program, buffers, market.n_symbols, params, signals)
+    return _ledger(program, buffers, market.n_symbols, params, signals, owner)
 
 
 def program_present(market: MarketData, complete: bool | None = None) -> np.ndarray | None:
@@ -214,8 +216,10 @@ def records(table: np.ndarray, n: int, kind: str, dtype: np.dtype) -> np.ndarray
     return table[:n].view(dtype).reshape(n)
 
 
-def _ledger(program: Program, b: dict[str, np.ndarray], n_symbols: int, params: np.ndarray, signals: bool) -> Ledger:
+def _ledger(program: Program, b: dict[str, np.ndarray], n_symbols: int, params: np.ndarray, signals: bool,
+            owner: np.ndarray) -> Ledger:
     g, plan = program.generated, program.plan
+    _, multiplier, _ = symbol_contracts([n.container for n in plan.of_role(Roles.DATA)], owner, params)
     n_orders, n_fills = int(b["cnt"][0]), int(b["cnt"][1])
     orders = in_order(records(b["orders"], n_orders, "orders", ORDER_DTYPE))
     fills = records(b["fills"], n_fills, "fills", FILL_DTYPE)
@@ -237,4 +241,5 @@ def _ledger(program: Program, b: dict[str, np.ndarray], n_symbols: int, params: 
         orders=orders, fills=fills, unfilled=np.array(unfilled, dtype=UNFILLED_DTYPE),
         signals={path: (b[f"pres_{plan.node(path).ident}"], b[f"out_{plan.node(path).ident}"][:, :, 0],
                         b[f"out_{plan.node(path).ident}"][:, :, 1]) for path in g.strategies} if signals else None,
+        multiplier=multiplier, settled=b.get("settled"),
     )

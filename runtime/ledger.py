@@ -50,6 +50,13 @@ class Ledger:
     fills: np.ndarray  # FILL_DTYPE
     unfilled: np.ndarray  # UNFILLED_DTYPE
     signals: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None  # strategy -> (present, dir, strength)
+    multiplier: np.ndarray | None = None  # [S] what a point of each symbol's price is worth: 1.0 but for futures
+    settled: np.ndarray | None = None  # [T, P] end-of-step cash as the engines kept it, where futures settle
+
+    def multipliers(self, n_symbols: int) -> np.ndarray:
+        """[S] each symbol's multiplier (docs/semantics.md, 8b): 1.0 for a stock, and for every symbol of a
+        ledger built without them."""
+        return np.ones(n_symbols) if self.multiplier is None else self.multiplier
 
     @cached_property
     def cash(self) -> np.ndarray:
@@ -57,8 +64,11 @@ class Ledger:
 
         Derived when asked (for the equity table), so a run writes no cash curve nobody reads. The
         fills of a portfolio are subtracted one by one in record order, as the engines do: the
-        same floating-point operations, so the curve is theirs to the bit.
+        same floating-point operations, so the curve is theirs to the bit. With futures the cash moves
+        at every close as well (docs/semantics.md, 8b): the engines record it (`settled`).
         """
+        if self.settled is not None:
+            return self.settled
         steps, n = self.equity.shape
         cash = np.empty((steps, n))
         for j in range(n):
@@ -80,8 +90,9 @@ class Ledger:
         fills["step"] -= k
         signals = None if self.signals is None else {
             path: tuple(a[k:] for a in arrays) for path, arrays in self.signals.items()}
+        settled = None if self.settled is None else self.settled[k:]
         return replace(self, equity=self.equity[k:], exposed=self.exposed[k:], orders=orders, fills=fills,
-                       signals=signals)  # type: ignore[arg-type]
+                       signals=signals, settled=settled)  # type: ignore[arg-type]
 
     def same_as(self, other: Ledger) -> bool:
         """Bit-identical records (NaN equal to NaN)."""

@@ -389,7 +389,7 @@ def check_settings(plan: Plan, params: np.ndarray) -> None:
     Literals are checked when the file is bound; a param's value is known only here (its default,
     `--set` or a sweep point).
     """
-    from flowc.compiler.ir import PortfolioConfig, RiskConfig
+    from flowc.compiler.ir import DataConfig, ExecutionConfig, PortfolioConfig, RiskConfig
 
     problems = []
     for node in plan.nodes:
@@ -399,6 +399,9 @@ def check_settings(plan: Plan, params: np.ndarray) -> None:
             limits += [("cash", config.cash, "above 0"), ("max_leverage", config.max_leverage, "above 0"),
                        (CARRY_SETTINGS["interest"][config.interest_yearly], config.interest, "at least 0"),
                        (CARRY_SETTINGS["borrow_fee"][config.borrow_fee_yearly], config.borrow_fee, "at least 0")]
+        elif isinstance(config, DataConfig) and config.contract is not None:
+            limits += [("multiplier", config.contract.multiplier, "above 0"),
+                       ("margin", config.contract.margin, "at least 0")]
         elif isinstance(config, RiskConfig):
             limits += [("max_position", config.max_position, "at least 0"),
                        ("max_drawdown", config.max_drawdown, "at least 0")]

@@ -253,12 +253,13 @@ def trade_stats_nb(pnl: np.ndarray, ret: np.ndarray, held: np.ndarray, exit_step
 def ledger_metrics_nb(equity: np.ndarray, exposed: np.ndarray, cash0: np.ndarray, fill_step: np.ndarray,
                       fill_symbol: np.ndarray, fill_q: np.ndarray, fill_price: np.ndarray, fill_commission: np.ndarray,
                       fill_portfolio: np.ndarray, fill_risk: np.ndarray, timestamps: np.ndarray, periods: float,
-                      bars: int, n_symbols: int) -> np.ndarray:
+                      bars: int, n_symbols: int, multiplier: np.ndarray) -> np.ndarray:
     """The metrics of a whole run from what its program records, as `metrics_nb` returns them.
 
     `equity` is [T, P] (summed over the portfolios), `cash0` [P]; fills in ledger order. The
     closed trades of every portfolio (`trades_nb` on its own fills, a position per sleeve and symbol:
-    `risk * n_symbols + symbol`) give the trade statistics. One function for a single run's summary
+    `risk * n_symbols + symbol`) give the trade statistics. `multiplier` is each symbol's (section 8b):
+    a fill's notional and a trade's P&L are in cash. One function for a single run's summary
     and a sweep's batch, so the two cannot differ.
     """
     n_steps, n_fills = equity.shape[0], len(fill_q)
@@ -270,7 +271,7 @@ def ledger_metrics_nb(equity: np.ndarray, exposed: np.ndarray, cash0: np.ndarray
             total[t] = sum_nb(equity[t])
     notional = np.empty(n_fills)
     for i in range(n_fills):
-        notional[i] = abs(fill_q[i]) * fill_price[i]
+        notional[i] = (abs(fill_q[i]) * fill_price[i]) * multiplier[fill_symbol[i]]
     closing = np.empty((4, 2 * n_fills))  # P&L, return, steps held, closing step; a fill closes at most one trade
     n_closed = 0
     step, symbol = np.empty(n_fills, np.int64), np.empty(n_fills, np.int64)
@@ -278,6 +279,9 @@ def ledger_metrics_nb(equity: np.ndarray, exposed: np.ndarray, cash0: np.ndarray
     n_risks = 0
     for i in range(n_fills):
         n_risks = max(n_risks, fill_risk[i] + 1)
+    worth = np.empty(n_symbols * max(n_risks, 1))  # each position key's multiplier
+    for key in range(len(worth)):
+        worth[key] = multiplier[key % n_symbols]
     for j in range(equity.shape[1]):
         n = 0
         for i in range(n_fills):
@@ -285,7 +289,8 @@ def ledger_metrics_nb(equity: np.ndarray, exposed: np.ndarray, cash0: np.ndarray
                 step[n], symbol[n], q[n] = fill_step[i], fill_risk[i] * n_symbols + fill_symbol[i], fill_q[i]
                 price[n], commission[n] = fill_price[i], fill_commission[i]
                 n += 1
-        rows, closed, _ = trades_nb(step[:n], symbol[:n], q[:n], price[:n], commission[:n], n_symbols * n_risks)
+        rows, closed, _ = trades_nb(step[:n], symbol[:n], q[:n], price[:n], commission[:n], n_symbols * n_risks,
+                                    worth)
         for k in range(len(closed)):
             if closed[k]:
                 closing[0, n_closed], closing[1, n_closed] = rows[k, 7], rows[k, 9]

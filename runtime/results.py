@@ -119,13 +119,15 @@ class RunResult:
         The average price is the entry price of the open trade (the quantity-weighted mean of its
         opening fills; where several sleeves hold the symbol, the mean of their entry prices weighted
         by their positions); realised P&L sums the closed trades and the realised part of the open
-        ones (commissions included); unrealised P&L marks the open positions at the last known close.
+        ones (commissions included); unrealised P&L marks the open positions at the last known close,
+        in cash (times a future's multiplier).
         """
         import pandas as pd
 
         close = self.market.close
         last = np.array([close[self.market.present[:, s], s][-1] if self.market.present[:, s].any() else np.nan
                          for s in range(len(self.market.symbols))])
+        multiplier = self.ledger.multipliers(len(self.market.symbols))
         rows = []
         for j, name in enumerate(self.ledger.portfolios):
             closed = self.trades[self.trades["portfolio"] == j]
@@ -137,7 +139,8 @@ class RunResult:
                 average = float(held["entry_price"][0]) if len(held) == 1 else (
                     float((held["position"] * held["entry_price"]).sum() / position) if len(held) else np.nan)
                 realised += float(held["pnl"].sum())
-                unrealised = float((held["position"] * (last[s] - held["entry_price"])).sum()) if len(held) else 0.0
+                marked = float((held["position"] * (last[s] - held["entry_price"])).sum()) if len(held) else 0.0
+                unrealised = marked * float(multiplier[s])
                 rows.append({"portfolio": name, "symbol": symbol, "position": position, "average_price": average,
                              "last_close": last[s], "realised_pnl": realised, "unrealised_pnl": unrealised})
         return pd.DataFrame(rows)
@@ -212,11 +215,13 @@ def summarise(workflow: str, ledger: Ledger, market: MarketData, periods_per_yea
     trades_kernel, metrics_kernel, ledger_metrics = (
         k if compiled else kernel_form(k, work) for k in (trades_nb, metrics_nb, ledger_metrics_nb))
     n_risks = max(len(ledger.risks), 1)
+    multiplier = np.ascontiguousarray(ledger.multipliers(n_symbols))
     trades, open_trades = [], []
     for j in range(len(ledger.portfolios)):  # a trade is one sleeve's round trip in one symbol (section 9a)
         f = ledger.fills[ledger.fills["portfolio"] == j]
         closed, still_open = build_trades(f["step"], f["risk"] * n_symbols + f["symbol"], f["quantity"], f["price"],
-                                          f["commission"], n_symbols=n_symbols * n_risks, kernel=trades_kernel)
+                                          f["commission"], n_symbols=n_symbols * n_risks, kernel=trades_kernel,
+                                          multiplier=np.tile(multiplier, n_risks))
         trades.append(_with_owner(closed, j, n_symbols))
         open_trades.append(_with_owner(still_open, j, n_symbols))
     all_trades, all_open = np.concatenate(trades), np.concatenate(open_trades)
@@ -225,12 +230,13 @@ def summarise(workflow: str, ledger: Ledger, market: MarketData, periods_per_yea
     columns = (np.ascontiguousarray(ledger.fills[name]) for name in FILL_COLUMNS)
     total = as_metrics(ledger_metrics(np.ascontiguousarray(ledger.equity), np.ascontiguousarray(ledger.exposed),
                                       ledger.cash0, *columns, timestamps, known_periods(timestamps, periods_per_year),
-                                      bars, n_symbols))
+                                      bars, n_symbols, multiplier))
 
     def metrics_of(j: int, fills: np.ndarray, closed: np.ndarray) -> dict[str, float | int | None]:
         return compute_metrics(
             equity=ledger.equity[:, j], timestamps=market.timestamps, cash0=float(ledger.cash0[j]), trades=closed,
-            fill_notional=np.abs(fills["quantity"]) * fills["price"], exposed=held(fills, n_steps), bars=bars,
+            fill_notional=(np.abs(fills["quantity"]) * fills["price"]) * multiplier[fills["symbol"]],
+            exposed=held(fills, n_steps), bars=bars,
             steps=n_steps, n_symbols=n_symbols, periods_per_year=periods_per_year, kernel=metrics_kernel)
 
     per_portfolio = {}
@@ -243,7 +249,7 @@ def summarise(workflow: str, ledger: Ledger, market: MarketData, periods_per_yea
     contributions, per_sleeve = {}, []
     for j, r in sleeves_of(ledger.fills, len(ledger.portfolios), len(ledger.risks)):
         fills = ledger.fills[(ledger.fills["portfolio"] == j) & (ledger.fills["risk"] == r)]
-        contributions[j, r] = contribution(fills, closes)
+        contributions[j, r] = contribution(fills, closes, multiplier)
         found = metrics_of(j, fills, all_trades[(all_trades["portfolio"] == j) & (all_trades["risk"] == r)])
         pnl = float(contributions[j, r][-1]) if n_steps else 0.0
         cash0 = float(ledger.cash0[j])

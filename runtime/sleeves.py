@@ -7,9 +7,10 @@ reports the same. The definitions are docs/semantics.md's, section 9a:
 
 - a sleeve's position in a symbol is the running sum of its fills' quantities, in record order
   (the portfolio's own position is the sum of its sleeves');
-- its **contribution** at the end of step `t` starts at 0: minus `q * price + commission` of each
-  of its fills up to `t`, subtracted one by one in record order, then plus `position * close` of
-  each symbol it holds (in symbol order), `close` the symbol's last close up to `t`. A
+- its **contribution** at the end of step `t` starts at 0: minus `(q * price) * multiplier +
+  commission` of each of its fills up to `t`, subtracted one by one in record order, then plus
+  `(position * close) * multiplier` of each symbol it holds (in symbol order), `close` the
+  symbol's last close up to `t`, `multiplier` 1.0 but for a futures contract (section 8b). A
   portfolio's sleeves sum to its P&L, `equity - cash0`, up to float rounding only (the same
   terms, added in another order) where the portfolio receives every bar;
 - a step is **held** when some position is not 0.0 at its end; `exposure` counts them.
@@ -41,20 +42,21 @@ def held(fills: np.ndarray, n_steps: int) -> np.ndarray:
     return count[np.searchsorted(fills["step"], np.arange(n_steps), side="right")] > 0
 
 
-def contribution(fills: np.ndarray, last_close: np.ndarray) -> np.ndarray:
+def contribution(fills: np.ndarray, last_close: np.ndarray, multiplier: np.ndarray) -> np.ndarray:
     """`[T]`: the sleeve's contribution at the end of each step (module docstring), from its fills in record
-    order and `last_close[T, S]`, each symbol's last close up to each step."""
+    order, `last_close[T, S]`, each symbol's last close up to each step, and each symbol's `multiplier`."""
     n_steps = len(last_close)
     steps = np.arange(n_steps)
     upto = np.searchsorted(fills["step"], steps, side="right")  # fills at or before each step
-    flows = np.subtract.accumulate(np.concatenate(([0.0], fills["quantity"] * fills["price"] + fills["commission"])))
+    paid = (fills["quantity"] * fills["price"]) * multiplier[fills["symbol"]] + fills["commission"]
+    flows = np.subtract.accumulate(np.concatenate(([0.0], paid)))
     out = flows[upto]
     for s in np.unique(fills["symbol"]):
         mine = fills["symbol"] == s
         position = np.concatenate(([0.0], np.add.accumulate(fills["quantity"][mine])))
         now = position[np.searchsorted(fills["step"][mine], steps, side="right")]
         holding = now != 0.0
-        out[holding] = out[holding] + now[holding] * last_close[holding, s]
+        out[holding] = out[holding] + (now[holding] * last_close[holding, s]) * multiplier[s]
     return out
 
 

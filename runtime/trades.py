@@ -12,7 +12,10 @@ The rules:
   before the fill) ends the current trade and its opening part (the position after it)
   starts the next. The closing part bears `commission * abs(closing q) / abs(q)` of the
   fill's commission, the opening part the rest.
-- A trade's P&L is `sum(-q * price - commission)` over its fills (or parts) in fill order.
+- A trade's P&L is `sum((-q * price) * multiplier - commission)` over its fills (or parts) in
+  fill order: the multiplier is 1.0 but for a futures contract (docs/semantics.md, 8b), whose
+  price point is worth `multiplier` in cash. Its return is on the notional held,
+  `pnl / ((entry_price * quantity) * multiplier)`.
 - "Flat" means the position returns *exactly* to 0.0. Positions are the running sum of fill
   quantities, which are whole units in practice, so this is exact; fractional quantities
   that fail to cancel exactly leave the trade open.
@@ -65,13 +68,16 @@ def build_trades(
     *,
     n_symbols: int,
     kernel: Callable | None = None,
+    multiplier: np.ndarray | None = None,
 ) -> tuple[Trades, OpenTrades]:
     """The closed and the open round trips of one portfolio's fills, given in fill order.
 
-    `kernel` is `trades_nb` (the default) or its interpreted form (`interpret.form`).
+    `kernel` is `trades_nb` (the default) or its interpreted form (`interpret.form`); `multiplier`
+    `[n_symbols]` each symbol's (1.0 for every symbol when not given).
     """
     step, symbol, q, price, commission = _validated(step, symbol, quantity, price, commission, n_symbols)
-    columns, is_closed, final_position = (kernel or trades_nb)(step, symbol, q, price, commission, n_symbols)
+    worth = np.ones(n_symbols) if multiplier is None else np.ascontiguousarray(multiplier, dtype=_F8)
+    columns, is_closed, final_position = (kernel or trades_nb)(step, symbol, q, price, commission, n_symbols, worth)
     records = np.zeros(len(is_closed), dtype=OPEN_TRADE_DTYPE)
     for k, name in enumerate(TRADE_DTYPE.names):
         records[name] = columns[:, k]  # integer fields are whole floats, converted exactly
@@ -85,7 +91,7 @@ def build_trades(
 
 @njit(cache=True, error_model="numpy")
 def trades_nb(step: np.ndarray, symbol: np.ndarray, q: np.ndarray, price: np.ndarray, commission: np.ndarray,
-              n_symbols: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+              n_symbols: int, multiplier: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every round trip of validated fills, in the order of the fill that opened it, in one pass.
 
     Returns the trades as float rows (columns in `TRADE_DTYPE` order), whether each is closed,
@@ -124,7 +130,7 @@ def trades_nb(step: np.ndarray, symbol: np.ndarray, q: np.ndarray, price: np.nda
                 rows[n_trades, 3] = -1.0
                 n_trades += 1
             k = current[s]
-            rows[k, 7] += -lq * price[i] - lc
+            rows[k, 7] += (-lq * price[i]) * multiplier[s] - lc
             rows[k, 8] += lc
             if (lq > 0.0) == (rows[k, 1] > 0.0):  # adds to the position
                 opened[k] += abs(lq)
@@ -137,14 +143,15 @@ def trades_nb(step: np.ndarray, symbol: np.ndarray, q: np.ndarray, price: np.nda
                 rows[k, 3] = step[i]
                 is_closed[k] = True
     for k in range(n_trades):
+        m = multiplier[int(rows[k, 0])]
         entry = opened_value[k] / opened[k]
         rows[k, 5] = entry
         if is_closed[k]:
             rows[k, 6] = closed_value[k] / closed[k]
-            rows[k, 9] = rows[k, 7] / (entry * rows[k, 4])
+            rows[k, 9] = rows[k, 7] / ((entry * rows[k, 4]) * m)
         else:
             rows[k, 6] = np.nan
-            rows[k, 7] = rows[k, 1] * (closed_value[k] - closed[k] * entry) - rows[k, 8] + 0.0  # realised; no -0.0
+            rows[k, 7] = (rows[k, 1] * (closed_value[k] - closed[k] * entry)) * m - rows[k, 8] + 0.0  # no -0.0
             rows[k, 9] = np.nan
     return rows[:n_trades], is_closed[:n_trades], position
 

@@ -613,3 +613,71 @@ def test_complete_data_runs_the_program_without_presence_checks(shapes):
     assert reading.same_as(without)
     holed = _random_market(prepared.market, 7, 0.2)
     assert not holed.complete and program_present(holed) is holed.present
+
+
+# futures contracts (docs/semantics.md, section 8b) beside stocks in the same portfolios: two futures
+# with their own multipliers and margins, two stocks; one portfolio without buying power, one that
+# cuts (with a leverage limit on the notional and a borrow fee, which futures do not pay) and one that
+# rejects. Sized from the portfolio, longs and shorts, fills at the open and at the close; a tiered
+# commission in the cash check, a yearly borrow fee beside a per-bar one.
+FUTURES = """
+param w: int = 10
+param cash: float = 200_000
+param m_es: float = 50
+param g_es: float = 5000
+param m_nq: float = 20
+param g_nq: float = 2000
+param lev: float = 2
+param borrow: float = 0.02
+containers c { backtest: backtest {
+    es: data { source = sample("sp500", symbol = "ES"); contract = future(multiplier = m_es, margin = g_es) }
+    nq: data { source = sample("nasdaq", symbol = "NQ"); contract = future(multiplier = m_nq, margin = g_nq) }
+    stocks: data { source = [sample("sp500", symbol = "SPY"), sample("nasdaq", symbol = "QQQ")] }
+    features: feature { m = sma(close, w); mom = pct_change(close, w); best = top(mom, 2) }
+    rot: strategy { signal = best; active = new_week() }
+    trend: strategy { signal = hold(long = cross_above(close, m), short = cross_below(close, m)) }
+    risk_r: risk { size = units(30); rebalance = true; book = position }
+    risk_t: risk { size = percent_equity(40); long_only = false; stop_loss = 4 }
+    execution: execution { fill = next_open(); commission = per_share(2) + percent(0.01); slippage = bps(5) }
+    second: execution {
+        fill = close(); commission = fixed(2) + per_share_tiers([0, 20], [0.5, 0.2]); min_commission = 3
+    }
+    open: portfolio { cash = cash; borrow_fee_per_year = borrow }
+    cut: portfolio { cash = cash; buying_power = cut; max_leverage = lev; borrow_fee_per_bar = borrow }
+    reject: portfolio { cash = cash; buying_power = reject }
+} }
+communication w {
+    route es, nq, stocks -> features : BAR
+    pipeline features -> rot -> risk_r -> execution -> cut
+    route features -> trend, risk_t : FEATURE
+    route trend -> risk_t : SIGNAL
+    route risk_t -> second : ORDER
+    route second -> cut, open : FILL
+    route execution -> reject, open : FILL
+    route es, nq, stocks -> rot, trend, risk_r, risk_t, execution, second, open, cut, reject : BAR
+    feedback cut -> risk_r, risk_t : PORTFOLIO
+}
+workflow w { containers = c; communication = w }
+"""
+
+
+@pytest.fixture(scope="module")
+def futures(tmp_path_factory):
+    path = tmp_path_factory.mktemp("futures") / "futures.flow"
+    path.write_text(FUTURES)
+    return prepare(path, end="2000-06-30")  # 1999 and half of 2000: the random markets keep this shape
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), holes=st.sampled_from([0.0, 0.1, 0.3]), w=st.integers(2, 20),
+       cash=st.floats(5_000, 400_000), m_es=st.floats(0.5, 100), g_es=st.floats(0, 8_000), m_nq=st.floats(0.5, 100),
+       g_nq=st.floats(0, 8_000), lev=st.floats(0.3, 4.0), borrow=st.floats(0.0, 0.5))
+def test_futures_shape_agrees_on_random_data(futures, seed, holes, w, cash, m_es, g_es, m_nq, g_nq, lev, borrow):
+    values = {"w": w, "cash": cash, "m_es": m_es, "g_es": g_es, "m_nq": m_nq, "g_nq": g_nq, "lev": lev,
+              "borrow": borrow}
+    ledger = _same(futures, values, _random_market(futures.market, seed, holes))
+    assert len(ledger.fills) > 0
+
+
+def test_futures_shape_agrees_on_its_defaults(futures):
+    assert len(_same(futures).fills) > 0

@@ -16,7 +16,7 @@ from flowc.tools.cli import main
 from tests.conftest import EXAMPLES
 from tests.oracles.sma_pandas import simple_backtest_oracle
 
-RUNNABLE = ["simple_backtest", "full_backtest", "two_indices", "pairs_spread", "two_sleeves"]
+RUNNABLE = ["simple_backtest", "full_backtest", "two_indices", "pairs_spread", "two_sleeves", "futures"]
 
 
 @pytest.mark.parametrize("name", [*RUNNABLE, "sma_grid"])

@@ -12,6 +12,7 @@ from flowc.compiler import components as comp
 from flowc.compiler.bind.values import ValueBinder
 from flowc.compiler.ir import (
     Config,
+    Contract,
     DataConfig,
     ExecutionConfig,
     Fee,
@@ -56,7 +57,23 @@ class ConfigBinder(ValueBinder):
             for arg, expr in zip(component.args, args, strict=True):
                 evaluated[arg.name] = self.constant(expr, arg, kind)
             sources.append(SourceSpec(kind, evaluated, call.span))
-        return DataConfig(tuple(sources))
+        if "contract" not in settings:
+            return DataConfig(tuple(sources))
+        contract = self.contract(settings["contract"])
+        return DataConfig(tuple(sources), contract) if contract is not None else None
+
+    def contract(self, setting: ast.Setting) -> Contract | None:
+        """`future(multiplier, margin)`: a multiplier above 0 and a margin per contract of at least 0."""
+        found = self.config_call(Roles.DATA, setting)
+        if found is None:
+            return None
+        _, (multiplier, margin) = found
+        if not (self.in_range(multiplier, "the `multiplier` of `future`", above=0)
+                and self.in_range(margin, "the `margin` of `future`", at_least=0)):
+            return None
+        slots = [self.slot_of(v, comp.Kind.NUMBER, f"the `{name}` of `future`")
+                 for v, name in ((multiplier, "multiplier"), (margin, "margin"))]
+        return Contract(*slots) if None not in slots else None  # type: ignore[arg-type]
 
     def config_execution(self, path: str, settings: dict[str, ast.Setting]) -> Config | None:
         fill = "next_open"

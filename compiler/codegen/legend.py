@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from flowc.compiler.ir import Apply, Fee, Slot, walk
+from flowc.compiler.ir import Apply, Contract, Fee, Slot, walk
 from flowc.compiler.plan import Plan
 
 # The names of the generated code: a prefix, then the identifier of the container (`n<index>_<name>`).
@@ -77,6 +77,9 @@ def _slot_uses(plan: Plan) -> dict[int, list[str]]:
                 value = getattr(config, f.name)
                 if isinstance(value, Slot):
                     use(value.index, f"{node.path} {f.name.removesuffix('_slot')}")
+                if isinstance(value, Contract):
+                    use(value.multiplier.index, f"{node.path} contract multiplier")
+                    use(value.margin.index, f"{node.path} contract margin")
                 for fee in value if isinstance(value, tuple) else (value,):
                     if isinstance(fee, Fee):
                         use(fee.rate.index, f"{node.path} {f.name}")

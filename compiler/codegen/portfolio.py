@@ -3,7 +3,10 @@
 Fills and marking to market are the money kernels' (`runtime/kernels/money.py`). With buying
 power (`buying_power = cut | reject`) the fills of a step are applied after the loop over the
 symbols, in two passes: the sells, then the buys, each cut to what the cash pays for, and with a
-`max_leverage` every fill first cut to what the gross exposure allows.
+`max_leverage` every fill first cut to what the gross exposure allows. Where a data container
+declares futures (section 8b), a futures fill posts margin and settles the position to its price,
+each step settles the futures positions to the closes, and with buying power an order's opening
+contracts meet the cash, sells too; a program without futures has none of this code.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ from flowc.compiler.codegen.context import Context, RoleEmitter
 from flowc.compiler.codegen.contract import Symbols
 from flowc.compiler.codegen.execution import commission, sleeve
 from flowc.compiler.codegen.expr import presence
+from flowc.compiler.contracts import has_futures
 from flowc.compiler.ir import Fee, Slot
 from flowc.compiler.plan import NodePlan
-from flowc.compiler.schema import Events
+from flowc.compiler.schema import Events, Roles
 
 CUT = "3"  # the status of an order record of the part of a fill the cash or the leverage limit did not allow
 
@@ -40,11 +44,44 @@ def leverage(node: NodePlan) -> str | None:
     return None if slot is None else f"p[{slot.index}]"
 
 
+def futures(ctx: Context) -> bool:
+    """Whether the program has futures symbols (a data container declares a contract)."""
+    return has_futures([n.container for n in ctx.plan.of_role(Roles.DATA)])
+
+
+def unit_value(ctx: Context, price: str) -> str:
+    """What one unit of symbol `s` is worth at `price`: the price, times the multiplier with futures."""
+    return f"{price} * contract_multiplier[s]" if futures(ctx) else price
+
+
+def contract_buffers(ctx: Context) -> None:
+    """Each symbol's contract, for the program (compiler/contracts.py): 1.0 for a future, its multiplier, its margin."""
+    for name, fill in (("future", 0.0), ("multiplier", 1.0), ("margin", 0.0)):
+        ctx.buffer(f"contract_{name}", (Symbols(),), "f8", fill)
+
+
+def contracts(ctx: Context) -> None:
+    """Each symbol's contract from the data container that owns it: `symbol_contracts` in the program."""
+    w = ctx.w
+    w("for s in range(S):")
+    with w.indent():
+        for k, data in enumerate(ctx.plan.of_role(Roles.DATA)):
+            contract = data.container.config.contract  # type: ignore[union-attr]
+            if contract is not None:
+                w(f"if owner[s] == {k}:")
+                with w.indent():
+                    w("contract_future[s] = 1.0")
+                    w(f"contract_multiplier[s] = p[{contract.multiplier.index}]")
+                    w(f"contract_margin[s] = p[{contract.margin.index}]")
+
+
 def buffers(ctx: Context, node: NodePlan) -> None:
     ctx.buffer(f"pos_{node.ident}", (Symbols(),), "f8", 0.0)
     ctx.buffer(f"last_close_{node.ident}", (Symbols(),), "f8", float("nan"))
     if leverage(node) is not None:  # each symbol's gross exposure (section 8, leverage)
         ctx.buffer(f"expo_{node.ident}", (Symbols(),), "f8", 0.0)
+    if futures(ctx):  # the price a futures position was last settled at
+        ctx.buffer(f"mark_{node.ident}", (Symbols(),), "f8", float("nan"))
 
 
 def init(ctx: Context, node: NodePlan) -> None:
@@ -72,7 +109,7 @@ def before(ctx: Context, node: NodePlan) -> None:
         ctx.kernels.add("held_value_nb")
         w("for s in range(S):")
         with w.indent():
-            w(f"expo_{j}[s] = held_value_nb(pos_{j}[s], last_close_{j}[s])")
+            w(f"expo_{j}[s] = held_value_nb(pos_{j}[s], {unit_value(ctx, f'last_close_{j}[s]')})")
 
 
 def symbol(ctx: Context, node: NodePlan) -> None:
@@ -104,17 +141,35 @@ def _fills(ctx: Context, node: NodePlan, side: str) -> None:
                 w(f"ran_{j} = True  # a fill delivered runs the portfolio, with or without a bar (section 8)")
                 w(f"q = {fq}")
                 buy = side.startswith(">")
-                limited = buy or leverage(node) is not None
+                limited = buy or leverage(node) is not None or (bool(side) and futures(ctx))
                 if limited:
                     _cut(ctx, node, source, slot, buy)
                     px, fee = "px", "fee"
-                w(f"pos_{j}[s], cash_{j} = apply_fill_nb(pos_{j}[s], cash_{j}, q, {px}, {fee})")
+                _apply(ctx, node, px, fee)
                 ctx.record("fills", ("t", "s", "q", px, fee, str(index), str(ctx.layout.executions.index(source)),
                                      str(sleeve(ctx, source, slot))))
                 if leverage(node) is not None:
-                    w(f"expo_{j}[s] = held_value_nb(pos_{j}[s], px)")
+                    w(f"expo_{j}[s] = held_value_nb(pos_{j}[s], {unit_value(ctx, 'px')})")
                 if limited:
                     w.depth -= 1
+
+
+def _apply(ctx: Context, node: NodePlan, px: str, fee: str) -> None:
+    """The fill of `q` at `px` for `fee` into the position and cash; a futures fill settles and posts margin."""
+    w, j = ctx.w, node.ident
+    stock = f"pos_{j}[s], cash_{j} = apply_fill_nb(pos_{j}[s], cash_{j}, q, {px}, {fee})"
+    if not futures(ctx):
+        w(stock)
+        return
+    ctx.kernels.add("futures_fill_nb")
+    w("if contract_future[s] != 0.0:")
+    with w.indent():
+        w(f"pos_{j}[s], cash_{j} = futures_fill_nb(pos_{j}[s], cash_{j}, q, {px}, {fee}, mark_{j}[s], "
+          "contract_multiplier[s], contract_margin[s])")
+        w(f"mark_{j}[s] = {px}")
+    w("else:")
+    with w.indent():
+        w(stock)
 
 
 def _cut(ctx: Context, node: NodePlan, source: NodePlan, slot: int, buy: bool) -> None:
@@ -130,14 +185,20 @@ def _cut(ctx: Context, node: NodePlan, source: NodePlan, slot: int, buy: bool) -
     limit = leverage(node)
     if limit is not None:
         ctx.kernels.update(("leveraged_nb", "exposure_nb"))
-        w(f"q = leveraged_nb(q, pos_{j}[s], px, {limit}, equity_{j}, exposure_nb(expo_{j}, s, S), {reject})")
-    if buy:
-        ctx.kernels.add("affordable_nb")
-        w(f"n = affordable_nb(cash_{j}, px, rate_{xi}, per_share_{xi}, fixed_{xi}, minimum_{xi})")
-        w(f"q = bought_nb(q, n, {reject})")
-        w("if not q > 0.0:  # nothing fills")
+        w(f"q = leveraged_nb(q, pos_{j}[s], {unit_value(ctx, 'px')}, {limit}, equity_{j}, "
+          f"exposure_nb(expo_{j}, s, S), {reject})")
+    if futures(ctx):  # a futures order's opening contracts against the cash, a sell's too
+        ctx.kernels.add("margined_nb")
+        w("if contract_future[s] != 0.0:")
         with w.indent():
-            w("q = 0.0")
+            w(f"q = margined_nb(q, pos_{j}[s], cash_{j}, contract_margin[s], px, rate_{xi}, per_share_{xi}, "
+              f"fixed_{xi}, minimum_{xi}, {reject})")
+        if buy:
+            w("else:")
+            with w.indent():
+                _affordable(ctx, node, source, reject)
+    elif buy:
+        _affordable(ctx, node, source, reject)
     w(f"if q {'<' if buy else '>'} {wanted}:")
     with w.indent():
         w(f"cut = {wanted} - q")
@@ -145,6 +206,17 @@ def _cut(ctx: Context, node: NodePlan, source: NodePlan, slot: int, buy: bool) -
         commission(ctx, source.container.config)
     w(f"if q {'>' if buy else '<'} 0.0:")
     w.depth += 1
+
+
+def _affordable(ctx: Context, node: NodePlan, source: NodePlan, reject: bool) -> None:
+    """A buy of `q` against the cash: what fills of it, 0.0 if none."""
+    w, j, xi = ctx.w, node.ident, source.ident
+    ctx.kernels.add("affordable_nb")
+    w(f"n = affordable_nb(cash_{j}, px, rate_{xi}, per_share_{xi}, fixed_{xi}, minimum_{xi})")
+    w(f"q = bought_nb(q, n, {reject})")
+    w("if not q > 0.0:  # nothing fills")
+    with w.indent():
+        w("q = 0.0")
 
 
 def _cost_terms(ctx: Context, source: NodePlan) -> None:
@@ -179,10 +251,16 @@ def after(ctx: Context, node: NodePlan) -> None:
             with w.indent():
                 _fills(ctx, node, side)
     mark = "mark_to_market_one_nb" if ctx.one_symbol else "mark_to_market_nb"
+    if futures(ctx):
+        mark = "mark_to_market_futures_nb"
     ctx.kernels.update((mark, "drawdown_nb"))
     w(f"if ran_{j}:")
     with w.indent():
         cfg = node.container.config
+        if futures(ctx):  # the futures positions' variation margin, to the last closes (section 8b)
+            ctx.kernels.add("settle_futures_nb")
+            w(f"cash_{j} = settle_futures_nb(cash_{j}, pos_{j}, last_close_{j}, mark_{j}, contract_future, "
+              "contract_multiplier, S)")
         if yearly(node):  # the years since the previous run (none at the first)
             ctx.kernels.add("years_nb")
             w(f"years_{j} = years_nb(bar_time[t], when_{j})")
@@ -191,15 +269,24 @@ def after(ctx: Context, node: NodePlan) -> None:
             ctx.kernels.add("interest_nb")
             w(f"cash_{j} = interest_nb(cash_{j}, {_carry_rate(node, cfg.interest, cfg.interest_yearly)})")
         if cfg.borrow_fee is not None:
-            ctx.kernels.add("borrow_fee_nb")
             rate = _carry_rate(node, cfg.borrow_fee, cfg.borrow_fee_yearly)
-            w(f"cash_{j} = borrow_fee_nb(cash_{j}, pos_{j}, last_close_{j}, {rate}, S)")
-        if ctx.one_symbol:  # the position and close as elements, which `one_symbol` keeps in locals
+            if futures(ctx):  # a short future borrows nothing
+                ctx.kernels.add("borrow_fee_stocks_nb")
+                w(f"cash_{j} = borrow_fee_stocks_nb(cash_{j}, pos_{j}, last_close_{j}, contract_future, {rate}, S)")
+            else:
+                ctx.kernels.add("borrow_fee_nb")
+                w(f"cash_{j} = borrow_fee_nb(cash_{j}, pos_{j}, last_close_{j}, {rate}, S)")
+        if futures(ctx):
+            w(f"equity_{j} = mark_to_market_futures_nb(cash_{j}, pos_{j}, last_close_{j}, contract_future, "
+              "contract_margin, S)")
+        elif ctx.one_symbol:  # the position and close as elements, which `one_symbol` keeps in locals
             w(f"equity_{j} = mark_to_market_one_nb(cash_{j}, pos_{j}[0], last_close_{j}[0])")
         else:
             w(f"equity_{j} = mark_to_market_nb(cash_{j}, pos_{j}, last_close_{j}, S)")
         w(f"peak_{j}, drawdown_{j} = drawdown_nb(equity_{j}, peak_{j})")
     w(f"equity[t, {index}] = equity_{j}")
+    if futures(ctx):
+        w(f"settled[t, {index}] = cash_{j}")
     w("for s in range(S):")
     with w.indent():
         w(f"if pos_{j}[s] != 0.0:")

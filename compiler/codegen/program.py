@@ -52,6 +52,9 @@ def generate(plan: Plan, one: bool = False) -> Generated:
             EMITTERS[node.role].buffers(ctx, node)  # type: ignore[misc]
     ctx.buffer("equity", (Steps(), Portfolios()), "f8", None)  # written at every step
     ctx.buffer("exposed", (Steps(),), "bool", False)
+    if portfolio.futures(ctx):  # the contracts; the cash moves at every close too (8b): recorded, not derived
+        portfolio.contract_buffers(ctx)
+        ctx.buffer("settled", (Steps(), Portfolios()), "f8", None)
     # the records (`RECORDS`), grown between chunks of steps and returned; rows up to `cnt` are written
     ctx.buffer("orders", (Capacity("orders"), Fields(len(RECORDS["orders"]))), "f8", None)
     ctx.buffer("fills", (Capacity("fills"), Fields(len(RECORDS["fills"]))), "f8", None)
@@ -70,6 +73,8 @@ def generate(plan: Plan, one: bool = False) -> Generated:
     w("T, S = bar_close.shape")
     w("orders_i = orders.view(np.int64)  # the whole-number fields of the records (`RECORDS`)")
     w("fills_i = fills.view(np.int64)")
+    if portfolio.futures(ctx):
+        portfolio.contracts(ctx)
     for nodes in (lay.risks, lay.portfolios):
         for node in nodes:
             EMITTERS[node.role].init(ctx, node)  # type: ignore[misc]
@@ -311,7 +316,8 @@ MONEY_KERNELS = frozenset({
     "volume_impact_nb", "commission_percent_nb", "commission_per_share_nb", "commission_fixed_nb", "tier_rate_nb",
     "commission_floor_nb", "commission_cap_nb", "apply_fill_nb", "mark_to_market_nb", "mark_to_market_one_nb",
     "drawdown_nb", "grows_nb", "limit_fill_nb", "stop_fill_nb", "stop_limit_fill_nb", "affordable_nb", "bought_nb",
-    "held_value_nb", "exposure_nb", "leveraged_nb", "interest_nb", "borrow_fee_nb", "years_nb",
+    "held_value_nb", "exposure_nb", "leveraged_nb", "interest_nb", "borrow_fee_nb", "years_nb", "futures_fill_nb",
+    "settle_futures_nb", "margined_nb", "borrow_fee_stocks_nb", "mark_to_market_futures_nb",
 })
 
 # the cross-sectional operators (`flowc.runtime.kernels.cross_section`)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from flowc.compiler.codegen.context import Context, RoleEmitter
 from flowc.compiler.codegen.contract import Symbols
 from flowc.compiler.codegen.expr import presence
+from flowc.compiler.codegen.portfolio import futures
 from flowc.compiler.codegen.series import settings, state_buffers
 from flowc.compiler.ir import Book, Level, RiskConfig, walk
 from flowc.compiler.plan import NodePlan
@@ -26,12 +27,13 @@ TRACKED = (("last_close", "f8", NAN), ("entry", "f8", NAN), ("extreme", "f8", NA
 LEVELS = {"stop_loss": "stop", "take_profit": "goal", "trailing_stop": "trail"}  # setting: its level's state
 COMBINE = {"sum": "combine_sum_nb(total)", "mean": "combine_mean_nb(total, n_sig)",
            "unanimous": "combine_unanimous_nb(first, agree)"}
-SIZES = {  # the sizing kernel's call; `{x}` the container, `v_size_<arg>` its arguments' values
+SIZES = {  # the sizing kernel's call; `{x}` the container, `v_size_<arg>` its arguments' values, `{point}` what a
+    # point of the price is worth (section 8b: a future's multiplier)
     "fixed": "size_fixed_nb(p[{q}], d)",
-    "percent_equity": "size_percent_equity_nb(v_size_p, seen_equity_{x}, bar_close[t, s], d, p[{f}])",
+    "percent_equity": "size_percent_equity_nb(v_size_p, seen_equity_{x}, bar_close[t, s]{point}, d, p[{f}])",
     "units": "size_units_nb(v_size_x, d, p[{f}])",
-    "weight": "size_weight_nb(v_size_w, seen_equity_{x}, bar_close[t, s], d, p[{f}])",
-    "risk_percent": "size_risk_percent_nb(v_size_p, seen_equity_{x}, v_size_distance, d, p[{f}])",
+    "weight": "size_weight_nb(v_size_w, seen_equity_{x}, bar_close[t, s]{point}, d, p[{f}])",
+    "risk_percent": "size_risk_percent_nb(v_size_p, seen_equity_{x}, v_size_distance{point}, d, p[{f}])",
 }
 def reads_book(node: NodePlan) -> set[str]:
     return {e.field for s in node.container.settings for e in walk(s.expr) if isinstance(e, Book)}
@@ -269,7 +271,9 @@ def _act(ctx: Context, node: NodePlan, cfg: RiskConfig) -> None:
 def _size(ctx: Context, node: NodePlan, cfg: RiskConfig) -> None:
     """Step 4 and the rest: size when the direction is new or a rebalance holds, then limits and the order."""
     w, x = ctx.w, node.ident
-    size = SIZES[cfg.size].format(x=x, f=cfg.fractional.index, q=cfg.size_slot.index if cfg.size_slot else -1)
+    point = " * contract_multiplier[s]" if futures(ctx) else ""
+    size = SIZES[cfg.size].format(x=x, f=cfg.fractional.index, q=cfg.size_slot.index if cfg.size_slot else -1,
+                                  point=point)
     ctx.kernels.update(("resize_nb", size.split("(")[0]))
     w("sized = True")
     w(f"if resize_nb(direction_{x}[s], d, {'v_rebalance' if cfg.rebalance else '0.0'}):")

@@ -358,6 +358,83 @@ def mark_to_market_one_nb(cash: float, position: float, last_close: float) -> fl
     return equity
 
 
+# ---- portfolio: futures contracts (section 8b) ----
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def futures_fill_nb(position: float, cash: float, quantity: float, price: float, commission: float, mark: float,
+                    multiplier: float, margin: float):
+    """The position and cash after a fill of a futures contract: the position held is settled from its
+    mark to the fill price, the margin of the change in contracts held is posted (or released), and the
+    commission paid. No notional changes hands: a contract is a claim on price changes."""
+    if position != 0.0:
+        cash = cash + position * (price - mark) * multiplier
+    after = position + quantity
+    return after, cash - ((abs(after) - abs(position)) * margin + commission)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def settle_futures_nb(cash: float, positions: np.ndarray, last_close: np.ndarray, marks: np.ndarray,
+                      future: np.ndarray, multiplier: np.ndarray, symbols: int) -> float:
+    """The cash after the step's variation margin: each futures position settled from its mark to its
+    last known close (that close its new mark), in symbol order; a symbol never closed is not settled."""
+    for s in range(symbols):
+        if future[s] != 0.0 and positions[s] != 0.0 and last_close[s] == last_close[s]:
+            cash = cash + positions[s] * (last_close[s] - marks[s]) * multiplier[s]
+            marks[s] = last_close[s]
+    return cash
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def margined_nb(quantity: float, position: float, cash: float, margin: float, price: float, rate: float,
+                per_share: float, fixed: float, minimum: float, reject: bool) -> float:
+    """What fills of a futures order under buying power: the contracts that close part of the position
+    always; the ones that open, at most `floor((cash - fixed) / (margin + price * rate + per_share))`
+    (with a minimum commission, not NaN, at most `floor((cash - minimum) / margin)`), else cut to it
+    or (`reject`) none; the order's sign."""
+    size = abs(quantity)
+    closing = 0.0
+    if quantity * position < 0.0:
+        closing = size if size <= abs(position) else abs(position)
+    opening = size - closing
+    if opening > 0.0:
+        n = np.floor((cash - fixed) / (margin + price * rate + per_share))
+        if minimum == minimum:
+            m = np.floor((cash - minimum) / margin)
+            if m < n:
+                n = m
+        opening = bought_nb(opening, n, reject)
+        if not opening > 0.0:
+            opening = 0.0
+    units = closing + opening
+    return units if quantity > 0.0 else 0.0 - units
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def borrow_fee_stocks_nb(cash: float, positions: np.ndarray, last_close: np.ndarray, future: np.ndarray, rate: float,
+                         symbols: int) -> float:
+    """`borrow_fee_nb` on the stocks alone: a short futures contract borrows nothing."""
+    for s in range(symbols):
+        if positions[s] < 0.0 and future[s] == 0.0:
+            cash = cash - ((0.0 - positions[s]) * last_close[s]) * rate
+    return cash
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def mark_to_market_futures_nb(cash: float, positions: np.ndarray, last_close: np.ndarray, future: np.ndarray,
+                              margin: np.ndarray, symbols: int) -> float:
+    """The equity with futures: cash plus each stock position at its last close and each futures
+    position's posted margin, `abs(position) * margin` (its gains and losses are in the cash)."""
+    equity = cash
+    for s in range(symbols):
+        if positions[s] != 0.0:
+            if future[s] != 0.0:
+                equity = equity + abs(positions[s]) * margin[s]
+            else:
+                equity = equity + positions[s] * last_close[s]
+    return equity
+
+
 @njit(cache=True, inline="always", error_model="numpy")
 def drawdown_nb(equity: float, peak: float):
     """The peak and drawdown after marking to market at `equity`."""

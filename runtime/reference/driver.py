@@ -11,6 +11,7 @@ import networkx as nx
 import numpy as np
 
 from flowc.compiler.components import series_component
+from flowc.compiler.contracts import has_futures, symbol_contracts
 from flowc.compiler.data_symbols import source_symbols
 from flowc.compiler.graph import FlowGraph
 from flowc.compiler.ir import Apply, walk
@@ -94,7 +95,11 @@ def run_reference(analysis: Analysis, market: MarketData, params: list[float] | 
     risks = tuple(p for p in order if roles[p] == Roles.RISK)
     executions = tuple(p for p in order if roles[p] == Roles.EXECUTION)
     portfolios = tuple(p for p in order if roles[p] == Roles.PORTFOLIO)
-    owners = _owners(analysis, [p for p in order if roles[p] == Roles.DATA], market.symbols)
+    data = [p for p in order if roles[p] == Roles.DATA]
+    owners = _owners(analysis, data, market.symbols)
+    owner = [next(k for k, path in enumerate(data) if owners[path][s]) for s in range(market.n_symbols)]
+    future, multiplier, margin = symbol_contracts([binding.containers[p] for p in data], owner, params)
+    net.contracts = (future.tolist(), multiplier.tolist(), margin.tolist())
     orders: list[tuple] = []
     fills: list[tuple] = []
     steps = market.n_steps
@@ -115,6 +120,7 @@ def run_reference(analysis: Analysis, market: MarketData, params: list[float] | 
 
     held = [runners[p] for p in portfolios]
     equity = np.empty((steps, len(held)))
+    settled = np.empty((steps, len(held))) if has_futures([binding.containers[p] for p in data]) else None
     exposed = np.zeros(steps, bool)
     for t in range(steps):
         net.t, net.before, net.now = t, net.now, {}
@@ -123,6 +129,8 @@ def run_reference(analysis: Analysis, market: MarketData, params: list[float] | 
             if trace is not None:
                 trace(t, path, net.now[path])
         equity[t] = [p.equity for p in held]
+        if settled is not None:  # the cash moves at every close too (section 8b)
+            settled[t] = [p.cash for p in held]
         exposed[t] = any(q != 0.0 for p in held for q in p.position)
 
     unfilled = [(s, q, x) for x, path in enumerate(executions) for s in range(market.n_symbols)
@@ -137,4 +145,5 @@ def run_reference(analysis: Analysis, market: MarketData, params: list[float] | 
         fills=np.array(fills, dtype=FILL_DTYPE),
         unfilled=np.array(unfilled, dtype=UNFILLED_DTYPE),
         signals={p: runners[p].log for p in order if roles[p] == Roles.STRATEGY},
+        multiplier=multiplier, settled=settled,
     )

@@ -55,6 +55,8 @@ class Network:
         self.now: dict[str, Emitted] = {}
         self.before: dict[str, Emitted] = {}
         self.starting: dict[str, Record] = {}  # portfolio -> its PORTFOLIO event before the first step
+        n = market.n_symbols  # each symbol's contract (compiler/contracts.py): a future, multiplier, margin
+        self.contracts: tuple[list[float], list[float], list[float]] = ([0.0] * n, [1.0] * n, [0.0] * n)
 
     def inputs(self, path: str) -> list[ContainerInput]:
         groups: dict[InputKey, list[tuple[Edge, tuple[BoundGuard, ...] | None]]] = {}

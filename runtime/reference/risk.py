@@ -228,14 +228,15 @@ class Risk:
         if c.size == "fixed":
             return self._p(c.size_slot) * d  # type: ignore[arg-type]
         equity, close = self.account[s]["equity"], float(self.net.market.close[t, s])
+        point = self.net.contracts[1][s]  # what a point of the price is worth: a future's multiplier (8b)
         if c.size == "units":
             units = values["size_x"]
         elif c.size == "percent_equity":
-            units = div((values["size_p"] / 100.0) * equity, close)
+            units = div((values["size_p"] / 100.0) * equity, close * point)
         elif c.size == "weight":
-            units = div(values["size_w"] * equity, close)
+            units = div(values["size_w"] * equity, close * point)
         else:
-            units = div((values["size_p"] / 100.0) * equity, values["size_distance"])
+            units = div((values["size_p"] / 100.0) * equity, values["size_distance"] * point)
         return d * (units if self._p(c.fractional) != 0.0 else floor(units))
 
 

@@ -28,6 +28,8 @@ import numpy as np
 from numba import njit
 
 from flowc.compiler.codegen import FIXED_ARGS, MARKET_ARGS
+from flowc.compiler.contracts import symbol_contracts
+from flowc.compiler.schema import Roles
 from flowc.runtime.data import MarketData
 from flowc.runtime.executor import (
     DTYPES,
@@ -144,10 +146,12 @@ def _drive(prepared: Prepared, program: Program, params: np.ndarray, trade_from:
                             *(inputs[b.source] for b in g.buffers if b.source))
     timestamps = np.ascontiguousarray(as_us(market.timestamps[trade_from:]))
     cash_slots = [program.plan.node(p).container.config.cash.index for p in g.portfolios]
+    data = [n.container for n in program.plan.of_role(Roles.DATA)]
+    multipliers = np.array([symbol_contracts(data, prepared.owner, point)[1] for point in params])
     metrics = batch_metrics_nb(equity, exposed, np.ascontiguousarray(params[:, cash_slots]), fills,
                                fills.view(np.int64), offsets, timestamps,
                                known_periods(timestamps, periods_per_year), int(market.present[trade_from:].sum()),
-                               market.n_symbols)
+                               market.n_symbols, multipliers)
     return metrics, fills, offsets
 
 
@@ -246,10 +250,10 @@ _STEP, _SYMBOL, _QUANTITY, _PRICE, _COMMISSION, _PORTFOLIO, _RISK = (FILL_DTYPE.
 @njit(cache=True, error_model="numpy")
 def batch_metrics_nb(equity: np.ndarray, exposed: np.ndarray, cash0: np.ndarray, fills: np.ndarray,
                      whole: np.ndarray, offsets: np.ndarray, timestamps: np.ndarray, periods: float, bars: int,
-                     n_symbols: int) -> np.ndarray:
+                     n_symbols: int, multipliers: np.ndarray) -> np.ndarray:
     """`[K, n_metrics]`: each point's `ledger_metrics_nb` from the driver's records (its fills are rows
-    `offsets[k]:offsets[k + 1]`, `whole` their int64 view for the whole-number fields); compiled once
-    for every program."""
+    `offsets[k]:offsets[k + 1]`, `whole` their int64 view for the whole-number fields; `multipliers`
+    `[K, S]` each point's symbols' multipliers); compiled once for every program."""
     out = np.empty((equity.shape[0], len(METRIC_KEYS)))
     for k in range(equity.shape[0]):  # loops, not slices and astype: numba compiles them far faster
         n = offsets[k + 1] - offsets[k]
@@ -261,7 +265,7 @@ def batch_metrics_nb(equity: np.ndarray, exposed: np.ndarray, cash0: np.ndarray,
             step[i], symbol[i], portfolio[i], risk[i] = ints[_STEP], ints[_SYMBOL], ints[_PORTFOLIO], ints[_RISK]
             quantity[i], price[i], commission[i] = row[_QUANTITY], row[_PRICE], row[_COMMISSION]
         values = ledger_metrics_nb(equity[k], exposed[k], cash0[k], step, symbol, quantity, price, commission,
-                                   portfolio, risk, timestamps, periods, bars, n_symbols)
+                                   portfolio, risk, timestamps, periods, bars, n_symbols, multipliers[k])
         for j in range(len(values)):
             out[k, j] = values[j]
     return out

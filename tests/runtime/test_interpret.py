@@ -45,8 +45,9 @@ def ledgers(draw):
     timestamps = (np.arange(steps, dtype=np.int64) * 86_400_000_000) + 10**15
     cash0 = np.full(n_portfolios, 1e6)
     periods = draw(st.sampled_from([252.0, np.nan]))
+    multiplier = rng.choice([1.0, 50.0, 0.25], n_symbols)  # stocks and futures contracts
     return (equity, exposed, cash0, fill_step, fill_symbol, fill_q, fill_price, fill_commission, fill_portfolio,
-            fill_risk, timestamps, periods, steps * n_symbols, n_symbols)
+            fill_risk, timestamps, periods, steps * n_symbols, n_symbols, multiplier)
 
 
 @settings(max_examples=40, deadline=None)
@@ -58,9 +59,9 @@ def test_ledger_metrics_interpreted_equal_compiled(ledger):
 @settings(max_examples=40, deadline=None)
 @given(ledgers())
 def test_trades_interpreted_equal_compiled(ledger):
-    _, _, _, step, symbol, q, price, commission, _, _, _, _, _, n_symbols = ledger
-    _same(interpreted(trades_nb)(step, symbol, q, price, commission, n_symbols),
-          trades_nb(step, symbol, q, price, commission, n_symbols))
+    _, _, _, step, symbol, q, price, commission, _, _, _, _, _, n_symbols, multiplier = ledger
+    _same(interpreted(trades_nb)(step, symbol, q, price, commission, n_symbols, multiplier),
+          trades_nb(step, symbol, q, price, commission, n_symbols, multiplier))
 
 
 @settings(max_examples=30, deadline=None)

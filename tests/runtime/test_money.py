@@ -349,3 +349,99 @@ def test_drawdown_from_the_peak():
             expected = 1.0 - np.float64(equity) / new_peak
         got_peak, got = money.drawdown_nb(equity, peak)
         assert same(got_peak, new_peak) and same(got, expected)
+
+
+# ---- futures contracts (section 8b) ----
+
+
+def _f(x: float) -> np.float64:
+    return np.float64(x)
+
+
+@settings(deadline=None)
+@given(floats, floats, floats, floats, floats, floats, floats, floats)
+def test_a_futures_fill_settles_posts_margin_and_pays_commission(position, cash, q, px, fee, mark, mult, margin):
+    with np.errstate(all="ignore"):
+        expected = _f(cash)
+        if position != 0.0:
+            expected = expected + _f(position) * (_f(px) - _f(mark)) * _f(mult)
+        after = _f(position) + _f(q)
+        expected = expected - ((abs(after) - abs(_f(position))) * _f(margin) + _f(fee))
+        got_position, got_cash = money.futures_fill_nb(position, cash, q, px, fee, mark, mult, margin)
+    assert same(got_position, float(after)) and same(got_cash, float(expected))
+
+
+def test_a_futures_fill_by_hand():
+    # backtrader's check_futures: 100 bought at 10 (margin 10, 0.5 a contract): 1000 posted, 50 paid
+    assert money.futures_fill_nb(0.0, 10_000.0, 100.0, 10.0, 50.0, NAN, 10.0, 10.0) == (100.0, 8_950.0)
+    # sold at 5 from a mark of 10: settled 100 * (5 - 10) * 10, the 1000 released, 50 paid
+    assert money.futures_fill_nb(100.0, 8_950.0, -100.0, 5.0, 50.0, 10.0, 10.0, 10.0) == (0.0, 4_900.0)
+    # a reversal from long 2 to short 1: the margin of 1 contract released
+    assert money.futures_fill_nb(2.0, 0.0, -3.0, 100.0, 0.0, 100.0, 50.0, 1000.0) == (-1.0, 1000.0)
+
+
+@settings(deadline=None)
+@given(floats, st.lists(st.tuples(floats, floats, floats, st.booleans(), floats), min_size=1, max_size=5))
+def test_the_futures_are_settled_to_their_closes_in_symbol_order(cash, held):
+    positions, closes, marks, future, mult = (np.array([h[k] for h in held], dtype=float) for k in range(5))
+    expected, expected_marks = _f(cash), marks.copy()
+    with np.errstate(all="ignore"):
+        for s, (p, c, m, f, x) in enumerate(held):
+            if f and p != 0.0 and c == c:
+                expected = expected + _f(p) * (_f(c) - _f(m)) * _f(x)
+                expected_marks[s] = c
+        got = money.settle_futures_nb(cash, positions, closes, marks, future, mult, len(held))
+    assert same(got, float(expected))
+    assert expected_marks.tobytes() == marks.tobytes()
+
+
+@settings(deadline=None)
+@given(floats, floats, floats, floats, floats, floats, floats, floats, floats, st.booleans())
+def test_the_contracts_a_futures_order_may_open(q, position, cash, margin, px, rate, per_share, fixed, minimum,
+                                                reject):
+    with np.errstate(all="ignore"):
+        size = abs(q)
+        closing = (size if size <= abs(position) else abs(position)) if q * position < 0.0 else 0.0
+        opening = size - closing
+        if opening > 0.0:
+            n = float(np.floor(_div(cash - fixed, margin + px * rate + per_share)))
+            if not math.isnan(minimum):
+                m = float(np.floor(_div(cash - minimum, margin)))
+                n = m if m < n else n
+            if not opening <= n:
+                opening = 0.0 if reject else n
+            if not opening > 0.0:
+                opening = 0.0
+        units = closing + opening
+        expected = units if q > 0.0 else 0.0 - units
+        got = money.margined_nb(q, position, cash, margin, px, rate, per_share, fixed, minimum, reject)
+    assert same(got, expected)
+
+
+def test_the_contracts_a_futures_order_may_open_by_hand():
+    # 1049 pays the margin (10) and 0.5 a contract of 99
+    assert money.margined_nb(100.0, 0.0, 1049.0, 10.0, 10.0, 0.0, 0.5, 0.0, NAN, False) == 99.0
+    assert money.margined_nb(-100.0, 0.0, 1049.0, 10.0, 10.0, 0.0, 0.5, 0.0, NAN, False) == -99.0  # a short too
+    assert money.margined_nb(100.0, 0.0, 1049.0, 10.0, 10.0, 0.0, 0.5, 0.0, NAN, True) == 0.0
+    # covering a short of 100 needs no cash; reversing to 50 long needs the margin of 50
+    assert money.margined_nb(100.0, -100.0, 0.0, 10.0, 10.0, 0.0, 0.5, 0.0, NAN, False) == 100.0
+    assert money.margined_nb(150.0, -100.0, 210.0, 10.0, 10.0, 0.0, 0.5, 0.0, NAN, False) == 120.0
+    # a minimum commission of 50 leaves 999 for margin alone
+    assert money.margined_nb(200.0, 0.0, 1049.0, 10.0, 10.0, 0.0, 0.0, 0.0, 50.0, False) == 99.0
+
+
+def test_futures_equity_is_the_cash_plus_the_margin_held_and_the_stocks():
+    positions, closes = np.array([2.0, -3.0, 10.0, 0.0]), np.array([4000.0, 15000.0, 99.5, NAN])
+    future, margin = np.array([1.0, 1.0, 0.0, 1.0]), np.array([12_000.0, 9_000.0, 0.0, 5.0])
+    assert money.mark_to_market_futures_nb(1000.0, positions, closes, future, margin, 4) == \
+        1000.0 + 2.0 * 12_000.0 + 3.0 * 9_000.0 + 10.0 * 99.5
+    stocks = np.zeros(4)
+    assert same(money.mark_to_market_futures_nb(1000.0, positions, closes, stocks, margin, 4),
+                money.mark_to_market_nb(1000.0, positions, closes, 4))  # without futures: the stocks' rule
+
+
+def test_the_borrow_fee_skips_the_futures():
+    positions, closes = np.array([-100.0, -10.0]), np.array([50.0, 20.0])
+    assert money.borrow_fee_stocks_nb(1_000.0, positions, closes, np.array([1.0, 0.0]), 0.01, 2) == 998.0
+    assert same(money.borrow_fee_stocks_nb(1_000.0, positions, closes, np.zeros(2), 0.01, 2),
+                money.borrow_fee_nb(1_000.0, positions, closes, 0.01, 2))

@@ -14,7 +14,7 @@ from flowc.runtime.ledger import FILL_DTYPE
 from flowc.runtime.manager import prepare, run_prepared
 from flowc.runtime.results import summarise
 from flowc.runtime.sleeves import contribution, held, last_closes
-from tests.test_differential import SHAPES, _random_market
+from tests.test_differential import FUTURES, SHAPES, _random_market
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -32,14 +32,15 @@ def fills_and_closes(draw):
     fills["commission"] = rng.uniform(0, 1, n)
     present = rng.random((steps, n_symbols)) < 0.8
     close = np.where(present, rng.uniform(10, 200, (steps, n_symbols)), np.nan)
-    return fills, close, present
+    multiplier = rng.choice([1.0, 50.0, 0.1, 2.5], n_symbols)  # stocks and futures contracts (section 8b)
+    return fills, close, present, multiplier
 
 
 @settings(max_examples=100, deadline=None)
 @given(fills_and_closes())
 def test_contribution_and_held_follow_the_definition_step_by_step(case):
     """Section 9a written as a plain loop: the same operations in the same order, so the same bits."""
-    fills, close, present = case
+    fills, close, present, multiplier = case
     steps, n_symbols = close.shape
     last = [math.nan] * n_symbols
     position, flows, k = [0.0] * n_symbols, 0.0, 0
@@ -51,22 +52,24 @@ def test_contribution_and_held_follow_the_definition_step_by_step(case):
         while k < len(fills) and fills["step"][k] == t:
             f = fills[k]
             position[f["symbol"]] = position[f["symbol"]] + f["quantity"]
-            flows = flows - (f["quantity"] * f["price"] + f["commission"])
+            flows = flows - ((f["quantity"] * f["price"]) * multiplier[f["symbol"]] + f["commission"])
             k += 1
         c = flows
         for s in range(n_symbols):
             if position[s] != 0.0:
-                c = c + position[s] * last[s]
+                c = c + (position[s] * last[s]) * multiplier[s]
         expected[t], holding[t] = c, any(p != 0.0 for p in position)
-    assert contribution(fills, last_closes(close, present)).tobytes() == expected.tobytes()
+    assert contribution(fills, last_closes(close, present), multiplier).tobytes() == expected.tobytes()
     assert (held(fills, steps) == holding).all()
 
 
 def _sleeves_sum_to_the_pnl(result) -> None:
     ledger = result.ledger
+    multiplier = ledger.multipliers(len(result.market.symbols))
     for j in range(len(ledger.portfolios)):
         mine = ledger.fills[ledger.fills["portfolio"] == j]
-        scale = ledger.cash0[j] + np.abs(mine["quantity"] * mine["price"]).sum() + mine["commission"].sum()
+        value = np.abs(mine["quantity"] * mine["price"]) * multiplier[mine["symbol"]]
+        scale = ledger.cash0[j] + value.sum() + mine["commission"].sum()
         total = sum(curve for (p, _), curve in result.contributions.items() if p == j)
         assert np.all(np.abs(total - (ledger.equity[:, j] - ledger.cash0[j])) <= 1e-12 * scale)
 
@@ -101,6 +104,22 @@ def test_sleeves_sum_to_their_portfolio_on_random_data(shapes, name, seed, holes
     market = _random_market(prepared.market, seed, holes)
     prepared.market = market
     result = summarise("w", run_prepared(prepared, engine="compiled"), market, 252.0)
+    _sleeves_sum_to_the_pnl(result)
+    _sleeves_add_up(result)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), holes=st.sampled_from([0.0, 0.2]), m_es=st.floats(0.5, 100),
+       g_es=st.floats(0, 8_000))
+def test_futures_sleeves_sum_to_their_portfolio_on_random_data(tmp_path_factory, seed, holes, m_es, g_es):
+    """Settled at every close, a futures position's gains are in the cash, its contribution at the close (8b)."""
+    path = tmp_path_factory.mktemp("futures") / "futures.flow"
+    path.write_text(FUTURES)
+    prepared = prepare(path, end="2000-06-30")
+    market = _random_market(prepared.market, seed, holes)
+    prepared.market = market
+    values = {"m_es": m_es, "g_es": g_es, "borrow": 0.0}  # a borrow fee is the portfolio's, no sleeve's
+    result = summarise("w", run_prepared(prepared, values, engine="compiled"), market, 252.0)
     _sleeves_sum_to_the_pnl(result)
     _sleeves_add_up(result)
 

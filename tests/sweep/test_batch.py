@@ -23,7 +23,7 @@ from tests.conftest import EXAMPLES
 from tests.runtime.test_replay import REPLAYED
 from tests.sweep.conftest import SMA_GRID
 from tests.sweep.flows import flow_file
-from tests.test_differential import SHAPES
+from tests.test_differential import FUTURES, SHAPES
 
 
 def job_of(path, *overrides: str):
@@ -68,6 +68,17 @@ def test_two_portfolios(tmp_path):
     prepared, job = job_of(path)
     rows = assert_same_as_alone(job, [Task(point_key(v), v) for v in grid(prepared.analysis.sweeps)])
     assert all(r["status"] == "ok" and r["metrics"]["trades"] > 0 for r in rows)
+
+
+@pytest.mark.slow
+def test_futures_with_a_swept_multiplier(tmp_path):
+    """Each point's trades in cash at its own multiplier (docs/semantics.md, 8b): batched as alone."""
+    path = tmp_path / "futures.flow"
+    path.write_text(FUTURES.replace("workflow w {", "workflow w { sweep m_es in [5, 50]; sweep w in [5, 20];"))
+    prepared, job = job_of(path)
+    rows = assert_same_as_alone(job, [Task(point_key(v), v) for v in grid(prepared.analysis.sweeps)])
+    assert all(r["status"] == "ok" and r["metrics"]["trades"] > 0 for r in rows)
+    assert len({r["metrics"]["avg_trade"] for r in rows}) == 4
 
 
 def test_walk_forward_windows(tmp_path):
