@@ -95,6 +95,20 @@ def test_market_on_open_is_not_a_same_bar_fill():
     assert "FL406" not in codes("size = fixed(10); entry = market_on_open(); stop_loss = distance(c)")
 
 
+def test_market_on_close_decided_on_the_close_is_a_same_bar_fill_pointed_at_entry():
+    """Issue 16 item 6: `entry = market_on_close()` fills at the close whatever the fill mode, so a
+    decision that read that close is warned in `next_open` mode too, at the `entry` setting."""
+    def found(risk: str, features: str = "hl = high - low; c = close") -> list:
+        text = flow(risk, "next_open").replace("hl = high - low; c = close", features)
+        analysis = analyse(load_text(text, "t.flow"))
+        return [(d, text) for d in lint(analysis) if d.code == "FL406"]
+
+    ((d, text),) = found("size = fixed(10); entry = market_on_close(); stop_loss = distance(c)")
+    assert text[d.span.start:d.span.end].startswith("entry")
+    assert "`risk`" in d.message and "high `features.hl`" in d.message and "market_on_open" in d.hint
+    assert not found("size = fixed(10); entry = market_on_close()", "hl = open; c = open")  # known at the open
+
+
 # ---- closing the position at the end of the data --------------------------------------------------
 
 @pytest.mark.parametrize(("fill", "expected"), [
