@@ -205,6 +205,9 @@ class Level:
     each_bar: bool  # re-evaluated at every step of the position; else fixed at the step that opens it
 
 
+WORKING_ENTRIES = ("limit", "stop", "stop_limit")  # the entries whose orders work at a level (docs/semantics.md, 7)
+
+
 @dataclass(frozen=True)
 class RiskConfig:
     """A risk container's fixed choices. Its per-bar values are its settings: `size_<arg>` for the
@@ -231,7 +234,7 @@ class RiskConfig:
     @property
     def working(self) -> bool:
         """Its orders that open or increase a position work at a level (docs/semantics.md, 7)."""
-        return self.entry in ("limit", "stop", "stop_limit")
+        return self.entry in WORKING_ENTRIES
 
     @property
     def priced(self) -> bool:

@@ -129,6 +129,6 @@ NAMED_RULES = {(Roles.RISK, "combine"): COMBINE_RULES, (Roles.RISK, "book"): BOO
 EXIT_SETTINGS = ("stop_loss", "take_profit", "trailing_stop")  # risk settings: levels (docs/semantics.md, 6a)
 # What a risk container's settings read of its own book and account for the symbol (docs/semantics.md, 6b)
 BOOK_FIELDS = ("position", "entry_price", "bars_held", "unrealised_pnl", "equity", "cash", "drawdown", "direction",
-               "strength")
+               "strength", "working")
 TRACKED_FIELDS = frozenset({"entry_price", "bars_held", "unrealised_pnl"})  # they need the position's entry
 DEFAULT_CASH = 1_000_000.0

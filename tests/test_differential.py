@@ -202,7 +202,7 @@ containers c { backtest: backtest {
     trend: strategy { signal = hold(long = cross_above(close, m), short = cross_below(close, m)) }
     weekly: strategy { signal = where(close > m, 1, -1); active = new_week() }
     risk_l: risk {
-        size = units(10 + bars_held); long_only = false; rebalance = bars_held == 2
+        size = units(10 + bars_held + working / 2); long_only = false; rebalance = bars_held == 2 or working > 15
         entry = limit(close - direction * k * a, bars = n)
         stop_loss = distance(2 * a)
     }

@@ -13,7 +13,18 @@ from flowc.compiler import components as comp
 from flowc.compiler.bind.configs import ConfigBinder
 from flowc.compiler.bind.exprs import ExprBinder
 from flowc.compiler.bind.state import Names
-from flowc.compiler.ir import Book, BoundContainer, BoundSetting, Expr, Level, RiskConfig, Slot, reads, walk
+from flowc.compiler.ir import (
+    WORKING_ENTRIES,
+    Book,
+    BoundContainer,
+    BoundSetting,
+    Expr,
+    Level,
+    RiskConfig,
+    Slot,
+    reads,
+    walk,
+)
 from flowc.compiler.schema import BOOK_FIELDS, BOOK_RULES, COMBINE_RULES, EXIT_SETTINGS, TRACKED_FIELDS, Events, Roles
 from flowc.compiler.scope import literal
 from flowc.dsl import ast
@@ -51,7 +62,7 @@ class RiskBinder(ExprBinder, ConfigBinder):
               and all(level is not None for level in levels.values())
               and not any(name in settings and slot is None for name, slot in given.items()))
         routed = ok and self.has_bar_route(path, settings, bound) and self.has_portfolio_route(path, settings, book)
-        if not routed:
+        if not routed or not self.can_work(path, entry[0], bound):  # type: ignore[index]
             return BoundContainer(path, Roles.RISK)
         kind, size_slot = size  # type: ignore[misc]
         read = {e.field for s in bound.values() for e in walk(s.expr) if isinstance(e, Book)}
@@ -178,6 +189,18 @@ class RiskBinder(ExprBinder, ConfigBinder):
         self.problem("FL209", f"`book = position` reads the portfolio's position, and no route delivers PORTFOLIO "
                               f"to `{path}`", settings["book"].span, f"add `feedback {source} -> {path} : PORTFOLIO`")
         return False
+
+    def can_work(self, path: str, entry: str, bound: dict[str, BoundSetting]) -> bool:
+        """`working` reads this container's working limit or stop orders: a market-only entry has none (FL209)."""
+        if entry in WORKING_ENTRIES:
+            return True
+        for setting in bound.values():
+            if any(isinstance(e, Book) and e.field == "working" for e in walk(setting.expr)):
+                self.problem("FL209", f"`{setting.name}` of `{path}` reads `working`, and `entry = {entry}()` sends "
+                                      "no order that works at a level", setting.span,
+                             "give the container an `entry = limit(...)`, `stop(...)` or `stop_limit(...)`")
+                return False
+        return True
 
 
 def risk_components(setting: str) -> list[str]:

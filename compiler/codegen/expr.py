@@ -27,7 +27,7 @@ from flowc.compiler.ir import (
     walk,
 )
 from flowc.compiler.plan import InputPlan, NodePlan
-from flowc.compiler.schema import Events
+from flowc.compiler.schema import Events, Roles
 
 BAR_ARRAYS = {f: f"bar_{f}" for f in ("open", "high", "low", "close", "volume")}
 OPS = {"/": "div_nb", "<": "lt_nb", "<=": "le_nb", ">": "gt_nb", ">=": "ge_nb", "==": "eq_nb", "!=": "ne_nb",
@@ -75,6 +75,15 @@ def field(ctx: Context, item: Input) -> str:
     raise AssertionError(f"no field access for {item}")  # plan rejects FILL guards
 
 
+def working_read(ctx: Context, node: NodePlan) -> str:
+    """`working`: the quantities of the risk container's working orders for `s` as they stood at the end of
+    the step before (its executions run after it), summed from 0.0 over its executions in schedule order,
+    then their ORDER inputs from it (docs/semantics.md, 6b)."""
+    terms = [f"wq_{x.ident}[{k}, s]" for x in ctx.plan.of_role(Roles.EXECUTION)
+             for k, item in enumerate(x.inputs_of(Events.ORDER)) if item.source == node.path]
+    return "(" + " + ".join(("0.0", *terms)) + ")"
+
+
 def coarse_field(node: NodePlan, name: str) -> str:
     """A field of the last coarse bar finished, in `coarse_bar_nb`'s state: o, h, l, c, v, time at 8..13."""
     return f"tf_{node.ident}[s, {8 + (*BAR_ARRAYS, comp.TIME).index(name)}]"
@@ -91,7 +100,7 @@ def expr(ctx: Context, e: Expr, node: NodePlan | None) -> str:
         return f"v_{e.name}"
     if isinstance(e, Book):
         assert node is not None
-        return BOOK[e.field].format(x=node.ident)
+        return working_read(ctx, node) if e.field == "working" else BOOK[e.field].format(x=node.ident)
     if isinstance(e, SymbolIs):
         test = "!=" if e.negate else "=="
         return f"(1.0 if symlit[s] {test} {e.literal} else 0.0)" if e.literal >= 0 else "0.0"

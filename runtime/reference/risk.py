@@ -40,6 +40,7 @@ class Risk:
         self.bars = [0.0] * n  # the bars received since the order that opened it
         self.latched = [False] * n  # flat after an exit until the combined direction changes
         self.levels = {name: [NAN] * n for name in ("stop_loss", "take_profit", "trailing_stop")}
+        self.working_lists: list[list] = []  # per symbol, the working orders of this container's ORDER routes
 
     def _p(self, slot: Slot) -> float:
         return self.net.params[slot.index]
@@ -120,6 +121,7 @@ class Risk:
             "strength": left_sum([e["strength"] for e in signals]) / len(signals) if signals else NAN,
             "entry_price": self.entry[s] if held else NAN, "bars_held": self.bars[s] if held else 0.0,
             "unrealised_pnl": book * (self.last_close[s] - self.entry[s]) if held else 0.0,
+            "working": left_sum([w[s].quantity if w[s] is not None else 0.0 for w in self.working_lists]),
         }
         values = {}
         for setting in self.bound.settings:

@@ -72,6 +72,8 @@ CASES = {  # name: (risk settings, fill mode, bars)
         (100, 101, 99, 100, 1), (101, 102, 100, 101, 0), (102, 103, 101, 102, -1), None, (103, 104, 102, 103, 0),
         (104, 105, 103, 104, 0)]),
     "close_fill": ("stop(c + 1)", "", "close", [(100, 101, 99, 100, 1), (100, 102, 99, 101, 0)]),
+    "working_read": ("limit(c - 1)", "size = units(10 + working); rebalance = true", "next_open", [
+        (100, 101, 99.5, 100, 1), (100, 101, 99.5, 100, 1), (100, 100, 98, 99, 1), (99, 100, 98.5, 99, 1)]),
 }
 
 
@@ -176,6 +178,21 @@ def test_a_market_on_close_entry_fills_at_the_close_of_its_bar():
     assert _nan_equal(records(ledger), [(0, 10, 100, 0), (1, -10, math.nan, 0), (2, -10, 102, 0), (4, 10, math.nan, 0)])
     # the entries at the close of their bar, the exits at the next open (bar 3 is missing)
     assert fills(ledger) == [(0, 10, 100), (2, -10, 102), (2, -10, 102), (5, 10, 104)]
+
+
+def test_risk_reads_its_working_orders_as_they_stood_at_the_step_before():
+    """`working` (docs/semantics.md, 6b): the working quantity at the end of t - 1, before this step's fills.
+    Sized `10 + working` at every step: 10; then 20 while 10 works (+10 joins it); the 20 fill at 99 on
+    bar 2, whose decision still reads 20 (+10 at 98); on bar 3 it reads that 10, and the -10 cancels it."""
+    ledger = case("working_read")
+    assert _nan_equal(records(ledger), [(0, 10.0, 99.0, 0), (1, 10.0, 99.0, 0), (2, 10.0, 98.0, 0),
+                                         (3, -10.0, math.nan, 0), (3, 10.0, 98.0, 1)])
+    assert fills(ledger) == [(2, 20.0, 99.0)]
+
+
+def test_working_needs_an_entry_that_works():
+    (code, message), *_ = errors(flow("size = units(10 + working)"))
+    assert code == "FL209" and "`size_x` of `risk` reads `working`" in message
 
 
 def test_a_working_order_at_the_end_is_unfilled():
