@@ -274,6 +274,8 @@ BUILTIN: tuple[Component, ...] = (
               "fill price + sign(q) * ((b/10000) * price), against the order"),
     Component("volume_impact", Roles.EXECUTION, "slippage", (Arg("k", Kind.NUMBER),),
               "fill price + sign(q) * ((k * abs(q) / volume) * price), the volume of the latest closed bar"),
+    Component("bps", Roles.EXECUTION, "entry_spread", (Arg("b", Kind.NUMBER),),
+              "b basis points against the part of a fill that opens or grows a position; none on exits"),
 )
 
 _registry: dict[tuple[str, str, str], Component] = {}

@@ -275,6 +275,9 @@ class ExecutionConfig:
     min_commission: Slot | None = None  # per fill
     max_commission: Fee | None = None  # per fill: an amount (`fixed`) or a percent of the fill's value
     slippage_model: str = "bps"  # "bps" | "volume_impact": how `slippage`'s number moves the price
+    entry_spread: Slot | None = None  # bps charged on the part of a fill that opens or grows a position
+    max_participation: Slot | None = None  # a fill at most this percent of its bar's volume
+    rest: str | None = None  # "keep" | "drop": what is left of a capped order (None without a cap)
 
 
 @dataclass(frozen=True)

@@ -108,7 +108,8 @@ ROLE_SETTINGS: dict[str, frozenset[str] | None] = {
     Roles.RISK: frozenset({"size", "max_position", "max_drawdown", "long_only", "combine", "rebalance",
                            "stop_loss", "take_profit", "trailing_stop", "max_bars", "fractional", "entry",
                            "close_at_end", "book"}),
-    Roles.EXECUTION: frozenset({"fill", "commission", "slippage", "min_commission", "max_commission"}),
+    Roles.EXECUTION: frozenset({"fill", "commission", "slippage", "min_commission", "max_commission", "entry_spread",
+                                "max_participation", "rest"}),
     Roles.PORTFOLIO: frozenset({"cash", "buying_power", "max_leverage", "interest_per_bar", "borrow_fee_per_bar",
                                 "interest_per_year", "borrow_fee_per_year"}),
 }
@@ -124,8 +125,10 @@ BOOK_RULES = ("orders", "position")  # a risk container's `book`: what its order
 CARRY_SETTINGS = {"interest": ("interest_per_bar", "interest_per_year"),
                   "borrow_fee": ("borrow_fee_per_bar", "borrow_fee_per_year")}
 BUYING_POWER_RULES = ("none", "cut", "reject")  # a portfolio's `buying_power` (docs/semantics.md, section 8)
+REST_RULES = ("keep", "drop")  # an execution's `rest`: what is left of an order its participation cap cut
 NAMED_RULES = {(Roles.RISK, "combine"): COMBINE_RULES, (Roles.RISK, "book"): BOOK_RULES,
-               (Roles.PORTFOLIO, "buying_power"): BUYING_POWER_RULES}  # settings whose value is a rule's name
+               (Roles.PORTFOLIO, "buying_power"): BUYING_POWER_RULES,
+               (Roles.EXECUTION, "rest"): REST_RULES}  # settings whose value is a rule's name
 EXIT_SETTINGS = ("stop_loss", "take_profit", "trailing_stop")  # risk settings: levels (docs/semantics.md, 6a)
 # What a risk container's settings read of its own book and account for the symbol (docs/semantics.md, 6b)
 BOOK_FIELDS = ("position", "entry_price", "bars_held", "unrealised_pnl", "equity", "cash", "drawdown", "direction",

@@ -25,10 +25,11 @@ import numpy as np
 
 # price: the exit price of a stop or target order, the level of a limit or stop order, NaN for market orders.
 # status: SENT by the risk container, a working order's quantity CANCELLED (netted) or EXPIRED by execution, or
-# the part of a fill a portfolio's buying power or leverage limit did not allow (CUT, at the fill's price).
+# the part of a fill a portfolio's buying power or leverage limit did not allow (CUT, at the fill's price), or the
+# part of an order an execution's participation cap left and `rest = drop` dropped (CAPPED, at the base price).
 ORDER_DTYPE = np.dtype([("step", "i8"), ("symbol", "i8"), ("quantity", "f8"), ("price", "f8"), ("risk", "i8"),
                         ("status", "i8")], align=True)
-ORDER_STATUS = ("sent", "cancelled", "expired", "cut")
+ORDER_STATUS = ("sent", "cancelled", "expired", "cut", "capped")
 FILL_DTYPE = np.dtype([("step", "i8"), ("symbol", "i8"), ("quantity", "f8"), ("price", "f8"),
                        ("commission", "f8"), ("portfolio", "i8"), ("execution", "i8"), ("risk", "i8")], align=True)
 # risk: the fill's sleeve, the risk container (index in `Ledger.risks`) whose ORDER input of the execution it fills.

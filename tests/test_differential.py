@@ -234,6 +234,42 @@ communication w {
 }
 workflow w { containers = c; communication = w }
 """,
+    # the participation cap (kept and dropped) and the entry spread (docs/semantics.md, 7), on market, exit,
+    # limit, stop and market-on-close orders; the room is small beside the sizes, so most fills are cut
+    "participation": """
+param w: int = 10
+param m: float = 0.002
+param e: float = 15
+containers c { backtest: backtest {
+    data: data { source = synthetic(bars = 300, symbols = 3, seed = 5) }
+    features: feature { a = atr(w); f = ema(close, w); g = sma(close, 30) }
+    trend: strategy { signal = where(f > g, 1, -1) }
+    risk_m: risk { size = fixed(150); long_only = false; stop_loss = distance(2 * a) }
+    risk_l: risk {
+        size = units(40 + working / 4); long_only = false; rebalance = working > 0
+        entry = limit(close - direction * 0.5 * a, bars = 4); take_profit = distance(3 * a)
+    }
+    risk_s: risk { size = fixed(80); long_only = false; entry = stop(close + direction * 0.3 * a, bars = 3) }
+    risk_c: risk { size = fixed(60); long_only = false; entry = market_on_close() }
+    keep: execution {
+        fill = next_open(); commission = percent(0.1); slippage = bps(2); entry_spread = bps(e)
+        max_participation = m
+    }
+    drop: execution { fill = close(); entry_spread = bps(e); max_participation = m; rest = drop }
+    portfolio: portfolio { cash = 100_000 }
+} }
+communication w {
+    pipeline data -> features -> trend -> risk_m -> keep -> portfolio
+    route features -> risk_m, risk_l, risk_s, risk_c : FEATURE
+    route trend -> risk_l, risk_s, risk_c : SIGNAL
+    route risk_l -> keep : ORDER
+    route risk_s, risk_c -> drop : ORDER
+    route drop -> portfolio : FILL
+    broadcast data -> trend, risk_m, risk_l, risk_s, risk_c, keep, drop, portfolio : BAR
+    feedback portfolio -> risk_m, risk_l, risk_s, risk_c : PORTFOLIO
+}
+workflow w { containers = c; communication = w }
+""",
     # buying power (docs/semantics.md, section 8): sells first, buys cut (or rejected) to what the cash pays
     # for under every commission model, orders against the portfolio's position (`book = position`)
     "cash": """
@@ -485,6 +521,17 @@ def test_orders_shape_agrees_on_random_data(shapes, seed, holes, w, n, k):
     orders in `close` mode, positions closed at the end."""
     prepared = shapes["orders"]
     ledger = _same(prepared, {"w": w, "n": n, "k": k}, _random_market(prepared.market, seed, holes))
+    assert len(ledger.fills) > 0
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), holes=st.sampled_from([0.0, 0.1, 0.3]), w=st.integers(2, 20),
+       m=st.floats(1e-4, 0.02), e=st.floats(0, 50))
+def test_participation_shape_agrees_on_random_data(shapes, seed, holes, w, m, e):
+    """Fills cut to a share of the bar's volume, the rest kept (pending or working, ageing) or dropped and
+    recorded, the room shared in fill order, and an entry spread on what opens a position."""
+    prepared = shapes["participation"]
+    ledger = _same(prepared, {"w": w, "m": m, "e": e}, _random_market(prepared.market, seed, holes))
     assert len(ledger.fills) > 0
 
 

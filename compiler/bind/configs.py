@@ -17,9 +17,10 @@ from flowc.compiler.ir import (
     ExecutionConfig,
     Fee,
     PortfolioConfig,
+    Slot,
     SourceSpec,
 )
-from flowc.compiler.schema import BUYING_POWER_RULES, CARRY_SETTINGS, DEFAULT_CASH, Roles
+from flowc.compiler.schema import BUYING_POWER_RULES, CARRY_SETTINGS, DEFAULT_CASH, REST_RULES, Roles
 from flowc.compiler.scope import literal
 from flowc.dsl import ast
 from flowc.dsl.diagnostics import did_you_mean
@@ -94,17 +95,47 @@ class ConfigBinder(ValueBinder):
             maximum = self.max_commission(settings["max_commission"])
             if maximum is None:
                 return None
-        slippage = None
+        model, slippage = "bps", None
         if "slippage" in settings:
-            found = self.config_call(Roles.EXECUTION, settings["slippage"])
+            found = self.rate_call(settings["slippage"])
             if found is None:
                 return None
-            model, (rate,) = found
-            if not self.in_range(rate, f"the argument of `{model}`", at_least=0):
+            model, slippage = found
+        spread = None
+        if "entry_spread" in settings:
+            found = self.rate_call(settings["entry_spread"])
+            if found is None:
                 return None
-            slippage = self.slot_of(rate, comp.Kind.NUMBER, f"the argument of `{model}`")
-            return ExecutionConfig(fill, commission, slippage, minimum, maximum, model)
-        return ExecutionConfig(fill, commission, slippage, minimum, maximum)
+            spread = found[1]
+        cap = self.participation(settings)
+        if cap is None:
+            return None
+        return ExecutionConfig(fill, commission, slippage, minimum, maximum, model, spread, *cap)
+
+    def rate_call(self, setting: ast.Setting) -> tuple[str, Slot] | None:
+        """A call of one number at least 0 (`bps(b)`, `volume_impact(k)`): the component's name and the slot."""
+        found = self.config_call(Roles.EXECUTION, setting)
+        if found is None:
+            return None
+        model, (rate,) = found
+        if not self.in_range(rate, f"the argument of `{model}`", at_least=0):
+            return None
+        slot = self.slot_of(rate, comp.Kind.NUMBER, f"the argument of `{model}`")
+        return (model, slot) if slot is not None else None
+
+    def participation(self, settings: dict[str, ast.Setting]) -> tuple[Slot | None, str | None] | None:
+        """`max_participation = m` (a percent above 0) and its `rest` (`keep`, the default, or `drop`);
+        `rest` without a cap is FL508 (docs/semantics.md, section 7)."""
+        if "max_participation" not in settings:
+            if "rest" in settings:
+                self.problem("FL508", "`rest` says what is left of an order the participation cap cut, and there "
+                                      "is no `max_participation`", settings["rest"].span,
+                             "add `max_participation = 10` (percent of the bar's volume), or remove `rest`")
+                return None
+            return (None, None)
+        cap = self.number(settings["max_participation"], above=0)
+        rest = self.choice(settings.get("rest"), REST_RULES)
+        return (cap, rest) if cap is not None and rest is not None else None
 
     def commission(self, setting: ast.Setting | None) -> tuple[Fee, ...] | None:
         """`percent(p)`, `per_share(c)`, `fixed(c)`, `per_share_tiers(sizes, rates)`, or a sum of them:

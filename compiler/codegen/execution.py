@@ -9,6 +9,8 @@ The price and cost of a fill are the money kernels' (`runtime/kernels/money.py`)
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from flowc.compiler.codegen.context import Context, RoleEmitter
 from flowc.compiler.codegen.contract import Fields, Symbols
 from flowc.compiler.codegen.expr import presence
@@ -32,6 +34,8 @@ def buffers(ctx: Context, node: NodePlan) -> None:
             ctx.buffer(f"{name}_{node.ident}", (Fields(k), Symbols()), "f8", start)
     if _impact(node):  # the volume of the latest closed bar of each symbol
         ctx.buffer(f"lvol_{node.ident}", (Symbols(),), "f8", float("nan"))
+    if node.container.config.entry_spread is not None:  # what this container filled of each input's orders
+        ctx.buffer(f"held_{node.ident}", (Fields(k), Symbols()), "f8", 0.0)
     if not ctx.layout.fused:  # else locals (`ev`)
         for name in ("fq", "fpx", "fc"):
             ctx.buffer(f"{name}_{node.ident}", (Fields(3 * k), Symbols()), "f8", 0.0)
@@ -69,21 +73,29 @@ def symbol(ctx: Context, node: NodePlan) -> None:
     k_all = len(orders)
     bar = node.input(Events.BAR)
     w(f"bar = {presence(ctx, bar) if bar else 'False'}")
+    if cfg.max_participation is not None:  # the units this bar's volume lets fill, shared in fill order
+        ctx.kernels.add("participation_room_nb")
+        w(f"room_{x} = participation_room_nb(p[{cfg.max_participation.index}], bar_volume[t, s]) if bar else 0.0")
     for k in _exits_after_entries(ctx, node):  # whether input k's working order filled past this bar's open
         w(f"within_{x}_{k} = False")
     for k in ctx.layout.fill_slots[node.path]:
         w(f"{ctx.ev(f'fpres_{x}', k)} = False")
         if ctx.layout.fused:  # locals are defined on every path
             w(f"fq_{x}_{k} = fpx_{x}_{k} = fc_{x}_{k} = 0.0")
-    w("if bar:")
-    with w.indent():
+    if orders:
+        w("if bar:")
+    with w.indent() if orders else nullcontext():
         for k, item in enumerate(orders):
             at_close = cfg.fill == "close" and not ctx.plan.node(item.source).container.config.at_open  # type: ignore[arg-type]
             w(f"if pend_{x}[{k}, s] != 0.0:")
             with w.indent():
-                fill(ctx, node, k, f"pend_{x}[{k}, s]", "bar_close[t, s]" if at_close else "bar_open[t, s]",
-                     at_close=at_close)
-                w(f"pend_{x}[{k}, s] = 0.0")
+                base = "bar_close[t, s]" if at_close else "bar_open[t, s]"
+                fill(ctx, node, k, f"pend_{x}[{k}, s]", base, at_close=at_close)
+                if cfg.rest == "keep":  # what the cap left stays pending
+                    w(f"pend_{x}[{k}, s] = rest")
+                else:
+                    _drop(ctx, node, k, base)
+                    w(f"pend_{x}[{k}, s] = 0.0")
         for k in working(ctx, node):
             _check(ctx, node, k)
     for k, item in enumerate(orders):
@@ -119,6 +131,12 @@ def symbol(ctx: Context, node: NodePlan) -> None:
                 w(f"{'if' if n == 0 else 'elif'} {test}:")
                 with w.indent():
                     fill(ctx, node, k_all + k, q, price, at_close=price == "bar_close[t, s]")
+                    if cfg.rest == "keep":  # what the cap left becomes a pending market order
+                        w("if rest != 0.0:")
+                        with w.indent():
+                            w(f"pend_{x}[{k}, s] = pend_{x}[{k}, s] + rest")
+                    else:
+                        _drop(ctx, node, k, price)
             pend = f"pend_{x}[{k}, s] = pend_{x}[{k}, s] + {q}"
             if now:
                 w("else:")
@@ -152,17 +170,41 @@ def _check(ctx: Context, node: NodePlan, k: int) -> None:
         w("if wpx == wpx:")
         with w.indent():
             fill(ctx, node, 2 * len(node.inputs_of(Events.ORDER)) + k, f"wq_{x}[{k}, s]", "wpx")
-            w(f"wq_{x}[{k}, s] = 0.0")
+            capped = node.container.config.max_participation is not None
             if k in _exits_after_entries(ctx, node):
-                w(f"within_{x}_{k} = wpx != bar_open[t, s]")
+                w(f"within_{x}_{k} = {'q != 0.0 and ' if capped else ''}wpx != bar_open[t, s]")
+            if node.container.config.rest == "keep":  # what the cap left keeps working, a bar older
+                w(f"wq_{x}[{k}, s] = rest")
+                w("if rest != 0.0:")
+                with w.indent():
+                    _older(ctx, node, k, source)
+            else:
+                _drop(ctx, node, k, "wpx")
+                w(f"wq_{x}[{k}, s] = 0.0")
         w("else:")
         with w.indent():
-            w(f"wage_{x}[{k}, s] = wage_{x}[{k}, s] + 1.0")
-            w(f"if p[{cfg.entry_bars.index}] >= 1.0 and wage_{x}[{k}, s] >= p[{cfg.entry_bars.index}]:  # expired")
-            with w.indent():
-                ctx.record("orders", ("t", "s", f"wq_{x}[{k}, s]", f"wlv_{x}[{k}, s]",
-                                      str(ctx.layout.risks.index(source)), "2"))
-                w(f"wq_{x}[{k}, s] = 0.0")
+            _older(ctx, node, k, source)
+
+
+def _older(ctx: Context, node: NodePlan, k: int, source: NodePlan) -> None:
+    """A working order checked against a bar and not filled in full: a bar older, expired at its time in force."""
+    w, x, bars = ctx.w, node.ident, source.container.config.entry_bars.index  # type: ignore[union-attr]
+    w(f"wage_{x}[{k}, s] = wage_{x}[{k}, s] + 1.0")
+    w(f"if p[{bars}] >= 1.0 and wage_{x}[{k}, s] >= p[{bars}]:  # expired")
+    with w.indent():
+        ctx.record("orders", ("t", "s", f"wq_{x}[{k}, s]", f"wlv_{x}[{k}, s]", str(ctx.layout.risks.index(source)),
+                              "2"))
+        w(f"wq_{x}[{k}, s] = 0.0")
+
+
+def _drop(ctx: Context, node: NodePlan, k: int, base: str) -> None:
+    """`rest = drop`: what the participation cap left of input k's order (`rest`) is recorded `capped` at
+    the fill's base price, and nothing more."""
+    if node.container.config.rest != "drop":
+        return
+    ctx.w("if rest != 0.0:")
+    with ctx.w.indent():
+        ctx.record("orders", ("t", "s", "rest", base, str(sleeve(ctx, node, k)), "4"))
 
 
 def _net(ctx: Context, node: NodePlan, k: int, source: NodePlan) -> None:
@@ -192,6 +234,14 @@ def fill(ctx: Context, node: NodePlan, slot: int, quantity: str, price: str, at_
     w, cfg, x = ctx.w, node.container.config, node.ident
     w(f"q = {quantity}")
     w(f"px = {price}")
+    if cfg.max_participation is not None:  # `q` the part within the room left, `rest` the part not
+        ctx.kernels.add("capped_nb")
+        w("rest = q")
+        w(f"q = capped_nb(q, room_{x})")
+        w(f"room_{x} = room_{x} - abs(q)")
+        w("rest = rest - q")
+        w("if q != 0.0:")
+        w.depth += 1
     if _impact(node):
         ctx.kernels.add("volume_impact_nb")
         volume = "bar_volume[t, s]" if at_close else f"lvol_{x}[s]"
@@ -199,9 +249,16 @@ def fill(ctx: Context, node: NodePlan, slot: int, quantity: str, price: str, at_
     elif cfg.slippage is not None:
         ctx.kernels.add("slipped_nb")
         w(f"px = slipped_nb(px, q, p[{cfg.slippage.index}])")
+    if cfg.entry_spread is not None:  # on the part that opens or grows what this input's orders filled here
+        ctx.kernels.add("entry_spread_nb")
+        k = slot % len(node.inputs_of(Events.ORDER))
+        w(f"px = entry_spread_nb(px, q, held_{x}[{k}, s], p[{cfg.entry_spread.index}])")
+        w(f"held_{x}[{k}, s] = held_{x}[{k}, s] + q")
     commission(ctx, cfg)
     for name, value in (("fq", "q"), ("fpx", "px"), ("fc", "fee"), ("fpres", "True")):
         w(f"{ctx.ev(f'{name}_{x}', slot)} = {value}")
+    if cfg.max_participation is not None:
+        w.depth -= 1
 
 
 def commission(ctx: Context, cfg: ExecutionConfig) -> None:

@@ -244,8 +244,9 @@ def _make_room(ctx: Context, end: str) -> None:
     """Set `t1`: the steps from `t0` (to `end`) the record tables surely have room for, grown first if none.
 
     One order per risk container and symbol, one cancelled or expired per working ORDER input of
-    an execution and symbol, and one cut per fill slot that reaches a portfolio with buying power,
-    and symbol; one fill per fill slot of an execution
+    an execution and symbol, one cut per fill slot that reaches a portfolio with buying power, and
+    one capped per fill slot of an execution whose participation cap drops the rest, and symbol;
+    one fill per fill slot of an execution
     (`Layout.fill_slots`), symbol and portfolio it reaches. The tables are replaced here, between
     chunks, never inside the loop over steps: a table reassigned in the hot loop costs reference
     counting at every step.
@@ -258,7 +259,9 @@ def _make_room(ctx: Context, end: str) -> None:
     cuts = sum(len(ctx.layout.fill_slots[item.source])  # type: ignore[index]
                for node in ctx.layout.portfolios if node.container.config.buying_power != "none"
                for item in node.inputs_of(Events.FILL))  # a buy cut for cash each
-    orders = len(ctx.layout.risks) + working + cuts
+    capped = sum(len(ctx.layout.fill_slots[node.path]) for node in ctx.layout.executions
+                 if node.container.config.rest == "drop")  # what a participation cap dropped, per fill slot
+    orders = len(ctx.layout.risks) + working + cuts + capped
     most = [(kind, COUNTERS[kind], n) for kind, n in (("orders", orders), ("fills", fills)) if n]
     w(f"t1 = {end}")
     if not most:
@@ -317,7 +320,8 @@ MONEY_KERNELS = frozenset({
     "commission_floor_nb", "commission_cap_nb", "apply_fill_nb", "mark_to_market_nb", "mark_to_market_one_nb",
     "drawdown_nb", "grows_nb", "limit_fill_nb", "stop_fill_nb", "stop_limit_fill_nb", "affordable_nb", "bought_nb",
     "held_value_nb", "exposure_nb", "leveraged_nb", "interest_nb", "borrow_fee_nb", "years_nb", "futures_fill_nb",
-    "settle_futures_nb", "margined_nb", "borrow_fee_stocks_nb", "mark_to_market_futures_nb",
+    "settle_futures_nb", "margined_nb", "borrow_fee_stocks_nb", "mark_to_market_futures_nb", "entry_spread_nb",
+    "participation_room_nb", "capped_nb",
 })
 
 # the cross-sectional operators (`flowc.runtime.kernels.cross_section`)

@@ -205,6 +205,38 @@ def volume_impact_nb(price: float, quantity: float, k: float, volume: float) -> 
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def entry_spread_nb(price: float, quantity: float, held: float, bps: float) -> float:
+    """`entry_spread = bps(e)`: the price moved e basis points against the order on the part of the fill
+    that opens or grows a position from `held`, in proportion: `price + sign(q) * (((e / 10000.0) *
+    price) * (opening / abs(q)))`; a fill that only reduces `held` is not moved."""
+    closing = 0.0
+    if quantity * held < 0.0:
+        closing = min(abs(quantity), abs(held))
+    opening = abs(quantity) - closing
+    if opening > 0.0:
+        return price + sign_nb(quantity) * (((bps / 10000.0) * price) * (opening / abs(quantity)))
+    return price
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def participation_room_nb(percent: float, volume: float) -> float:
+    """`max_participation = m`: the whole units a bar of `volume` lets fill, `floor((m / 100.0) * volume)`;
+    none when no volume is known (not above 0, NaN)."""
+    if volume > 0.0:
+        return np.floor((percent / 100.0) * volume)
+    return 0.0
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def capped_nb(quantity: float, room: float) -> float:
+    """The part of an order of `quantity` that fills within `room` units: all of it if it fits, else
+    `room` units in its direction."""
+    if abs(quantity) <= room:
+        return quantity
+    return room if quantity > 0.0 else 0.0 - room
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def commission_percent_nb(percent: float, quantity: float, price: float) -> float:
     """`percent(p)`: p % of the traded value."""
     return percent / 100.0 * abs(quantity) * price

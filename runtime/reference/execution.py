@@ -6,6 +6,7 @@ Implements `docs/semantics.md`, section 7 (Execution).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from flowc.compiler.ir import BoundContainer, ExecutionConfig, Fee, RiskConfig
@@ -13,7 +14,7 @@ from flowc.compiler.schema import Events
 from flowc.runtime.reference.arithmetic import sign
 from flowc.runtime.reference.expressions import Record
 from flowc.runtime.reference.network import ContainerInput, Emitted, Network
-from flowc.runtime.reference.risk import CANCELLED, EXPIRED
+from flowc.runtime.reference.risk import CANCELLED, CAPPED, EXPIRED
 
 
 @dataclass
@@ -42,6 +43,8 @@ class Execution:
         self.risk_index = [risks.index(i.source) for i in self.orders]
         self.records = orders  # cancelled and expired working orders are recorded with the orders
         self.volume = [float("nan")] * n  # per symbol, the volume of its latest closed bar (`volume_impact`)
+        self.held = [[0.0] * n for _ in self.orders]  # what each input's orders filled here (`entry_spread`)
+        self.room = 0.0  # the units the participation cap leaves at this (t, s)
 
     def step(self, t: int) -> Emitted:
         return [self._symbol(t, s) for s in range(self.net.market.n_symbols)]
@@ -55,20 +58,23 @@ class Execution:
         within: set[int] = set()  # the inputs whose working order filled within this bar, past its open
         before = self.volume[s]  # known at the open and within the bar
         now = bars[0]["volume"] if bars else before  # known at the close
+        cap = self.config.max_participation
+        self.room = _room(self.net.params[cap.index], now) if bars and cap is not None else 0.0
         if bars:
             for k, (pending, source) in enumerate(zip(self.pending, self.sources, strict=True)):
                 if pending[s] is not None:  # at this close: it arrived without a bar in `close` mode
                     closing = at_close and source.entry != "market_on_open"
-                    fills.append(self._fill(k, pending[s], bars[0]["close" if closing else "open"],
-                                            now if closing else before))
-                    pending[s] = None
+                    base = bars[0]["close" if closing else "open"]
+                    filled, rest = self._fill(s, k, pending[s], base, now if closing else before)
+                    fills += filled
+                    pending[s] = self._rest(t, s, k, rest, base)
             for k, working in enumerate(self.working):
                 if working[s] is not None:
                     filled, past_open = self._check(t, s, k, bars[0], before)
                     fills += filled
                     if past_open:
                         within.add(k)
-        for k, (pending, orders) in enumerate(zip(self.pending, arrived, strict=True)):
+        for k, orders in enumerate(arrived):
             for q, price, level, limit in orders:
                 q = self._net(t, s, k, q)
                 if q == 0.0:
@@ -77,14 +83,37 @@ class Execution:
                     w = self.working[k][s]
                     self.working[k][s] = Working(q if w is None else w.quantity + q, level, limit)
                 elif bars and price == price and (k not in within or price == bars[0]["close"]):  # an exit order
-                    fills.append(self._fill(k, q, price, before))  # fills now at its price (the close: after all)
+                    fills += self._now(t, s, k, q, price, before)  # fills now at its price (the close: after all)
                 elif bars and at_close and self.sources[k].entry != "market_on_open":
-                    fills.append(self._fill(k, q, bars[0]["close"], now))
+                    fills += self._now(t, s, k, q, bars[0]["close"], now)
                 else:
-                    netted = q if pending[s] is None else pending[s] + q
-                    pending[s] = netted if netted != 0.0 else None
+                    self._pend(s, k, q)
         self.volume[s] = now
         return fills
+
+    def _now(self, t: int, s: int, k: int, q: float, base: float, volume: float) -> list[Record]:
+        """An order of input k filled now at `base`: what the cap left of it pending, or dropped."""
+        filled, rest = self._fill(s, k, q, base, volume)
+        kept = self._rest(t, s, k, rest, base)
+        if kept is not None:
+            self._pend(s, k, kept)
+        return filled
+
+    def _pend(self, s: int, k: int, q: float) -> None:
+        """A market order of input k pending: it nets with the one pending (exactly 0.0: none)."""
+        pending = self.pending[k]
+        netted = q if pending[s] is None else pending[s] + q
+        pending[s] = netted if netted != 0.0 else None
+
+    def _rest(self, t: int, s: int, k: int, rest: float, base: float) -> float | None:
+        """What the participation cap left of an order of input k: kept (`rest = keep`), or recorded `capped`
+        at the fill's base price and dropped; None when nothing is left."""
+        if rest == 0.0:
+            return None
+        if self.config.rest == "keep":
+            return rest
+        self.records.append((t, s, rest, base, self.risk_index[k], CAPPED))
+        return None
 
     def _net(self, t: int, s: int, k: int, q: float) -> float:
         """An order against the working order of its input: the opposite one reduces it first (cancelled
@@ -123,8 +152,14 @@ class Execution:
             px = (o if o >= level else level if bar["high"] >= level else None) if q > 0.0 else (
                 o if o <= level else level if bar["low"] <= level else None)
         if px is not None:
-            self.working[k][s] = None
-            return [self._fill(k, q, px, volume)], px != o
+            filled, rest = self._fill(s, k, q, px, volume)
+            kept = self._rest(t, s, k, rest, px)
+            if kept is None:
+                self.working[k][s] = None
+            else:  # what the cap left keeps working, a bar older
+                w.quantity = kept
+                self._older(t, s, k)
+            return filled, bool(filled) and px != o
         return self._older(t, s, k), False
 
     def _older(self, t: int, s: int, k: int) -> list[Record]:
@@ -141,18 +176,39 @@ class Execution:
     def _record(self, t: int, s: int, k: int, q: float, level: float, status: int) -> None:
         self.records.append((t, s, q, level, self.risk_index[k], status))
 
-    def _fill(self, k: int, q: float, base: float, volume: float) -> Record:
-        """A fill of input k's order of `q` at `base`, moved by the slippage (`volume`: the latest closed
-        bar's) and charged; it carries the index of the risk container that sent it, its sleeve."""
+    def _fill(self, s: int, k: int, q: float, base: float, volume: float) -> tuple[list[Record], float]:
+        """A fill of input k's order of `q` at `base`: the part the participation cap lets fill (none: no
+        fill), moved by the slippage (`volume`: the latest closed bar's) and the entry spread, and charged;
+        it carries the index of the risk container that sent it, its sleeve. And the rest of `q`."""
         c, params = self.config, self.net.params
+        rest = 0.0
+        if c.max_participation is not None:
+            rest = q
+            q = q if abs(q) <= self.room else (self.room if q > 0.0 else 0.0 - self.room)
+            self.room = self.room - abs(q)
+            rest = rest - q
+            if q == 0.0:
+                return [], rest
         price = base
         if c.slippage is not None and c.slippage_model == "volume_impact":
             if volume > 0.0:
                 price = base + sign(q) * ((params[c.slippage.index] * (abs(q) / volume)) * base)
         elif c.slippage is not None:
             price = base + sign(q) * ((params[c.slippage.index] / 10000.0) * base)
-        return {"quantity": q, "price": price, "commission": commission(c, params, q, price),
-                "risk": self.risk_index[k]}
+        if c.entry_spread is not None:
+            held = self.held[k][s]
+            closing = min(abs(q), abs(held)) if q * held < 0.0 else 0.0
+            opening = abs(q) - closing
+            if opening > 0.0:
+                price = price + sign(q) * (((params[c.entry_spread.index] / 10000.0) * price) * (opening / abs(q)))
+            self.held[k][s] = held + q
+        return [{"quantity": q, "price": price, "commission": commission(c, params, q, price),
+                 "risk": self.risk_index[k]}], rest
+
+
+def _room(percent: float, volume: float) -> float:
+    """`max_participation`: the whole units a bar of `volume` lets fill (none without a volume above 0)."""
+    return float(math.floor((percent / 100.0) * volume)) if volume > 0.0 else 0.0
 
 
 def commission(c: ExecutionConfig, params, q: float, price: float) -> float:

@@ -14,7 +14,7 @@ from flowc.runtime.reference.components import Component
 from flowc.runtime.reference.expressions import evaluate
 from flowc.runtime.reference.network import ContainerInput, Emitted, Network
 
-SENT, CANCELLED, EXPIRED, CUT = 0, 1, 2, 3  # an order record's status (runtime/ledger.py)
+SENT, CANCELLED, EXPIRED, CUT, CAPPED = 0, 1, 2, 3, 4  # an order record's status (runtime/ledger.py)
 
 
 class Risk:

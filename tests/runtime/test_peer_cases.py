@@ -115,6 +115,22 @@ workflow w {{ containers = t; communication = w }}
 """
 
 
+ONE_SIDE = """
+containers t {{ backtest: backtest {{
+    data: data {{ source = sample("sp500", symbol = "A") }}
+    strategy: strategy {{ signal = volume }}
+    risk: risk {{ size = fixed({units}) }}
+    execution: execution {{ commission = {commission}; {spread} }}
+    portfolio: portfolio {{ cash = {cash} }}
+}} }}
+communication w {{
+    pipeline data -> strategy -> risk -> execution -> portfolio
+    broadcast data -> risk, execution, portfolio : BAR
+}}
+workflow w {{ containers = t; communication = w }}
+"""
+
+
 def two_sides(units: int, commission: str, cash: float, spread: str = "", exits: str = "") -> str:
     return TWO_SIDES.format(units=units, commission=commission, cash=cash, spread=spread, exits=exits)
 
@@ -135,6 +151,16 @@ def test_backtesting_py_spread_commission(tmp_path, units, commission, spread, e
     assert fills(ledger) == [(2, units, entry), (3, -units, SHORT_DATA[3][0])]
     assert entry == (111.8575 if spread else 110.75)  # the peer: EntryPrice == Open[ORDER_BAR] * (1 + SPREAD)
     assert [round(float(e), 2) for e in ledger.equity[2:4, 0]] == equity  # Equity.iloc[2:4].round(2)
+
+
+def test_backtesting_py_spread_with_one_execution(tmp_path):
+    """The spread case again, as the peer configures it: one execution whose `entry_spread` moves the
+    entry and not the exit (docs/semantics.md, 7)."""
+    text = ONE_SIDE.format(units=88, commission="percent(1)", cash=10_000, spread="entry_spread = bps(100)")
+    rows = [(*row, 1.0 if k == 1 else 0.0) for k, row in enumerate(SHORT_DATA)]
+    ledger = run_both(tmp_path, text, rows)
+    assert fills(ledger) == [(2, 88.0, SHORT_DATA[2][0] * (1 + 0.01)), (3, -88.0, SHORT_DATA[3][0])]
+    assert [round(float(e), 2) for e in ledger.equity[2:4, 0]] == [9685.31, 9749.33]
 
 
 def test_backtesting_py_commissions(tmp_path):
