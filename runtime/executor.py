@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -199,6 +199,15 @@ def run_program(program: Program, market: MarketData, owner: np.ndarray, symlit:
         arrays = {b.name: buffers[b.name] for b in g.buffers if b.prefix}
         program.prefix = PrefixOutputs(market, key[0], key[1], {**arrays, **inputs}) if arrays and signals else None
     return _ledger(program, buffers, market.n_symbols, params, signals, owner)
+
+
+def presence_form(complete: bool) -> Callable[[tuple], bool]:
+    """Whether a signature of a program (or its sweep driver) is the one compiled for `complete` data:
+    `present` is None there and an array elsewhere, two entries in numba's caches."""
+    from numba.core import types  # numba is imported where a program runs, not where this module is
+
+    at = FIXED_ARGS.index("present")
+    return lambda signature: isinstance(signature[at], types.NoneType) == complete
 
 
 def program_present(market: MarketData, complete: bool | None = None) -> np.ndarray | None:

@@ -55,18 +55,34 @@ def _names(code: types.CodeType) -> Iterator[str]:
             yield from _names(const)
 
 
-def in_process(kernel: CPUDispatcher) -> bool:
-    """Whether the kernel's machine code is loaded in this process already."""
-    return bool(kernel.signatures)
+Accepts = Callable[[tuple], bool]  # whether a signature (a tuple of numba types) is the one a run calls
 
 
-def on_disk(kernel: CPUDispatcher) -> bool:
-    """Whether numba's on-disk cache holds the kernel's machine code."""
+def in_process(kernel: CPUDispatcher, accepts: Accepts | None = None) -> bool:
+    """Whether the kernel's machine code is loaded in this process already (for a signature `accepts` takes)."""
+    return any(accepts is None or accepts(signature) for signature in kernel.signatures)
+
+
+def on_disk(kernel: CPUDispatcher, accepts: Accepts | None = None) -> bool:
+    """Whether numba's on-disk cache holds the kernel's machine code (for a signature `accepts` takes).
+
+    One kernel called with other argument types has one cache entry per signature (a program with
+    `present` None or an array); the index lists them, and a stale index lists none.
+    """
     try:
-        index = kernel._cache._cache_file._index_path
+        cache = kernel._cache._cache_file
+        index = cache._index_path
     except AttributeError:  # a numba that keeps its cache elsewhere: assume the compile is needed
         return False
-    return os.path.exists(index)
+    if not os.path.exists(index):
+        return False
+    if accepts is None:
+        return True
+    try:
+        entries = cache._load_index()
+    except Exception:  # an index numba cannot read is one it would recompile
+        return False
+    return any(accepts(key[0]) for key in entries)
 
 
 def target_ready() -> bool:

@@ -343,7 +343,7 @@ def run_prepared(prepared: Prepared, values: dict[str, object] | None = None, *,
             start = time.perf_counter()
             prepared.program = compile_plan(prepared.plan, one)
             prepared.timings.compile += time.perf_counter() - start
-            prepared.machine_code = _machine_code(prepared.program)
+            prepared.machine_code = _machine_code(prepared.program, prepared.market.complete)
             start = time.perf_counter()
             _warm_up(prepared, params)
             prepared.timings.jit = time.perf_counter() - start
@@ -357,11 +357,12 @@ def run_prepared(prepared: Prepared, values: dict[str, object] | None = None, *,
     return ledger
 
 
-def _machine_code(program) -> str:
+def _machine_code(program, complete: bool) -> str:
     """Where the program's machine code comes from, and which program it is (`run -v`)."""
+    from flowc.runtime.executor import presence_form
     from flowc.runtime.interpret import on_disk
 
-    how = "loaded from numba's cache" if on_disk(program.function) else "compiled"
+    how = "loaded from numba's cache" if on_disk(program.function, presence_form(complete)) else "compiled"
     which = "the program specialised for one symbol" if program.one else "the program"
     return f"{how}: {which}, {program.path.name}"
 
@@ -376,7 +377,7 @@ def _choose(prepared: Prepared, params: np.ndarray) -> str:
         prepared.choice = tiers.Choice("compiled", "its program was compiled by an earlier run of this process")
         return "compiled"
     program = compile_plan(prepared.plan, market.n_symbols == 1)
-    prepared.choice = tiers.choose(program, market.n_symbols, market.n_steps)
+    prepared.choice = tiers.choose(program, market.n_symbols, market.n_steps, market.complete)
     if prepared.choice.engine == "reference" and not prepared.choice.cached:
         prepared.background = tiers.compile_later(program, _head(market), prepared.owner, prepared.symlit, params,
                                                   prepared.inputs(slice(0, HEAD_STEPS)), market.complete)

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from flowc.dsl.cache import user_cache_dir
-from flowc.runtime.interpret import in_process, interpreted, on_disk, target_ready
+from flowc.runtime.interpret import Accepts, in_process, interpreted, on_disk, target_ready
 
 REFERENCE_SECONDS = 5e-6  # per container, symbol and step, a little above what the reference engine takes
 COMPILE_SECONDS = (1.0, 0.45)  # numba's fixed cost of compiling a program, and its cost per container
@@ -53,20 +53,25 @@ def compile_seconds(n_containers: int) -> float:
     return fixed + per_container * n_containers
 
 
-def machine_code_seconds(kernel, compile_cost: float, n_functions: int = 1) -> float:
-    """What running `kernel` compiled would cost before it runs: nothing, loading it, or compiling it."""
-    if in_process(kernel):
+def machine_code_seconds(kernel, compile_cost: float, n_functions: int = 1, accepts: Accepts | None = None) -> float:
+    """What running `kernel` compiled would cost before it runs: nothing, loading it, or compiling it
+    (for the signature `accepts` takes, if given: `interpret.on_disk`)."""
+    if in_process(kernel, accepts):
         return 0.0
     start = 0.0 if target_ready() else TARGET_SECONDS
-    return start + (LOAD_SECONDS * n_functions if on_disk(kernel) else compile_cost)
+    return start + (LOAD_SECONDS * n_functions if on_disk(kernel, accepts) else compile_cost)
 
 
-def choose(program, n_symbols: int, n_steps: int) -> Choice:
-    """The engine for one run of `program` (an `executor.Program`, generated and imported, maybe not compiled)."""
+def choose(program, n_symbols: int, n_steps: int, complete: bool) -> Choice:
+    """The engine for one run of `program` (an `executor.Program`, generated and imported, maybe not compiled)
+    on data that is `complete` or not: numba compiles the program once for each (`executor.presence_form`)."""
+    from flowc.runtime.executor import presence_form
+
     containers = len(program.plan.nodes)
     interpreting = REFERENCE_SECONDS * containers * n_symbols * n_steps
-    cached = in_process(program.function) or on_disk(program.function)
-    compiled = machine_code_seconds(program.function, compile_seconds(containers), containers)
+    accepts = presence_form(complete)
+    cached = in_process(program.function, accepts) or on_disk(program.function, accepts)
+    compiled = machine_code_seconds(program.function, compile_seconds(containers), containers, accepts)
     state = "compiled" if cached else "not compiled yet"
     reason = f"its program is {state}: about {interpreting:.2g}s to interpret against {compiled:.2g}s to " + (
         "load" if cached else "compile")

@@ -38,6 +38,7 @@ from flowc.runtime.executor import (
     buffer_shape,
     check_windows,
     load_generated,
+    presence_form,
     program_present,
 )
 from flowc.runtime.interpret import in_process, on_disk
@@ -72,8 +73,9 @@ def batched(loaded: Loaded, points: int) -> bool:
     """
     loaded.compiled()
     program: Program = loaded.prepared.program  # type: ignore[assignment]
-    driven = driver(program)
-    return on_disk(driven) or in_process(driven) or points * POINT_SECONDS > compile_seconds(len(program.plan.nodes))
+    driven, accepts = driver(program), presence_form(loaded.prepared.market.complete)
+    return on_disk(driven, accepts) or in_process(driven, accepts) or \
+        points * POINT_SECONDS > compile_seconds(len(program.plan.nodes))
 
 
 def run_batch(loaded: Loaded, tasks: list[Task]) -> list[Row]:

@@ -101,3 +101,13 @@ def test_the_spread_is_paid_on_what_opens_and_in_proportion_on_a_reversal(tmp_pa
         (at + 1, -20.0, spread(base[1], -20.0, 10.0, 20)),  # closes 10, opens 10 short: half of it
         (at + 2, 10.0, base[2]),  # closes the short: none
     ]
+
+
+def test_many_dropped_rests_grow_the_order_table(tmp_path):
+    """A capped record at every step: the compiled program makes room for one per fill slot of a dropping
+    execution (`program._make_room`), else it would write past its order table."""
+    rows = [(100, 101, 99, 100, 1)] * 3000  # a volume of 1: 50 % of it is no whole unit, nothing fills
+    risk = "size = fixed(10); book = position; rebalance = true"  # the same order again at every step
+    ledger = run_both(tmp_path, capped(risk, "max_participation = 50; rest = drop"), rows)
+    assert fills(ledger) == []
+    assert sum(r[3] == 4 for r in records(ledger)) == 2999  # every order but the last is dropped at the next open

@@ -12,12 +12,19 @@ from types import SimpleNamespace
 from numba import njit
 
 from flowc.runtime import tiers
+from flowc.runtime.executor import presence_form
+from flowc.runtime.interpret import in_process, on_disk
 from tests.conftest import EXAMPLES
 
 
 @njit
-def _never_called(x):  # not compiled, not cached: a program no run has compiled yet
-    return x
+def _never_called(bar_open, bar_high, bar_low, bar_close, bar_volume, present):  # a program no run has compiled yet
+    return bar_open
+
+
+@njit(cache=True)
+def _cached_for_complete_data(bar_open, bar_high, bar_low, bar_close, bar_volume, present):
+    return bar_open  # only ever called with `present` None: numba's cache holds that signature alone
 
 
 def _program(containers: int, function=_never_called) -> SimpleNamespace:
@@ -25,21 +32,31 @@ def _program(containers: int, function=_never_called) -> SimpleNamespace:
 
 
 def test_a_small_run_of_a_new_program_is_interpreted_and_a_large_one_compiled():
-    small = tiers.choose(_program(6), n_symbols=1, n_steps=5_031)
+    small = tiers.choose(_program(6), n_symbols=1, n_steps=5_031, complete=True)
     assert small.engine == "reference" and "not compiled yet" in small.reason
-    assert tiers.choose(_program(6), n_symbols=1, n_steps=1_000_000).engine == "compiled"
-    assert tiers.choose(_program(6), n_symbols=100, n_steps=100_000).engine == "compiled"
-    assert tiers.choose(_program(36), n_symbols=1, n_steps=5_031).engine == "reference"  # 36 containers: ~17 s
+    assert tiers.choose(_program(6), n_symbols=1, n_steps=1_000_000, complete=True).engine == "compiled"
+    assert tiers.choose(_program(6), n_symbols=100, n_steps=100_000, complete=True).engine == "compiled"
+    assert tiers.choose(_program(36), n_symbols=1, n_steps=5_031, complete=True).engine == "reference"  # ~17 s
 
 
-def test_a_compiled_program_always_answers():
-    _never_called(1)
-    assert tiers.choose(_program(6), n_symbols=1, n_steps=10).engine == "compiled"
+def test_a_compiled_program_answers_the_data_it_was_compiled_for():
+    _never_called(1.0, 1.0, 1.0, 1.0, 1.0, None)  # compiled for complete data (`present` None)
+    assert tiers.choose(_program(6), n_symbols=1, n_steps=10, complete=True).engine == "compiled"
+    other = tiers.choose(_program(6), n_symbols=1, n_steps=5_031, complete=False)  # missing bars: another compile
+    assert other.engine == "reference" and not other.cached
+
+
+def test_numba_cache_entries_are_told_apart_by_the_presence_form():
+    _cached_for_complete_data(1.0, 1.0, 1.0, 1.0, 1.0, None)
+    assert on_disk(_cached_for_complete_data) and on_disk(_cached_for_complete_data, presence_form(True))
+    assert not on_disk(_cached_for_complete_data, presence_form(False))
+    assert not in_process(_cached_for_complete_data, presence_form(False))
 
 
 def test_machine_code_costs_nothing_once_loaded_and_a_compile_when_nowhere():
     assert tiers.compile_seconds(6) < tiers.compile_seconds(12)
-    assert tiers.machine_code_seconds(_never_called, 9.0) == 0.0  # called above: in this process
+    _never_called(1.0, 1.0, 1.0, 1.0, 1.0, None)
+    assert tiers.machine_code_seconds(_never_called, 9.0) == 0.0  # called: in this process
 
     @njit
     def fresh(x):

@@ -157,11 +157,11 @@ def test_a_window_replays_the_signals_of_its_own_steps(replayed):
 
 def test_a_small_sweep_runs_its_points_one_by_one_until_the_driver_is_compiled(sma_grid, monkeypatch):
     loaded = load(make_job(sma_grid, SMA_GRID, None, ()))
-    monkeypatch.setattr(batch, "on_disk", lambda kernel: False)
-    monkeypatch.setattr(batch, "in_process", lambda kernel: False)
+    monkeypatch.setattr(batch, "on_disk", lambda kernel, accepts=None: False)
+    monkeypatch.setattr(batch, "in_process", lambda kernel, accepts=None: False)
     assert not batch.batched(loaded, 24)  # 24 points through Python: milliseconds; the driver: seconds
     assert batch.batched(loaded, 1_000_000)
-    monkeypatch.setattr(batch, "on_disk", lambda kernel: True)
+    monkeypatch.setattr(batch, "on_disk", lambda kernel, accepts=None: True)
     assert batch.batched(loaded, 1)
 def test_the_expression_operators_and_a_lag_that_would_look_ahead(tmp_path):
     """Lags, rolling windows, crosses, `hold` and the calendar (the step timestamps) batched; lag 0 fails FL512."""
