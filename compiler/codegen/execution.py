@@ -229,8 +229,9 @@ def _net(ctx: Context, node: NodePlan, k: int, source: NodePlan) -> None:
 
 
 def fill(ctx: Context, node: NodePlan, slot: int, quantity: str, price: str, at_close: bool = False) -> None:
-    """One fill of `quantity` at base `price` into a fill slot: slippage first, then commission. A fill
-    `at_close` knows this bar's volume; any other, the volume of the bar before."""
+    """One fill of `quantity` at base `price` into a fill slot: the participation cap first (`q` what
+    fills, none if 0.0, and `rest`), then slippage, the entry spread and commission. A fill `at_close`
+    knows this bar's volume; any other, the volume of the bar before."""
     w, cfg, x = ctx.w, node.container.config, node.ident
     w(f"q = {quantity}")
     w(f"px = {price}")

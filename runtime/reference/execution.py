@@ -1,5 +1,5 @@
 """The execution container: pending and working orders, fills at the open, the close or a level,
-slippage and commission.
+the participation cap, slippage, the entry spread and commission.
 
 Implements `docs/semantics.md`, section 7 (Execution).
 """
