@@ -1,7 +1,8 @@
 """No look-ahead: changing prices after step k never changes anything recorded up to step k.
 
-A fill at step t may use bar t's prices (its open for next-open fills, its close for close fills) and
-the volume of the latest bar closed before it (`volume_impact`), never a later one;
+A fill at step t may use bar t's prices (its open for next-open fills, its close for close fills), the
+volume of the latest bar closed before it (`volume_impact`) and, for how much of it fills, bar t's volume
+(a participation cap), never a later one;
 equity and cash up to k, and every order and fill up to k, must not move.
 """
 
@@ -63,7 +64,8 @@ def _check(prepared, market, k: int, seed: int) -> None:
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(name=st.sampled_from(["combined", "two_books", "operators", "sized", "orders"]), k=st.integers(0, 240),
+@given(name=st.sampled_from(["combined", "two_books", "operators", "sized", "orders", "participation"]),
+       k=st.integers(0, 240),
        seed=st.integers(0, 2**32 - 1))
 def test_later_prices_never_change_the_past(shapes, name, k, seed):  # noqa: F811
     _check(shapes[name], shapes[name].market, k, seed)
