@@ -20,7 +20,6 @@ from typing import NoReturn
 from flowc.dsl.diagnostics import Diagnostic, FlowError, has_errors
 from flowc.dsl.render import render_text
 from flowc.dsl.source import SourceFile
-from flowc.dsl.version import version
 from flowc.tools.exit_codes import EXIT_ERRORS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
 
@@ -116,10 +115,21 @@ def _set_option(p: argparse.ArgumentParser) -> None:
                    help="override a parameter (repeatable)")
 
 
+class _Version(argparse.Action):
+    """`--version`: the version is read from the installed metadata only when asked (importing
+    `importlib.metadata` costs every other command about 17 ms)."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> NoReturn:
+        from flowc.dsl.version import version
+
+        sys.stdout.write(f"flowc {version()}\n")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="flowc", description="Compile event-routing topologies for trading backtests into native code.")
-    parser.add_argument("--version", action="version", version=f"flowc {version()}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the installed flowc's version and exit")
     parser.add_argument("--plugin", action="append", default=[], metavar="MODULE",
                         help="import a module (dotted name or .py path) that registers components (repeatable)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -51,6 +51,15 @@ def test_a_warm_run_does_not_import_pandas():
     assert done.stdout.splitlines()[-1] == "0 []", done.stderr
 
 
+def test_version_is_read_only_when_asked():
+    done = flowc("--version")
+    assert done.returncode == 0 and done.stdout.startswith("flowc ")
+    script = ("import sys\nfrom flowc.tools.cli import build_parser\nbuild_parser()\n"
+              "print('importlib.metadata' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "False", done.stderr
+
+
 def test_the_exit_code_of_a_failing_command_is_kept():
     done = flowc("lint", str(ROOT / "tests" / "no-such-file.flow"))
     assert done.returncode == cli.EXIT_USAGE and "no-such-file.flow" in done.stderr
