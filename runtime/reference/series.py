@@ -46,12 +46,13 @@ class Series:
         tf = bound.timeframe
         self.coarse = [CoarseBars(tf) for _ in net.market.symbols] if tf is not None else []
         self.held: list[list[Record]] = [[] for _ in net.market.symbols]  # the latest coarse step's event
+        self.across = any(cross_sections(s.expr) for s in bound.settings)  # a cross-sectional operator (5a)
 
     def step(self, t: int) -> Emitted:
         symbols = range(self.net.market.n_symbols)
         if self.coarse:
             return [self._held(t, s) for s in symbols]
-        if not any(cross_sections(s.expr) for s in self.bound.settings):
+        if not self.across:
             return [self._emit(t, s, self._settings(s)) for s in symbols]
         # across the symbols (section 5a): setting by setting, each for every symbol; a cross-sectional
         # operator's argument for every symbol first, then the setting's value

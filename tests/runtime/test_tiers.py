@@ -89,7 +89,7 @@ def test_a_new_topology_answers_from_the_reference_then_runs_compiled(tmp_path):
     cached = {path.name.split("-")[0] for path in (tmp_path / "numba").rglob("*.nbi")}
     assert {"metrics.ledger_metrics_nb", "trades.trades_nb"} <= cached
     assert any(name.startswith("flowc_") and name.endswith(".program") for name in cached)
-    second, said = _run(env)  # 5,031 bars: interpreting still costs less than loading the machine code
+    second, said = _run(env)  # the machine code is cached now
     assert "its program is compiled" in said and "compiling it in the background" not in said
     compiled, said = _run(env, "--engine", "compiled")
     assert second == first == compiled
