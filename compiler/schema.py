@@ -120,7 +120,7 @@ REQUIRED_SETTINGS: dict[str, tuple[str, ...]] = {
     Roles.RISK: ("size",),
 }
 COMBINE_RULES = ("sum", "mean", "unanimous")
-BOOK_RULES = ("orders", "position")  # a risk container's `book`: what its orders are the difference to
+BOOK_RULES = ("orders", "position", "committed")  # a risk container's `book`: what its orders are the difference to
 # a portfolio's carry, by kind: its setting per bar and per year (one of the two; docs/semantics.md, section 8)
 CARRY_SETTINGS = {"interest": ("interest_per_bar", "interest_per_year"),
                   "borrow_fee": ("borrow_fee_per_bar", "borrow_fee_per_year")}

@@ -207,7 +207,7 @@ containers c { backtest: backtest {
         stop_loss = distance(2 * a)
     }
     risk_s: risk {
-        size = weight(0.2); long_only = false; fractional = true; rebalance = new_month()
+        size = weight(0.2); long_only = false; fractional = true; rebalance = new_month(); book = committed
         entry = stop(close + direction * k * a)
     }
     risk_x: risk {
@@ -244,7 +244,7 @@ containers c { backtest: backtest {
     data: data { source = synthetic(bars = 300, symbols = 3, seed = 5) }
     features: feature { a = atr(w); f = ema(close, w); g = sma(close, 30) }
     trend: strategy { signal = where(f > g, 1, -1) }
-    risk_m: risk { size = fixed(150); long_only = false; stop_loss = distance(2 * a) }
+    risk_m: risk { size = fixed(150); long_only = false; stop_loss = distance(2 * a); book = committed }
     risk_l: risk {
         size = units(40 + working / 4); long_only = false; rebalance = working > 0
         entry = limit(close - direction * 0.5 * a, bars = 4); take_profit = distance(3 * a)

@@ -182,11 +182,12 @@ class RiskBinder(ExprBinder, ConfigBinder):
         return False
 
     def has_portfolio_route(self, path: str, settings: dict[str, ast.Setting], book: str) -> bool:
-        """`book = position` reads the portfolio's position: it needs a PORTFOLIO route (FL209)."""
-        if book != "position" or any(e.event == Events.PORTFOLIO for e in self.graph.incoming(path)):
+        """`book = position` and `book = committed` read the portfolio's position: they need a PORTFOLIO route
+        (FL209)."""
+        if book == "orders" or any(e.event == Events.PORTFOLIO for e in self.graph.incoming(path)):
             return True
         source = next(iter(self.graph.of_role(Roles.PORTFOLIO)), Roles.PORTFOLIO)
-        self.problem("FL209", f"`book = position` reads the portfolio's position, and no route delivers PORTFOLIO "
+        self.problem("FL209", f"`book = {book}` reads the portfolio's position, and no route delivers PORTFOLIO "
                               f"to `{path}`", settings["book"].span, f"add `feedback {source} -> {path} : PORTFOLIO`")
         return False
 

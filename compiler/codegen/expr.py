@@ -76,11 +76,18 @@ def field(ctx: Context, item: Input) -> str:
 
 
 def working_read(ctx: Context, node: NodePlan) -> str:
-    """`working`: the quantities of the risk container's working orders for `s` as they stood at the end of
-    the step before (its executions run after it), summed from 0.0 over its executions in schedule order,
-    then their ORDER inputs from it (docs/semantics.md, 6b)."""
-    terms = [f"wq_{x.ident}[{k}, s]" for x in ctx.plan.of_role(Roles.EXECUTION)
-             for k, item in enumerate(x.inputs_of(Events.ORDER)) if item.source == node.path]
+    """`working`: the quantities of the risk container's working orders for `s` (docs/semantics.md, 6b)."""
+    return in_flight(ctx, node, pending=False)
+
+
+def in_flight(ctx: Context, node: NodePlan, pending: bool = True) -> str:
+    """The risk container's orders for `s` still at its executions as they stood at the end of the step
+    before (the executions run after it): summed from 0.0 over its executions in schedule order, their
+    ORDER inputs from it, the pending quantity (with `pending`) then the working one (docs/semantics.md, 6)."""
+    kept = (("pend", pending), ("wq", node.container.config.working))  # type: ignore[union-attr]
+    names = [name for name, used in kept if used]
+    terms = [f"{name}_{x.ident}[{k}, s]" for x in ctx.plan.of_role(Roles.EXECUTION)
+             for k, item in enumerate(x.inputs_of(Events.ORDER)) if item.source == node.path for name in names]
     return "(" + " + ".join(("0.0", *terms)) + ")"
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flowc.compiler.codegen.context import Context, RoleEmitter
 from flowc.compiler.codegen.contract import Symbols
-from flowc.compiler.codegen.expr import presence
+from flowc.compiler.codegen.expr import in_flight, presence
 from flowc.compiler.codegen.portfolio import futures
 from flowc.compiler.codegen.series import settings, state_buffers
 from flowc.compiler.ir import Book, Level, RiskConfig, walk
@@ -40,8 +40,9 @@ def reads_book(node: NodePlan) -> set[str]:
 
 
 def sees_position(node: NodePlan) -> bool:
-    """It keeps the position of the latest PORTFOLIO: a setting reads it, or it is the book (`book = position`)."""
-    return "position" in reads_book(node) or node.container.config.book == "position"
+    """It keeps the position of the latest PORTFOLIO: a setting reads it, or the book is made of it (`book =
+    position` or `committed`)."""
+    return "position" in reads_book(node) or node.container.config.book != "orders"
 
 
 def levels(cfg: RiskConfig) -> dict[str, Level]:
@@ -93,10 +94,11 @@ def symbol(ctx: Context, node: NodePlan) -> None:
             w(f"if {presence(ctx, item)}:")
             with w.indent():
                 w(f"seen_position_{x}[s] = pos_{ctx.ident(item.edges[0].source)}[s]")
-    if cfg.book == "position":
+    if cfg.book != "orders":
         w(f"if seen_position_{x}[s] == seen_position_{x}[s]:  # the book is the portfolio's position")
-        with w.indent():
-            w(f"book_{x}[s] = seen_position_{x}[s]")
+        with w.indent():  # `committed`: and what of its orders is still pending or working
+            flight = f" + {in_flight(ctx, node)}" if cfg.book == "committed" else ""
+            w(f"book_{x}[s] = seen_position_{x}[s]{flight}")
     _combine(ctx, node, cfg, "strength" in read)
     w("exited = False")
     if cfg.tracks:

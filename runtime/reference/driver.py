@@ -117,9 +117,9 @@ def run_reference(analysis: Analysis, market: MarketData, params: list[float] | 
             runners[path] = Portfolio(net, bound, inputs, portfolios.index(path), executions, fills, orders)
         else:
             runners[path] = Series(net, bound, inputs, steps)
-    for path in risks:  # `working` reads the executions' working orders (docs/semantics.md, 6b)
-        runners[path].working_lists = [runners[x].working[k] for x in executions
-                                       for k, inp in enumerate(runners[x].orders) if inp.source == path]
+    for path in risks:  # `working` and `book = committed` read the executions' orders (docs/semantics.md, 6)
+        runners[path].routed = [(runners[x].pending[k], runners[x].working[k]) for x in executions
+                                for k, inp in enumerate(runners[x].orders) if inp.source == path]
 
     held = [runners[p] for p in portfolios]
     equity = np.empty((steps, len(held)))

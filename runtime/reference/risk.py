@@ -40,7 +40,9 @@ class Risk:
         self.bars = [0.0] * n  # the bars received since the order that opened it
         self.latched = [False] * n  # flat after an exit until the combined direction changes
         self.levels = {name: [NAN] * n for name in ("stop_loss", "take_profit", "trailing_stop")}
-        self.working_lists: list[list] = []  # per symbol, the working orders of this container's ORDER routes
+        # per ORDER route of this container (executions in schedule order, then inputs): the execution's
+        # pending quantities and working orders by symbol, as `Execution` keeps them
+        self.routed: list[tuple[list, list]] = []
 
     def _p(self, slot: Slot) -> float:
         return self.net.params[slot.index]
@@ -54,8 +56,10 @@ class Risk:
             for event in self.net.deliver(inp, s)[:1]:
                 self.account[s] = {name: event[name] for name in self.account[s]}
                 self.position[s] = event["position"]
-        if c.book == "position" and self.position[s] == self.position[s]:
+        if c.book != "orders" and self.position[s] == self.position[s]:
             self.book[s] = self.position[s]  # the book is the portfolio's position (section 6)
+            if c.book == "committed":  # and what of its orders is still pending or working
+                self.book[s] = self.position[s] + self._in_flight(s, pending=True)
         signals = [events[0] for inp in self.signals if (events := self.net.deliver(inp, s))]
         d = self._direction([e["direction"] for e in signals]) if signals else NAN
         exit_price, exited = NAN, False
@@ -121,12 +125,24 @@ class Risk:
             "strength": left_sum([e["strength"] for e in signals]) / len(signals) if signals else NAN,
             "entry_price": self.entry[s] if held else NAN, "bars_held": self.bars[s] if held else 0.0,
             "unrealised_pnl": book * (self.last_close[s] - self.entry[s]) if held else 0.0,
-            "working": left_sum([w[s].quantity if w[s] is not None else 0.0 for w in self.working_lists]),
+            "working": self._in_flight(s, pending=False),
         }
         values = {}
         for setting in self.bound.settings:
             values[setting.name] = evaluate(setting.expr, scope) if setting.reads <= present.keys() else NAN
         return values
+
+    def _in_flight(self, s: int, pending: bool) -> float:
+        """This container's orders for `s` still at its executions, as they stood at the end of the step before
+        (they run after it): summed from 0.0 route by route, the pending quantity (with `pending`), then the
+        working one (section 6, `book = committed`; 6b, `working`)."""
+        terms = []
+        for queued, working in self.routed:
+            if pending:
+                terms.append(queued[s] if queued[s] is not None else 0.0)
+            if self.config.working:
+                terms.append(working[s].quantity if working[s] is not None else 0.0)
+        return left_sum(terms)
 
     def _levels(self) -> list[tuple[str, Level]]:
         return [(name, level) for name in self.levels if (level := getattr(self.config, name)) is not None]

@@ -72,6 +72,12 @@ CASES = {  # name: (risk settings, fill mode, bars)
         (100, 101, 99, 100, 1), (101, 102, 100, 101, 0), (102, 103, 101, 102, -1), None, (103, 104, 102, 103, 0),
         (104, 105, 103, 104, 0)]),
     "close_fill": ("stop(c + 1)", "", "close", [(100, 101, 99, 100, 1), (100, 102, 99, 101, 0)]),
+    "committed_limit": ("limit(c - 5)", "book = committed", "next_open", [
+        (100, 101, 99, 100, 1), (100, 101, 99, 100, 1), (100, 101, 99, 100, 1), (96, 97, 94, 95, 1),
+        (95, 96, 94, 95, 1)]),
+    "committed_market": ("market()", "book = committed", "next_open", [
+        (100, 101, 99, 100, 1), (101, 102, 100, 101, 1), (102, 103, 101, 102, 1), (103, 104, 102, 103, 0),
+        (104, 105, 103, 104, 0)]),
     "working_read": ("limit(c - 1)", "size = units(10 + working); rebalance = true", "next_open", [
         (100, 101, 99.5, 100, 1), (100, 101, 99.5, 100, 1), (100, 100, 98, 99, 1), (99, 100, 98.5, 99, 1)]),
 }
@@ -188,6 +194,24 @@ def test_risk_reads_its_working_orders_as_they_stood_at_the_step_before():
     assert _nan_equal(records(ledger), [(0, 10.0, 99.0, 0), (1, 10.0, 99.0, 0), (2, 10.0, 98.0, 0),
                                          (3, -10.0, math.nan, 0), (3, 10.0, 98.0, 1)])
     assert fills(ledger) == [(2, 20.0, 99.0)]
+
+
+def test_book_position_sends_again_what_is_still_in_flight():
+    """The trap `book = committed` closes (docs/semantics.md, 6): with `book = position` the portfolio's
+    position at t - 1 does not hold an order still working, so it is sent again at every step and the
+    working order grows; a market order filled at the next open is sent again the same way."""
+    entry, _, fill, rows = CASES["committed_limit"]
+    ledger = reference(limit(entry, "book = position", fill), bars(*rows))
+    assert [r[1] for r in records(ledger) if r[3] == 0] == [10.0, 10.0, 10.0, 10.0, -20.0]
+    assert fills(ledger) == [(3, 30.0, 95.0)]  # three sends filled as one at the level, 30 held for a target of 10
+
+
+def test_book_committed_counts_the_orders_still_in_flight():
+    ledger = case("committed_limit")  # the limit buy works from bar 1 and fills at 95 within bar 3
+    assert records(ledger) == [(0, 10.0, 95.0, 0)] and fills(ledger) == [(3, 10.0, 95.0)]
+    ledger = case("committed_market")  # pending at bar 0's end, filled at bar 1's open: sent once
+    assert [(r[0], r[1]) for r in records(ledger)] == [(0, 10.0), (3, -10.0)]
+    assert fills(ledger) == [(1, 10.0, 101.0), (4, -10.0, 104.0)]
 
 
 def test_working_needs_an_entry_that_works():
