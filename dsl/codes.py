@@ -127,6 +127,9 @@ _RULES = [
          "`{name}@{symbol}` reads the symbol `{symbol}`, which no data source has"),
     Rule("FL617", "coarse-bar-stamped-early", W,
          "coarser bars stamped at the start of their period, read before it closed"),
+    Rule("FL618", "unfilled-in-book", W, "a risk container whose book counts orders that never filled",
+         "`{risk}` counts in its book {units} units it sent that never filled ({detail}), and sizes its later "
+         "orders against them"),
     # FL9xx: style
     Rule("FL901", "not-formatted", W, "the file differs from what `flowc fmt` writes"),
     Rule("FL902", "naming-convention", W, "a name that is not snake_case (events: UPPER_CASE)",

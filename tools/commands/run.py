@@ -26,6 +26,7 @@ from flowc.runtime.files import staged_folder
 from flowc.runtime.manager import Prepared, RunOptionError, prepare, run_prepared, slice_market
 from flowc.runtime.metrics import METRIC_KEYS
 from flowc.runtime.results import RunResult, summarise
+from flowc.runtime.unfilled_book import unfilled_in_book
 from flowc.tools import manifest, out_folder
 from flowc.tools.exit_codes import EXIT_ERRORS, EXIT_OK, EXIT_USAGE
 from flowc.tools.sleeve_table import COLUMNS, LABELS, TOTAL, sleeve_rows, text
@@ -90,6 +91,8 @@ def run_run(args: argparse.Namespace) -> int:
         return code
     with _status(args, "running"):
         result = run_once(prepared, engine=args.engine, signals=bool(args.capture_signals))
+    if not args.quiet and (lost := unfilled_in_book(prepared.analysis, result.ledger)):
+        sys.stderr.write(render_text(lost, prepared.analysis.sources.sources))
     if args.capture_signals:
         from flowc.runtime.signals import capture
 
