@@ -410,7 +410,8 @@ def check_settings(plan: Plan, params: np.ndarray) -> None:
             fees = (*config.commission, *([config.max_commission] if config.max_commission else []))
             limits += [*(("commission", rate, "at least 0") for fee in fees for rate in fee.rates),
                        ("min_commission", config.min_commission, "at least 0"),
-                       ("slippage", config.slippage, "at least 0")]
+                       ("slippage", config.slippage, "at least 0"), ("entry_spread", config.entry_spread, "at least 0"),
+                       ("max_participation", config.max_participation, "above 0")]
         for setting, slot, rule in limits:
             if slot is None or plan.param_names[slot.index] is None:  # absent, or a literal (checked when bound)
                 continue

@@ -12,6 +12,9 @@ import math
 
 import pytest
 
+from flowc.dsl.diagnostics import FlowError
+from flowc.runtime.manager import prepare, run_prepared
+
 from .test_exits import errors, fills
 from .test_fill_realism import run_both
 from .test_orders import records
@@ -76,6 +79,16 @@ def test_participation_settings_are_checked():
     assert errors(capped("size = fixed(10)", "max_participation = 10; rest = later"))[0][0] == "FL509"
     assert errors(capped("size = fixed(10)", "rest = drop"))[0][0] == "FL508"
     assert errors(capped("size = fixed(10)", "entry_spread = bps(-1)"))[0][0] == "FL509"
+
+
+@pytest.mark.parametrize(("setting", "value"), [("max_participation = m", 0.0), ("entry_spread = bps(m)", -1.0)])
+def test_a_param_out_of_range_is_refused_when_the_run_starts(tmp_path, setting, value):
+    path = tmp_path / "case.flow"
+    path.write_text("param m: float = 5\n" + capped("size = fixed(10)", setting))
+    prepared = prepare(path)
+    with pytest.raises(FlowError) as caught:
+        run_prepared(prepared, {"m": value}, engine="reference")
+    assert caught.value.diagnostics[0].code == "FL509" and "the param `m`" in caught.value.diagnostics[0].message
 
 
 # ---- the entry spread -------------------------------------------------------------------------------
