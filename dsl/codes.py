@@ -128,7 +128,7 @@ _RULES = [
     Rule("FL617", "coarse-bar-stamped-early", W,
          "coarser bars stamped at the start of their period, read before it closed"),
     Rule("FL618", "unfilled-in-book", W, "a risk container whose book counts orders that never filled",
-         "`{risk}` counts in its book {units} units it sent that never filled ({detail}), and sizes its later "
+         "`{risk}` counts in its book {units} units it sent that never filled ({kinds}), and sizes its later "
          "orders against them"),
     # FL9xx: style
     Rule("FL901", "not-formatted", W, "the file differs from what `flowc fmt` writes"),

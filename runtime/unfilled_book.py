@@ -33,9 +33,9 @@ def unfilled_in_book(analysis: Analysis, ledger: Ledger) -> list[Diagnostic]:
         if not lost:
             continue
         units = float(sum(np.abs(rows["quantity"]).sum() for _, rows in lost))
-        detail = ", ".join(f"{len(rows)} {status}" for status, rows in lost)
+        kinds = ", ".join(f"{len(rows)} {status}" for status, rows in lost)
         found.append(diagnose("FL618", analysis.graph.container(path).span,
                               "`book = committed` sizes against the portfolio's position and the orders still in "
                               "flight (it needs a PORTFOLIO route to the container)",
-                              risk=path, units=f"{units:,.10g}", detail=detail))
+                              risk=path, units=f"{units:,.10g}", kinds=kinds))
     return found
