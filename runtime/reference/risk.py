@@ -56,10 +56,9 @@ class Risk:
             for event in self.net.deliver(inp, s)[:1]:
                 self.account[s] = {name: event[name] for name in self.account[s]}
                 self.position[s] = event["position"]
-        if c.book != "orders" and self.position[s] == self.position[s]:
-            self.book[s] = self.position[s]  # the book is the portfolio's position (section 6)
-            if c.book == "committed":  # and what of its orders is still pending or working
-                self.book[s] = self.position[s] + self._in_flight(s, pending=True)
+        if c.book != "orders" and self.position[s] == self.position[s]:  # the portfolio's position (section 6)
+            committed = c.book == "committed"  # and what of its orders is still pending or working
+            self.book[s] = self.position[s] + self._in_flight(s, pending=True) if committed else self.position[s]
         signals = [events[0] for inp in self.signals if (events := self.net.deliver(inp, s))]
         d = self._direction([e["direction"] for e in signals]) if signals else NAN
         exit_price, exited = NAN, False
