@@ -58,10 +58,21 @@ def compile_seconds(n_containers: int) -> float:
 def machine_code_seconds(kernel, compile_cost: float, n_functions: int = 1, accepts: Accepts | None = None) -> float:
     """What running `kernel` compiled would cost before it runs: nothing, loading it, or compiling it
     (for the signature `accepts` takes, if given: `interpret.on_disk`)."""
+    return _seconds(_where(kernel, accepts), compile_cost, n_functions)
+
+
+def _where(kernel, accepts: Accepts | None) -> str:
+    """Where the kernel's machine code is: "process", "disk", or "" (it would compile)."""
     if in_process(kernel, accepts):
+        return "process"
+    return "disk" if on_disk(kernel, accepts) else ""
+
+
+def _seconds(where: str, compile_cost: float, n_functions: int) -> float:
+    if where == "process":
         return 0.0
     start = 0.0 if target_ready() else TARGET_SECONDS
-    return start + (LOAD_SECONDS * n_functions if on_disk(kernel, accepts) else compile_cost)
+    return start + (LOAD_SECONDS * n_functions if where == "disk" else compile_cost)
 
 
 def choose(program, n_symbols: int, n_steps: int, complete: bool) -> Choice:
@@ -71,9 +82,9 @@ def choose(program, n_symbols: int, n_steps: int, complete: bool) -> Choice:
 
     containers = len(program.plan.nodes)
     interpreting = REFERENCE_SECONDS * containers * n_symbols * n_steps
-    accepts = presence_form(complete)
-    cached = in_process(program.function, accepts) or on_disk(program.function, accepts)
-    compiled = machine_code_seconds(program.function, compile_seconds(containers), containers, accepts)
+    where = _where(program.function, presence_form(complete))  # numba's cache index is read once
+    cached = bool(where)
+    compiled = _seconds(where, compile_seconds(containers), containers)
     state = "compiled" if cached else "not compiled yet"
     reason = f"its program is {state}: about {interpreting:.2g}s to interpret against {compiled:.2g}s to " + (
         "load" if cached else "compile")

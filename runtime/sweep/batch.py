@@ -74,7 +74,7 @@ def batched(loaded: Loaded, points: int) -> bool:
     loaded.compiled()
     program: Program = loaded.prepared.program  # type: ignore[assignment]
     driven, accepts = driver(program), presence_form(loaded.prepared.market.complete)
-    return on_disk(driven, accepts) or in_process(driven, accepts) or \
+    return in_process(driven, accepts) or on_disk(driven, accepts) or \
         points * POINT_SECONDS > compile_seconds(len(program.plan.nodes))
 
 
