@@ -25,6 +25,7 @@ class Context:
     buffers: list[Buffer] = field(default_factory=list)
     kernels: set[str] = field(default_factory=set)
     one_symbol: bool = False  # the program runs on one symbol only (`one_symbol`)
+    inline_prefix: bool = False  # the hoisted containers run at the top of each step (`program.inlines_prefix`)
 
     def ident(self, path: str) -> str:
         return self.plan.node(path).ident
@@ -36,7 +37,23 @@ class Context:
 
     def row(self, node: NodePlan) -> str:
         """The row of step t in a series container's output buffers: a hoisted container's may hold one tile."""
-        return "t - ob" if node.hoisted else "t"
+        return "t - ob" if node.hoisted and not self.inline_prefix else "t"
+
+    def in_locals(self, path: str) -> bool:
+        """Whether a series container's events are read from locals (`o_`, `pr_`) rather than its buffers:
+        those only its group of the prefix reads, and every hoisted one's where the prefix is inlined."""
+        return path in self.layout.local or (self.inline_prefix and self.plan.node(path).hoisted)
+
+    def event(self, node: NodePlan, k: int, symbol: str = "s") -> str:
+        """Field k of a series container's event at (t, symbol)."""
+        if self.in_locals(node.path):
+            assert symbol == "s", "a container read at another symbol keeps its events in memory"
+            return f"o_{node.ident}_{k}"
+        return f"out_{node.ident}[{self.row(node)}, {symbol}, {k}]"
+
+    def event_present(self, node: NodePlan) -> str:
+        """Whether a series container sent an event at (t, s)."""
+        return f"pr_{node.ident}" if self.in_locals(node.path) else f"pres_{node.ident}[{self.row(node)}, s]"
 
     def ev(self, name: str, slot: int | None = None) -> str:
         """An event a container passes to the next within one step and symbol: a local when they share

@@ -54,18 +54,14 @@ def field(ctx: Context, item: Input) -> str:
             ctx.kernels.add("present_nb")
             return f"({BAR_ARRAYS[item.field]}[t, {x}] if present_nb(present, t, {x}) else np.nan)"
         source = ctx.plan.node(item.source)  # type: ignore[arg-type]
-        assert source.path not in ctx.layout.local, "a container read at another symbol keeps its events in memory"
-        return f"out_{source.ident}[{ctx.row(source)}, {x}, {source.fields.index(item.field)}]"
+        return ctx.event(source, source.fields.index(item.field), x)
     if item.event == Events.BAR:
         return "bar_time[t]" if item.field == comp.TIME else f"{BAR_ARRAYS[item.field]}[t, s]"
     source = ctx.plan.node(item.source)  # type: ignore[arg-type]
     if item.event in (Events.FEATURE, Events.REGIME):
-        k = source.fields.index(item.field)
-        if source.path in ctx.layout.local:
-            return f"o_{source.ident}_{k}"
-        return f"out_{source.ident}[{ctx.row(source)}, s, {k}]"
+        return ctx.event(source, source.fields.index(item.field))
     if item.event == Events.SIGNAL:
-        return f"out_{source.ident}[{ctx.row(source)}, s, {('direction', 'strength').index(item.field)}]"
+        return ctx.event(source, ("direction", "strength").index(item.field))
     if item.event == Events.ORDER:
         return ctx.ev(f"{ORDER_FIELDS[item.field]}_{source.ident}")
     if item.event == Events.PORTFOLIO:
@@ -185,10 +181,8 @@ def presence(ctx: Context, item: InputPlan) -> str:
             base = ctx.ev(f"ordp_{ctx.ident(edge.source)}")
         elif item.event == Events.PORTFOLIO:
             base = f"fb_present_{ctx.ident(edge.source)} != 0.0"
-        elif edge.source in ctx.layout.local:
-            base = f"pr_{ctx.ident(edge.source)}"
         else:
-            base = f"pres_{ctx.ident(edge.source)}[{ctx.row(ctx.plan.node(edge.source))}, s]"
+            base = ctx.event_present(ctx.plan.node(edge.source))
         g = guard(ctx, edge.guards)
         terms.append(f"({base} and ({g}))" if g else base)
     return " or ".join(terms) if len(terms) > 1 else terms[0]

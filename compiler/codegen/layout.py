@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flowc.compiler import components as comp
-from flowc.compiler.ir import Apply, Slot, walk
+from flowc.compiler.ir import Apply, Expr, Slot, walk
 from flowc.compiler.plan import SERIES_ROLES, NodePlan, Plan, StatePlan
 from flowc.compiler.schema import Events, Roles
 
@@ -158,13 +158,19 @@ def _local_outputs(plan: Plan, groups: list[list[NodePlan]]) -> set[str]:
             and readers.get(n.path, set()) <= {m.path for m in group}}
 
 
-def _slots_read(node: NodePlan) -> set[int]:
-    """Every parameter slot a container's work depends on: its settings, state sizes and input guards."""
+def expressions(node: NodePlan) -> list[Expr]:
+    """Every expression of a container's work: its settings and the guards of its inputs' routes."""
     exprs = [s.expr for s in node.container.settings]
     for item in node.inputs:
         for edge in item.edges:
             for guard in edge.guards or ():
                 exprs.extend((*guard.required, *guard.excluded))
+    return exprs
+
+
+def _slots_read(node: NodePlan) -> set[int]:
+    """Every parameter slot a container's work depends on: its settings, state sizes and input guards."""
+    exprs = expressions(node)
     slots = {e.index for expr in exprs for e in walk(expr) if isinstance(e, Slot)}
     slots |= {w.index for expr in exprs for e in walk(expr) if isinstance(e, Apply) for w in e.windows}
     return slots | {s.size_slot.index for s in node.states if s.size_slot is not None}

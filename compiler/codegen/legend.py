@@ -18,7 +18,7 @@ LEGEND = (
     ("t, s", "the step (unsigned) and the symbol; t - ob a step's row in a tile"),
     ("present", "whether symbol s has a bar at step t [T, S]; None when every one has (`present_nb`)"),
     ("out_ pres_", "a series container's events [T, S, field], their presence [T, S]"),
-    ("o_ pr_", "the same in locals, where only its group of the prefix reads them"),
+    ("o_ pr_", "the same in locals: where only its group of the prefix reads them, or the prefix is inlined"),
     ("v_ in_", "a setting's value at (t, s); whether input k is present"),
     ("st_ row_", "a component call's state [S, size]; the row of symbol s"),
     ("c_ a_", "a component call's counters in locals (step form); its value"),

@@ -2,7 +2,8 @@
 
 In each tile the hoisted containers run first, all of a symbol's in one loop over the tile
 (`prefix`); the rest runs in the step loop (`steps`), in chunks of steps the record tables
-have room for, each container's work found by its role in `EMITTERS`.
+have room for, each container's work found by its role in `EMITTERS`. The program for one
+symbol runs the hoisted containers at the top of each step instead (`inlines_prefix`).
 """
 
 from __future__ import annotations
@@ -25,10 +26,10 @@ from flowc.compiler.codegen.contract import (
     Steps,
 )
 from flowc.compiler.codegen.expr import OPS_NAMES, RENAMED, symbol_indices
-from flowc.compiler.codegen.layout import counters, layout, load_counter
+from flowc.compiler.codegen.layout import Layout, counters, expressions, layout, load_counter
 from flowc.compiler.codegen.legend import legend
 from flowc.compiler.codegen.writer import Writer
-from flowc.compiler.ir import CROSS_SECTIONAL, Input, walk
+from flowc.compiler.ir import CROSS_SECTIONAL, CrossInput, Input, walk
 from flowc.compiler.plan import SERIES_ROLES, NodePlan, Plan
 from flowc.compiler.schema import Events, Roles
 
@@ -47,6 +48,7 @@ def generate(plan: Plan, one: bool = False) -> Generated:
     specialised for one symbol (`one_symbol`)."""
     ctx = Context(plan, layout(plan), one_symbol=one)
     lay, w = ctx.layout, ctx.w
+    ctx.inline_prefix = inlines_prefix(plan, lay, one)
     for nodes in (lay.series, lay.risks, lay.executions, lay.portfolios):
         for node in nodes:
             EMITTERS[node.role].buffers(ctx, node)  # type: ignore[misc]
@@ -65,7 +67,7 @@ def generate(plan: Plan, one: bool = False) -> Generated:
 
     functions: list[str] = []
     prefixes: list[tuple[str, list[str]]] = []
-    for k, group in enumerate(lay.groups):
+    for k, group in enumerate(() if ctx.inline_prefix else lay.groups):
         lines, args = _prefix(ctx, f"prefix_{k}", group)
         functions += lines
         prefixes.append((f"prefix_{k}", args))
@@ -83,7 +85,9 @@ def generate(plan: Plan, one: bool = False) -> Generated:
         with w.indent():
             w('raise ValueError("a program specialised for one symbol")')
     first = len(w.lines)
-    if lay.groups:
+    if ctx.inline_prefix:
+        _inlined(ctx)
+    elif lay.groups:
         _tiles(ctx, prefixes)
     else:
         _steps(ctx, "0", "T")
@@ -117,6 +121,61 @@ def generate(plan: Plan, one: bool = False) -> Generated:
                      tuple(n.path for n in plan.nodes if n.role == Roles.STRATEGY), lay.prefix_slots)
 
 
+def inlines_prefix(plan: Plan, lay: Layout, one: bool) -> bool:
+    """Whether the hoisted containers run at the top of each step, their events in locals, not in tiles ahead.
+
+    With one symbol a tile ahead buys nothing (a symbol's series is contiguous either way), while
+    the step loop then reads every event back from memory: inlined, the events stay in registers
+    (1M bars x 1 symbol, two SMAs and a crossover: 17.3 -> 15.4 ms, benchmarks/RESULTS.md). Not
+    where a container reads another symbol's events (`name@SYMBOL`): those stay in buffers.
+    """
+    reads = (e for n in plan.nodes for x in expressions(n) for e in walk(x))
+    return one and bool(lay.hoisted) and not any(isinstance(e, CrossInput) and e.event != Events.BAR for e in reads)
+
+
+def _inlined(ctx: Context) -> None:
+    """The steps of a program whose hoisted containers run at the top of each step (`inlines_prefix`).
+
+    The buffers of their events hold every step (`whole`) or are not touched; the counters of
+    their components stay in locals over the run, as in a prefix function over one tile.
+    """
+    w, lay = ctx.w, ctx.layout
+    rows = next((b.name for b in ctx.buffers if b.tiled), None)
+    if rows is not None:  # else every event of theirs stays in locals
+        w(f"whole = {rows}.shape[0] == T  # the hoisted outputs hold every step: written, or reused")
+    for node in lay.hoisted:
+        for state in node.states:
+            w(f"row_{node.ident}_{state.instance} = st_{node.ident}_{state.instance}[0]")
+            for j, counter in enumerate(counters(node, state)):
+                w(f"{counter} = {load_counter(state, j, f'row_{node.ident}_{state.instance}')}")
+    _steps(ctx, "0", "T")
+    for node in lay.hoisted:
+        for state in node.states:
+            for j, counter in enumerate(counters(node, state)):
+                w(f"row_{node.ident}_{state.instance}[{j}] = {counter}")
+
+
+def _hoisted_step(ctx: Context) -> None:
+    """The hoisted containers at step t of the one symbol, or their events read back where they stand."""
+    w, lay = ctx.w, ctx.layout
+    w("# " + ", ".join(f"{n.role} `{n.path}`" for n in lay.hoisted) + ": the hoisted containers, inlined")
+    w("s = 0")
+    w("if reuse_prefix:  # the hoisted outputs of an earlier call with the same inputs stand")
+    with w.indent():
+        kept = [node for node in lay.hoisted if node.path not in lay.local]  # their events have buffers
+        for node in kept:
+            for k in range(len(node.fields)):
+                w(f"o_{node.ident}_{k} = out_{node.ident}[t, s, {k}]")
+            w(f"pr_{node.ident} = pres_{node.ident}[t, s]")
+        if not kept:
+            w("pass")
+    w("else:")
+    with w.indent():
+        for node in lay.hoisted:
+            w(f"# {node.role} `{node.path}`")
+            EMITTERS[node.role].symbol(ctx, node)  # type: ignore[misc]
+
+
 def _step(ctx: Context) -> None:
     """One step of the containers in the step loop: each its work before, per symbol and after.
 
@@ -125,6 +184,8 @@ def _step(ctx: Context) -> None:
     the records come out in the same order, and a symbol's events stay in cache.
     """
     w, stepped = ctx.w, ctx.layout.stepped
+    if ctx.inline_prefix:
+        _hoisted_step(ctx)
 
     def part(node: NodePlan, when: str) -> None:
         emit = getattr(EMITTERS[node.role], when)

@@ -135,7 +135,7 @@ def _combine(ctx: Context, node: NodePlan, cfg: RiskConfig, strength: bool) -> N
         w(f"if {presence(ctx, item)}:")
         with w.indent():
             source = ctx.plan.node(item.source)  # type: ignore[arg-type]
-            w(f"d = out_{source.ident}[{ctx.row(source)}, s, 0]")
+            w(f"d = {ctx.event(source, 0)}")
             w("if n_sig == 0:")
             with w.indent():
                 w("first = d")
@@ -145,7 +145,7 @@ def _combine(ctx: Context, node: NodePlan, cfg: RiskConfig, strength: bool) -> N
             w("n_sig += 1")
             w("total = total + d")
             if strength:
-                w(f"strength = strength + out_{source.ident}[{ctx.row(source)}, s, 1]")
+                w(f"strength = strength + {ctx.event(source, 1)}")
     w("d = np.nan")
     w("if n_sig > 0:")
     with w.indent():

@@ -199,12 +199,23 @@ def staged(ctx: Context, node: NodePlan) -> None:
 
 
 def output(ctx: Context, node: NodePlan, test: str, values: tuple[str, ...]) -> None:
-    """Send the event when `test` holds: into locals of the fused prefix, or into the output buffers."""
+    """Send the event when `test` holds: into locals of the fused prefix, or into the output buffers.
+
+    Where the prefix is inlined in the step loop (`program.inlines_prefix`), a container with
+    buffers writes its locals there too when they hold every step (`whole`): for the ledger's
+    signals, and for the next run reusing them (`reuse_prefix`).
+    """
     w, x, row = ctx.w, node.ident, ctx.row(node)
-    if node.path in ctx.layout.local:
+    if ctx.in_locals(node.path):
         w(f"pr_{x} = {test}")
         for k, value in enumerate(values):
-            w(f"o_{x}_{k} = {value} if pr_{x} else np.nan")
+            w(f"o_{x}_{k} = {f'({value})' if ' if ' in value else value} if pr_{x} else np.nan")
+        if node.path not in ctx.layout.local:
+            w("if whole:")
+            with w.indent():
+                for k in range(len(values)):
+                    w(f"out_{x}[t, s, {k}] = o_{x}_{k}")
+                w(f"pres_{x}[t, s] = pr_{x}")
         return
     if test == "True":  # present at every (t, s)
         for k, value in enumerate(values):
@@ -224,3 +235,4 @@ def output(ctx: Context, node: NodePlan, test: str, values: tuple[str, ...]) -> 
 
 
 EMITTER = RoleEmitter(buffers=buffers, symbol=body)
+

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import types
-from collections.abc import Callable
 from pathlib import Path
 from unittest import mock
 
@@ -50,20 +49,20 @@ def run_plan(plan: Plan, p: Prepared, market: MarketData | None = None, values: 
     With `signals` (the default here) the ledger carries the strategies' signals for `same`.
     """
     market = market or p.market
-    program = compile_plan(plan, market.n_symbols == 1)  # generates, writes and imports the module; compiles nothing
-    interpreted = dataclasses.replace(program, module=types.SimpleNamespace(program=_interpreted(program)))
+    program = interpreted(compile_plan(plan, market.n_symbols == 1))
     owner = p.owner if len(p.owner) == len(market.symbols) else np.zeros(len(market.symbols), dtype=np.int64)
     symlit = p.symlit if len(p.symlit) == len(market.symbols) else np.full(len(market.symbols), -1, dtype=np.int64)
     with np.errstate(all="ignore"):
-        return run_program(interpreted, market, owner, symlit, p.params(values), signals=signals)
+        return run_program(program, market, owner, symlit, p.params(values), signals=signals)
 
 
-def _interpreted(program: Program) -> Callable:
-    """The generated module's `program` and the functions it calls, as plain Python (numba's jit disabled)."""
+def interpreted(program: Program) -> Program:
+    """The program with its generated module's `program` and the functions it calls as plain Python (numba's
+    jit disabled). Generating, writing and importing the module compiles nothing."""
     namespace: dict = {"__name__": f"interpreted_{program.key}"}
     with mock.patch.object(numba.config, "DISABLE_JIT", True):
         exec(compile(program.generated.source, str(program.path), "exec"), namespace)
-    return namespace["program"]
+    return dataclasses.replace(program, module=types.SimpleNamespace(program=namespace["program"]))
 
 
 def same(a: Ledger, b: Ledger) -> bool:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import random
 from unittest import mock
 
+import numpy as np
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +24,7 @@ import flowc.compiler.optimize as optimize
 from flowc.runtime import executor
 from flowc.runtime.reference import run_reference
 
-from .helpers import prepared, random_market, raw_plan, run_plan, same
+from .helpers import interpreted, prepared, random_market, raw_plan, run_plan, same
 
 WINDOWS = ("fast", "slow", "5", "10")
 
@@ -190,13 +191,21 @@ def test_a_run_in_tiles_equals_the_run_that_keeps_every_step(tmp_path_factory, t
                                                                  HealthCheck.too_slow])
 @given(text=topologies, seed=st.integers(0, 2**32 - 1), holes=st.sampled_from([0.0, 0.15]))
 def test_the_program_for_one_symbol_agrees_with_the_reference(tmp_path_factory, text, seed, holes):
-    """On data of one symbol the program specialised for it runs (`codegen.one_symbol`): state in locals."""
+    """On data of one symbol the program specialised for it runs (`codegen.one_symbol`): state in locals, the
+    hoisted containers inlined in the step loop (`program.inlines_prefix`), keeping their events or not, and
+    reusing the events a run kept."""
     assume("@S" not in text)  # a read of another symbol (`close@S1`) needs that symbol's data
     p = prepared(tmp_path_factory.mktemp("topology"), text)
     plan = optimize.optimize(raw_plan(p), p.analysis)
     market = random_market(p.market.symbols[:1], 80, seed, holes)
-    ledger = run_plan(plan, p, market)
-    assert ledger.same_as(run_reference(p.analysis, market, list(p.params(None)))), text
+    expected = run_reference(p.analysis, market, list(p.params(None)))
+    program = interpreted(executor.compile_plan(plan, one=True))
+    owner, symlit = np.zeros(1, dtype=np.int64), np.full(1, -1, dtype=np.int64)
+    with np.errstate(all="ignore"):
+        kept = executor.run_program(program, market, owner, symlit, p.params(None), signals=True)
+        again = executor.run_program(program, market, owner, symlit, p.params(None), signals=True)  # reused
+        tiled = executor.run_program(program, market, owner, symlit, p.params(None))
+    assert kept.same_as(expected) and same(again, kept) and tiled.same_as(expected), text
 
 
 def test_the_generator_gives_every_pass_work(tmp_path):
