@@ -190,7 +190,7 @@ def run_program(program: Program, market: MarketData, owner: np.ndarray, symlit:
         else:
             shape = buffer_shape(b, dims, params, whole=signals)
             dtype = DTYPES[b.dtype]
-            buffers[b.name] = np.empty(shape, dtype) if b.fill is None else np.full(shape, b.fill, dtype)
+            buffers[b.name] = allocate(shape, dtype, b.fill)
     present = program_present(market, complete)
     fixed = dict(zip(FIXED_ARGS, (market.open, market.high, market.low, market.close, market.volume, present,
                                   owner, symlit, params, trade_from, reuse), strict=True))
@@ -199,6 +199,17 @@ def run_program(program: Program, market: MarketData, owner: np.ndarray, symlit:
         arrays = {b.name: buffers[b.name] for b in g.buffers if b.prefix}
         program.prefix = PrefixOutputs(market, key[0], key[1], {**arrays, **inputs}) if arrays and signals else None
     return _ledger(program, buffers, market.n_symbols, params, signals, owner)
+
+
+def allocate(shape: tuple[int, ...], dtype: np.dtype, fill: float | int | bool | None) -> np.ndarray:
+    """A buffer as the program expects it: uninitialised (`fill` None), zeros, or filled.
+
+    Zeros come from `np.zeros`: fresh pages are zero already, so a large buffer (the exposure of
+    1M steps) is not written twice, once here and once by the program.
+    """
+    if fill is None:
+        return np.empty(shape, dtype)
+    return np.zeros(shape, dtype) if fill == 0 else np.full(shape, fill, dtype)
 
 
 def presence_form(complete: bool) -> Callable[[tuple], bool]:

@@ -126,7 +126,7 @@ def first_overflow(step: np.ndarray, quantity: np.ndarray, price: np.ndarray, co
     undefined; the engines would then disagree in what they record. Both stop being trusted at
     this fill, the same in both (their records are identical up to it), and the run is FL611.
     """
-    with np.errstate(over="ignore", invalid="ignore"):
-        bad = ~(np.isfinite(quantity) & np.isfinite(quantity * price) & np.isfinite(commission))
+    with np.errstate(over="ignore", invalid="ignore"):  # a non-finite quantity makes its notional non-finite
+        bad = ~(np.isfinite(quantity * price) & np.isfinite(commission))
     hits = np.flatnonzero(bad)
     return int(hits[0]) if hits.size else None
