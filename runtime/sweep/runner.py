@@ -5,15 +5,17 @@ batch driver (or loads them from the cache) before any worker starts, so forked 
 inherit them; running it a second time measures what one point costs, and chunks are sized
 from that (about a quarter of a second of work each, and at least four chunks per worker).
 Ctrl-C stops the executor and returns what finished; the store already holds every finished
-point.
+point, and a chunk that came back reaches the store and the results together (`held_interrupt`).
 """
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -77,10 +79,11 @@ def run_tasks(job: Job, tasks: Sequence[Task], executor: Executor, *, store: Sto
     def take(rows: list[Row]) -> None:
         for r in rows:
             r["run"] = outcome.run_id
-        if store is not None:
-            store.add(rows)
-        for r in rows:
-            results[str(r["key"])] = r
+        with held_interrupt():
+            if store is not None:
+                store.add(rows)
+            for r in rows:
+                results[str(r["key"])] = r
         failed = sum(r["status"] != "ok" for r in rows)
         outcome.ran += len(rows)
         progress.advance(len(rows) - failed, failed)
@@ -113,3 +116,23 @@ def run_tasks(job: Job, tasks: Sequence[Task], executor: Executor, *, store: Sto
     outcome.rows = [results[t.key] for t in tasks if t.key in results]
     outcome.failed = sum(r["status"] != "ok" for r in outcome.rows)
     return outcome
+
+
+@contextmanager
+def held_interrupt() -> Iterator[None]:
+    """Hold a Ctrl-C that arrives in the block until it ends, then raise it.
+
+    Taking a chunk writes it to the store and then to the results the tables are written from; a
+    KeyboardInterrupt between the two left points in the store that the tables lacked.
+    """
+    if threading.current_thread() is not threading.main_thread() or not callable(signal.getsignal(signal.SIGINT)):
+        yield  # signals reach the main thread only; a handler not set from Python cannot be put back
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: caught.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
