@@ -87,8 +87,13 @@ def _kernel_sources(plan: Plan) -> str:
     return digest.hexdigest()
 
 
-def cache_key(plan: Plan, one: bool = False) -> str:
-    text = "\n".join((plan.structure(), _kernel_sources(plan), _versions(), "one symbol" if one else ""))
+def cache_key(plan: Plan, source: str, one: bool = False) -> str:
+    """The name of a program in the cache: a new one for a new plan, kernel, version or generated source.
+
+    The source is in it because numba does not notice when a callee changes: the sweep driver, which
+    calls the program, is cached by its own source (`batch.driver`), and names the program's module.
+    """
+    text = "\n".join((plan.structure(), source, _kernel_sources(plan), _versions(), "one symbol" if one else ""))
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
@@ -96,7 +101,7 @@ def compile_plan(plan: Plan, one: bool = False) -> Program:
     """Generate (or find in the cache) the program of a plan and import it; with `one`, the program
     specialised for market data of one symbol (`codegen.one_symbol`)."""
     generated = generate(plan, one)
-    key = cache_key(plan, one)
+    key = cache_key(plan, generated.source, one)
     path, module = load_generated(f"flowc_{key}.py", f"flowc_program_{key}", generated.source)
     return Program(plan, generated, key, path, module, one)
 

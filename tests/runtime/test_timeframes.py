@@ -113,6 +113,7 @@ def test_minute_bars_with_gaps_resampled_as_pandas_groups_them(engine, seed, tmp
 
 
 def test_two_timeframes_never_share_a_compiled_program(tmp_path):
+    from flowc.compiler.codegen import generate
     from flowc.compiler.pipeline import compile_to
     from flowc.runtime.executor import cache_key
 
@@ -121,7 +122,7 @@ def test_two_timeframes_never_share_a_compiled_program(tmp_path):
     monthly = tmp_path / "monthly.flow"
     monthly.write_text(_flow(["weekly"]).replace("weekly()", "monthly()"))
     plans = [compile_to(p, "optimise").plan for p in (weekly, monthly)]
-    assert cache_key(plans[0]) != cache_key(plans[1])
+    assert cache_key(plans[0], generate(plans[0]).source) != cache_key(plans[1], generate(plans[1]).source)
 
 
 @pytest.mark.parametrize("engine", ["compiled", "reference"])
