@@ -153,3 +153,4 @@ class Generated:
     executions: tuple[str, ...]
     strategies: tuple[str, ...]
     prefix_slots: tuple[int, ...]  # the parameter slots the hoisted prefix reads
+    reuses_prefix: bool = True  # whether a call may keep the hoisted outputs of the one before (`reuse_prefix`)

@@ -118,7 +118,8 @@ def generate(plan: Plan, one: bool = False) -> Generated:
     source = "\n".join(header + w.lines) + "\n"
     return Generated(source, tuple(ctx.buffers), tuple(n.path for n in lay.portfolios),
                      tuple(n.path for n in lay.risks), tuple(n.path for n in lay.executions),
-                     tuple(n.path for n in plan.nodes if n.role == Roles.STRATEGY), lay.prefix_slots)
+                     tuple(n.path for n in plan.nodes if n.role == Roles.STRATEGY), lay.prefix_slots,
+                     reuses_prefix=not ctx.inline_prefix)
 
 
 def inlines_prefix(plan: Plan, lay: Layout, one: bool) -> bool:
@@ -126,8 +127,10 @@ def inlines_prefix(plan: Plan, lay: Layout, one: bool) -> bool:
 
     With one symbol a tile ahead buys nothing (a symbol's series is contiguous either way), while
     the step loop then reads every event back from memory: inlined, the events stay in registers
-    (1M bars x 1 symbol, two SMAs and a crossover: 17.3 -> 15.4 ms, benchmarks/RESULTS.md). Not
-    where a container reads another symbol's events (`name@SYMBOL`): those stay in buffers.
+    (1M bars x 1 symbol, two SMAs and a crossover: about -2 ms of 17, benchmarks/RESULTS.md). Such a
+    program always computes its prefix (`Generated.reuses_prefix`): a test of `reuse_prefix` at
+    every step cost 1.5 ms of the 14 left. Not where a container reads another symbol's events
+    (`name@SYMBOL`): those stay in buffers.
     """
     reads = (e for n in plan.nodes for x in expressions(n) for e in walk(x))
     return one and bool(lay.hoisted) and not any(isinstance(e, CrossInput) and e.event != Events.BAR for e in reads)
@@ -136,8 +139,9 @@ def inlines_prefix(plan: Plan, lay: Layout, one: bool) -> bool:
 def _inlined(ctx: Context) -> None:
     """The steps of a program whose hoisted containers run at the top of each step (`inlines_prefix`).
 
-    The buffers of their events hold every step (`whole`) or are not touched; the counters of
-    their components stay in locals over the run, as in a prefix function over one tile.
+    The buffers of their events hold every step (`whole`: written for the ledger's signals) or are
+    not touched; the counters of their components stay in locals over the run, as in a prefix
+    function over one tile. `reuse_prefix` is never set for it.
     """
     w, lay = ctx.w, ctx.layout
     rows = next((b.name for b in ctx.buffers if b.tiled), None)
@@ -156,24 +160,12 @@ def _inlined(ctx: Context) -> None:
 
 
 def _hoisted_step(ctx: Context) -> None:
-    """The hoisted containers at step t of the one symbol, or their events read back where they stand."""
-    w, lay = ctx.w, ctx.layout
-    w("# " + ", ".join(f"{n.role} `{n.path}`" for n in lay.hoisted) + ": the hoisted containers, inlined")
-    w("s = 0")
-    w("if reuse_prefix:  # the hoisted outputs of an earlier call with the same inputs stand")
-    with w.indent():
-        kept = [node for node in lay.hoisted if node.path not in lay.local]  # their events have buffers
-        for node in kept:
-            for k in range(len(node.fields)):
-                w(f"o_{node.ident}_{k} = out_{node.ident}[t, s, {k}]")
-            w(f"pr_{node.ident} = pres_{node.ident}[t, s]")
-        if not kept:
-            w("pass")
-    w("else:")
-    with w.indent():
-        for node in lay.hoisted:
-            w(f"# {node.role} `{node.path}`")
-            EMITTERS[node.role].symbol(ctx, node)  # type: ignore[misc]
+    """The hoisted containers at step t of the one symbol (`inlines_prefix`)."""
+    w = ctx.w
+    w("s = 0  # the hoisted containers, inlined")
+    for node in ctx.layout.hoisted:
+        w(f"# {node.role} `{node.path}`")
+        EMITTERS[node.role].symbol(ctx, node)  # type: ignore[misc]
 
 
 def _step(ctx: Context) -> None:

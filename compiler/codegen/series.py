@@ -202,8 +202,7 @@ def output(ctx: Context, node: NodePlan, test: str, values: tuple[str, ...]) -> 
     """Send the event when `test` holds: into locals of the fused prefix, or into the output buffers.
 
     Where the prefix is inlined in the step loop (`program.inlines_prefix`), a container with
-    buffers writes its locals there too when they hold every step (`whole`): for the ledger's
-    signals, and for the next run reusing them (`reuse_prefix`).
+    buffers writes its locals there too when they hold every step (`whole`), for the ledger's signals.
     """
     w, x, row = ctx.w, node.ident, ctx.row(node)
     if ctx.in_locals(node.path):

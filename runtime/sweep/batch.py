@@ -135,7 +135,8 @@ def _drive(prepared: Prepared, program: Program, params: np.ndarray, trade_from:
     g, market = program.generated, prepared.market
     prefix = list(g.prefix_slots)
     reuse = np.zeros(len(params), dtype=np.bool_)
-    reuse[1:] = np.all(params[1:, prefix] == params[:-1, prefix], axis=1) if prefix else True
+    if g.reuses_prefix:
+        reuse[1:] = np.all(params[1:, prefix] == params[:-1, prefix], axis=1) if prefix else True
     k, steps = len(params), market.n_steps - trade_from
     equity, exposed = np.empty((k, steps, len(g.portfolios))), np.empty((k, steps), dtype=np.bool_)
     offsets = np.zeros(k + 1, dtype=np.int64)

@@ -192,8 +192,8 @@ def test_a_run_in_tiles_equals_the_run_that_keeps_every_step(tmp_path_factory, t
 @given(text=topologies, seed=st.integers(0, 2**32 - 1), holes=st.sampled_from([0.0, 0.15]))
 def test_the_program_for_one_symbol_agrees_with_the_reference(tmp_path_factory, text, seed, holes):
     """On data of one symbol the program specialised for it runs (`codegen.one_symbol`): state in locals, the
-    hoisted containers inlined in the step loop (`program.inlines_prefix`), keeping their events or not, and
-    reusing the events a run kept."""
+    hoisted containers inlined in the step loop (`program.inlines_prefix`), keeping their events or not; a
+    second run keeping them computes them again (`Generated.reuses_prefix`)."""
     assume("@S" not in text)  # a read of another symbol (`close@S1`) needs that symbol's data
     p = prepared(tmp_path_factory.mktemp("topology"), text)
     plan = optimize.optimize(raw_plan(p), p.analysis)
@@ -203,7 +203,7 @@ def test_the_program_for_one_symbol_agrees_with_the_reference(tmp_path_factory, 
     owner, symlit = np.zeros(1, dtype=np.int64), np.full(1, -1, dtype=np.int64)
     with np.errstate(all="ignore"):
         kept = executor.run_program(program, market, owner, symlit, p.params(None), signals=True)
-        again = executor.run_program(program, market, owner, symlit, p.params(None), signals=True)  # reused
+        again = executor.run_program(program, market, owner, symlit, p.params(None), signals=True)
         tiled = executor.run_program(program, market, owner, symlit, p.params(None))
     assert kept.same_as(expected) and same(again, kept) and tiled.same_as(expected), text
 
