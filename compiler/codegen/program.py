@@ -146,7 +146,7 @@ def _inlined(ctx: Context) -> None:
     w, lay = ctx.w, ctx.layout
     rows = next((b.name for b in ctx.buffers if b.tiled), None)
     if rows is not None:  # else every event of theirs stays in locals
-        w(f"whole = {rows}.shape[0] == T  # the hoisted outputs hold every step: written, or reused")
+        w(f"whole = {rows}.shape[0] == T  # the hoisted outputs hold every step: written for the signals")
     for node in lay.hoisted:
         for state in node.states:
             w(f"row_{node.ident}_{state.instance} = st_{node.ident}_{state.instance}[0]")

@@ -234,4 +234,3 @@ def output(ctx: Context, node: NodePlan, test: str, values: tuple[str, ...]) -> 
 
 
 EMITTER = RoleEmitter(buffers=buffers, symbol=body)
-
