@@ -147,13 +147,22 @@ def _inlined(ctx: Context) -> None:
     rows = next((b.name for b in ctx.buffers if b.tiled), None)
     if rows is not None:  # else every event of theirs stays in locals
         w(f"whole = {rows}.shape[0] == T  # the hoisted outputs hold every step: written for the signals")
-    for node in lay.hoisted:
+    _load_counters(w, lay.hoisted, "0")
+    _steps(ctx, "0", "T")
+    _store_counters(w, lay.hoisted)
+
+
+def _load_counters(w: Writer, nodes: tuple[NodePlan, ...], symbol: str) -> None:
+    """A view of each component call's state row of `symbol` (one, not one per bar), its counters in locals."""
+    for node in nodes:
         for state in node.states:
-            w(f"row_{node.ident}_{state.instance} = st_{node.ident}_{state.instance}[0]")
+            w(f"row_{node.ident}_{state.instance} = st_{node.ident}_{state.instance}[{symbol}]")
             for j, counter in enumerate(counters(node, state)):
                 w(f"{counter} = {load_counter(state, j, f'row_{node.ident}_{state.instance}')}")
-    _steps(ctx, "0", "T")
-    for node in lay.hoisted:
+
+
+def _store_counters(w: Writer, nodes: tuple[NodePlan, ...]) -> None:
+    for node in nodes:
         for state in node.states:
             for j, counter in enumerate(counters(node, state)):
                 w(f"row_{node.ident}_{state.instance}[{j}] = {counter}")
@@ -250,21 +259,14 @@ def _prefix(ctx: Context, name: str, group: tuple[NodePlan, ...]) -> tuple[list[
     w("S = bar_close.shape[1]")  # not `present`'s: None on complete data (`present_nb`)
     w("for s in range(S):")
     with w.indent():
-        for node in group:
-            for state in node.states:  # one view of the symbol's state row, not one per bar
-                w(f"row_{node.ident}_{state.instance} = st_{node.ident}_{state.instance}[s]")
-                for j, counter in enumerate(counters(node, state)):
-                    w(f"{counter} = {load_counter(state, j, f'row_{node.ident}_{state.instance}')}")
+        _load_counters(w, group, "s")
         w("for step in range(tb, te):")
         with w.indent():
             w("t = np.uint64(step)  # unsigned, as in the step loop (`steps`)")
             for node in group:
                 w(f"# {node.role} `{node.path}`")
                 EMITTERS[node.role].symbol(ctx, node)  # type: ignore[misc]
-        for node in group:
-            for state in node.states:
-                for j, counter in enumerate(counters(node, state)):
-                    w(f"row_{node.ident}_{state.instance}[{j}] = {counter}")
+        _store_counters(w, group)
     ctx.w = outer
     symbol_indices(ctx, w.lines, 1, "    ")
     used = set(re.findall(r"\b\w+\b", "\n".join(w.lines)))
