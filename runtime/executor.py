@@ -172,7 +172,8 @@ def run_program(program: Program, market: MarketData, owner: np.ndarray, symlit:
     With `signals`, the hoisted prefix's outputs (features, regimes, signals) are kept for every
     step: the ledger carries the strategies' signals, and the next run reuses the outputs instead
     of recomputing them when its market, inputs and the parameters the prefix reads are the same
-    (unless the program computes its prefix at every call: `Generated.reuses_prefix`).
+    (unless the program computes its prefix at every call: `Generated.reuses_prefix`; its outputs
+    are kept all the same, for `features`).
     Without, the program keeps one tile of them at a time (`codegen.program`).
 
     `complete` (default: whether `market` is) picks the program's kind of `present` (`program_present`):
@@ -183,8 +184,7 @@ def run_program(program: Program, market: MarketData, owner: np.ndarray, symlit:
     dims = buffer_dims(g, market)
     inputs = dict(inputs or {})
     key = (tuple(id(a) for a in inputs.values()), params[list(g.prefix_slots)].tobytes())
-    keep = signals and g.reuses_prefix
-    cached = program.prefix if keep else None
+    cached = program.prefix if signals and g.reuses_prefix else None
     reuse = cached is not None and cached.market is market and (cached.inputs, cached.values) == key
     buffers = {}
     for b in g.buffers:
@@ -204,7 +204,7 @@ def run_program(program: Program, market: MarketData, owner: np.ndarray, symlit:
     buffers["orders"], buffers["fills"] = program.function(*fixed.values(), *buffers.values())
     if not reuse:
         arrays = {b.name: buffers[b.name] for b in g.buffers if b.prefix}
-        program.prefix = PrefixOutputs(market, key[0], key[1], {**arrays, **inputs}) if arrays and keep else None
+        program.prefix = PrefixOutputs(market, key[0], key[1], {**arrays, **inputs}) if arrays and signals else None
     return _ledger(program, buffers, market.n_symbols, params, signals, owner)
 
 
