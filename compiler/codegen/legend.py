@@ -36,7 +36,8 @@ LEGEND = (
     ("wq_ wlv_ wll_ wtrig_ wage_", "its working order per ORDER input [K, S]: quantity, level, a stop-limit's "
                                    "limit and trigger, bars checked"),
     ("fq_ fpx_ fc_ fpres_", "its fills at (t, s) by slot: quantity, price, commission, presence"),
-    ("pos_", "a portfolio's positions [S]"),
+    ("pos_ held_", "a portfolio's positions [S]; how many are not 0"),
+    ("worth_", "each position's value at its last close, -0.0 where flat [S] (`mark_to_market_nb`)"),
     ("cash_ equity_ peak_", "its account; drawdown_ too, and ran_: it ran at step t"),
     ("fb_", "its PORTFOLIO event, read through the feedback at the next step"),
     ("orders fills cnt", "the record tables (rows as the ledger's records), their row counts"),

@@ -95,6 +95,9 @@ def init(ctx: Context, node: NodePlan) -> None:
     w(f"fb_cash_{j} = {cash}")
     w(f"fb_equity_{j} = {cash}")
     w(f"fb_drawdown_{j} = 0.0")
+    w(f"held_{j} = 0  # the positions start flat (a fresh `pos_`)")
+    if not ctx.one_symbol and not futures(ctx):
+        w(f"worth_{j} = np.empty(S)  # `mark_to_market_nb`'s scratch")
     if yearly(node):
         w(f"when_{j} = np.nan  # the time of the portfolio's previous run (section 8, carry)")
     if checks_cash(node):
@@ -155,7 +158,19 @@ def _fills(ctx: Context, node: NodePlan, side: str) -> None:
 
 
 def _apply(ctx: Context, node: NodePlan, px: str, fee: str) -> None:
-    """The fill of `q` at `px` for `fee` into the position and cash; a futures fill settles and posts margin."""
+    """The fill of `q` at `px` for `fee` into the position and cash, and the count of symbols held.
+
+    The count (`held_`) is the step's exposure without a loop over the symbols: a fill is the
+    only thing that changes a position.
+    """
+    w, j = ctx.w, node.ident
+    w(f"held_{j} -= int(pos_{j}[s] != 0.0)")
+    _position(ctx, node, px, fee)
+    w(f"held_{j} += int(pos_{j}[s] != 0.0)")
+
+
+def _position(ctx: Context, node: NodePlan, px: str, fee: str) -> None:
+    """The fill into the position and cash; a futures fill settles and posts margin."""
     w, j = ctx.w, node.ident
     stock = f"pos_{j}[s], cash_{j} = apply_fill_nb(pos_{j}[s], cash_{j}, q, {px}, {fee})"
     if not futures(ctx):
@@ -282,17 +297,14 @@ def after(ctx: Context, node: NodePlan) -> None:
         elif ctx.one_symbol:  # the position and close as elements, which `one_symbol` keeps in locals
             w(f"equity_{j} = mark_to_market_one_nb(cash_{j}, pos_{j}[0], last_close_{j}[0])")
         else:
-            w(f"equity_{j} = mark_to_market_nb(cash_{j}, pos_{j}, last_close_{j}, S)")
+            w(f"equity_{j} = mark_to_market_nb(cash_{j}, pos_{j}, last_close_{j}, S, worth_{j})")
         w(f"peak_{j}, drawdown_{j} = drawdown_nb(equity_{j}, peak_{j})")
     w(f"equity[t, {index}] = equity_{j}")
     if futures(ctx):
         w(f"settled[t, {index}] = cash_{j}")
-    w("for s in range(S):")
+    w(f"if held_{j} > 0:")
     with w.indent():
-        w(f"if pos_{j}[s] != 0.0:")
-        with w.indent():
-            w("exposed[t] = True")
-            w("break")
+        w("exposed[t] = True")
     w(f"fb_present_{j} = 1.0 if ran_{j} else 0.0")
     w(f"fb_cash_{j} = cash_{j}")
     w(f"fb_equity_{j} = equity_{j}")

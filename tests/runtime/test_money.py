@@ -331,13 +331,27 @@ def test_mark_to_market_adds_held_positions_at_their_last_close_in_symbol_order(
     for p, c in zip(positions, closes, strict=True):
         if p != 0.0:
             expected = expected + p * c
-    assert same(money.mark_to_market_nb(1000.0, positions, closes, 4), expected)  # NaN: a held symbol without a close
-    assert money.mark_to_market_nb(1000.0, positions, closes, 3) == 1000.0 + 10.0 * 101.25 + -3.0 * 99.5
+    # NaN: a held symbol without a close
+    assert same(money.mark_to_market_nb(1000.0, positions, closes, 4, np.empty(4)), expected)
+    assert money.mark_to_market_nb(1000.0, positions, closes, 3, np.empty(4)) == 1000.0 + 10.0 * 101.25 + -3.0 * 99.5
+
+
+@given(floats, st.lists(st.tuples(st.sampled_from([0.0, -0.0, 1.0, -2.5]) | floats, floats), max_size=6))
+def test_mark_to_market_skips_flat_symbols_exactly(cash, held):
+    """Adding a flat symbol's -0.0 is skipping it: the same bits, with NaN and infinite closes and -0.0 cash."""
+    expected = cash
+    for position, close in held:
+        if position != 0.0:
+            expected = expected + position * close
+    positions, closes = np.array([p for p, _ in held]), np.array([c for _, c in held])
+    with np.errstate(all="ignore"):
+        got = money.mark_to_market_nb(cash, positions, closes, len(held), np.empty(len(held)))
+    assert same(got, expected)
 
 
 @given(floats, floats, floats)
 def test_mark_to_market_of_one_symbol_is_the_arrays_with_one_element(cash, position, close):
-    expected = money.mark_to_market_nb(cash, np.array([position]), np.array([close]), 1)
+    expected = money.mark_to_market_nb(cash, np.array([position]), np.array([close]), 1, np.empty(1))
     with np.errstate(all="ignore"):
         assert same(money.mark_to_market_one_nb(cash, position, close), expected)
 
@@ -437,7 +451,7 @@ def test_futures_equity_is_the_cash_plus_the_margin_held_and_the_stocks():
         1000.0 + 2.0 * 12_000.0 + 3.0 * 9_000.0 + 10.0 * 99.5
     stocks = np.zeros(4)
     assert same(money.mark_to_market_futures_nb(1000.0, positions, closes, stocks, margin, 4),
-                money.mark_to_market_nb(1000.0, positions, closes, 4))  # without futures: the stocks' rule
+                money.mark_to_market_nb(1000.0, positions, closes, 4, np.empty(4)))  # without futures: the stocks' rule
 
 
 def test_the_borrow_fee_skips_the_futures():
