@@ -62,6 +62,9 @@ class Component:
     registers: int = 0  # R > 0: `step` is the kernel's step form, the counters state[0..R-1] in and out
     step: str | None = None  # "module:function" of the step form (runtime/kernels/features.py)
     counts: int = 0  # of the counters, the first `counts` are whole numbers (a ring's position and run): int locals
+    # "module:function" of the step form of a BAR field read at every bar (`sma_bar_step`): the field's
+    # array, t and s for x, no ring, and the counters after the first (the ring's position)
+    bar_step: str | None = None
 
     @property
     def signature(self) -> str:
@@ -79,11 +82,12 @@ _EXPRESSIONS = "flowc.runtime.kernels.expressions"
 
 def _series(name: str, args: tuple[Arg, ...], summary: str, definition: str, *, state: Sizing,
             warmup: Sizing, reads: tuple[str, ...] = (), role: str = Roles.FEATURE, registers: int = 0,
-            counts: int = 0, module: str | None = None) -> Component:
+            counts: int = 0, module: str | None = None, bar_step: bool = False) -> Component:
     module = module or _KERNEL_MODULES[role]
     return Component(name, role, ANY_SETTING, args, summary, definition, reads, state, warmup,
                      kernel=f"{module}:{name}_nb", registers=registers,
-                     step=f"{module}:{name}_step" if registers else None, counts=counts)
+                     step=f"{module}:{name}_step" if registers else None, counts=counts,
+                     bar_step=f"{module}:{name}_bar_step" if bar_step else None)
 
 
 def _operator(name: str, args: tuple[Arg, ...], summary: str, definition: str, *, state: Sizing | None = None,
@@ -169,7 +173,7 @@ BUILTIN: tuple[Component, ...] = (
     # ---- feature (callable in feature, classifier and strategy settings) ----
     _series("sma", (X, N), "simple moving average",
             "mean of the last n values; running sum seeded by the left-to-right sum of the first n",
-            state=Sizing("n", 3), warmup=Sizing("n", -1), registers=3, counts=2),
+            state=Sizing("n", 3), warmup=Sizing("n", -1), registers=3, counts=2, bar_step=True),
     _series("ema", (X, N), "exponential moving average",
             "ewm(span=n, adjust=False).mean(); the first n-1 defined bars undefined",
             state=Sizing(None, 2), warmup=Sizing("n", -1), registers=2),

@@ -140,20 +140,42 @@ def section_column(node: NodePlan, section: CrossSection) -> int:
     return found.index(section.index)
 
 
-def step_calls(ctx: Context, e: Expr, node: NodePlan) -> None:
+def step_calls(ctx: Context, e: Expr, node: NodePlan, every_bar: bool = False) -> None:
     """Call the step form of each component of `e` whose counters are registers, arguments first.
 
     Every call of an expression is made anyway (no short-circuit), and the calls of one
     container touch disjoint states, so calling them ahead of the expression changes nothing.
+    Where `e` runs at every bar of its symbol (`every_bar`), a component with a form over a BAR
+    field (`bar_step`) reads its own symbol's field in place of a ring when every bar is present.
     """
     for sub in reversed(list(walk(e))):
         if isinstance(sub, Apply) and registers(node, sub):
-            name = kernel_name(sub.component, "step")
-            ctx.kernels.add(name)
-            names = ", ".join(counters(node, sub))
+            value, names = f"a_{node.ident}_{sub.instance}", counters(node, sub)
             args = ", ".join(expr(ctx, a, node) for a in sub.args)
-            ctx.w(f"a_{node.ident}_{sub.instance}, {names} = "
-                  f"{name}(row_{node.ident}_{sub.instance}, {names}, {args})")
+            call = f"{_kernel(ctx, sub.component, 'step')}(row_{node.ident}_{sub.instance}, {', '.join(names)}, {args})"
+            x = sub.args[0] if sub.args else None
+            if not (every_bar and comp.series_component(sub.component).bar_step and _own_bar_field(x)):
+                ctx.w(f"{value}, {', '.join(names)} = {call}")
+                continue
+            ctx.w("if present is None:  # every bar present: the value n bars ago is the field's n steps ago")
+            with ctx.w.indent():
+                rest = ", ".join(expr(ctx, a, node) for a in sub.args[1:])
+                ctx.w(f"{value}, {', '.join(names[1:])} = {_kernel(ctx, sub.component, 'bar_step')}("
+                      f"{BAR_ARRAYS[x.field]}, t, s, {', '.join(names[1:])}, {rest})")
+            ctx.w("else:")
+            with ctx.w.indent():
+                ctx.w(f"{value}, {', '.join(names)} = {call}")
+
+
+def _kernel(ctx: Context, component: str, form: str) -> str:
+    name = kernel_name(component, form)
+    ctx.kernels.add(name)
+    return name
+
+
+def _own_bar_field(x: Expr | None) -> bool:
+    """Whether `x` is a field of the symbol's own bar (not the time, not another symbol's)."""
+    return isinstance(x, Input) and not isinstance(x, CrossInput) and x.event == Events.BAR and x.field != comp.TIME
 
 
 def guard(ctx: Context, guards: tuple[BoundGuard, ...] | None) -> str | None:

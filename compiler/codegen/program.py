@@ -346,7 +346,9 @@ def _kernel_imports(names: set[str]) -> dict[str, set[str]]:
     contract's kernel."""
     modules: dict[str, set[str]] = {}
     for name in sorted(names):
-        base, form = name.removeprefix(RENAMED).rsplit("_", 1)
+        stem = name.removeprefix(RENAMED)
+        form = "bar_step" if stem.endswith("_bar_step") else stem.rsplit("_", 1)[1]
+        base = stem.removesuffix(f"_{form}")
         if name in CROSS_KERNELS:
             modules.setdefault("flowc.runtime.kernels.cross_section", set()).add(name)
             continue
@@ -360,7 +362,8 @@ def _kernel_imports(names: set[str]) -> dict[str, set[str]]:
         if component is None:
             modules.setdefault("flowc.runtime.kernels.ops", set()).add(name)
             continue
-        module, function = (component.step if form == "step" else component.kernel).split(":")  # type: ignore
+        module, function = {"step": component.step, "bar_step": component.bar_step}.get(
+            form, component.kernel).split(":")  # type: ignore[union-attr]
         modules.setdefault(module, set()).add(function if function == name else f"{function} as {name}")
     return modules
 

@@ -108,8 +108,16 @@ def _setting(ctx: Context, node: NodePlan, e: Expr, target: str, reads: frozense
     w(f"{target} = np.nan")
     w(f"if {test}:")
     with w.indent():
-        step_calls(ctx, e, node)
+        step_calls(ctx, e, node, every_bar=_every_bar(node, inputs, reads))
         w(f"{target} = {expr(ctx, e, node)}")
+
+
+def _every_bar(node: NodePlan, inputs: dict, reads: frozenset) -> bool:
+    """Whether a setting runs at every bar of its symbol: it reads only its BAR input, unguarded, at the
+    data's own steps (no timeframe)."""
+    bar = node.input(Events.BAR)
+    return (GATE not in inputs and bar is not None and reads == {(Events.BAR, bar.source)}
+            and all(edge.guards is None for edge in bar.edges))
 
 
 def _emit(ctx: Context, node: NodePlan, inputs: dict) -> None:

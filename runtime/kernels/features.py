@@ -113,6 +113,32 @@ def sma_step(state: np.ndarray, pos: float, run: float, total: float, x: float,
 
 
 @njit(cache=True, error_model="numpy", inline="always")
+def sma_bar_step(field: np.ndarray, t: int, s: int, run: int, total: float, n: float) -> tuple[float, int, float]:
+    """`sma_step` of a BAR field called at every step of its symbol, with every bar present: no ring.
+
+    The input n calls ago is then `field[t - n, s]`, the bits the ring would hold, so the average
+    reads it there instead of writing and reading a ring at every bar (100 symbols x 100k bars,
+    two averages: about -9 ms of 175). `run` and `total` are `sma_step`'s counters; its ring
+    position goes unused. The caller makes sure of the two conditions (`codegen.expr.step_calls`).
+    """
+    k = int(n)
+    if k < 1:
+        return np.nan, run, total
+    i = np.int64(t)
+    x = field[i, s]
+    run = 0 if np.isnan(x) else run + 1
+    if run < k:
+        return np.nan, run, total
+    if run == k:  # seed: the left-to-right sum of the window, oldest first
+        total = 0.0
+        for j in range(i + 1 - k, i + 1):
+            total = total + field[j, s]
+    else:
+        total = total + (x - field[i - k, s])
+    return total / k, run, total
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def stdev_step(state: np.ndarray, pos: float, run: float, x: float, n: float) -> tuple[float, float, float]:
     """Rolling sample standard deviation (ddof 1), two passes per window."""
     k = int(n)

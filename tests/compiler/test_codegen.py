@@ -61,7 +61,7 @@ def test_a_large_prefix_is_cut_into_functions_of_whole_chains_whose_features_sta
 def test_risk_execution_and_portfolio_share_one_loop_over_the_symbols():
     g = program(EXAMPLES / "simple_backtest.flow")
     step = g.source.split("for step in range(t0, t1):")[1]
-    assert step.count("for s in range(S):") == 2  # the shared one, then the exposure (equity: `mark_to_market_nb`)
+    assert step.count("for s in range(S):") == 1  # the equity's loops are `mark_to_market_nb`'s; the exposure counts
     assert not any(b.name.startswith(("ordq_", "ordp_", "fq_", "fpres_")) for b in g.buffers)  # locals
     assert "grow_nb" not in step  # tables grow between chunks of steps, never inside one
 

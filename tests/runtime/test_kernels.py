@@ -111,6 +111,41 @@ def test_the_step_form_takes_and_returns_the_counters_the_contract_names(name: s
     np.testing.assert_array_equal(out, drive(name, *series, **params))
 
 
+def _forms(contract: components.Component) -> tuple[Callable, Callable]:
+    return tuple(getattr(features, f.split(":")[1]) for f in (contract.step, contract.bar_step))
+
+
+@pytest.mark.parametrize("name", sorted(c.name for c in CONTRACTS.values() if c.bar_step))
+@pytest.mark.parametrize("n", [0.0, 1.0, 2.0, 5.0, 30.0, 2.0 * N])
+@pytest.mark.parametrize("x", SERIES, ids=IDS)
+def test_the_bar_form_reads_the_field_where_the_ring_would(name: str, n: float, x: np.ndarray) -> None:
+    """Called at every step with the series as a column of a `[T, S]` field, it equals the step form bit
+    for bit: undefined values, a window under 1 and one longer than the data (whose ring the executor
+    cuts to the steps, `buffer_shape`) included."""
+    assert_bar_form_is_the_step_form(CONTRACTS[name], x, n)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), min_size=1, max_size=40),
+       st.integers(1, 8))
+def test_the_bar_form_of_sma_on_any_floats(values: list[float], n: int) -> None:
+    assert_bar_form_is_the_step_form(CONTRACTS["sma"], np.array(values), float(n))
+
+
+def assert_bar_form_is_the_step_form(contract: components.Component, x: np.ndarray, n: float) -> None:
+    step, bar_step = _forms(contract)
+    field = np.stack([np.full(len(x), -1.0), x, np.full(len(x), 7.0)], axis=1)  # the symbol's column, s = 1
+    state = np.zeros(3 + max(0, min(int(n), len(x))))
+    counters = tuple(state[: contract.registers])
+    bar_counters = counters[1:]  # not the ring's position
+    with np.errstate(all="ignore"):
+        for t in range(len(x)):
+            expected, *rest = step(state, *counters, float(x[t]), n)
+            got, *bar_rest = bar_step(field, np.uint64(t), 1, *bar_counters, n)
+            counters, bar_counters = tuple(rest), tuple(bar_rest)
+            np.testing.assert_array_equal(np.array([got, *bar_counters]), np.array([expected, *counters[1:]]))
+
+
 @pytest.mark.parametrize("name", sorted(set(KERNELS) - {"atr", "breakout"}))
 def test_warmup_matches_the_leading_undefined_bars(name: str) -> None:
     params = params_for(name, 7.0)
