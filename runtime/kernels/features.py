@@ -118,7 +118,7 @@ def sma_bar_step(field: np.ndarray, t: int, s: int, run: int, total: float, n: f
 
     The input n calls ago is then `field[t - n, s]`, the bits the ring would hold, so the average
     reads it there instead of writing and reading a ring at every bar (100 symbols x 100k bars,
-    two averages: about -9 ms of 175). `run` and `total` are `sma_step`'s counters; its ring
+    two averages: about -5 ms of 174). `run` and `total` are `sma_step`'s counters; its ring
     position goes unused. The caller makes sure of the two conditions (`codegen.expr.step_calls`).
     """
     k = int(n)
