@@ -14,7 +14,7 @@ from flowc.compiler.plan import Plan
 
 # The names of the generated code: a prefix, then the identifier of the container (`n<index>_<name>`).
 LEGEND = (
-    ("p[k]", "the parameter vector (slots below); symlit[s] the literal of symbol s"),
+    ("p[k] p_k", "the parameter vector (slots below), slot k in a local; symlit[s] the literal of symbol s"),
     ("t, s", "the step (unsigned) and the symbol; t - ob a step's row in a tile"),
     ("present", "whether symbol s has a bar at step t [T, S]; None when every one has (`present_nb`)"),
     ("out_ pres_", "a series container's events [T, S, field], their presence [T, S]"),

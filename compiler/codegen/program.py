@@ -98,6 +98,7 @@ def generate(plan: Plan, one: bool = False) -> Generated:
             w(line)
     w("return orders, fills")
     symbol_indices(ctx, w.lines, 1, "    ")
+    w.lines[:] = slots_in_locals(w.lines)
 
     args = list(FIXED_ARGS) + [b.name for b in ctx.buffers]
     header = [
@@ -269,11 +270,27 @@ def _prefix(ctx: Context, name: str, group: tuple[NodePlan, ...]) -> tuple[list[
         _store_counters(w, group)
     ctx.w = outer
     symbol_indices(ctx, w.lines, 1, "    ")
+    w.lines[:] = slots_in_locals(w.lines)
     used = set(re.findall(r"\b\w+\b", "\n".join(w.lines)))
     args = ["tb", "te", "ob", *(a for a in (*FIXED_ARGS, *(b.name for b in ctx.buffers)) if a in used)]
     header = ["", "", '@njit(cache=True, error_model="numpy")', f"def {name}({', '.join(args)}):",
               f'    """{", ".join(f"{n.role} `{n.path}`" for n in group)}: steps tb..te of every symbol."""']
     return header + w.lines, args
+
+
+_SLOT = re.compile(r"\bp\[(\d+)\]")
+
+
+def slots_in_locals(lines: list[str]) -> list[str]:
+    """A function's lines with each parameter slot they read loaded once, into a local `p_<k>`, at the top.
+
+    numba reads `p[k]` from memory again after any store to an array (it cannot prove that the two
+    do not alias), so the window of an `sma` was read, converted and tested at every bar; from a
+    local, LLVM hoists all three out of the loop (100 x 100k: -9 ms of 171; 1M x 1: -1 ms of 13.6).
+    """
+    text = "\n".join(lines)
+    loads = [f"    p_{k} = p[{k}]" for k in sorted({int(k) for k in _SLOT.findall(text)})]
+    return loads + _SLOT.sub(r"p_\1", text).split("\n")
 
 
 def _steps(ctx: Context, begin: str, end: str) -> None:
