@@ -113,7 +113,8 @@ def sma_step(state: np.ndarray, pos: float, run: float, total: float, x: float,
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def sma_bar_step(field: np.ndarray, t: int, s: int, run: int, total: float, n: float) -> tuple[float, int, float]:
+def sma_bar_step(field: np.ndarray, t: np.uint64, s: int, run: int, total: float,
+                 n: float) -> tuple[float, int, float]:
     """`sma_step` of a BAR field called at every step of its symbol, with every bar present: no ring.
 
     The input n calls ago is then `field[t - n, s]`, the bits the ring would hold, so the average
@@ -124,17 +125,16 @@ def sma_bar_step(field: np.ndarray, t: int, s: int, run: int, total: float, n: f
     k = int(n)
     if k < 1:
         return np.nan, run, total
-    i = np.int64(t)
-    x = field[i, s]
+    x = field[t, s]
     run = 0 if np.isnan(x) else run + 1
     if run < k:
         return np.nan, run, total
     if run == k:  # seed: the left-to-right sum of the window, oldest first
         total = 0.0
-        for j in range(i + 1 - k, i + 1):
-            total = total + field[j, s]
-    else:
-        total = total + (x - field[i - k, s])
+        for j in range(k - 1, -1, -1):
+            total = total + field[t - np.uint64(j), s]
+    else:  # t >= k here; unsigned, so numba indexes without its wraparound of negative indices
+        total = total + (x - field[t - np.uint64(k), s])
     return total / k, run, total
 
 
