@@ -151,20 +151,20 @@ def step_calls(ctx: Context, e: Expr, node: NodePlan, every_bar: bool = False) -
     for sub in reversed(list(walk(e))):
         if isinstance(sub, Apply) and registers(node, sub):
             value, names = f"a_{node.ident}_{sub.instance}", counters(node, sub)
-            args = ", ".join(expr(ctx, a, node) for a in sub.args)
-            call = f"{_kernel(ctx, sub.component, 'step')}(row_{node.ident}_{sub.instance}, {', '.join(names)}, {args})"
+            args = [expr(ctx, a, node) for a in sub.args]
+            step = (f"{value}, {', '.join(names)} = {_kernel(ctx, sub.component, 'step')}("
+                    f"{', '.join([f'row_{node.ident}_{sub.instance}', *names, *args])})")
             x = sub.args[0] if sub.args else None
             if not (every_bar and comp.series_component(sub.component).bar_step and _own_bar_field(x)):
-                ctx.w(f"{value}, {', '.join(names)} = {call}")
+                ctx.w(step)
                 continue
             ctx.w("if present is None:  # every bar present: the value n bars ago is the field's n steps ago")
-            with ctx.w.indent():
-                rest = ", ".join(expr(ctx, a, node) for a in sub.args[1:])
+            with ctx.w.indent():  # the ring's position (the first counter) and the field (x) are not passed
                 ctx.w(f"{value}, {', '.join(names[1:])} = {_kernel(ctx, sub.component, 'bar_step')}("
-                      f"{BAR_ARRAYS[x.field]}, t, s, {', '.join(names[1:])}, {rest})")
+                      f"{', '.join([BAR_ARRAYS[x.field], 't', 's', *names[1:], *args[1:]])})")
             ctx.w("else:")
             with ctx.w.indent():
-                ctx.w(f"{value}, {', '.join(names)} = {call}")
+                ctx.w(step)
 
 
 def _kernel(ctx: Context, component: str, form: str) -> str:
